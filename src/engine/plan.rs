@@ -1,0 +1,115 @@
+//! A scenario compiled for the hot path: flat arrays, integer thresholds, no strings.
+
+use crate::phase::{CourseOfAction, N_PHASES, Phase};
+use crate::rng::{Threshold, control_tag};
+use crate::scenario::Scenario;
+
+/// One enabled control as it acts on one technique.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Act {
+    /// Index of the control in the scenario.
+    pub control: u32,
+    /// Probability it fires.
+    pub fire: Threshold,
+    /// Probability its response evicts (detect and deceive).
+    pub response: Threshold,
+    /// The control's slot tag.
+    pub tag: u64,
+}
+
+/// One technique with the controls that act on it, grouped by course of action.
+#[derive(Debug, Clone)]
+pub(crate) struct TechniquePlan {
+    /// Success probability after every degrade control.
+    pub success: Threshold,
+    /// `acts[bounds[k]..bounds[k + 1]]` are the controls of `CourseOfAction::ENGINE_ORDER[k]`,
+    /// in file order.
+    pub bounds: [u32; 7],
+}
+
+/// One phase: its viable techniques and the cumulative pick thresholds of a first attempt.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PhasePlan {
+    /// Scenario indices of the viable techniques, in file order.
+    pub viable: Vec<u32>,
+    /// Their weights.
+    pub weights: Vec<f64>,
+    /// `first_pick[j]` = round(2^53 · Σ_{i ≤ j} w_i / W); the last is exactly 2^53.
+    pub first_pick: Vec<u64>,
+}
+
+/// The compiled scenario.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub(crate) max_attempts: u32,
+    pub(crate) phases: [PhasePlan; N_PHASES],
+    pub(crate) techniques: Vec<TechniquePlan>,
+    pub(crate) acts: Vec<Act>,
+    pub(crate) n_controls: usize,
+}
+
+impl Plan {
+    /// Compiles a validated scenario; disabled controls are left out.
+    pub fn new(s: &Scenario) -> Plan {
+        let mut acts = Vec::new();
+        let mut techniques = Vec::with_capacity(s.techniques.len());
+        for (ti, t) in s.techniques.iter().enumerate() {
+            let mut bounds = [0u32; 7];
+            let mut success = t.success.get();
+            for (k, action) in CourseOfAction::ENGINE_ORDER.into_iter().enumerate() {
+                bounds[k] = acts.len() as u32;
+                for (ci, c) in s.controls.iter().enumerate() {
+                    if !c.enabled || c.action != action || !c.applies_to(t.phase, ti) {
+                        continue;
+                    }
+                    if action == CourseOfAction::Degrade {
+                        success *= 1.0 - c.effectiveness.get();
+                    }
+                    acts.push(Act {
+                        control: ci as u32,
+                        fire: Threshold::new(c.effectiveness.get()),
+                        response: Threshold::new(c.response.get()),
+                        tag: control_tag(&c.id),
+                    });
+                }
+            }
+            bounds[6] = acts.len() as u32;
+            techniques.push(TechniquePlan {
+                success: Threshold::new(success),
+                bounds,
+            });
+        }
+        let phases = Phase::ALL.map(|phase| {
+            let mut p = PhasePlan::default();
+            for (ti, t) in s.techniques_in(phase).filter(|(_, t)| t.viable) {
+                p.viable.push(ti as u32);
+                p.weights.push(t.weight);
+            }
+            let total: f64 = p.weights.iter().sum();
+            let mut acc = 0.0;
+            for (j, w) in p.weights.iter().enumerate() {
+                acc += w;
+                let cum = if j + 1 == p.weights.len() {
+                    1.0
+                } else {
+                    acc / total
+                };
+                p.first_pick.push(Threshold::new(cum).raw());
+            }
+            p
+        });
+        Plan {
+            max_attempts: s.adversary.max_attempts,
+            phases,
+            techniques,
+            acts,
+            n_controls: s.controls.len(),
+        }
+    }
+
+    /// The acts of technique `t` for the `k`-th course of action in engine order.
+    #[inline(always)]
+    pub(crate) fn acts(&self, t: &TechniquePlan, k: usize) -> &[Act] {
+        &self.acts[t.bounds[k] as usize..t.bounds[k + 1] as usize]
+    }
+}

@@ -1,0 +1,197 @@
+//! One trial — one attack campaign — as a function of the compiled plan and the trial's random
+//! stream. `attempt` is the single place where one attempt's mechanics live.
+
+use super::plan::{Plan, TechniquePlan};
+use crate::phase::N_PHASES;
+use crate::rng::{Slot, SlotKind, TrialStream};
+use crate::stats::Tally;
+
+/// Positions of the courses of action in `CourseOfAction::ENGINE_ORDER`.
+const DENY: usize = 0;
+const DECEIVE: usize = 1;
+const DEGRADE: usize = 2;
+const DISRUPT: usize = 3;
+const DETECT: usize = 4;
+const DESTROY: usize = 5;
+
+/// How one attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Attempt {
+    /// The technique succeeded and nothing evicted the adversary.
+    Succeeded,
+    /// The attempt failed; `ended_by` is the deny, deceive or disrupt control that ended it.
+    Failed { ended_by: Option<u32> },
+    /// The chain was broken by this control (decoy or detection response, or destroy).
+    Evicted { by: u32 },
+}
+
+/// Who broke the chain at a phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Breaker {
+    Control(u32),
+    TechniqueFailed,
+    NoViableTechnique,
+}
+
+/// Runs one trial and adds it to the tally.
+#[inline]
+pub(crate) fn run_trial(plan: &Plan, s: TrialStream, tally: &mut Tally) {
+    tally.trials += 1;
+    for phase_idx in 0..N_PHASES {
+        tally.reached[phase_idx] += 1;
+        if let Some(breaker) = run_phase(plan, phase_idx, s, tally) {
+            tally.broken[phase_idx] += 1;
+            match breaker {
+                Breaker::Control(c) => tally.control_breaks[c as usize] += 1,
+                Breaker::TechniqueFailed => tally.breaks_technique_failed += 1,
+                Breaker::NoViableTechnique => tally.breaks_no_viable += 1,
+            }
+            return;
+        }
+    }
+    tally.completed += 1;
+}
+
+/// Plays one phase; `None` when the adversary passes it.
+#[inline]
+fn run_phase(plan: &Plan, phase_idx: usize, s: TrialStream, tally: &mut Tally) -> Option<Breaker> {
+    let phase = &plan.phases[phase_idx];
+    let n = phase.viable.len();
+    if n == 0 {
+        return Some(Breaker::NoViableTechnique);
+    }
+    let attempts = (plan.max_attempts as usize).min(n) as u32;
+    let mut tried: u64 = 0;
+    let mut last_ender = None;
+    for attempt in 0..attempts {
+        let j = if attempt == 0 {
+            let u = s.draw53(Slot::new(SlotKind::Pick, phase_idx, 0, 0));
+            phase.first_pick.iter().position(|&c| u < c).unwrap_or(n - 1)
+        } else {
+            pick_untried(&phase.weights, tried, s.unit(Slot::new(SlotKind::Pick, phase_idx, attempt, 0)))
+        };
+        tried |= 1 << j;
+        let ti = phase.viable[j] as usize;
+        match attempt_once(plan, &plan.techniques[ti], ti, phase_idx, attempt, s, tally) {
+            Attempt::Succeeded => return None,
+            Attempt::Evicted { by } => return Some(Breaker::Control(by)),
+            Attempt::Failed { ended_by } => last_ender = ended_by,
+        }
+    }
+    Some(last_ender.map_or(Breaker::TechniqueFailed, Breaker::Control))
+}
+
+/// Weighted pick among the techniques not in `tried`, with `u` uniform in [0, 1).
+#[inline]
+fn pick_untried(weights: &[f64], tried: u64, u: f64) -> usize {
+    let untried = || (0..weights.len()).filter(move |j| tried & (1 << j) == 0);
+    let remaining: f64 = untried().map(|j| weights[j]).sum();
+    let target = u * remaining;
+    let mut acc = 0.0;
+    let mut last = 0;
+    for j in untried() {
+        acc += weights[j];
+        if target < acc {
+            return j;
+        }
+        last = j;
+    }
+    last
+}
+
+/// One attempt of technique `ti`: the controls act in the documented order.
+#[inline]
+fn attempt_once(
+    plan: &Plan,
+    t: &TechniquePlan,
+    ti: usize,
+    phase_idx: usize,
+    attempt: u32,
+    s: TrialStream,
+    tally: &mut Tally,
+) -> Attempt {
+    let fire = |tag| Slot::new(SlotKind::Fire, phase_idx, attempt, tag);
+    let response = |tag| Slot::new(SlotKind::Response, phase_idx, attempt, tag);
+    tally.techniques[ti].attempts += 1;
+
+    // 1. deny: the first that fires prevents the attempt.
+    for a in plan.acts(t, DENY) {
+        if s.happens(fire(a.tag), a.fire) {
+            tally.control_fired[a.control as usize] += 1;
+            tally.techniques[ti].prevented += 1;
+            return Attempt::Failed {
+                ended_by: Some(a.control),
+            };
+        }
+    }
+    // 2. deceive: the first that fires diverts the attempt; its response may evict.
+    for a in plan.acts(t, DECEIVE) {
+        if s.happens(fire(a.tag), a.fire) {
+            tally.control_fired[a.control as usize] += 1;
+            tally.techniques[ti].deceived += 1;
+            if s.happens(response(a.tag), a.response) {
+                tally.techniques[ti].evicted += 1;
+                return Attempt::Evicted { by: a.control };
+            }
+            return Attempt::Failed {
+                ended_by: Some(a.control),
+            };
+        }
+    }
+    // 3. degrade: deterministic; folded into `t.success` when the plan was built.
+    for a in plan.acts(t, DEGRADE) {
+        tally.control_fired[a.control as usize] += 1;
+    }
+    // 4. disrupt: the first that fires interrupts the running attempt.
+    let mut interrupted = None;
+    for a in plan.acts(t, DISRUPT) {
+        if s.happens(fire(a.tag), a.fire) {
+            tally.control_fired[a.control as usize] += 1;
+            interrupted = Some(a.control);
+            break;
+        }
+    }
+    // 5. the success roll, unless interrupted.
+    let succeeded = interrupted.is_none()
+        && s.happens(Slot::new(SlotKind::Success, phase_idx, attempt, 0), t.success);
+    let counts = &mut tally.techniques[ti];
+    if interrupted.is_some() {
+        counts.interrupted += 1;
+    } else if succeeded {
+        counts.succeeded += 1;
+    } else {
+        counts.failed += 1;
+    }
+    // 6. detect: each rolls; the first response that evicts breaks the chain.
+    let mut detected = false;
+    for a in plan.acts(t, DETECT) {
+        if s.happens(fire(a.tag), a.fire) {
+            tally.control_fired[a.control as usize] += 1;
+            detected = true;
+            if s.happens(response(a.tag), a.response) {
+                let counts = &mut tally.techniques[ti];
+                counts.detected += 1;
+                counts.evicted += 1;
+                return Attempt::Evicted { by: a.control };
+            }
+        }
+    }
+    if detected {
+        tally.techniques[ti].detected += 1;
+    }
+    // 7. destroy: the first that fires ends the operation.
+    for a in plan.acts(t, DESTROY) {
+        if s.happens(fire(a.tag), a.fire) {
+            tally.control_fired[a.control as usize] += 1;
+            tally.techniques[ti].evicted += 1;
+            return Attempt::Evicted { by: a.control };
+        }
+    }
+    if succeeded {
+        Attempt::Succeeded
+    } else {
+        Attempt::Failed {
+            ended_by: interrupted,
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! killchain: Monte Carlo simulation of attack scenarios along the Lockheed Martin Cyber Kill
+//! Chain.
+//!
+//! A scenario file describes a defended environment, an adversary's techniques at each of the
+//! seven phases, and the defender's controls. [`scenario`] parses and validates it; [`engine`]
+//! runs seeded trials in parallel and returns a [`stats::Tally`]; [`report`] turns the tally into
+//! CSV, JSON and a terminal funnel. [`rng`] is the only source of randomness.
+
+pub mod cli;
+pub mod commands;
+pub mod engine;
+pub mod phase;
+pub mod report;
+pub mod rng;
+pub mod scenario;
+pub mod stats;

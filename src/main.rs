@@ -1,0 +1,23 @@
+//! The `killchain` binary: parse the command line, run the command, map failures to exit codes
+//! (0 success, 1 run or output failure, 2 usage or scenario-file error).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use killchain::cli::{Cli, Command};
+use killchain::commands;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match &cli.command {
+        Command::Run(args) => commands::run(args),
+        Command::Validate(args) => commands::validate(args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("{failure}");
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}

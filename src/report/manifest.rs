@@ -1,0 +1,63 @@
+//! `run.json`: what ran, on what, with which result — enough to reproduce and to cite.
+
+use serde::Serialize;
+
+use super::RunResult;
+use crate::stats::Rate;
+
+#[derive(Serialize)]
+struct Manifest<'a> {
+    killchain_version: &'a str,
+    method: &'a str,
+    scenario: &'a str,
+    scenario_file: &'a str,
+    scenario_sha256: &'a str,
+    seed: u64,
+    trials: u64,
+    threads: usize,
+    wall_time_seconds: f64,
+    trials_per_second: f64,
+    completed: u64,
+    completion_rate: f64,
+    completion_ci_low: f64,
+    completion_ci_high: f64,
+    disabled_controls: Vec<&'a str>,
+}
+
+/// The manifest as pretty-printed JSON with a trailing newline.
+pub fn run_json(r: &RunResult) -> Vec<u8> {
+    let t = r.tally;
+    let completion = Rate::new(t.completed, t.trials);
+    let (lo, hi) = completion.interval.unwrap_or((0.0, 0.0));
+    let m = Manifest {
+        killchain_version: env!("CARGO_PKG_VERSION"),
+        method: "monte-carlo",
+        scenario: &r.scenario.name,
+        scenario_file: r.path,
+        scenario_sha256: r.sha256,
+        seed: r.seed,
+        trials: t.trials,
+        threads: r.threads,
+        wall_time_seconds: r.wall_seconds,
+        trials_per_second: if r.wall_seconds > 0.0 {
+            (t.trials as f64 / r.wall_seconds).round()
+        } else {
+            0.0
+        },
+        completed: t.completed,
+        completion_rate: completion.estimate.unwrap_or(0.0),
+        completion_ci_low: lo,
+        completion_ci_high: hi,
+        disabled_controls: r
+            .scenario
+            .controls
+            .iter()
+            .filter(|c| !c.enabled)
+            .map(|c| c.id.as_str())
+            .collect(),
+    };
+    let mut out = serde_json::to_vec_pretty(&m)
+        .unwrap_or_else(|e| panic!("serialising the manifest cannot fail: {e}"));
+    out.push(b'\n');
+    out
+}

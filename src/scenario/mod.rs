@@ -1,0 +1,258 @@
+//! Scenario files: the TOML format, its validation, and the validated domain model.
+//!
+//! Loading runs in two stages, as in ripgrep's low/high arguments: `raw` deserializes the file
+//! into a mirror that keeps spans, then `validate` checks everything, collects every problem with
+//! its line and column, and builds the types below. Nothing after this module can fail on bad
+//! input: a [`Scenario`] is valid by construction.
+
+mod diagnostic;
+mod raw;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+pub use diagnostic::{Diagnostic, Diagnostics};
+
+use crate::phase::{CourseOfAction, Phase};
+
+/// Largest scenario file accepted, in bytes.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+/// Most techniques one phase may have (the engine tracks tried techniques in a 64-bit set).
+pub const MAX_TECHNIQUES_PER_PHASE: usize = 64;
+/// Trial count used when neither the file nor the command line gives one.
+pub const DEFAULT_TRIALS: u64 = 100_000;
+/// Seed used when neither the file nor the command line gives one.
+pub const DEFAULT_SEED: u64 = 1;
+
+/// A probability, in [0, 1] by construction.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+pub struct Probability(f64);
+
+impl Probability {
+    /// Certainty.
+    pub const ONE: Probability = Probability(1.0);
+    /// Impossibility.
+    pub const ZERO: Probability = Probability(0.0);
+
+    /// `Some` when `p` is a finite number in [0, 1].
+    pub fn new(p: f64) -> Option<Probability> {
+        (0.0..=1.0).contains(&p).then_some(Probability(p))
+    }
+
+    /// The value, in [0, 1].
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Probability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A fact about the defended estate, from `[environment]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fact {
+    /// A yes/no fact, usable in `requires`.
+    Bool(bool),
+    /// A number, usable as a probability where it lies in [0, 1].
+    Number(f64),
+}
+
+/// A condition on a boolean fact (`"mfa_on_vpn"` or `"!mfa_on_vpn"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requirement {
+    /// The fact's name.
+    pub fact: String,
+    /// The value the fact must have.
+    pub holds: bool,
+}
+
+/// The adversary's profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Adversary {
+    /// Display name.
+    pub name: String,
+    /// Distinct techniques tried per phase before giving up (at least 1).
+    pub max_attempts: u32,
+}
+
+/// One of the adversary's options at one phase.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Technique {
+    /// Unique id among techniques and controls.
+    pub id: String,
+    /// Display name (the id when the file gives none).
+    pub name: String,
+    /// The phase it serves.
+    pub phase: Phase,
+    /// MITRE ATT&CK technique id, such as `T1566.001`.
+    pub attack: Option<String>,
+    /// Relative preference, > 0.
+    pub weight: f64,
+    /// Probability that an attempt succeeds before any control acts.
+    pub success: Probability,
+    /// The environment fact `success` was read from, if any.
+    pub success_fact: Option<String>,
+    /// Conditions on boolean facts.
+    pub requires: Vec<Requirement>,
+    /// Whether every requirement holds in this environment.
+    pub viable: bool,
+}
+
+/// One defensive control.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Control {
+    /// Unique id among techniques and controls.
+    pub id: String,
+    /// Display name (the id when the file gives none).
+    pub name: String,
+    /// Its course of action.
+    pub action: CourseOfAction,
+    /// The phases it acts in (no duplicates, in chain order).
+    pub phases: Vec<Phase>,
+    /// Indices into [`Scenario::techniques`] it is limited to; `None` for all in its phases.
+    pub techniques: Option<Vec<usize>>,
+    /// Probability it fires on an attempt (for degrade: the fraction of success it removes).
+    pub effectiveness: Probability,
+    /// The environment fact `effectiveness` was read from, if any.
+    pub effectiveness_fact: Option<String>,
+    /// For detect and deceive: probability the response evicts the adversary; 1 otherwise.
+    pub response: Probability,
+    /// Disabled controls are ignored by `run`.
+    pub enabled: bool,
+    /// Annual cost, if given.
+    pub cost: Option<f64>,
+}
+
+impl Control {
+    /// Whether this control acts on an attempt of `technique` (by index) in `phase`.
+    pub fn applies_to(&self, phase: Phase, technique: usize) -> bool {
+        self.phases.contains(&phase)
+            && self
+                .techniques
+                .as_ref()
+                .is_none_or(|only| only.contains(&technique))
+    }
+}
+
+/// A validated scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    /// Display name.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// Default trial count.
+    pub trials: u64,
+    /// Default seed.
+    pub seed: u64,
+    /// Facts about the defended estate.
+    pub environment: BTreeMap<String, Fact>,
+    /// The adversary's profile.
+    pub adversary: Adversary,
+    /// Every technique, in file order.
+    pub techniques: Vec<Technique>,
+    /// Every control, in file order.
+    pub controls: Vec<Control>,
+}
+
+impl Scenario {
+    /// Parses and validates scenario text. `path` is used only in messages.
+    pub fn from_toml(source: &str, path: &str) -> Result<Scenario, Diagnostics> {
+        validate::parse(source, path)
+    }
+
+    /// Techniques of one phase, with their indices, in file order.
+    pub fn techniques_in(&self, phase: Phase) -> impl Iterator<Item = (usize, &Technique)> {
+        self.techniques
+            .iter()
+            .enumerate()
+            .filter(move |(_, t)| t.phase == phase)
+    }
+}
+
+/// A scenario file that could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("{path}: cannot read scenario file: {source}")]
+    Io {
+        /// The file as named.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file is larger than [`MAX_FILE_BYTES`].
+    #[error("{path}: scenario file is {size} bytes; at most {max} are accepted")]
+    TooLarge {
+        /// The file as named.
+        path: String,
+        /// Its size.
+        size: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// The file is not UTF-8.
+    #[error("{path}:{line}:{column}: scenario file is not valid UTF-8")]
+    NotUtf8 {
+        /// The file as named.
+        path: String,
+        /// One-based line of the first invalid byte.
+        line: usize,
+        /// One-based column of the first invalid byte.
+        column: usize,
+    },
+    /// The file has problems.
+    #[error("{0}")]
+    Invalid(Diagnostics),
+}
+
+/// A loaded scenario with the exact text it came from.
+#[derive(Debug, Clone)]
+pub struct LoadedScenario {
+    /// The file as the user named it.
+    pub path: String,
+    /// The file's bytes.
+    pub source: String,
+    /// The validated scenario.
+    pub scenario: Scenario,
+}
+
+/// Reads, parses and validates a scenario file.
+pub fn load(path: &Path) -> Result<LoadedScenario, LoadError> {
+    let shown = path.display().to_string();
+    let io = |source| LoadError::Io {
+        path: shown.clone(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(LoadError::TooLarge {
+            path: shown,
+            size,
+            max: MAX_FILE_BYTES,
+        });
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    let source = String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let text = String::from_utf8_lossy(&e.as_bytes()[..valid]);
+        let line = text.matches('\n').count() + 1;
+        let column = text.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        LoadError::NotUtf8 {
+            path: shown.clone(),
+            line,
+            column,
+        }
+    })?;
+    let scenario = Scenario::from_toml(&source, &shown).map_err(LoadError::Invalid)?;
+    Ok(LoadedScenario {
+        path: shown,
+        source,
+        scenario,
+    })
+}

@@ -1,0 +1,776 @@
+//! From the raw mirror to the domain model: every check, every problem collected with its place.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+
+use toml::{Spanned, Value};
+
+use super::diagnostic::{Collector, Diagnostics, did_you_mean};
+use super::raw::{RawAdversary, RawControl, RawFile, RawMeta, RawTechnique};
+use super::{
+    Adversary, Control, DEFAULT_SEED, DEFAULT_TRIALS, Fact, MAX_TECHNIQUES_PER_PHASE, Probability,
+    Requirement, Scenario, Technique,
+};
+use crate::phase::{CourseOfAction, N_PHASES, Phase};
+
+/// Most attempts per phase: the engine's tried-set holds 64 techniques.
+const MAX_ATTEMPTS: i64 = MAX_TECHNIQUES_PER_PHASE as i64;
+
+pub(crate) fn parse(source: &str, path: &str) -> Result<Scenario, Diagnostics> {
+    let mut c = Collector::new(path, source);
+    let raw: RawFile = match toml::from_str(source) {
+        Ok(raw) => raw,
+        Err(e) => {
+            c.error(e.span().unwrap_or(0..0), toml_message(e.message()));
+            return Err(c.finish());
+        }
+    };
+    let scenario = Checker { c: &mut c }.scenario(raw);
+    match scenario {
+        Some(s) if c.is_empty() => Ok(s),
+        _ => Err(c.finish()),
+    }
+}
+
+/// A toml/serde message on one line, with a suggestion for a misspelt field.
+fn toml_message(message: &str) -> String {
+    let mut text = message.trim().replace('\n', "; ");
+    // serde: "unknown field `sucess`, expected one of `id`, `phase`, ..."
+    if let Some(rest) = text.strip_prefix("unknown field `") {
+        if let Some((field, expected)) = rest.split_once('`') {
+            let valid: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+            let hint = did_you_mean(field, valid.iter().copied());
+            text.push_str(&hint);
+        }
+    }
+    text
+}
+
+/// An id may hold letters, digits, `.`, `_` and `-`, so it is safe in CSV and on a command line.
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// `T1234` or `T1234.567`.
+fn valid_attack_id(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |r: &[u8]| r.iter().all(u8::is_ascii_digit);
+    match b.len() {
+        5 => b[0] == b'T' && digits(&b[1..5]),
+        9 => b[0] == b'T' && digits(&b[1..5]) && b[5] == b'.' && digits(&b[6..9]),
+        _ => false,
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::String(_) => "a string",
+        Value::Integer(_) => "an integer",
+        Value::Float(_) => "a float",
+        Value::Boolean(_) => "a boolean",
+        Value::Datetime(_) => "a date-time",
+        Value::Array(_) => "an array",
+        Value::Table(_) => "a table",
+    }
+}
+
+fn as_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Integer(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
+        _ => None,
+    }
+}
+
+struct Checker<'c, 'a> {
+    c: &'c mut Collector<'a>,
+}
+
+/// Where an id was first defined.
+struct IdSite {
+    kind: &'static str,
+    span: Range<usize>,
+}
+
+impl Checker<'_, '_> {
+    fn scenario(&mut self, raw: RawFile) -> Option<Scenario> {
+        let meta = self.meta(raw.scenario);
+        let environment = self.environment(raw.environment);
+        let mut ids: HashMap<String, IdSite> = HashMap::new();
+        let (adversary, techniques) = self.adversary(raw.adversary, &environment, &mut ids);
+        let techniques = techniques?;
+        let controls = self.controls(raw.controls, &environment, &techniques, &mut ids);
+        let (name, description, trials, seed) = meta?;
+        Some(Scenario {
+            name,
+            description,
+            trials,
+            seed,
+            environment,
+            adversary: adversary?,
+            techniques,
+            controls,
+        })
+    }
+
+    fn meta(&mut self, raw: Option<Spanned<RawMeta>>) -> Option<(String, String, u64, u64)> {
+        let Some(raw) = raw else {
+            self.c
+                .error(0..0, "missing [scenario] table; it needs at least `name`");
+            return None;
+        };
+        let span = raw.span();
+        let raw = raw.into_inner();
+        let name = match raw.name {
+            Some(n) => n.into_inner(),
+            None => {
+                self.c.error(span, "[scenario] has no `name`");
+                String::new()
+            }
+        };
+        let trials = match raw.trials {
+            None => DEFAULT_TRIALS,
+            Some(t) if *t.get_ref() >= 1 => *t.get_ref() as u64,
+            Some(t) => {
+                self.c.error(
+                    t.span(),
+                    format!("trials must be at least 1, got {}", t.get_ref()),
+                );
+                0
+            }
+        };
+        let seed = match raw.seed {
+            None => DEFAULT_SEED,
+            Some(s) if *s.get_ref() >= 0 => *s.get_ref() as u64,
+            Some(s) => {
+                self.c.error(
+                    s.span(),
+                    format!("seed must be a non-negative integer, got {}", s.get_ref()),
+                );
+                0
+            }
+        };
+        Some((name, raw.description.unwrap_or_default(), trials, seed))
+    }
+
+    fn environment(
+        &mut self,
+        raw: BTreeMap<Spanned<String>, Spanned<Value>>,
+    ) -> BTreeMap<String, Fact> {
+        let mut env = BTreeMap::new();
+        for (key, value) in raw {
+            let name = key.get_ref();
+            if !valid_id(name) {
+                self.c.error(
+                    key.span(),
+                    format!(
+                        "environment fact \"{name}\": a name may hold only letters, digits, '.', '_' and '-'"
+                    ),
+                );
+                continue;
+            }
+            let fact = match value.get_ref() {
+                Value::Boolean(b) => Fact::Bool(*b),
+                v => match as_number(v) {
+                    Some(x) if x.is_finite() => Fact::Number(x),
+                    Some(x) => {
+                        self.c.error(
+                            value.span(),
+                            format!("environment fact \"{name}\" is {x}; a number must be finite"),
+                        );
+                        continue;
+                    }
+                    None => {
+                        self.c.error(
+                            value.span(),
+                            format!(
+                                "environment fact \"{name}\" is {}; a fact is a boolean or a number",
+                                type_name(v)
+                            ),
+                        );
+                        continue;
+                    }
+                },
+            };
+            env.insert(name.clone(), fact);
+        }
+        env
+    }
+
+    fn claim_id(
+        &mut self,
+        id: &Spanned<String>,
+        kind: &'static str,
+        ids: &mut HashMap<String, IdSite>,
+    ) -> bool {
+        let name = id.get_ref();
+        if !valid_id(name) {
+            self.c.error(
+                id.span(),
+                format!("{kind} id \"{name}\": an id may hold only letters, digits, '.', '_' and '-'"),
+            );
+            return false;
+        }
+        if let Some(first) = ids.get(name) {
+            let (line, _) = self.c.line_column(first.span.start);
+            self.c.error(
+                id.span(),
+                format!(
+                    "duplicate id \"{name}\": already used by the {} on line {line}; ids must be unique among techniques and controls",
+                    first.kind
+                ),
+            );
+            return false;
+        }
+        ids.insert(
+            name.clone(),
+            IdSite {
+                kind,
+                span: id.span(),
+            },
+        );
+        true
+    }
+
+    fn adversary(
+        &mut self,
+        raw: Option<Spanned<RawAdversary>>,
+        env: &BTreeMap<String, Fact>,
+        ids: &mut HashMap<String, IdSite>,
+    ) -> (Option<Adversary>, Option<Vec<Technique>>) {
+        let Some(raw) = raw else {
+            self.c.error(
+                0..0,
+                "missing [adversary] table; it needs at least one [[adversary.techniques]] per phase",
+            );
+            return (None, None);
+        };
+        let span = raw.span();
+        let raw = raw.into_inner();
+        let max_attempts = match raw.max_attempts {
+            None => 1,
+            Some(m) if (1..=MAX_ATTEMPTS).contains(m.get_ref()) => *m.get_ref() as u32,
+            Some(m) => {
+                self.c.error(
+                    m.span(),
+                    format!(
+                        "max_attempts must be between 1 and {MAX_ATTEMPTS}, got {}",
+                        m.get_ref()
+                    ),
+                );
+                1
+            }
+        };
+        let mut techniques = Vec::new();
+        let mut complete = true;
+        for t in raw.techniques {
+            match self.technique(t, env, ids) {
+                Some(t) => techniques.push(t),
+                None => complete = false,
+            }
+        }
+        let mut per_phase = [0usize; N_PHASES];
+        for t in &techniques {
+            per_phase[t.phase.index()] += 1;
+        }
+        if complete {
+            for phase in Phase::ALL {
+                let n = per_phase[phase.index()];
+                if n == 0 {
+                    self.c.error(
+                        span.clone(),
+                        format!(
+                            "no technique for phase \"{phase}\"; every phase needs at least one [[adversary.techniques]]"
+                        ),
+                    );
+                } else if n > MAX_TECHNIQUES_PER_PHASE {
+                    self.c.error(
+                        span.clone(),
+                        format!(
+                            "phase \"{phase}\" has {n} techniques; at most {MAX_TECHNIQUES_PER_PHASE} are supported"
+                        ),
+                    );
+                }
+            }
+        }
+        let adversary = Adversary {
+            name: raw.name.unwrap_or_else(|| "Adversary".to_owned()),
+            max_attempts,
+        };
+        (Some(adversary), complete.then_some(techniques))
+    }
+
+    fn technique(
+        &mut self,
+        raw: Spanned<RawTechnique>,
+        env: &BTreeMap<String, Fact>,
+        ids: &mut HashMap<String, IdSite>,
+    ) -> Option<Technique> {
+        let span = raw.span();
+        let raw = raw.into_inner();
+        let Some(id) = raw.id else {
+            self.c.error(span, "technique has no `id`");
+            return None;
+        };
+        let mut ok = self.claim_id(&id, "technique", ids);
+        let tid = id.get_ref().clone();
+        let what = |field: &str| format!("technique \"{tid}\": {field}");
+
+        let phase = match &raw.phase {
+            None => {
+                self.c.error(
+                    id.span(),
+                    format!(
+                        "technique \"{tid}\" has no `phase`; phases are {}",
+                        phase_list()
+                    ),
+                );
+                None
+            }
+            Some(p) => self.phase(p, &format!("technique \"{tid}\"")),
+        };
+        if let Some(attack) = &raw.attack {
+            if !valid_attack_id(attack.get_ref()) {
+                self.c.error(
+                    attack.span(),
+                    format!(
+                        "{} \"{}\" is not an ATT&CK technique id; expected T followed by four digits, optionally .NNN (e.g. T1566.001)",
+                        what("attack"),
+                        attack.get_ref()
+                    ),
+                );
+                ok = false;
+            }
+        }
+        let weight = match &raw.weight {
+            None => Some(1.0),
+            Some(w) => match as_number(w.get_ref()) {
+                Some(x) if x.is_finite() && x > 0.0 => Some(x),
+                Some(x) => {
+                    self.c.error(
+                        w.span(),
+                        format!("{} {x} must be a finite number > 0", what("weight")),
+                    );
+                    None
+                }
+                None => {
+                    self.c.error(
+                        w.span(),
+                        format!(
+                            "{} is {}; expected a number > 0",
+                            what("weight"),
+                            type_name(w.get_ref())
+                        ),
+                    );
+                    None
+                }
+            },
+        };
+        let success = match &raw.success {
+            None => {
+                self.c.error(
+                    id.span(),
+                    format!("technique \"{tid}\" has no `success` probability"),
+                );
+                None
+            }
+            Some(s) => self.probability(s, env, &what("success")),
+        };
+        let mut requires = Vec::new();
+        let mut viable = true;
+        for r in raw.requires.iter().flatten() {
+            let text = r.get_ref();
+            let (fact, holds) = match text.strip_prefix('!') {
+                Some(rest) => (rest, false),
+                None => (text.as_str(), true),
+            };
+            match env.get(fact) {
+                Some(Fact::Bool(b)) => {
+                    viable &= *b == holds;
+                    requires.push(Requirement {
+                        fact: fact.to_owned(),
+                        holds,
+                    });
+                }
+                Some(Fact::Number(x)) => {
+                    self.c.error(
+                        r.span(),
+                        format!(
+                            "{} names environment fact \"{fact}\" = {x}, a number; `requires` needs a boolean fact",
+                            what("requires")
+                        ),
+                    );
+                    ok = false;
+                }
+                None => {
+                    let bools = env.iter().filter(|(_, f)| matches!(f, Fact::Bool(_)));
+                    let names: Vec<&str> = bools.map(|(k, _)| k.as_str()).collect();
+                    self.c.error(
+                        r.span(),
+                        format!(
+                            "{} names unknown environment fact \"{fact}\"{}{}",
+                            what("requires"),
+                            did_you_mean(fact, names.iter().copied()),
+                            known_list("boolean facts", &names)
+                        ),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        let (Some(phase), Some(weight), Some((success, success_fact)), true) =
+            (phase, weight, success, ok)
+        else {
+            return None;
+        };
+        Some(Technique {
+            name: raw.name.unwrap_or_else(|| tid.clone()),
+            id: tid,
+            phase,
+            attack: raw.attack.map(Spanned::into_inner),
+            weight,
+            success,
+            success_fact,
+            requires,
+            viable,
+        })
+    }
+
+    /// Parses a phase id; `owner` names the technique or control, e.g. `control "edr"`.
+    fn phase(&mut self, p: &Spanned<String>, owner: &str) -> Option<Phase> {
+        let text = p.get_ref();
+        let phase = Phase::from_id(text);
+        if phase.is_none() {
+            self.c.error(
+                p.span(),
+                format!(
+                    "{owner}: unknown phase \"{text}\"{}; phases are {}",
+                    did_you_mean(text, Phase::spellings()),
+                    phase_list()
+                ),
+            );
+        }
+        phase
+    }
+
+    /// A literal probability or the name of a numeric environment fact.
+    fn probability(
+        &mut self,
+        v: &Spanned<Value>,
+        env: &BTreeMap<String, Fact>,
+        what: &str,
+    ) -> Option<(Probability, Option<String>)> {
+        match v.get_ref() {
+            Value::String(name) => match env.get(name) {
+                Some(Fact::Number(x)) => match Probability::new(*x) {
+                    Some(p) => Some((p, Some(name.clone()))),
+                    None => {
+                        self.c.error(
+                            v.span(),
+                            format!(
+                                "{what} names environment fact \"{name}\" = {x}, which is outside [0, 1]"
+                            ),
+                        );
+                        None
+                    }
+                },
+                Some(Fact::Bool(b)) => {
+                    self.c.error(
+                        v.span(),
+                        format!(
+                            "{what} names environment fact \"{name}\" = {b}, a boolean; a probability needs a numeric fact"
+                        ),
+                    );
+                    None
+                }
+                None => {
+                    let numbers = env.iter().filter(|(_, f)| matches!(f, Fact::Number(_)));
+                    let names: Vec<&str> = numbers.map(|(k, _)| k.as_str()).collect();
+                    self.c.error(
+                        v.span(),
+                        format!(
+                            "{what} names unknown environment fact \"{name}\"{}{}",
+                            did_you_mean(name, names.iter().copied()),
+                            known_list("numeric facts", &names)
+                        ),
+                    );
+                    None
+                }
+            },
+            other => match as_number(other) {
+                Some(x) => match Probability::new(x) {
+                    Some(p) => Some((p, None)),
+                    None => {
+                        self.c
+                            .error(v.span(), format!("{what} {x} is outside [0, 1]"));
+                        None
+                    }
+                },
+                None => {
+                    self.c.error(
+                        v.span(),
+                        format!(
+                            "{what} is {}; expected a probability in [0, 1] or the name of a numeric environment fact",
+                            type_name(other)
+                        ),
+                    );
+                    None
+                }
+            },
+        }
+    }
+
+    fn controls(
+        &mut self,
+        raw: Vec<Spanned<RawControl>>,
+        env: &BTreeMap<String, Fact>,
+        techniques: &[Technique],
+        ids: &mut HashMap<String, IdSite>,
+    ) -> Vec<Control> {
+        let by_id: HashMap<&str, usize> = techniques
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id.as_str(), i))
+            .collect();
+        raw.into_iter()
+            .filter_map(|r| self.control(r, env, techniques, &by_id, ids))
+            .collect()
+    }
+
+    fn control(
+        &mut self,
+        raw: Spanned<RawControl>,
+        env: &BTreeMap<String, Fact>,
+        techniques: &[Technique],
+        by_id: &HashMap<&str, usize>,
+        ids: &mut HashMap<String, IdSite>,
+    ) -> Option<Control> {
+        let span = raw.span();
+        let raw = raw.into_inner();
+        let Some(id) = raw.id else {
+            self.c.error(span, "control has no `id`");
+            return None;
+        };
+        let mut ok = self.claim_id(&id, "control", ids);
+        let cid = id.get_ref().clone();
+        let what = |field: &str| format!("control \"{cid}\": {field}");
+
+        let action = match &raw.action {
+            None => {
+                self.c.error(
+                    id.span(),
+                    format!(
+                        "control \"{cid}\" has no `action`; actions are {}",
+                        action_list()
+                    ),
+                );
+                None
+            }
+            Some(a) => {
+                let text = a.get_ref();
+                let action = CourseOfAction::from_id(text);
+                if action.is_none() {
+                    self.c.error(
+                        a.span(),
+                        format!(
+                            "{} unknown course of action \"{text}\"{}; actions are {}",
+                            what("action"),
+                            did_you_mean(text, CourseOfAction::ENGINE_ORDER.map(|a| a.id())),
+                            action_list()
+                        ),
+                    );
+                }
+                action
+            }
+        };
+        let mut phases = Vec::new();
+        match &raw.phases {
+            None => {
+                self.c.error(
+                    id.span(),
+                    format!("control \"{cid}\" has no `phases`; give one or more phase ids"),
+                );
+                ok = false;
+            }
+            Some(list) if list.get_ref().is_empty() => {
+                self.c.error(
+                    list.span(),
+                    format!("{} is empty; give one or more phase ids", what("phases")),
+                );
+                ok = false;
+            }
+            Some(list) => {
+                for p in list.get_ref() {
+                    match self.phase(p, &format!("control \"{cid}\"")) {
+                        Some(phase) if phases.contains(&phase) => {
+                            self.c.error(
+                                p.span(),
+                                format!("{} lists \"{phase}\" twice", what("phases")),
+                            );
+                            ok = false;
+                        }
+                        Some(phase) => phases.push(phase),
+                        None => ok = false,
+                    }
+                }
+            }
+        }
+        phases.sort();
+        let mut only = None;
+        if let Some(list) = &raw.techniques {
+            let mut chosen = Vec::new();
+            for t in list {
+                let name = t.get_ref();
+                match by_id.get(name.as_str()) {
+                    Some(&i) if ok && !phases.contains(&techniques[i].phase) => {
+                        self.c.error(
+                            t.span(),
+                            format!(
+                                "{} technique \"{name}\" is in phase \"{}\", not one of the control's phases ({})",
+                                what("techniques"),
+                                techniques[i].phase,
+                                phases.iter().map(|p| p.id()).collect::<Vec<_>>().join(", ")
+                            ),
+                        );
+                        ok = false;
+                    }
+                    Some(&i) if chosen.contains(&i) => {
+                        self.c.error(
+                            t.span(),
+                            format!("{} lists \"{name}\" twice", what("techniques")),
+                        );
+                        ok = false;
+                    }
+                    Some(&i) => chosen.push(i),
+                    None => {
+                        let in_phases: Vec<&str> = techniques
+                            .iter()
+                            .filter(|t| phases.is_empty() || phases.contains(&t.phase))
+                            .map(|t| t.id.as_str())
+                            .collect();
+                        self.c.error(
+                            t.span(),
+                            format!(
+                                "{} unknown technique \"{name}\"{}{}",
+                                what("techniques"),
+                                did_you_mean(name, in_phases.iter().copied()),
+                                known_list("techniques in its phases", &in_phases)
+                            ),
+                        );
+                        ok = false;
+                    }
+                }
+            }
+            chosen.sort_unstable();
+            only = Some(chosen);
+        }
+        let effectiveness = match &raw.effectiveness {
+            None => {
+                self.c.error(
+                    id.span(),
+                    format!("control \"{cid}\" has no `effectiveness` probability"),
+                );
+                None
+            }
+            Some(e) => self.probability(e, env, &what("effectiveness")),
+        };
+        let mut response = Some(Probability::ONE);
+        if let Some(r) = &raw.response {
+            match action {
+                Some(a) if !a.has_response() => {
+                    self.c.error(
+                        r.span(),
+                        format!(
+                            "{} applies only to detect and deceive controls; this one is \"{a}\"",
+                            what("response")
+                        ),
+                    );
+                    ok = false;
+                }
+                _ => response = self.probability(r, env, &what("response")).map(|p| p.0),
+            }
+        }
+        let cost = match &raw.cost {
+            None => Some(None),
+            Some(c) => match as_number(c.get_ref()) {
+                Some(x) if x.is_finite() && x >= 0.0 => Some(Some(x)),
+                _ => {
+                    self.c.error(
+                        c.span(),
+                        format!(
+                            "{} must be a finite number >= 0 (annual cost), got {}",
+                            what("cost"),
+                            c.get_ref()
+                        ),
+                    );
+                    None
+                }
+            },
+        };
+        let (Some(action), Some((effectiveness, effectiveness_fact)), Some(response), Some(cost), true) =
+            (action, effectiveness, response, cost, ok)
+        else {
+            return None;
+        };
+        Some(Control {
+            name: raw.name.unwrap_or_else(|| cid.clone()),
+            id: cid,
+            action,
+            phases,
+            techniques: only,
+            effectiveness,
+            effectiveness_fact,
+            response,
+            enabled: raw.enabled.unwrap_or(true),
+            cost,
+        })
+    }
+}
+
+fn phase_list() -> String {
+    Phase::ALL.map(Phase::id).join(", ")
+}
+
+fn action_list() -> String {
+    CourseOfAction::ENGINE_ORDER.map(|a| a.id()).join(", ")
+}
+
+fn known_list(what: &str, names: &[&str]) -> String {
+    if names.is_empty() {
+        format!("; the scenario defines no {what}")
+    } else {
+        format!("; {what}: {}", names.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attack_ids_have_the_attack_shape() {
+        for good in ["T1566", "T1566.001", "T0001"] {
+            assert!(valid_attack_id(good), "{good}");
+        }
+        for bad in ["t1566", "T156", "T1566.01", "T1566-001", "T15660", "X1566.001"] {
+            assert!(!valid_attack_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ids_are_restricted_to_a_csv_safe_alphabet() {
+        assert!(valid_id("mail-sandbox_2.0"));
+        assert!(!valid_id(""));
+        assert!(!valid_id("=cmd"));
+        assert!(!valid_id("two words"));
+    }
+
+    #[test]
+    fn unknown_field_messages_gain_a_suggestion() {
+        let m = toml_message("unknown field `sucess`, expected one of `id`, `phase`, `success`");
+        assert!(m.ends_with("; did you mean \"success\"?"), "{m}");
+    }
+}
