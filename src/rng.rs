@@ -195,8 +195,20 @@ mod tests {
             s.draw(Slot::new(SlotKind::Pick, 0, 0, 0)),
             s.draw(slot),
         ];
-        let expect = [0u64; 3];
+        let expect = [
+            0x8d68_4391_ba03_d82f,
+            0x31d0_775a_6821_af4b,
+            0x7d04_c704_c77e_e64d,
+        ];
         assert_eq!(got, expect, "{got:#x?}");
+    }
+
+    /// The mixer is SplitMix64: state γ (seed 0, first step) gives the published first output.
+    #[test]
+    fn mixer_is_splitmix64() {
+        assert_eq!(splitmix64(GAMMA), 0xe220_a839_7b1d_cdaf);
+        let s = TrialStream::from_key(0);
+        assert_eq!(s.draw(Slot(1)), 0xe220_a839_7b1d_cdaf);
     }
 
     #[test]

@@ -1,0 +1,272 @@
+//! The engine driven into each branch by probabilities of 0 and 1, where every count is exact.
+
+use super::*;
+use crate::phase::{N_PHASES, Phase};
+use crate::scenario::Scenario;
+
+/// A scenario whose seven phases each have one sure technique `t-<phase>`, plus `extra` TOML.
+fn scenario(max_attempts: u32, extra: &str) -> Scenario {
+    let mut toml = format!(
+        "[scenario]\nname = \"unit\"\n[environment]\nflag = false\n[adversary]\nmax_attempts = {max_attempts}\n"
+    );
+    for p in Phase::ALL {
+        toml +=
+            &format!("[[adversary.techniques]]\nid = \"t-{p}\"\nphase = \"{p}\"\nsuccess = 1.0\n");
+    }
+    toml += extra;
+    Scenario::from_toml(&toml, "unit.toml").unwrap_or_else(|d| panic!("{d}"))
+}
+
+fn run_n(s: &Scenario, n: u64) -> Tally {
+    run_range(&Plan::new(s), 5, 0..n)
+}
+
+fn control_index(s: &Scenario, id: &str) -> usize {
+    s.controls.iter().position(|c| c.id == id).unwrap()
+}
+
+const N: u64 = 500;
+
+#[test]
+fn sure_techniques_without_controls_complete_every_attack() {
+    let t = run_n(&scenario(1, ""), N);
+    assert_eq!(t.completed, N);
+    assert_eq!(t.reached, [N; N_PHASES]);
+    assert_eq!(t.broken, [0; N_PHASES]);
+    assert!(
+        t.techniques
+            .iter()
+            .all(|c| c.attempts == N && c.succeeded == N)
+    );
+}
+
+#[test]
+fn a_sure_deny_prevents_every_attempt_and_silences_later_controls() {
+    let s = scenario(
+        1,
+        r#"
+[[controls]]
+id = "wall"
+action = "deny"
+phases = ["delivery"]
+effectiveness = 1.0
+[[controls]]
+id = "eye"
+action = "detect"
+phases = ["delivery"]
+effectiveness = 1.0
+"#,
+    );
+    let t = run_n(&s, N);
+    let d = Phase::Delivery.index();
+    assert_eq!(t.reached[d], N);
+    assert_eq!(t.broken[d], N);
+    assert_eq!(t.reached[d + 1], 0);
+    assert_eq!(t.control_breaks[control_index(&s, "wall")], N);
+    assert_eq!(t.control_fired[control_index(&s, "wall")], N);
+    assert_eq!(t.control_fired[control_index(&s, "eye")], 0);
+    assert_eq!(t.techniques[d].prevented, N);
+}
+
+#[test]
+fn a_deceive_evicts_with_its_response_or_only_fails_the_attempt() {
+    let s = scenario(
+        1,
+        r#"
+[[controls]]
+id = "decoy-evicts"
+action = "deceive"
+phases = ["recon"]
+effectiveness = 1.0
+[[controls]]
+id = "decoy-only"
+action = "deceive"
+phases = ["c2"]
+effectiveness = 1.0
+response = 0.0
+"#,
+    );
+    // Only the recon decoy ever acts: it evicts every adversary at the first phase.
+    let t = run_n(&s, N);
+    assert_eq!(t.broken[0], N);
+    assert_eq!(t.control_breaks[control_index(&s, "decoy-evicts")], N);
+    assert_eq!(t.techniques[0].deceived, N);
+    assert_eq!(t.techniques[0].evicted, N);
+
+    let mut s2 = s.clone();
+    s2.controls[control_index(&s, "decoy-evicts")].enabled = false;
+    let t = run_n(&s2, N);
+    let c2 = Phase::CommandAndControl.index();
+    assert_eq!(t.broken[c2], N);
+    // The attempt failed in the decoy and attempts ran out: attributed to the decoy.
+    assert_eq!(t.control_breaks[control_index(&s2, "decoy-only")], N);
+    assert_eq!(t.techniques[c2].evicted, 0);
+}
+
+#[test]
+fn a_full_degrade_makes_the_technique_fail_and_counts_every_attempt() {
+    let s = scenario(
+        1,
+        r#"
+[[controls]]
+id = "friction"
+action = "degrade"
+phases = ["exploitation"]
+effectiveness = 1.0
+"#,
+    );
+    let t = run_n(&s, N);
+    let e = Phase::Exploitation.index();
+    assert_eq!(t.broken[e], N);
+    assert_eq!(t.breaks_technique_failed, N);
+    assert_eq!(t.control_fired[0], N);
+    assert_eq!(t.control_breaks[0], 0);
+    assert_eq!(t.techniques[e].failed, N);
+}
+
+#[test]
+fn a_sure_disrupt_interrupts_and_is_credited_when_attempts_run_out() {
+    let s = scenario(
+        1,
+        r#"
+[[controls]]
+id = "kill-proc"
+action = "disrupt"
+phases = ["installation"]
+effectiveness = 1.0
+[[controls]]
+id = "edr"
+action = "detect"
+phases = ["installation"]
+effectiveness = 1.0
+response = 0.0
+"#,
+    );
+    let t = run_n(&s, N);
+    let i = Phase::Installation.index();
+    assert_eq!(t.broken[i], N);
+    assert_eq!(t.control_breaks[control_index(&s, "kill-proc")], N);
+    assert_eq!(t.techniques[i].interrupted, N);
+    // An interrupted attempt ran, so detection still rolls; a response of 0 never evicts.
+    assert_eq!(t.control_fired[control_index(&s, "edr")], N);
+    assert_eq!(t.techniques[i].detected, N);
+    assert_eq!(t.techniques[i].evicted, 0);
+}
+
+#[test]
+fn detection_with_response_evicts_even_a_successful_attempt() {
+    let s = scenario(
+        1,
+        r#"
+[[controls]]
+id = "soc"
+action = "detect"
+phases = ["actions_on_objectives"]
+effectiveness = 1.0
+"#,
+    );
+    let t = run_n(&s, N);
+    let a = Phase::ActionsOnObjectives.index();
+    assert_eq!(t.broken[a], N);
+    assert_eq!(t.completed, 0);
+    assert_eq!(t.techniques[a].succeeded, N);
+    assert_eq!(t.techniques[a].evicted, N);
+    assert_eq!(t.control_breaks[0], N);
+}
+
+#[test]
+fn a_sure_destroy_ends_the_operation() {
+    let s = scenario(
+        1,
+        r#"
+[[controls]]
+id = "takedown"
+action = "destroy"
+phases = ["weaponization"]
+effectiveness = 1.0
+"#,
+    );
+    let t = run_n(&s, N);
+    assert_eq!(t.broken[1], N);
+    assert_eq!(t.control_breaks[0], N);
+    assert_eq!(t.techniques[1].evicted, N);
+}
+
+#[test]
+fn a_phase_without_viable_technique_breaks_every_chain_there() {
+    let mut s = scenario(1, "");
+    let d = Phase::Delivery.index();
+    s.techniques[d].viable = false;
+    let t = run_n(&s, N);
+    assert_eq!(t.broken[d], N);
+    assert_eq!(t.breaks_no_viable, N);
+    assert_eq!(t.techniques[d].attempts, 0);
+}
+
+#[test]
+fn retries_use_each_technique_once_and_stop_at_max_attempts() {
+    // Three delivery options all denied: with max_attempts 2 exactly two distinct ones are tried.
+    let extra = r#"
+[[adversary.techniques]]
+id = "d2"
+phase = "delivery"
+success = 1.0
+weight = 5
+[[adversary.techniques]]
+id = "d3"
+phase = "delivery"
+success = 1.0
+weight = 0.5
+[[controls]]
+id = "wall"
+action = "deny"
+phases = ["delivery"]
+effectiveness = 1.0
+"#;
+    let s = scenario(2, extra);
+    let t = run_n(&s, N);
+    let attempts: u64 = s
+        .techniques_in(Phase::Delivery)
+        .map(|(i, _)| t.techniques[i].attempts)
+        .sum();
+    assert_eq!(attempts, 2 * N);
+    assert!(
+        s.techniques_in(Phase::Delivery)
+            .all(|(i, _)| t.techniques[i].attempts <= N)
+    );
+    assert_eq!(t.control_fired[0], 2 * N);
+    assert_eq!(t.control_breaks[0], N);
+    // With max_attempts above the number of options, all three are tried once.
+    let t = run_n(&scenario(9, extra), N);
+    assert!(
+        s.techniques_in(Phase::Delivery)
+            .all(|(i, _)| t.techniques[i].attempts == N)
+    );
+}
+
+#[test]
+fn thread_count_and_chunking_do_not_change_the_tally() {
+    let s = scenario(
+        2,
+        r#"
+[[adversary.techniques]]
+id = "d2"
+phase = "delivery"
+success = 0.4
+[[controls]]
+id = "gw"
+action = "deny"
+phases = ["delivery"]
+effectiveness = 0.5
+"#,
+    );
+    let plan = Plan::new(&s);
+    let n = 3 * CHUNK_TRIALS + 17;
+    let one = run(&plan, 9, n, Some(1)).unwrap();
+    let two = run(&plan, 9, n, Some(2)).unwrap();
+    let mut split = run_range(&plan, 9, 0..1000);
+    split += &run_range(&plan, 9, 1000..n);
+    assert_eq!(one, two);
+    assert_eq!(one, split);
+    assert_eq!(one.trials, n);
+}

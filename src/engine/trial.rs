@@ -65,10 +65,15 @@ fn run_phase(plan: &Plan, phase_idx: usize, s: TrialStream, tally: &mut Tally) -
     let mut last_ender = None;
     for attempt in 0..attempts {
         let j = if attempt == 0 {
+            // Branch-free: the number of cumulative thresholds at or below the draw.
             let u = s.draw53(Slot::new(SlotKind::Pick, phase_idx, 0, 0));
-            phase.first_pick.iter().position(|&c| u < c).unwrap_or(n - 1)
+            phase.first_pick.iter().map(|&c| usize::from(u >= c)).sum()
         } else {
-            pick_untried(&phase.weights, tried, s.unit(Slot::new(SlotKind::Pick, phase_idx, attempt, 0)))
+            pick_untried(
+                &phase.weights,
+                tried,
+                s.unit(Slot::new(SlotKind::Pick, phase_idx, attempt, 0)),
+            )
         };
         tried |= 1 << j;
         let ti = phase.viable[j] as usize;
@@ -151,17 +156,17 @@ fn attempt_once(
             break;
         }
     }
-    // 5. the success roll, unless interrupted.
-    let succeeded = interrupted.is_none()
-        && s.happens(Slot::new(SlotKind::Success, phase_idx, attempt, 0), t.success);
+    // 5. the success roll, unless interrupted (computed without branching on the draw).
+    let ran_free = interrupted.is_none();
+    let rolled = s.happens(
+        Slot::new(SlotKind::Success, phase_idx, attempt, 0),
+        t.success,
+    );
+    let succeeded = ran_free & rolled;
     let counts = &mut tally.techniques[ti];
-    if interrupted.is_some() {
-        counts.interrupted += 1;
-    } else if succeeded {
-        counts.succeeded += 1;
-    } else {
-        counts.failed += 1;
-    }
+    counts.interrupted += u64::from(!ran_free);
+    counts.succeeded += u64::from(succeeded);
+    counts.failed += u64::from(ran_free & !rolled);
     // 6. detect: each rolls; the first response that evicts breaks the chain.
     let mut detected = false;
     for a in plan.acts(t, DETECT) {

@@ -118,7 +118,10 @@ pub(crate) fn suggest<'c>(
 }
 
 /// `; did you mean "x"?` or nothing.
-pub(crate) fn did_you_mean<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> String {
+pub(crate) fn did_you_mean<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> String {
     suggest(word, candidates)
         .map(|s| format!("; did you mean \"{s}\"?"))
         .unwrap_or_default()

@@ -210,7 +210,9 @@ impl Checker<'_, '_> {
         if !valid_id(name) {
             self.c.error(
                 id.span(),
-                format!("{kind} id \"{name}\": an id may hold only letters, digits, '.', '_' and '-'"),
+                format!(
+                    "{kind} id \"{name}\": an id may hold only letters, digits, '.', '_' and '-'"
+                ),
             );
             return false;
         }
@@ -710,8 +712,13 @@ impl Checker<'_, '_> {
                 }
             },
         };
-        let (Some(action), Some((effectiveness, effectiveness_fact)), Some(response), Some(cost), true) =
-            (action, effectiveness, response, cost, ok)
+        let (
+            Some(action),
+            Some((effectiveness, effectiveness_fact)),
+            Some(response),
+            Some(cost),
+            true,
+        ) = (action, effectiveness, response, cost, ok)
         else {
             return None;
         };
@@ -755,7 +762,14 @@ mod tests {
         for good in ["T1566", "T1566.001", "T0001"] {
             assert!(valid_attack_id(good), "{good}");
         }
-        for bad in ["t1566", "T156", "T1566.01", "T1566-001", "T15660", "X1566.001"] {
+        for bad in [
+            "t1566",
+            "T156",
+            "T1566.01",
+            "T1566-001",
+            "T15660",
+            "X1566.001",
+        ] {
             assert!(!valid_attack_id(bad), "{bad}");
         }
     }
