@@ -149,8 +149,9 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Writes each file under a temporary name in `dir`, then renames it into place, so a reader
-/// never sees a partial file and a failed run leaves the previous results intact.
+/// Writes every file under a temporary name in `dir` first, then renames each into place: a
+/// reader never sees a partial file, and a run that fails before the renames (the only step
+/// that can fail for lack of space or a write error) leaves the previous results intact.
 fn write_all_atomically(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), Failure> {
     let fail = |what: &str, path: &Path, e: &dyn fmt::Display| {
         Failure::Run(format!("cannot {what} {}: {e}", path.display()))
@@ -158,8 +159,16 @@ fn write_all_atomically(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), Fai
     std::fs::create_dir_all(dir).map_err(|e| fail("create", dir, &e))?;
     let mut staged = Vec::with_capacity(files.len());
     for (name, bytes) in files {
-        let mut tmp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
+        let prefix = format!(".{name}.");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix);
+        #[cfg(unix)]
+        {
+            // Results are for sharing: readable by others as the umask allows, not 0600.
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        let mut tmp = builder
             .tempfile_in(dir)
             .map_err(|e| fail("create a file in", dir, &e))?;
         tmp.write_all(bytes)

@@ -1,6 +1,6 @@
 //! From the raw mirror to the domain model: every check, every problem collected with its place.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 
 use toml::{Spanned, Value};
@@ -100,17 +100,22 @@ impl Checker<'_, '_> {
         let meta = self.meta(raw.scenario);
         let environment = self.environment(raw.environment);
         let mut ids: HashMap<String, IdSite> = HashMap::new();
-        let (adversary, techniques) = self.adversary(raw.adversary, &environment, &mut ids);
-        let techniques = techniques?;
-        let controls = self.controls(raw.controls, &environment, &techniques, &mut ids);
+        let adversary = self.adversary(raw.adversary, &environment, &mut ids);
+        let (adversary, techniques, broken) = adversary?;
+        // Controls are checked even when some technique is invalid, so every problem is
+        // reported at once; references to an invalid technique are not reported again.
+        let controls = self.controls(raw.controls, &environment, &techniques, &broken, &mut ids);
         let (name, description, trials, seed) = meta?;
+        if !broken.is_empty() {
+            return None;
+        }
         Some(Scenario {
             name,
             description,
             trials,
             seed,
             environment,
-            adversary: adversary?,
+            adversary,
             techniques,
             controls,
         })
@@ -242,13 +247,13 @@ impl Checker<'_, '_> {
         raw: Option<Spanned<RawAdversary>>,
         env: &BTreeMap<String, Fact>,
         ids: &mut HashMap<String, IdSite>,
-    ) -> (Option<Adversary>, Option<Vec<Technique>>) {
+    ) -> Option<(Adversary, Vec<Technique>, HashSet<String>)> {
         let Some(raw) = raw else {
             self.c.error(
                 0..0,
                 "missing [adversary] table; it needs at least one [[adversary.techniques]] per phase",
             );
-            return (None, None);
+            return None;
         };
         let span = raw.span();
         let raw = raw.into_inner();
@@ -267,11 +272,16 @@ impl Checker<'_, '_> {
             }
         };
         let mut techniques = Vec::new();
+        let mut broken = HashSet::new();
         let mut complete = true;
         for t in raw.techniques {
+            let id = t.get_ref().id.as_ref().map(|id| id.get_ref().clone());
             match self.technique(t, env, ids) {
                 Some(t) => techniques.push(t),
-                None => complete = false,
+                None => {
+                    complete = false;
+                    broken.extend(id);
+                }
             }
         }
         let mut per_phase = [0usize; N_PHASES];
@@ -302,7 +312,11 @@ impl Checker<'_, '_> {
             name: raw.name.unwrap_or_else(|| "Adversary".to_owned()),
             max_attempts,
         };
-        (Some(adversary), complete.then_some(techniques))
+        if !complete && broken.is_empty() {
+            // A technique without an id failed: nothing can name it, but the file is invalid.
+            broken.insert(String::new());
+        }
+        Some((adversary, techniques, broken))
     }
 
     fn technique(
@@ -415,8 +429,8 @@ impl Checker<'_, '_> {
                         format!(
                             "{} names unknown environment fact \"{fact}\"{}{}",
                             what("requires"),
-                            did_you_mean(fact, names.iter().copied()),
-                            known_list("boolean facts", &names)
+                            known_list("boolean facts", &names),
+                            did_you_mean(fact, names.iter().copied())
                         ),
                     );
                     ok = false;
@@ -449,9 +463,9 @@ impl Checker<'_, '_> {
             self.c.error(
                 p.span(),
                 format!(
-                    "{owner}: unknown phase \"{text}\"{}; phases are {}",
-                    did_you_mean(text, Phase::spellings()),
-                    phase_list()
+                    "{owner}: unknown phase \"{text}\"; phases are {}{}",
+                    phase_list(),
+                    did_you_mean(text, Phase::spellings())
                 ),
             );
         }
@@ -495,8 +509,8 @@ impl Checker<'_, '_> {
                         v.span(),
                         format!(
                             "{what} names unknown environment fact \"{name}\"{}{}",
-                            did_you_mean(name, names.iter().copied()),
-                            known_list("numeric facts", &names)
+                            known_list("numeric facts", &names),
+                            did_you_mean(name, names.iter().copied())
                         ),
                     );
                     None
@@ -530,6 +544,7 @@ impl Checker<'_, '_> {
         raw: Vec<Spanned<RawControl>>,
         env: &BTreeMap<String, Fact>,
         techniques: &[Technique],
+        broken: &HashSet<String>,
         ids: &mut HashMap<String, IdSite>,
     ) -> Vec<Control> {
         let by_id: HashMap<&str, usize> = techniques
@@ -538,7 +553,7 @@ impl Checker<'_, '_> {
             .map(|(i, t)| (t.id.as_str(), i))
             .collect();
         raw.into_iter()
-            .filter_map(|r| self.control(r, env, techniques, &by_id, ids))
+            .filter_map(|r| self.control(r, env, techniques, &by_id, broken, ids))
             .collect()
     }
 
@@ -548,6 +563,7 @@ impl Checker<'_, '_> {
         env: &BTreeMap<String, Fact>,
         techniques: &[Technique],
         by_id: &HashMap<&str, usize>,
+        broken: &HashSet<String>,
         ids: &mut HashMap<String, IdSite>,
     ) -> Option<Control> {
         let span = raw.span();
@@ -578,10 +594,9 @@ impl Checker<'_, '_> {
                     self.c.error(
                         a.span(),
                         format!(
-                            "{} unknown course of action \"{text}\"{}; actions are {}",
-                            what("action"),
-                            did_you_mean(text, CourseOfAction::ENGINE_ORDER.map(|a| a.id())),
-                            action_list()
+                            "control \"{cid}\": unknown course of action \"{text}\"; actions are {}{}",
+                            action_list(),
+                            did_you_mean(text, CourseOfAction::ENGINE_ORDER.map(|a| a.id()))
                         ),
                     );
                 }
@@ -631,8 +646,7 @@ impl Checker<'_, '_> {
                         self.c.error(
                             t.span(),
                             format!(
-                                "{} technique \"{name}\" is in phase \"{}\", not one of the control's phases ({})",
-                                what("techniques"),
+                                "control \"{cid}\": technique \"{name}\" is in phase \"{}\", not one of the control's phases ({})",
                                 techniques[i].phase,
                                 phases.iter().map(|p| p.id()).collect::<Vec<_>>().join(", ")
                             ),
@@ -647,6 +661,7 @@ impl Checker<'_, '_> {
                         ok = false;
                     }
                     Some(&i) => chosen.push(i),
+                    None if broken.contains(name.as_str()) => ok = false,
                     None => {
                         let in_phases: Vec<&str> = techniques
                             .iter()
@@ -656,10 +671,9 @@ impl Checker<'_, '_> {
                         self.c.error(
                             t.span(),
                             format!(
-                                "{} unknown technique \"{name}\"{}{}",
-                                what("techniques"),
-                                did_you_mean(name, in_phases.iter().copied()),
-                                known_list("techniques in its phases", &in_phases)
+                                "control \"{cid}\": unknown technique \"{name}\" in `techniques`{}{}",
+                                known_list("techniques in its phases", &in_phases),
+                                did_you_mean(name, in_phases.iter().copied())
                             ),
                         );
                         ok = false;

@@ -1,4 +1,7 @@
-//! Integration tests, one binary: CLI behaviour, exact agreement, determinism, output format.
+//! Integration tests, one binary: CLI behaviour, exact agreement, determinism, properties.
 
 mod cli;
+mod determinism;
 mod exact;
+mod generate;
+mod properties;
