@@ -60,6 +60,19 @@ impl Slot {
     }
 }
 
+impl Slot {
+    /// The slot's offset in a trial's SplitMix64 sequence: `draw(key, slot)` is
+    /// `mix(key + offset)`. Batched code computes it once per slot for many trials.
+    #[inline(always)]
+    pub const fn offset(self) -> SlotOffset {
+        SlotOffset(self.0.wrapping_mul(GAMMA))
+    }
+}
+
+/// A slot premultiplied for [`TrialStream::draw53_at`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlotOffset(u64);
+
 /// A 40-bit tag for a control id (FNV-1a, folded), so a control's slots depend on its id and
 /// not on its position in the file: the same id gets the same random numbers in any variant.
 pub fn control_tag(id: &str) -> u64 {
@@ -84,13 +97,25 @@ impl TrialStream {
     /// The 64-bit uniform value of `slot` in this trial.
     #[inline(always)]
     pub fn draw(self, slot: Slot) -> u64 {
-        splitmix64(self.0.wrapping_add(slot.0.wrapping_mul(GAMMA)))
+        splitmix64(self.0.wrapping_add(slot.offset().0))
     }
 
     /// The top 53 bits of the slot's value: uniform on [0, 2^53).
     #[inline(always)]
     pub fn draw53(self, slot: Slot) -> u64 {
         self.draw(slot) >> (64 - SCALE_BITS)
+    }
+
+    /// [`Self::draw53`] of the slot whose offset is `offset` (same value, precomputed slot).
+    #[inline(always)]
+    pub fn draw53_at(self, offset: SlotOffset) -> u64 {
+        splitmix64(self.0.wrapping_add(offset.0)) >> (64 - SCALE_BITS)
+    }
+
+    /// The key, for storing streams in arrays.
+    #[inline(always)]
+    pub const fn key(self) -> u64 {
+        self.0
     }
 
     /// A uniform value in [0, 1) with 53 random bits.
@@ -209,6 +234,13 @@ mod tests {
         assert_eq!(splitmix64(GAMMA), 0xe220_a839_7b1d_cdaf);
         let s = TrialStream::from_key(0);
         assert_eq!(s.draw(Slot(1)), 0xe220_a839_7b1d_cdaf);
+    }
+
+    #[test]
+    fn precomputed_offsets_give_the_same_draw() {
+        let s = TrialStream::from_key(0x1234_5678_9abc_def0);
+        let slot = Slot::new(SlotKind::Response, 6, 2, control_tag("soc"));
+        assert_eq!(s.draw53_at(slot.offset()), s.draw53(slot));
     }
 
     #[test]

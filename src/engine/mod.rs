@@ -6,6 +6,7 @@
 //! any split of the range (see `rng` for why each trial's numbers depend only on its index).
 //! No allocation happens per trial; memory does not depend on the trial count.
 
+mod batch;
 mod plan;
 mod trial;
 
@@ -24,36 +25,62 @@ pub const CHUNK_TRIALS: u64 = 1 << 16;
 /// Runs trials `range` of a run with `seed`, sequentially, into a new tally.
 pub fn run_range(plan: &Plan, seed: u64, range: Range<u64>) -> Tally {
     let mut tally = Tally::new(plan.n_controls, plan.techniques.len());
-    run_range_into(plan, seed, range, &mut tally);
+    let mut ws = batch::Workspace::new(plan.n_controls);
+    run_range_into(plan, seed, range, &mut ws, &mut tally);
     tally
 }
 
-fn run_range_into(plan: &Plan, seed: u64, range: Range<u64>, tally: &mut Tally) {
+/// The per-trial reference engine: one trial at a time, branching as the semantics read.
+/// Slower than [`run_range`] and equal to it to the last count; kept as the baseline that
+/// tests and benchmarks compare the batched engine with.
+pub fn run_range_per_trial(plan: &Plan, seed: u64, range: Range<u64>) -> Tally {
+    let mut tally = Tally::new(plan.n_controls, plan.techniques.len());
+    let mut keys = TrialKeys::starting_at(seed, range.start);
+    for _ in range {
+        trial::run_trial(plan, keys.next_stream(), &mut tally);
+    }
+    tally
+}
+
+fn run_range_into(
+    plan: &Plan,
+    seed: u64,
+    range: Range<u64>,
+    ws: &mut batch::Workspace,
+    tally: &mut Tally,
+) {
     if range.is_empty() {
         return;
     }
     let mut keys = TrialKeys::starting_at(seed, range.start);
-    for _ in range {
-        trial::run_trial(plan, keys.next_stream(), tally);
-    }
+    batch::run_trials(plan, &mut keys, range.end - range.start, ws, tally);
 }
 
 /// Runs trials `range` in parallel on the current rayon pool.
 pub fn run_range_parallel(plan: &Plan, seed: u64, range: Range<u64>) -> Tally {
     let n_chunks = (range.end - range.start).div_ceil(CHUNK_TRIALS);
-    let empty = || Tally::new(plan.n_controls, plan.techniques.len());
+    let empty = || {
+        (
+            Tally::new(plan.n_controls, plan.techniques.len()),
+            batch::Workspace::new(plan.n_controls),
+        )
+    };
     (0..n_chunks)
         .into_par_iter()
-        .fold(empty, |mut tally, c| {
+        .fold(empty, |(mut tally, mut ws), c| {
             let start = range.start + c * CHUNK_TRIALS;
             let end = (start + CHUNK_TRIALS).min(range.end);
-            run_range_into(plan, seed, start..end, &mut tally);
-            tally
+            run_range_into(plan, seed, start..end, &mut ws, &mut tally);
+            (tally, ws)
         })
-        .reduce(empty, |mut a, b| {
-            a += &b;
-            a
-        })
+        .map(|(tally, _)| tally)
+        .reduce(
+            || Tally::new(plan.n_controls, plan.techniques.len()),
+            |mut a, b| {
+                a += &b;
+                a
+            },
+        )
 }
 
 /// Runs trials `0..trials` on a pool of `threads` workers (all cores when `None`).

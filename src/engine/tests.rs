@@ -270,3 +270,31 @@ effectiveness = 0.5
     assert_eq!(one, split);
     assert_eq!(one.trials, n);
 }
+
+#[test]
+fn batched_and_per_trial_engines_count_the_same() {
+    for path in [
+        "scenarios/ransomware-midsize.toml",
+        "scenarios/saas-credential-phishing.toml",
+        "scenarios/industrial-state-actor.toml",
+        "benches/data/reference.toml",
+        "tests/data/exact/all-actions.toml",
+        "tests/data/exact/no-viable.toml",
+        "tests/data/exact/attempts-exceed.toml",
+    ] {
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut s = Scenario::from_toml(&text, path).unwrap();
+        for variant in 0..2 {
+            if variant == 1 {
+                s.controls.iter_mut().for_each(|c| c.enabled = true);
+            }
+            let plan = Plan::new(&s);
+            let batched = run_range(&plan, 99, 1000..6000);
+            assert_eq!(
+                batched,
+                run_range_per_trial(&plan, 99, 1000..6000),
+                "{path}"
+            );
+        }
+    }
+}

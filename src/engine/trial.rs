@@ -87,8 +87,8 @@ fn run_phase(plan: &Plan, phase_idx: usize, s: TrialStream, tally: &mut Tally) -
 }
 
 /// Weighted pick among the techniques not in `tried`, with `u` uniform in [0, 1).
-#[inline]
-fn pick_untried(weights: &[f64], tried: u64, u: f64) -> usize {
+#[inline(always)]
+pub(crate) fn pick_untried(weights: &[f64], tried: u64, u: f64) -> usize {
     let untried = || (0..weights.len()).filter(move |j| tried & (1 << j) == 0);
     let remaining: f64 = untried().map(|j| weights[j]).sum();
     let target = u * remaining;
