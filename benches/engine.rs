@@ -1,8 +1,9 @@
 //! Trials per second on the fixed benchmark scenario (`benches/data/reference.toml`, a copy of
-//! the shared reference kept unchanged), on one thread and on all threads.
+//! the shared reference kept unchanged): the batched engine on one thread and on all threads,
+//! and the per-trial reference engine on one thread as the simpler baseline.
 //!
-//! `cargo bench --bench engine` prints time per iteration and throughput in trials/s; compare
-//! the groups of the same run as ratios (1 thread vs all threads).
+//! `cargo bench --bench engine` prints time per iteration and throughput in trials/s; read the
+//! groups of one run as ratios (batched vs per-trial, 1 thread vs all threads).
 
 use std::hint::black_box;
 
@@ -25,6 +26,9 @@ fn trials_per_second(c: &mut Criterion) {
     let mut g = c.benchmark_group("reference");
     g.throughput(Throughput::Elements(TRIALS));
     g.sample_size(10);
+    g.bench_function("per-trial baseline, threads=1", |b| {
+        b.iter(|| engine::run_range_per_trial(&plan, black_box(20240601), 0..TRIALS))
+    });
     for threads in [1, cores] {
         g.bench_function(format!("threads={threads}"), |b| {
             b.iter(|| engine::run(&plan, black_box(20240601), TRIALS, Some(threads)).unwrap())
