@@ -145,3 +145,33 @@ fn csv_files_have_the_documented_columns_and_parse_back() {
     }
     assert_eq!(broken_total + reached, 300001.0);
 }
+
+/// Every shipped scenario validates and runs to a full set of reports.
+#[test]
+fn every_shipped_scenario_runs() {
+    let out = tempfile::tempdir().unwrap();
+    let mut n = 0;
+    for entry in std::fs::read_dir("scenarios").unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        n += 1;
+        assert_cmd::cargo::cargo_bin_cmd!("killchain")
+            .args(["run", "--quiet", "--trials", "20000", "--out"])
+            .arg(out.path())
+            .arg(&path)
+            .assert()
+            .success();
+        let stem = path.file_stem().unwrap();
+        let phases = std::fs::read(out.path().join(stem).join("phases.csv")).unwrap();
+        let mut r = csv::Reader::from_reader(phases.as_slice());
+        let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 7, "{}", path.display());
+        assert_eq!(&rows[0][5], "20000");
+    }
+    assert!(
+        n >= 3,
+        "expected at least three shipped scenarios, found {n}"
+    );
+}
