@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod commands;
 pub mod engine;
+pub mod exact;
 pub mod phase;
 pub mod report;
 pub mod rng;

@@ -1,0 +1,459 @@
+//! Exact evaluation: the probabilities that the Monte Carlo engine estimates, computed by
+//! enumeration under the same semantics, with no sampling noise.
+//!
+//! Once a trial reaches a phase, what happens there depends only on the order in which the
+//! adversary picks techniques and on the controls' probabilities. One attempt's outcome
+//! distribution has a closed form (the courses of action act in a fixed order); a phase is a
+//! forward pass over the sets of techniques already tried (weighted sampling without
+//! replacement, memoised by set); the chain multiplies the phases' pass probabilities. This
+//! module works from the validated `Scenario` directly and shares no code with the engine, so the
+//! two check each other.
+
+use std::collections::BTreeMap;
+
+use crate::phase::{CourseOfAction, N_PHASES, Phase};
+use crate::scenario::Scenario;
+
+/// Most technique sets one phase may visit before exact evaluation is refused.
+pub const MAX_STATES: u64 = 1 << 20;
+
+/// Expected outcome counts of one technique per trial (each a probability: a technique is
+/// attempted at most once per trial).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TechniqueOdds {
+    /// Attempts made with the technique.
+    pub attempts: f64,
+    /// Attempts a deny control prevented.
+    pub prevented: f64,
+    /// Attempts a deceive control diverted.
+    pub deceived: f64,
+    /// Attempts a disrupt control interrupted.
+    pub interrupted: f64,
+    /// Attempts that ran and failed.
+    pub failed: f64,
+    /// Attempts that ran and succeeded.
+    pub succeeded: f64,
+    /// Attempts on which a detect control fired.
+    pub detected: f64,
+    /// Attempts on which the chain was broken.
+    pub evicted: f64,
+}
+
+impl TechniqueOdds {
+    fn add_scaled(&mut self, o: &TechniqueOdds, p: f64) {
+        self.attempts += p * o.attempts;
+        self.prevented += p * o.prevented;
+        self.deceived += p * o.deceived;
+        self.interrupted += p * o.interrupted;
+        self.failed += p * o.failed;
+        self.succeeded += p * o.succeeded;
+        self.detected += p * o.detected;
+        self.evicted += p * o.evicted;
+    }
+}
+
+/// Exact per-trial probabilities and expectations of a scenario (disabled controls ignored).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExactResult {
+    /// Probability of reaching each phase.
+    pub reached: [f64; N_PHASES],
+    /// Probability that the chain is broken at each phase.
+    pub broken: [f64; N_PHASES],
+    /// Probability that the attack completes.
+    pub completed: f64,
+    /// Per control (scenario order): expected attempts it acts on per trial.
+    pub control_fired: Vec<f64>,
+    /// Per control (scenario order): probability a trial's break is attributed to it.
+    pub control_breaks: Vec<f64>,
+    /// Probability of a break attributed to `technique-failed`.
+    pub breaks_technique_failed: f64,
+    /// Probability of a break attributed to `no-viable-technique`.
+    pub breaks_no_viable: f64,
+    /// Per technique (scenario order): expected outcome counts per trial.
+    pub techniques: Vec<TechniqueOdds>,
+}
+
+/// Why a scenario cannot be evaluated exactly.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "phase \"{phase}\" would need {states} sets of tried techniques ({viable} viable techniques, up to {attempts} attempts); exact evaluation stops at {max}: use `killchain run` (Monte Carlo) instead"
+)]
+pub struct TooLarge {
+    /// The phase.
+    pub phase: Phase,
+    /// Sets it would visit (saturating).
+    pub states: u64,
+    /// Viable techniques in the phase.
+    pub viable: usize,
+    /// Attempts per phase.
+    pub attempts: usize,
+    /// The limit, [`MAX_STATES`].
+    pub max: u64,
+}
+
+/// What can end one attempt, with its probability.
+#[derive(Debug, Default)]
+struct AttemptOdds {
+    /// The technique succeeded and no control evicted.
+    pass: f64,
+    /// Chain broken by a control: (control index, probability).
+    evict: Vec<(usize, f64)>,
+    /// Attempt failed, ended by a control (deny, deceive, disrupt) or by nobody.
+    fail: Vec<(Option<usize>, f64)>,
+    /// Expected technique outcome counts of this one attempt.
+    counts: TechniqueOdds,
+    /// Probability each control acts on this attempt.
+    fired: Vec<(usize, f64)>,
+}
+
+impl AttemptOdds {
+    fn fail_total(&self) -> f64 {
+        self.fail.iter().map(|(_, p)| p).sum()
+    }
+}
+
+/// The closed-form outcome distribution of one attempt of technique `ti`.
+fn attempt(s: &Scenario, ti: usize) -> AttemptOdds {
+    let phase = s.techniques[ti].phase;
+    let acting = |action: CourseOfAction| {
+        s.controls
+            .iter()
+            .enumerate()
+            .filter(move |(_, c)| c.enabled && c.action == action && c.applies_to(phase, ti))
+            .map(|(i, c)| (i, c.effectiveness.get(), c.response.get()))
+    };
+    let mut o = AttemptOdds {
+        counts: TechniqueOdds {
+            attempts: 1.0,
+            ..TechniqueOdds::default()
+        },
+        ..AttemptOdds::default()
+    };
+    // deny and deceive act before the attempt runs; `free` is the probability none stopped it.
+    let mut free = 1.0;
+    for (c, e, _) in acting(CourseOfAction::Deny) {
+        let f = free * e;
+        o.fired.push((c, f));
+        o.fail.push((Some(c), f));
+        o.counts.prevented += f;
+        free -= f;
+    }
+    for (c, e, r) in acting(CourseOfAction::Deceive) {
+        let f = free * e;
+        o.fired.push((c, f));
+        o.evict.push((c, f * r));
+        o.fail.push((Some(c), f * (1.0 - r)));
+        o.counts.deceived += f;
+        o.counts.evicted += f * r;
+        free -= f;
+    }
+    let ran = free;
+    let mut success = s.techniques[ti].success.get();
+    for (c, e, _) in acting(CourseOfAction::Degrade) {
+        o.fired.push((c, ran));
+        success *= 1.0 - e;
+    }
+    let mut running = ran;
+    let mut interrupted = Vec::new();
+    for (c, e, _) in acting(CourseOfAction::Disrupt) {
+        let f = running * e;
+        o.fired.push((c, f));
+        interrupted.push((c, f));
+        o.counts.interrupted += f;
+        running -= f;
+    }
+    let succeeded = running * success;
+    let failed = running * (1.0 - success);
+    o.counts.succeeded = succeeded;
+    o.counts.failed = failed;
+    // detect and destroy act on an attempt that ran, independently of how it went.
+    let mut stays = 1.0; // probability no detect or destroy control has evicted yet
+    let mut undetected = 1.0;
+    for (c, e, r) in acting(CourseOfAction::Detect) {
+        let f = stays * e;
+        o.fired.push((c, ran * f));
+        o.evict.push((c, ran * f * r));
+        undetected *= 1.0 - e;
+        stays -= f * r;
+    }
+    for (c, e, _) in acting(CourseOfAction::Destroy) {
+        let f = stays * e;
+        o.fired.push((c, ran * f));
+        o.evict.push((c, ran * f));
+        stays -= f;
+    }
+    o.counts.detected = ran * (1.0 - undetected);
+    o.counts.evicted += ran * (1.0 - stays);
+    o.pass = succeeded * stays;
+    o.fail.push((None, failed * stays));
+    o.fail
+        .extend(interrupted.into_iter().map(|(c, f)| (Some(c), f * stays)));
+    o
+}
+
+/// One phase, conditional on reaching it.
+#[derive(Debug, Default)]
+struct PhaseOdds {
+    pass: f64,
+    control_breaks: Vec<f64>,
+    technique_failed: f64,
+    no_viable: f64,
+    control_fired: Vec<f64>,
+    /// (technique index, expected counts given the phase is reached).
+    techniques: Vec<(usize, TechniqueOdds)>,
+}
+
+/// Number of technique sets of size below `attempts` among `n`, saturating at `u64::MAX`.
+fn state_count(n: usize, attempts: usize) -> u64 {
+    let mut total: u128 = 0;
+    let mut binom: u128 = 1; // C(n, a)
+    for a in 0..attempts {
+        total = total.saturating_add(binom);
+        binom = binom.saturating_mul((n - a) as u128) / (a as u128 + 1);
+    }
+    u64::try_from(total).unwrap_or(u64::MAX)
+}
+
+fn phase_odds(s: &Scenario, phase: Phase) -> Result<PhaseOdds, TooLarge> {
+    let n_controls = s.controls.len();
+    let mut out = PhaseOdds {
+        control_breaks: vec![0.0; n_controls],
+        control_fired: vec![0.0; n_controls],
+        ..PhaseOdds::default()
+    };
+    let viable: Vec<(usize, f64)> = s
+        .techniques_in(phase)
+        .filter(|(_, t)| t.viable)
+        .map(|(i, t)| (i, t.weight))
+        .collect();
+    let n = viable.len();
+    if n == 0 {
+        out.no_viable = 1.0;
+        return Ok(out);
+    }
+    let attempts = (s.adversary.max_attempts as usize).min(n);
+    let states = state_count(n, attempts);
+    if states > MAX_STATES {
+        return Err(TooLarge {
+            phase,
+            states,
+            viable: n,
+            attempts,
+            max: MAX_STATES,
+        });
+    }
+    let odds: Vec<AttemptOdds> = viable.iter().map(|&(ti, _)| attempt(s, ti)).collect();
+    let mut counts = vec![TechniqueOdds::default(); n];
+    // Probability of having tried exactly this set (and failed every attempt so far).
+    let mut layer: BTreeMap<u64, f64> = BTreeMap::from([(0, 1.0)]);
+    for a in 0..attempts {
+        let last = a + 1 == attempts;
+        let mut next = BTreeMap::new();
+        for (&tried, &p_set) in &layer {
+            let untried = || (0..n).filter(move |j| tried & (1 << j) == 0);
+            let remaining: f64 = untried().map(|j| viable[j].1).sum();
+            for j in untried() {
+                let p = p_set * viable[j].1 / remaining;
+                let o = &odds[j];
+                counts[j].add_scaled(&o.counts, p);
+                for &(c, f) in &o.fired {
+                    out.control_fired[c] += p * f;
+                }
+                out.pass += p * o.pass;
+                for &(c, f) in &o.evict {
+                    out.control_breaks[c] += p * f;
+                }
+                if last {
+                    for &(ender, f) in &o.fail {
+                        match ender {
+                            Some(c) => out.control_breaks[c] += p * f,
+                            None => out.technique_failed += p * f,
+                        }
+                    }
+                } else {
+                    *next.entry(tried | 1 << j).or_insert(0.0) += p * o.fail_total();
+                }
+            }
+        }
+        layer = next;
+    }
+    out.techniques = viable.iter().map(|&(ti, _)| ti).zip(counts).collect();
+    Ok(out)
+}
+
+/// Evaluates a scenario exactly.
+pub fn evaluate(s: &Scenario) -> Result<ExactResult, TooLarge> {
+    let mut r = ExactResult {
+        reached: [0.0; N_PHASES],
+        broken: [0.0; N_PHASES],
+        completed: 0.0,
+        control_fired: vec![0.0; s.controls.len()],
+        control_breaks: vec![0.0; s.controls.len()],
+        breaks_technique_failed: 0.0,
+        breaks_no_viable: 0.0,
+        techniques: vec![TechniqueOdds::default(); s.techniques.len()],
+    };
+    let mut reach = 1.0;
+    for phase in Phase::ALL {
+        let i = phase.index();
+        let o = phase_odds(s, phase)?;
+        r.reached[i] = reach;
+        r.broken[i] = reach * (1.0 - o.pass);
+        for (total, p) in r.control_fired.iter_mut().zip(&o.control_fired) {
+            *total += reach * p;
+        }
+        for (total, p) in r.control_breaks.iter_mut().zip(&o.control_breaks) {
+            *total += reach * p;
+        }
+        r.breaks_technique_failed += reach * o.technique_failed;
+        r.breaks_no_viable += reach * o.no_viable;
+        for (ti, c) in &o.techniques {
+            r.techniques[*ti].add_scaled(c, reach);
+        }
+        reach *= o.pass;
+    }
+    r.completed = reach;
+    Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(body: &str) -> Scenario {
+        let mut toml = String::from("[scenario]\nname = \"x\"\n[adversary]\nmax_attempts = 2\n");
+        for p in Phase::ALL {
+            if !body.contains(&format!("phase = \"{p}\"")) {
+                toml += &format!(
+                    "[[adversary.techniques]]\nid = \"t-{p}\"\nphase = \"{p}\"\nsuccess = 1.0\n"
+                );
+            }
+        }
+        toml += body;
+        Scenario::from_toml(&toml, "x.toml").unwrap_or_else(|d| panic!("{d}"))
+    }
+
+    fn close(a: f64, b: f64) {
+        assert!((a - b).abs() < 1e-12, "{a} != {b}");
+    }
+
+    /// Delivery: "a" (weight 1, success 0.5) and "b" (weight 3, success 0.8); a deny of 0.3 on
+    /// both and a detect of 0.5 with response 0.4 on "b" only; two attempts.
+    #[test]
+    fn retries_with_weights_deny_and_detect_match_the_hand_computation() {
+        let s = scenario(
+            r#"
+[[adversary.techniques]]
+id = "a"
+phase = "delivery"
+weight = 1
+success = 0.5
+[[adversary.techniques]]
+id = "b"
+phase = "delivery"
+weight = 3
+success = 0.8
+[[controls]]
+id = "gw"
+action = "deny"
+phases = ["delivery"]
+effectiveness = 0.3
+[[controls]]
+id = "ids"
+action = "detect"
+phases = ["delivery"]
+techniques = ["b"]
+effectiveness = 0.5
+response = 0.4
+"#,
+        );
+        let r = evaluate(&s).unwrap();
+        // One attempt of a: pass 0.7*0.5; evicted 0; fail 0.3 (gw) + 0.35 (none).
+        // One attempt of b: ran 0.7; eviction 0.7*0.2 = 0.14; pass 0.7*0.8*0.8 = 0.448;
+        //   fail 0.3 (gw) + 0.7*0.2*0.8 = 0.112 (none).
+        let (pass_a, fail_a) = (0.35, 0.65);
+        let (pass_b, evict_b, fail_b) = (0.448, 0.14, 0.412);
+        let pass = 0.25 * (pass_a + fail_a * pass_b) + 0.75 * (pass_b + fail_b * pass_a);
+        let d = Phase::Delivery.index();
+        close(r.reached[d], 1.0);
+        close(r.broken[d], 1.0 - pass);
+        close(
+            r.control_breaks[1],
+            0.75 * evict_b + 0.25 * fail_a * evict_b,
+        );
+        // Second-attempt failures are attributed to whoever ended the last attempt.
+        let gw = 0.25 * fail_a * 0.3 + 0.75 * fail_b * 0.3;
+        close(r.control_breaks[0], gw);
+        close(
+            r.breaks_technique_failed,
+            0.25 * fail_a * 0.112 + 0.75 * fail_b * 0.35,
+        );
+        close(
+            r.techniques[s.techniques.iter().position(|t| t.id == "a").unwrap()].attempts,
+            0.25 + 0.75 * fail_b,
+        );
+        close(r.completed, pass);
+    }
+
+    #[test]
+    fn a_phase_without_viable_technique_breaks_every_chain_reaching_it() {
+        let s = scenario(
+            r#"
+[environment]
+usb_allowed = false
+[[adversary.techniques]]
+id = "usb"
+phase = "installation"
+success = 1.0
+requires = ["usb_allowed"]
+"#,
+        );
+        let r = evaluate(&s).unwrap();
+        let i = Phase::Installation.index();
+        assert_eq!(r.broken[i], 1.0);
+        assert_eq!(r.breaks_no_viable, 1.0);
+        assert_eq!(r.reached[i + 1], 0.0);
+        assert_eq!(r.completed, 0.0);
+    }
+
+    #[test]
+    fn each_action_alone_has_its_closed_form() {
+        // One technique (success 0.9) and one control (0.4; response 0.5 where it has one).
+        for (action, response, pass, by_control) in [
+            ("deny", "", 0.6 * 0.9, 0.4),
+            ("deceive", "response = 0.5", 0.6 * 0.9, 0.4),
+            ("degrade", "", 0.9 * 0.6, 0.0),
+            ("disrupt", "", 0.6 * 0.9, 0.4),
+            ("detect", "response = 0.5", 0.9 * 0.8, 0.2),
+            ("destroy", "", 0.9 * 0.6, 0.4),
+        ] {
+            let s = scenario(&format!(
+                "[[adversary.techniques]]\nid = \"x\"\nphase = \"exploitation\"\nsuccess = 0.9\n[[controls]]\nid = \"c\"\naction = \"{action}\"\nphases = [\"exploitation\"]\neffectiveness = 0.4\n{response}\n"
+            ));
+            let r = evaluate(&s).unwrap();
+            let e = Phase::Exploitation.index();
+            close(r.reached[e + 1], pass);
+            close(r.control_breaks[0], by_control);
+            close(r.breaks_technique_failed, 1.0 - pass - by_control);
+        }
+    }
+
+    #[test]
+    fn too_many_technique_sets_are_refused_with_advice() {
+        assert_eq!(state_count(3, 2), 1 + 3);
+        assert_eq!(state_count(64, 64), u64::MAX);
+        assert_eq!(state_count(30, 30), (1 << 30) - 1);
+        let mut body = String::from("[adversary]\n");
+        for k in 0..30 {
+            body += &format!(
+                "[[adversary.techniques]]\nid = \"d{k}\"\nphase = \"delivery\"\nsuccess = 0.1\n"
+            );
+        }
+        let s = scenario(&body.replace("[adversary]\n", "")).clone();
+        let mut s = s;
+        s.adversary.max_attempts = 30;
+        let e = evaluate(&s).unwrap_err();
+        assert_eq!(e.phase, Phase::Delivery);
+        assert!(e.to_string().contains("use `killchain run`"), "{e}");
+    }
+}
