@@ -20,6 +20,10 @@ pub struct Cli {
 pub enum Command {
     /// Simulate scenarios and write phases.csv, controls.csv, techniques.csv and run.json.
     Run(RunArgs),
+    /// Compute the same reports exactly, by enumeration, with no sampling noise.
+    Exact(ExactArgs),
+    /// Run both methods and compare: z-score of each Monte Carlo estimate against the exact value.
+    Check(CheckArgs),
     /// Check scenario files and print every problem found.
     Validate(ValidateArgs),
 }
@@ -45,6 +49,43 @@ pub struct RunArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// Arguments of `killchain exact`.
+#[derive(Debug, Args)]
+pub struct ExactArgs {
+    /// Scenario files (TOML).
+    #[arg(required = true, value_name = "SCENARIO")]
+    pub scenarios: Vec<PathBuf>,
+    /// Trials the expected counts are scaled to (overrides the file's `trials`).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub trials: Option<u64>,
+    /// Output folder; each scenario writes to DIR/<file stem>/.
+    #[arg(long, value_name = "DIR", default_value = "output")]
+    pub out: PathBuf,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Arguments of `killchain check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Scenario files (TOML).
+    #[arg(required = true, value_name = "SCENARIO")]
+    pub scenarios: Vec<PathBuf>,
+    /// Number of Monte Carlo trials (overrides the file's `trials`).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub trials: Option<u64>,
+    /// Seed (overrides the file's `seed`).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Worker threads [default: all cores].
+    #[arg(long, value_name = "T", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+    /// Largest |z| accepted before the check fails.
+    #[arg(long, value_name = "Z", default_value_t = 4.0)]
+    pub z_max: f64,
 }
 
 /// Arguments of `killchain validate`.

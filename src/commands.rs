@@ -8,10 +8,11 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
-use crate::cli::{RunArgs, ValidateArgs};
+use crate::cli::{CheckArgs, ExactArgs, RunArgs, ValidateArgs};
 use crate::engine::{self, Plan};
-use crate::report::{self, RunResult};
-use crate::scenario::{self, LoadError, LoadedScenario};
+use crate::exact::{self, ExactResult};
+use crate::report::{self, Figures, RunResult};
+use crate::scenario::{self, LoadError, LoadedScenario, Scenario};
 
 /// A command's failure, mapped to an exit status by `main`.
 #[derive(Debug)]
@@ -94,12 +95,11 @@ fn output_dir(out: &Path, scenario_path: &str) -> PathBuf {
     out.join(stem)
 }
 
-/// `killchain run`.
-pub fn run(args: &RunArgs) -> Result<(), Failure> {
-    let loaded = load_all(&args.scenarios)?;
+/// Output folders of the loaded scenarios, refusing two that would write to the same one.
+fn output_dirs(out: &Path, loaded: &[LoadedScenario]) -> Result<Vec<PathBuf>, Failure> {
     let mut dirs: Vec<PathBuf> = Vec::new();
-    for l in &loaded {
-        let dir = output_dir(&args.out, &l.path);
+    for l in loaded {
+        let dir = output_dir(out, &l.path);
         if dirs.contains(&dir) {
             return Err(Failure::Input(vec![format!(
                 "{}: another scenario also writes to {}; give the files different names",
@@ -109,44 +109,141 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         }
         dirs.push(dir);
     }
+    Ok(dirs)
+}
+
+/// Runs the Monte Carlo engine on one scenario; returns the figures and the wall time.
+fn simulate(
+    s: &Scenario,
+    trials: u64,
+    seed: u64,
+    threads: usize,
+) -> Result<(Figures, f64), Failure> {
+    let plan = Plan::new(s);
+    let started = Instant::now();
+    let tally = engine::run(&plan, seed, trials, Some(threads))
+        .map_err(|e| Failure::Run(format!("cannot start {threads} worker threads: {e}")))?;
+    Ok((Figures::sampled(&tally), started.elapsed().as_secs_f64()))
+}
+
+/// Evaluates one scenario exactly, or explains why it cannot be.
+fn evaluate(l: &LoadedScenario) -> Result<ExactResult, Failure> {
+    exact::evaluate(&l.scenario).map_err(|e| Failure::Input(vec![format!("{}: {e}", l.path)]))
+}
+
+/// Writes the four reports of one scenario and prints its funnel.
+fn publish(result: &RunResult, dir: &Path, quiet: bool) -> Result<(), Failure> {
+    let files = [
+        ("phases.csv", report::phases_csv(result)),
+        ("controls.csv", report::controls_csv(result)),
+        ("techniques.csv", report::techniques_csv(result)),
+        ("run.json", report::run_json(result)),
+    ];
+    write_all_atomically(dir, &files)?;
+    if !quiet {
+        say(&format!(
+            "{}wrote {}\n\n",
+            report::funnel(result),
+            dir.display()
+        ));
+    }
+    Ok(())
+}
+
+fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `killchain run`.
+pub fn run(args: &RunArgs) -> Result<(), Failure> {
+    let loaded = load_all(&args.scenarios)?;
+    let dirs = output_dirs(&args.out, &loaded)?;
     let threads = args
         .threads
         .map_or_else(rayon::current_num_threads, usize::from);
     for (l, dir) in loaded.iter().zip(&dirs) {
         let s = &l.scenario;
-        let trials = args.trials.unwrap_or(s.trials);
         let seed = args.seed.unwrap_or(s.seed);
-        let plan = Plan::new(s);
-        let started = Instant::now();
-        let tally = engine::run(&plan, seed, trials, Some(threads))
-            .map_err(|e| Failure::Run(format!("cannot start {threads} worker threads: {e}")))?;
-        let wall_seconds = started.elapsed().as_secs_f64();
-        let sha256 = hex(&Sha256::digest(l.source.as_bytes()));
+        let (figures, wall_seconds) = simulate(s, args.trials.unwrap_or(s.trials), seed, threads)?;
+        let sha256 = sha256_hex(&l.source);
         let result = RunResult {
             scenario: s,
             path: &l.path,
             sha256: &sha256,
-            seed,
+            seed: Some(seed),
             threads,
             wall_seconds,
-            tally: &tally,
+            figures: &figures,
         };
-        let files = [
-            ("phases.csv", report::phases_csv(&result)),
-            ("controls.csv", report::controls_csv(&result)),
-            ("techniques.csv", report::techniques_csv(&result)),
-            ("run.json", report::run_json(&result)),
-        ];
-        write_all_atomically(dir, &files)?;
-        if !args.quiet {
-            say(&format!(
-                "{}wrote {}\n\n",
-                report::funnel(&result),
-                dir.display()
+        publish(&result, dir, args.quiet)?;
+    }
+    Ok(())
+}
+
+/// `killchain exact`.
+pub fn exact(args: &ExactArgs) -> Result<(), Failure> {
+    let loaded = load_all(&args.scenarios)?;
+    let dirs = output_dirs(&args.out, &loaded)?;
+    // Refuse before writing anything if any scenario is too large.
+    let mut results = Vec::with_capacity(loaded.len());
+    for l in &loaded {
+        let started = Instant::now();
+        let r = evaluate(l)?;
+        results.push((r, started.elapsed().as_secs_f64()));
+    }
+    for ((l, dir), (r, wall_seconds)) in loaded.iter().zip(&dirs).zip(&results) {
+        let figures = Figures::exact(r, args.trials.unwrap_or(l.scenario.trials));
+        let sha256 = sha256_hex(&l.source);
+        let result = RunResult {
+            scenario: &l.scenario,
+            path: &l.path,
+            sha256: &sha256,
+            seed: None,
+            threads: 1,
+            wall_seconds: *wall_seconds,
+            figures: &figures,
+        };
+        publish(&result, dir, args.quiet)?;
+    }
+    Ok(())
+}
+
+/// `killchain check`: Monte Carlo against exact, as z-scores.
+pub fn check(args: &CheckArgs) -> Result<(), Failure> {
+    let loaded = load_all(&args.scenarios)?;
+    let threads = args
+        .threads
+        .map_or_else(rayon::current_num_threads, usize::from);
+    let mut failed = Vec::new();
+    for l in &loaded {
+        let s = &l.scenario;
+        let exact = evaluate(l)?;
+        let seed = args.seed.unwrap_or(s.seed);
+        let (sampled, _) = simulate(s, args.trials.unwrap_or(s.trials), seed, threads)?;
+        let rows = crate::check::compare(s, &exact, &sampled);
+        say(&crate::check::table(
+            s,
+            &rows,
+            seed,
+            sampled.trials,
+            args.z_max,
+        ));
+        let worst = rows.iter().map(|r| r.z.abs()).fold(0.0, f64::max);
+        if worst > args.z_max {
+            failed.push(format!(
+                "{}: the Monte Carlo estimate is {worst:.2} standard errors from the exact value (bound {})",
+                l.path, args.z_max
             ));
         }
     }
-    Ok(())
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Run(failed.join("\nerror: ")))
+    }
 }
 
 /// Writes every file under a temporary name in `dir` first, then renames each into place: a
@@ -181,8 +278,4 @@ fn write_all_atomically(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), Fai
             .map_err(|e| fail("replace", &target, &e.error))?;
     }
     Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -40,7 +40,7 @@ pub struct TechniqueOdds {
 }
 
 impl TechniqueOdds {
-    fn add_scaled(&mut self, o: &TechniqueOdds, p: f64) {
+    pub(crate) fn add_scaled(&mut self, o: &TechniqueOdds, p: f64) {
         self.attempts += p * o.attempts;
         self.prevented += p * o.prevented;
         self.deceived += p * o.deceived;
@@ -298,7 +298,10 @@ pub fn evaluate(s: &Scenario) -> Result<ExactResult, TooLarge> {
         let i = phase.index();
         let o = phase_odds(s, phase)?;
         r.reached[i] = reach;
-        r.broken[i] = reach * (1.0 - o.pass);
+        // The break probability as the sum of its attributions: non-negative terms, so a phase
+        // that cannot break gives exactly 0 (1 − pass could round to −2e-16).
+        let breaks: f64 = o.control_breaks.iter().sum::<f64>() + o.technique_failed + o.no_viable;
+        r.broken[i] = reach * breaks.min(1.0);
         for (total, p) in r.control_fired.iter_mut().zip(&o.control_fired) {
             *total += reach * p;
         }
@@ -310,7 +313,7 @@ pub fn evaluate(s: &Scenario) -> Result<ExactResult, TooLarge> {
         for (ti, c) in &o.techniques {
             r.techniques[*ti].add_scaled(c, reach);
         }
-        reach *= o.pass;
+        reach *= o.pass.clamp(0.0, 1.0);
     }
     r.completed = reach;
     Ok(r)

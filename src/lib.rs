@@ -6,6 +6,7 @@
 //! runs seeded trials in parallel and returns a [`stats::Tally`]; [`report`] turns the tally into
 //! CSV, JSON and a terminal funnel. [`rng`] is the only source of randomness.
 
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod engine;

@@ -11,6 +11,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match &cli.command {
         Command::Run(args) => commands::run(args),
+        Command::Exact(args) => commands::exact(args),
+        Command::Check(args) => commands::check(args),
         Command::Validate(args) => commands::validate(args),
     };
     match outcome {

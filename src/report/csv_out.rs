@@ -1,8 +1,7 @@
 //! The CSV files: RFC 4180, UTF-8, a header row, fixed column order, plain numbers.
 
-use super::{RunResult, rate6, text_cell};
+use super::{Figures, RunResult, rate6, text_cell};
 use crate::phase::Phase;
-use crate::stats::Rate;
 
 fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
     w.into_inner()
@@ -20,8 +19,13 @@ fn row<const N: usize>(w: &mut csv::Writer<Vec<u8>>, cells: [&str; N]) {
         .unwrap_or_else(|e| panic!("writing CSV to memory cannot fail: {e}"));
 }
 
+/// `k / trials` with six decimals.
+fn share(f: &Figures, k: f64) -> String {
+    rate6(f.rate(k, f.trials as f64).map(|r| r.0))
+}
+
 /// Column names of `phases.csv`.
-pub const PHASES_HEADER: [&str; 12] = [
+pub const PHASES_HEADER: [&str; 13] = [
     "scenario",
     "seed",
     "trials",
@@ -34,32 +38,35 @@ pub const PHASES_HEADER: [&str; 12] = [
     "ci_low",
     "ci_high",
     "broken_share",
+    "method",
 ];
 
 /// `phases.csv`: one row per phase, in chain order.
 pub fn phases_csv(r: &RunResult) -> Vec<u8> {
-    let t = r.tally;
+    let f = r.figures;
     let mut w = writer();
     row(&mut w, PHASES_HEADER);
     let name = text_cell(&r.scenario.name);
+    let seed = r.seed.map(|s| s.to_string()).unwrap_or_default();
     for phase in Phase::ALL {
         let i = phase.index();
-        let rate = Rate::new(t.broken[i], t.reached[i]);
+        let rate = f.rate(f.broken[i], f.reached[i]);
         row(
             &mut w,
             [
                 &name,
-                &r.seed.to_string(),
-                &t.trials.to_string(),
+                &seed,
+                &f.trials.to_string(),
                 &(i + 1).to_string(),
                 phase.id(),
-                &t.reached[i].to_string(),
-                &t.broken[i].to_string(),
-                &t.passed(i).to_string(),
-                &rate6(rate.estimate),
-                &rate6(rate.interval.map(|c| c.0)),
-                &rate6(rate.interval.map(|c| c.1)),
-                &rate6(Rate::new(t.broken[i], t.trials).estimate),
+                &f.count(f.reached[i]),
+                &f.count(f.broken[i]),
+                &f.count(f.passed(i)),
+                &rate6(rate.map(|r| r.0)),
+                &rate6(rate.map(|r| r.1)),
+                &rate6(rate.map(|r| r.2)),
+                &share(f, f.broken[i]),
+                f.method.id(),
             ],
         );
     }
@@ -67,7 +74,7 @@ pub fn phases_csv(r: &RunResult) -> Vec<u8> {
 }
 
 /// Column names of `controls.csv`.
-pub const CONTROLS_HEADER: [&str; 7] = [
+pub const CONTROLS_HEADER: [&str; 8] = [
     "scenario",
     "control",
     "name",
@@ -75,16 +82,16 @@ pub const CONTROLS_HEADER: [&str; 7] = [
     "fired",
     "breaks",
     "break_share",
+    "method",
 ];
 
 /// `controls.csv`: one row per enabled control in file order, then `technique-failed` and
 /// `no-viable-technique`.
 pub fn controls_csv(r: &RunResult) -> Vec<u8> {
-    let t = r.tally;
+    let f = r.figures;
     let mut w = writer();
     row(&mut w, CONTROLS_HEADER);
     let name = text_cell(&r.scenario.name);
-    let share = |k: u64| rate6(Rate::new(k, t.trials).estimate);
     for (i, c) in r.scenario.controls.iter().enumerate() {
         if !c.enabled {
             continue;
@@ -96,9 +103,10 @@ pub fn controls_csv(r: &RunResult) -> Vec<u8> {
                 &c.id,
                 &text_cell(&c.name),
                 c.action.id(),
-                &t.control_fired[i].to_string(),
-                &t.control_breaks[i].to_string(),
-                &share(t.control_breaks[i]),
+                &f.count(f.control_fired[i]),
+                &f.count(f.control_breaks[i]),
+                &share(f, f.control_breaks[i]),
+                f.method.id(),
             ],
         );
     }
@@ -106,24 +114,33 @@ pub fn controls_csv(r: &RunResult) -> Vec<u8> {
         (
             "technique-failed",
             "Attempts ran out; no control ended the last one",
-            t.breaks_technique_failed,
+            f.technique_failed,
         ),
         (
             "no-viable-technique",
             "No technique was viable in the environment",
-            t.breaks_no_viable,
+            f.no_viable,
         ),
     ] {
         row(
             &mut w,
-            [&name, id, label, "", "", &k.to_string(), &share(k)],
+            [
+                &name,
+                id,
+                label,
+                "",
+                "",
+                &f.count(k),
+                &share(f, k),
+                f.method.id(),
+            ],
         );
     }
     finish(w)
 }
 
 /// Column names of `techniques.csv`.
-pub const TECHNIQUES_HEADER: [&str; 15] = [
+pub const TECHNIQUES_HEADER: [&str; 16] = [
     "scenario",
     "technique",
     "name",
@@ -139,14 +156,16 @@ pub const TECHNIQUES_HEADER: [&str; 15] = [
     "failed",
     "detected",
     "evicted",
+    "method",
 ];
 
 /// `techniques.csv`: one row per technique in file order.
 pub fn techniques_csv(r: &RunResult) -> Vec<u8> {
+    let f = r.figures;
     let mut w = writer();
     row(&mut w, TECHNIQUES_HEADER);
     let name = text_cell(&r.scenario.name);
-    for (t, c) in r.scenario.techniques.iter().zip(&r.tally.techniques) {
+    for (t, c) in r.scenario.techniques.iter().zip(&f.techniques) {
         row(
             &mut w,
             [
@@ -156,15 +175,16 @@ pub fn techniques_csv(r: &RunResult) -> Vec<u8> {
                 t.phase.id(),
                 t.attack.as_deref().unwrap_or(""),
                 if t.viable { "true" } else { "false" },
-                &c.attempts.to_string(),
-                &c.succeeded.to_string(),
-                &rate6(Rate::new(c.succeeded, c.attempts).estimate),
-                &c.prevented.to_string(),
-                &c.deceived.to_string(),
-                &c.interrupted.to_string(),
-                &c.failed.to_string(),
-                &c.detected.to_string(),
-                &c.evicted.to_string(),
+                &f.count(c.attempts),
+                &f.count(c.succeeded),
+                &rate6(f.rate(c.succeeded, c.attempts).map(|r| r.0)),
+                &f.count(c.prevented),
+                &f.count(c.deceived),
+                &f.count(c.interrupted),
+                &f.count(c.failed),
+                &f.count(c.detected),
+                &f.count(c.evicted),
+                f.method.id(),
             ],
         );
     }

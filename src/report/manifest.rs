@@ -3,7 +3,6 @@
 use serde::Serialize;
 
 use super::RunResult;
-use crate::stats::Rate;
 
 #[derive(Serialize)]
 struct Manifest<'a> {
@@ -12,12 +11,12 @@ struct Manifest<'a> {
     scenario: &'a str,
     scenario_file: &'a str,
     scenario_sha256: &'a str,
-    seed: u64,
+    seed: Option<u64>,
     trials: u64,
     threads: usize,
     wall_time_seconds: f64,
-    trials_per_second: f64,
-    completed: u64,
+    trials_per_second: Option<f64>,
+    completed: f64,
     completion_rate: f64,
     completion_ci_low: f64,
     completion_ci_high: f64,
@@ -26,26 +25,25 @@ struct Manifest<'a> {
 
 /// The manifest as pretty-printed JSON with a trailing newline.
 pub fn run_json(r: &RunResult) -> Vec<u8> {
-    let t = r.tally;
-    let completion = Rate::new(t.completed, t.trials);
-    let (lo, hi) = completion.interval.unwrap_or((0.0, 0.0));
+    let f = r.figures;
+    let (rate, lo, hi) = f
+        .rate(f.completed, f.trials as f64)
+        .unwrap_or((0.0, 0.0, 0.0));
+    let sampled = f.method == super::Method::MonteCarlo;
     let m = Manifest {
         killchain_version: env!("CARGO_PKG_VERSION"),
-        method: "monte-carlo",
+        method: f.method.id(),
         scenario: &r.scenario.name,
         scenario_file: r.path,
         scenario_sha256: r.sha256,
         seed: r.seed,
-        trials: t.trials,
+        trials: f.trials,
         threads: r.threads,
         wall_time_seconds: r.wall_seconds,
-        trials_per_second: if r.wall_seconds > 0.0 {
-            (t.trials as f64 / r.wall_seconds).round()
-        } else {
-            0.0
-        },
-        completed: t.completed,
-        completion_rate: completion.estimate.unwrap_or(0.0),
+        trials_per_second: (sampled && r.wall_seconds > 0.0)
+            .then(|| (f.trials as f64 / r.wall_seconds).round()),
+        completed: f.completed,
+        completion_rate: rate,
         completion_ci_low: lo,
         completion_ci_high: hi,
         disabled_controls: r

@@ -2,19 +2,18 @@
 
 use std::fmt::Write;
 
-use super::RunResult;
+use super::{Method, RunResult};
 use crate::phase::Phase;
-use crate::stats::Rate;
 
 /// A readable table of the funnel and the completion rate.
 pub fn funnel(r: &RunResult) -> String {
-    let t = r.tally;
+    let f = r.figures;
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{} — {} trials, seed {}",
-        r.scenario.name, t.trials, r.seed
-    );
+    let how = match (f.method, r.seed) {
+        (Method::MonteCarlo, Some(seed)) => format!("{} trials, seed {seed}", f.trials),
+        _ => format!("exact, as expected counts of {} trials", f.trials),
+    };
+    let _ = writeln!(out, "{} — {how}", r.scenario.name);
     let _ = writeln!(
         out,
         "{:<24} {:>12} {:>12} {:>10}  {:<21}",
@@ -22,27 +21,32 @@ pub fn funnel(r: &RunResult) -> String {
     );
     for phase in Phase::ALL {
         let i = phase.index();
-        let rate = Rate::new(t.broken[i], t.reached[i]);
-        let (est, ci) = match (rate.estimate, rate.interval) {
-            (Some(e), Some((lo, hi))) => (format!("{e:.4}"), format!("[{lo:.4}, {hi:.4}]")),
-            _ => ("-".to_owned(), String::new()),
+        let (est, ci) = match (f.rate(f.broken[i], f.reached[i]), f.method) {
+            (Some((e, lo, hi)), Method::MonteCarlo) => {
+                (format!("{e:.4}"), format!("[{lo:.4}, {hi:.4}]"))
+            }
+            (Some((e, _, _)), Method::Exact) => (format!("{e:.4}"), "exact".to_owned()),
+            (None, _) => ("-".to_owned(), String::new()),
         };
         let _ = writeln!(
             out,
-            "{:<24} {:>12} {:>12} {:>10}  {:<21}",
+            "{:<24} {:>12.0} {:>12.0} {:>10}  {:<21}",
             phase.title(),
-            t.reached[i],
-            t.broken[i],
+            f.reached[i],
+            f.broken[i],
             est,
             ci
         );
     }
-    let done = Rate::new(t.completed, t.trials);
-    if let (Some(e), Some((lo, hi))) = (done.estimate, done.interval) {
+    if let Some((e, lo, hi)) = f.rate(f.completed, f.trials as f64) {
+        let ci = match f.method {
+            Method::MonteCarlo => format!(" [{lo:.6}, {hi:.6}]"),
+            Method::Exact => " (exact)".to_owned(),
+        };
         let _ = writeln!(
             out,
-            "completed attacks: {} of {} = {e:.6} [{lo:.6}, {hi:.6}]",
-            t.completed, t.trials
+            "completed attacks: {:.0} of {} = {e:.6}{ci}",
+            f.completed, f.trials
         );
     }
     out

@@ -78,6 +78,7 @@ fn csv_files_have_the_documented_columns_and_parse_back() {
                 "ci_low",
                 "ci_high",
                 "broken_share",
+                "method",
             ],
         ),
         (
@@ -90,6 +91,7 @@ fn csv_files_have_the_documented_columns_and_parse_back() {
                 "fired",
                 "breaks",
                 "break_share",
+                "method",
             ],
         ),
         (
@@ -110,6 +112,7 @@ fn csv_files_have_the_documented_columns_and_parse_back() {
                 "failed",
                 "detected",
                 "evicted",
+                "method",
             ],
         ),
     ];

@@ -4,4 +4,5 @@ mod cli;
 mod determinism;
 mod exact;
 mod generate;
+mod methods;
 mod properties;
