@@ -167,6 +167,65 @@ pub fn wilson(k: u64, n: u64, z: f64) -> (f64, f64) {
     (lo, hi)
 }
 
+/// A paired 2×2 table of one yes/no outcome observed twice on the same trials (for instance
+/// "attack completed" under a variant and under the baseline).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PairedTable {
+    /// Yes in both.
+    pub both: u64,
+    /// Yes in the first only.
+    pub first_only: u64,
+    /// Yes in the second only.
+    pub second_only: u64,
+    /// Yes in neither.
+    pub neither: u64,
+}
+
+impl PairedTable {
+    /// Trials in the table.
+    pub fn n(&self) -> u64 {
+        self.both + self.first_only + self.second_only + self.neither
+    }
+
+    /// The difference of proportions first − second with Newcombe's (1998) square-and-add
+    /// 95 % interval for paired data (his method 10: Wilson score intervals of both margins,
+    /// combined with the estimated correlation φ, which is shrunk by n/2 when positive).
+    /// `None` for an empty table.
+    pub fn difference(&self) -> Option<(f64, f64, f64)> {
+        let n = self.n();
+        if n == 0 {
+            return None;
+        }
+        let nf = n as f64;
+        let r1 = self.both + self.first_only; // yes in the first
+        let c1 = self.both + self.second_only; // yes in the second
+        let (p1, p2) = (r1 as f64 / nf, c1 as f64 / nf);
+        let est = p1 - p2;
+        let (l1, u1) = wilson(r1, n, Z95);
+        let (l2, u2) = wilson(c1, n, Z95);
+        let margins = [r1, n - r1, c1, n - c1];
+        let phi = if margins.contains(&0) {
+            0.0
+        } else {
+            let prod: f64 = margins.iter().map(|&m| m as f64).product();
+            let a = self.both as f64 * self.neither as f64
+                - self.first_only as f64 * self.second_only as f64;
+            if a > nf / 2.0 {
+                (a - nf / 2.0) / prod.sqrt()
+            } else if a >= 0.0 {
+                0.0
+            } else {
+                a / prod.sqrt()
+            }
+        };
+        let (d1, e2) = (p1 - l1, u2 - p2);
+        let (d2, e1) = (p2 - l2, u1 - p1);
+        let lo = est - (d1 * d1 + e2 * e2 - 2.0 * phi * d1 * e2).max(0.0).sqrt();
+        let hi = est + (d2 * d2 + e1 * e1 - 2.0 * phi * d2 * e1).max(0.0).sqrt();
+        Some((est, lo.max(-1.0), hi.min(1.0)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,5 +270,49 @@ mod tests {
         assert_eq!(b.control_fired, vec![0, 8]);
         assert_eq!(b.techniques[0].attempts, 10);
         assert_eq!(b.completed, 2);
+    }
+
+    /// The two paired examples of Fagerland, Lydersen & Laake, "Statistical Analysis of
+    /// Contingency Tables", ch. 8 (Bentur et al. 2009; Cavo et al. 2012), as computed by the
+    /// published square-and-add formula.
+    #[test]
+    fn newcombe_paired_interval_matches_worked_examples() {
+        let t = PairedTable {
+            both: 1,
+            first_only: 1,
+            second_only: 7,
+            neither: 12,
+        };
+        let (d, lo, hi) = t.difference().unwrap();
+        assert!((d + 0.285714).abs() < 1e-6);
+        assert!(
+            (lo + 0.506920).abs() < 1e-6 && (hi + 0.025559).abs() < 1e-6,
+            "{lo} {hi}"
+        );
+        let t = PairedTable {
+            both: 59,
+            first_only: 6,
+            second_only: 16,
+            neither: 80,
+        };
+        let (_, lo, hi) = t.difference().unwrap();
+        assert!(
+            (lo + 0.118621).abs() < 1e-6 && (hi + 0.004625).abs() < 1e-6,
+            "{lo} {hi}"
+        );
+    }
+
+    #[test]
+    fn identical_outcomes_give_a_zero_difference_with_a_tight_interval() {
+        let t = PairedTable {
+            both: 300,
+            first_only: 0,
+            second_only: 0,
+            neither: 700,
+        };
+        let (d, lo, hi) = t.difference().unwrap();
+        assert_eq!(d, 0.0);
+        assert!(lo <= 0.0 && hi >= 0.0 && hi - lo < 0.01, "{lo} {hi}");
+        assert_eq!(PairedTable::default().difference(), None);
     }
 }
