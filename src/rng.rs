@@ -124,6 +124,12 @@ impl TrialStream {
         self.draw53(slot) as f64 * (1.0 / (1u64 << SCALE_BITS) as f64)
     }
 
+    /// [`Self::unit`] of the slot whose offset is `offset` (same value, precomputed slot).
+    #[inline(always)]
+    pub fn unit_at(self, offset: SlotOffset) -> f64 {
+        self.draw53_at(offset) as f64 * (1.0 / (1u64 << SCALE_BITS) as f64)
+    }
+
     /// Whether an event of probability `t` happens at `slot`. Reads nothing for p = 0 or 1.
     #[inline(always)]
     pub fn happens(self, slot: Slot, t: Threshold) -> bool {

@@ -1,22 +1,24 @@
 //! The batched engine: a batch of trials goes through the chain phase by phase, and each
-//! attempt is played for all trials that picked the same technique at once, in branch-free
-//! loops over arrays (one loop per control, computing the control's slot for every trial).
+//! attempt is played for all the trials still trying in branch-free loops over arrays: one loop
+//! for the pick, then one per control of the phase (computing the control's slot for every
+//! trial, with the threshold of the technique each trial picked), then one that counts and
+//! sorts the trials by outcome.
 //!
 //! It reads the same slots as the per-trial reference engine (`trial.rs`) and so produces the
 //! same tally to the last count; tests compare the two. Reading a slot that the per-trial engine
-//! would skip (a control behind one that already fired) changes nothing: its outcome is masked.
+//! would skip (a control behind one that already fired, or one that does not act on the picked
+//! technique) changes nothing: its outcome is masked.
 //! All buffers live in a [`Workspace`] sized once per worker; nothing is allocated per trial.
 
-use super::plan::{Act, Plan, TechniquePlan};
-use super::trial::pick_untried;
+use super::plan::{PhaseAct, PhasePlan, Plan};
 use crate::phase::N_PHASES;
 use crate::rng::{Slot, SlotKind, SlotOffset, Threshold, TrialKeys, TrialStream};
 use crate::stats::{Tally, TechniqueCounts};
 
 /// Trials per batch: small enough for the buffers to stay in the L1/L2 cache.
-pub(crate) const BATCH: usize = 8192;
+pub(crate) const BATCH: usize = 4096;
 
-/// No control (a plain failure).
+/// No control.
 const NONE: u32 = u32::MAX;
 
 /// Per-trial state bits within one attempt.
@@ -25,6 +27,7 @@ const INTERRUPTED: u8 = 2;
 const SUCCEEDED: u8 = 4;
 const DETECTED: u8 = 8;
 const EVICTED: u8 = 16;
+const DECEIVED: u8 = 32;
 
 /// Positions of the courses of action in `CourseOfAction::ENGINE_ORDER`.
 const DENY: usize = 0;
@@ -36,22 +39,21 @@ const DESTROY: usize = 5;
 
 /// Reusable buffers for one worker.
 pub(crate) struct Workspace {
-    /// Per batch trial: key, techniques tried in this phase, control that ended the last attempt.
-    keys: Vec<u64>,
+    /// Keys of the batch trials still in the chain (those that passed the phase so far).
+    alive: Vec<u64>,
+    /// The trials still trying in this phase: keys and techniques tried.
+    key: Vec<u64>,
     tried: Vec<u64>,
-    ender: Vec<u32>,
-    /// Batch trials still in the chain, and those with another attempt to make.
-    alive: Vec<u32>,
-    pending: Vec<u32>,
-    next_pending: Vec<u32>,
-    /// The viable-technique index each pending trial picked, and the trials grouped by it.
+    /// Per trying trial within one attempt: viable-technique index picked, state bits,
+    /// disrupt control that interrupted it.
     choice: Vec<u8>,
-    order: Vec<u32>,
-    /// One technique group: keys, state bits, ending control, evicting control.
-    g_key: Vec<u64>,
-    g_state: Vec<u8>,
-    g_ender: Vec<u32>,
-    g_evict: Vec<u32>,
+    state: Vec<u8>,
+    ender: Vec<u32>,
+    /// Scratch for the pick: the draw, running sums of weights, target, last untried.
+    draw: Vec<u64>,
+    acc: Vec<f64>,
+    target: Vec<f64>,
+    last: Vec<u8>,
     /// Breaks per control, plus one last entry for `technique-failed`.
     breaks: Vec<u64>,
 }
@@ -59,18 +61,16 @@ pub(crate) struct Workspace {
 impl Workspace {
     pub(crate) fn new(n_controls: usize) -> Workspace {
         Workspace {
-            keys: vec![0; BATCH],
+            alive: vec![0; BATCH],
+            key: vec![0; BATCH],
             tried: vec![0; BATCH],
-            ender: vec![NONE; BATCH],
-            alive: Vec::with_capacity(BATCH),
-            pending: Vec::with_capacity(BATCH),
-            next_pending: Vec::with_capacity(BATCH),
             choice: vec![0; BATCH],
-            order: vec![0; BATCH],
-            g_key: vec![0; BATCH],
-            g_state: vec![0; BATCH],
-            g_ender: vec![NONE; BATCH],
-            g_evict: vec![NONE; BATCH],
+            state: vec![0; BATCH],
+            ender: vec![NONE; BATCH],
+            draw: vec![0; BATCH],
+            acc: vec![0.0; BATCH],
+            target: vec![0.0; BATCH],
+            last: vec![0; BATCH],
             breaks: vec![0; n_controls + 1],
         }
     }
@@ -147,7 +147,7 @@ pub(crate) fn run_trials_portable(
 ) {
     while n > 0 {
         let b = (n.min(BATCH as u64)) as usize;
-        for k in &mut ws.keys[..b] {
+        for k in &mut ws.alive[..b] {
             *k = keys.next_stream().key();
         }
         run_batch(plan, b, ws, tally);
@@ -168,223 +168,220 @@ pub(crate) fn run_trials_portable(
 #[inline(always)]
 fn run_batch(plan: &Plan, b: usize, ws: &mut Workspace, tally: &mut Tally) {
     tally.trials += b as u64;
-    ws.alive.clear();
-    ws.alive.extend(0..b as u32);
+    let mut m = b;
     for phase_idx in 0..N_PHASES {
-        if ws.alive.is_empty() {
+        if m == 0 {
             return;
         }
-        run_phase(plan, phase_idx, ws, tally);
+        m = run_phase(plan, phase_idx, m, ws, tally);
     }
-    tally.completed += ws.alive.len() as u64;
+    tally.completed += m as u64;
 }
 
-/// Plays one phase for every alive trial; afterwards `ws.alive` holds those that passed it.
+/// Plays one phase for the `m` trials in `ws.alive`; returns how many passed it, whose keys are
+/// then the first in `ws.alive`.
 #[inline(always)]
-fn run_phase(plan: &Plan, phase_idx: usize, ws: &mut Workspace, tally: &mut Tally) {
+fn run_phase(
+    plan: &Plan,
+    phase_idx: usize,
+    m: usize,
+    ws: &mut Workspace,
+    tally: &mut Tally,
+) -> usize {
     let phase = &plan.phases[phase_idx];
-    let m = ws.alive.len() as u64;
-    tally.reached[phase_idx] += m;
+    tally.reached[phase_idx] += m as u64;
     let n = phase.viable.len();
     if n == 0 {
-        tally.broken[phase_idx] += m;
-        tally.breaks_no_viable += m;
-        ws.alive.clear();
-        return;
+        tally.broken[phase_idx] += m as u64;
+        tally.breaks_no_viable += m as u64;
+        return 0;
     }
     let attempts = (plan.max_attempts as usize).min(n) as u32;
-    std::mem::swap(&mut ws.pending, &mut ws.alive);
-    ws.alive.clear();
-    for &t in &ws.pending {
-        ws.tried[t as usize] = 0;
-    }
-    let mut evicted = 0u64;
+    std::mem::swap(&mut ws.alive, &mut ws.key);
+    let (mut pending, mut passed, mut broken) = (m, 0, 0);
     for attempt in 0..attempts {
-        // Each pending trial picks a technique.
-        let pick = Slot::new(SlotKind::Pick, phase_idx, attempt, 0);
-        if attempt == 0 {
-            let off = pick.offset();
-            for (c, &t) in ws.choice.iter_mut().zip(&ws.pending) {
-                let u = TrialStream::from_key(ws.keys[t as usize]).draw53_at(off);
-                *c = phase.first_pick.iter().map(|&x| u8::from(u >= x)).sum();
+        let last = attempt + 1 == attempts;
+        let p = pending;
+        pick(phase, phase_idx, attempt, p, ws);
+        roll_controls(phase, phase_idx, attempt, last, p, ws, tally);
+        broken += count_outcomes(plan, phase, last, &ws.choice[..p], &ws.state[..p], tally);
+        // Sort the trials by outcome: passed ones join `alive`, failed ones try again.
+        let (mut n_pass, mut n_fail) = (passed, 0);
+        for i in 0..p {
+            let (st, key) = (ws.state[i], ws.key[i]);
+            let out = st & (SUCCEEDED | EVICTED);
+            ws.alive[n_pass] = key;
+            n_pass += usize::from(out == SUCCEEDED);
+            if !last {
+                let tried = if attempt == 0 { 0 } else { ws.tried[i] };
+                ws.key[n_fail] = key;
+                ws.tried[n_fail] = tried | 1 << (ws.choice[i] & 63);
+                n_fail += usize::from(out == 0);
             }
-        } else {
-            for (c, &t) in ws.choice.iter_mut().zip(&ws.pending) {
-                let u = TrialStream::from_key(ws.keys[t as usize]).unit(pick);
-                let j = pick_untried(&phase.weights, ws.tried[t as usize], u);
-                *c = j as u8;
-            }
         }
-        // Group the pending trials by the technique they picked (counting sort).
-        let mut start = [0u32; 65];
-        for &c in &ws.choice[..ws.pending.len()] {
-            start[c as usize + 1] += 1;
-        }
-        for j in 0..n {
-            start[j + 1] += start[j];
-        }
-        let mut fill = start;
-        for (&c, &t) in ws.choice.iter().zip(&ws.pending) {
-            ws.order[fill[c as usize] as usize] = t;
-            fill[c as usize] += 1;
-        }
-        ws.next_pending.clear();
-        for j in 0..n {
-            let group = start[j] as usize..start[j + 1] as usize;
-            if group.is_empty() {
-                continue;
-            }
-            let ti = phase.viable[j] as usize;
-            evicted += attempt_group(plan, ti, j, phase_idx, attempt, group, ws, tally);
-        }
-        std::mem::swap(&mut ws.pending, &mut ws.next_pending);
-        if ws.pending.is_empty() {
+        passed = n_pass;
+        pending = n_fail;
+        if pending == 0 {
             break;
         }
     }
-    // Attempts or viable techniques ran out.
-    for &t in &ws.pending {
-        let e = ws.ender[t as usize];
-        let slot = if e == NONE {
-            plan.n_controls
-        } else {
-            e as usize
-        };
-        ws.breaks[slot] += 1;
-    }
-    tally.broken[phase_idx] += evicted + ws.pending.len() as u64;
-    ws.pending.clear();
+    tally.broken[phase_idx] += broken;
+    passed
 }
 
-/// One attempt of technique `ti` (viable index `j`) by the trials `ws.order[group]`.
-/// Returns how many of them were evicted; the rest go to `ws.alive` (passed) or
-/// `ws.next_pending` (failed).
-#[allow(clippy::too_many_arguments)]
+/// What [`count_outcomes`] counts per technique, as state masks and the values they must have.
+const COUNTED: [(u8, u8); 9] = [
+    (0, 0),                                           // attempts
+    (BLOCKED | DECEIVED, BLOCKED),                    // prevented
+    (DECEIVED, DECEIVED),                             // deceived
+    (INTERRUPTED, INTERRUPTED),                       // interrupted
+    (SUCCEEDED, SUCCEEDED),                           // succeeded
+    (DETECTED, DETECTED),                             // detected
+    (EVICTED, EVICTED),                               // evicted
+    (BLOCKED | INTERRUPTED | SUCCEEDED | EVICTED, 0), // plain failure
+    (SUCCEEDED | EVICTED, 0),                         // failure (passed nor evicted)
+];
+
+/// Adds one attempt's outcomes (technique picked and final state of each trial) to the
+/// tally; returns the trials whose chain broke.
+///
+/// The counts of four techniques at a time are summed in one loop, as 16-bit fields of u64s
+/// (a batch never has 2^16 trials).
 #[inline(always)]
-fn attempt_group(
+fn count_outcomes(
     plan: &Plan,
-    ti: usize,
-    j: usize,
-    phase_idx: usize,
-    attempt: u32,
-    group: std::ops::Range<usize>,
-    ws: &mut Workspace,
+    phase: &PhasePlan,
+    last: bool,
+    choice: &[u8],
+    state: &[u8],
     tally: &mut Tally,
 ) -> u64 {
-    let t: &TechniquePlan = &plan.techniques[ti];
-    let k = group.len();
-    let members = &ws.order[group];
-    for (gk, &m) in ws.g_key[..k].iter_mut().zip(members) {
-        *gk = ws.keys[m as usize];
-    }
-    ws.g_state[..k].fill(0);
-    ws.g_ender[..k].fill(NONE);
-    ws.g_evict[..k].fill(NONE);
-    let mut g = Group {
-        key: &ws.g_key[..k],
-        state: &mut ws.g_state[..k],
-        ender: &mut ws.g_ender[..k],
-        evict: &mut ws.g_evict[..k],
-    };
-    let fire = |a: &Act| Slot::new(SlotKind::Fire, phase_idx, attempt, a.tag).offset();
-    let resp = |a: &Act| Slot::new(SlotKind::Response, phase_idx, attempt, a.tag).offset();
-    let fired = &mut tally.control_fired;
-    let mut c = TechniqueCounts {
-        attempts: k as u64,
-        ..TechniqueCounts::default()
-    };
-
-    // 1. deny: the first that fires prevents the attempt.
-    for a in plan.acts(t, DENY) {
-        let f = g.roll(BLOCKED, fire(a), a.fire, BLOCKED, Some(a.control));
-        fired[a.control as usize] += f;
-        c.prevented += f;
-    }
-    // 2. deceive: the first that fires diverts the attempt; its response may evict.
-    for a in plan.acts(t, DECEIVE) {
-        let f = g.deceive((fire(a), a.fire), (resp(a), a.response), a.control);
-        fired[a.control as usize] += f;
-        c.deceived += f;
-    }
-    // 3. degrade: deterministic, folded into `t.success`; it acts on every attempt that runs.
-    let degrade = plan.acts(t, DEGRADE);
-    if !degrade.is_empty() {
-        let running = k as u64 - c.prevented - c.deceived;
-        for a in degrade {
-            fired[a.control as usize] += running;
+    const _: () = assert!(BATCH < 1 << 16);
+    let mut broken = 0;
+    for (quad, viable) in phase.viable.chunks(4).enumerate() {
+        let mut sums = [0u64; COUNTED.len()];
+        for (&j, &st) in choice.iter().zip(state) {
+            let one = if j >> 2 == quad as u8 {
+                1u64 << (16 * (j & 3))
+            } else {
+                0
+            };
+            for (sum, &(mask, value)) in sums.iter_mut().zip(&COUNTED) {
+                *sum += if st & mask == value { one } else { 0 };
+            }
+        }
+        for (q, &ti) in viable.iter().enumerate() {
+            let [
+                attempts,
+                prevented,
+                deceived,
+                interrupted,
+                succeeded,
+                detected,
+                evicted,
+                plain,
+                failed,
+            ] = sums.map(|s| s >> (16 * q) & 0xffff);
+            let c = TechniqueCounts {
+                attempts,
+                prevented,
+                deceived,
+                interrupted,
+                succeeded,
+                failed: attempts - prevented - deceived - interrupted - succeeded,
+                detected,
+                evicted,
+            };
+            // Degrade is deterministic: it acts on every attempt that runs.
+            for a in plan.acts(&plan.techniques[ti as usize], DEGRADE) {
+                tally.control_fired[a.control as usize] += attempts - prevented - deceived;
+            }
+            broken += evicted;
+            if last {
+                // Attempts ran out: a plain failure is credited to the technique.
+                tally.breaks_technique_failed += plain;
+                broken += failed;
+            }
+            tally.techniques[ti as usize] += &c;
         }
     }
-    // 4. disrupt: the first that fires interrupts the running attempt.
-    for a in plan.acts(t, DISRUPT) {
-        let f = g.roll(
-            BLOCKED | INTERRUPTED,
-            fire(a),
-            a.fire,
-            INTERRUPTED,
-            Some(a.control),
-        );
-        fired[a.control as usize] += f;
-        c.interrupted += f;
-    }
-    // 5. the success roll, unless interrupted.
-    let success = Slot::new(SlotKind::Success, phase_idx, attempt, 0).offset();
-    c.succeeded = g.roll(BLOCKED | INTERRUPTED, success, t.success, SUCCEEDED, None);
-    c.failed = k as u64 - c.prevented - c.deceived - c.interrupted - c.succeeded;
-    // 6. detect: each rolls; the first response that evicts breaks the chain.
-    for a in plan.acts(t, DETECT) {
-        let f = g.detect((fire(a), a.fire), (resp(a), a.response), a.control);
-        fired[a.control as usize] += f;
-    }
-    // 7. destroy: the first that fires ends the operation.
-    for a in plan.acts(t, DESTROY) {
-        let f = g.destroy((fire(a), a.fire), a.control);
-        fired[a.control as usize] += f;
-    }
-
-    // Sort the trials by outcome without branching on it.
-    let bit = 1u64 << j;
-    let (mut n_alive, mut n_pend) = (ws.alive.len(), ws.next_pending.len());
-    ws.alive.resize(n_alive + k, 0);
-    ws.next_pending.resize(n_pend + k, 0);
-    let mut n_evicted = 0u64;
-    for (i, &m) in members.iter().enumerate() {
-        let st = g.state[i];
-        let out = st & EVICTED != 0;
-        let pass = !out & (st & SUCCEEDED != 0);
-        let fail = !out & !pass;
-        c.detected += u64::from(st & DETECTED != 0);
-        n_evicted += u64::from(out);
-        ws.breaks[if out {
-            g.evict[i] as usize
-        } else {
-            plan.n_controls
-        }] += u64::from(out);
-        ws.alive[n_alive] = m;
-        n_alive += usize::from(pass);
-        ws.next_pending[n_pend] = m;
-        n_pend += usize::from(fail);
-        ws.ender[m as usize] = g.ender[i];
-        ws.tried[m as usize] |= bit;
-    }
-    ws.alive.truncate(n_alive);
-    ws.next_pending.truncate(n_pend);
-    c.evicted = n_evicted;
-    tally.techniques[ti] += &c;
-    n_evicted
+    broken
 }
 
-/// The state of one technique group during an attempt.
-struct Group<'a> {
+/// Each of the first `p` trying trials picks a technique into `ws.choice`.
+#[inline(always)]
+fn pick(phase: &PhasePlan, phase_idx: usize, attempt: u32, p: usize, ws: &mut Workspace) {
+    let off = Slot::new(SlotKind::Pick, phase_idx, attempt, 0).offset();
+    let key = &ws.key[..p];
+    let choice = &mut ws.choice[..p];
+    if attempt == 0 {
+        // The number of cumulative thresholds at or below the draw (the last is never).
+        let draw = &mut ws.draw[..p];
+        for (d, &k) in draw.iter_mut().zip(key) {
+            *d = TrialStream::from_key(k).draw53_at(off);
+        }
+        choice.fill(0);
+        for &x in &phase.first_pick[..phase.first_pick.len() - 1] {
+            for (c, &d) in choice.iter_mut().zip(&*draw) {
+                *c += u8::from(d >= x);
+            }
+        }
+        return;
+    }
+    // `pick_untried` for every trial at once: with w'_j the weight of j if untried and 0 if
+    // tried, the running sums over all j equal those over the untried ones (adding +0.0 changes
+    // nothing), and as they never decrease, the first untried j with target < sum_j is the
+    // number of sums at or below the target; when there is none, the last untried j.
+    let n = phase.viable.len();
+    let weights = &phase.weights;
+    let tried = &ws.tried[..p];
+    let acc = &mut ws.acc[..p];
+    let target = &mut ws.target[..p];
+    let last = &mut ws.last[..p];
+    acc.fill(0.0);
+    for (j, &w) in weights.iter().enumerate() {
+        for (a, &t) in acc.iter_mut().zip(tried) {
+            *a += untried_weight(w, t, j);
+        }
+    }
+    for ((tg, a), &k) in target.iter_mut().zip(&mut *acc).zip(key) {
+        let u = TrialStream::from_key(k).unit_at(off);
+        *tg = u * *a;
+        *a = 0.0;
+    }
+    choice.fill(0);
+    for (j, &w) in weights.iter().enumerate() {
+        let lanes = acc.iter_mut().zip(&mut *choice).zip(&mut *last);
+        for (((a, c), l), (&t, &tg)) in lanes.zip(tried.iter().zip(&*target)) {
+            *a += untried_weight(w, t, j);
+            *c += u8::from(*a <= tg);
+            *l = if t >> j & 1 == 0 { j as u8 } else { *l };
+        }
+    }
+    for (c, &l) in choice.iter_mut().zip(&*last) {
+        *c = if *c as usize == n { l } else { *c };
+    }
+}
+
+/// `w` if bit `j` of `tried` is clear, else +0.0 (selected on the bits, so that it vectorises
+/// as a plain add).
+#[inline(always)]
+fn untried_weight(w: f64, tried: u64, j: usize) -> f64 {
+    f64::from_bits(w.to_bits() & (tried >> j & 1).wrapping_sub(1))
+}
+
+/// The trying trials of one attempt, for the per-control loops.
+struct Lanes<'a> {
     key: &'a [u64],
+    choice: &'a [u8],
     state: &'a mut [u8],
     ender: &'a mut [u32],
-    evict: &'a mut [u32],
 }
 
 /// Whether the draw at `off` falls below `t`, as 0 or 1, without branching.
 #[inline(always)]
-fn hit(key: u64, off: SlotOffset, t: Threshold) -> u8 {
-    u8::from(TrialStream::from_key(key).draw53_at(off) < t.raw())
+fn hit(key: u64, off: SlotOffset, t: u64) -> u8 {
+    u8::from(TrialStream::from_key(key).draw53_at(off) < t)
 }
 
 /// [`hit`] that reads no slot when the outcome is certain (`t` is 0 or 1).
@@ -395,107 +392,144 @@ fn hit_or_certain(key: u64, off: SlotOffset, t: Threshold) -> u8 {
     } else if t.raw() == 0 {
         0
     } else {
-        hit(key, off, t)
+        hit(key, off, t.raw())
     }
 }
 
-/// `if f { new } else { old }` for a 0/1 flag, written so it compiles to a select.
+/// The fire threshold of `a` for a trial that picked technique `j`: 0 where it does not act.
 #[inline(always)]
-fn select(f: u8, new: u32, old: u32) -> u32 {
-    if f != 0 { new } else { old }
+fn fire_threshold(a: &PhaseAct, j: u8) -> u64 {
+    if a.applies >> (j & 63) & 1 != 0 {
+        a.act.fire.raw()
+    } else {
+        0
+    }
 }
 
-impl Group<'_> {
-    /// For each trial whose state has none of `skip`: roll `t` at `off`; where it hits, set
-    /// the bits `set` and, if `ender` is given, record it as the control that ended the attempt.
-    /// Returns the number of hits.
+impl Lanes<'_> {
+    /// For each trial whose state has none of `skip` and on whose technique `a` acts: roll its
+    /// fire threshold at `fire`; where it hits, set `set`, and when `resp` is given roll the
+    /// response at its offset and set [`EVICTED`] on a hit. Returns the fire and response hits.
     #[inline(always)]
     fn roll(
         &mut self,
+        a: &PhaseAct,
         skip: u8,
-        off: SlotOffset,
-        t: Threshold,
+        fire: SlotOffset,
         set: u8,
-        ender: Option<u32>,
-    ) -> u64 {
-        if t.raw() == 0 {
-            return 0;
-        }
-        let mut hits = 0u64;
+        resp: Option<SlotOffset>,
+    ) -> (u64, u64) {
+        let (mut hits, mut evicts) = (0u64, 0u64);
         for i in 0..self.state.len() {
-            let st = self.state[i];
-            let f = u8::from(st & skip == 0) & hit(self.key[i], off, t);
-            self.state[i] = st | (f * set);
-            if let Some(c) = ender {
-                self.ender[i] = select(f, c, self.ender[i]);
+            let (st, k) = (self.state[i], self.key[i]);
+            let f = u8::from(st & skip == 0) & hit(k, fire, fire_threshold(a, self.choice[i]));
+            let r = match resp {
+                Some(off) => f & hit_or_certain(k, off, a.act.response),
+                None => 0,
+            };
+            self.state[i] = st | (f * set) | (r * EVICTED);
+            hits += u64::from(f);
+            evicts += u64::from(r);
+        }
+        (hits, evicts)
+    }
+}
+
+/// Rolls every control of the phase, and the success, for the first `p` trying trials, into
+/// `ws.state`; counts the controls' fires and the chains they break.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn roll_controls(
+    phase: &PhasePlan,
+    phase_idx: usize,
+    attempt: u32,
+    last: bool,
+    p: usize,
+    ws: &mut Workspace,
+    tally: &mut Tally,
+) {
+    ws.state[..p].fill(0);
+    let mut g = Lanes {
+        key: &ws.key[..p],
+        choice: &ws.choice[..p],
+        state: &mut ws.state[..p],
+        ender: &mut ws.ender[..p],
+    };
+    let fire = |a: &PhaseAct| Slot::new(SlotKind::Fire, phase_idx, attempt, a.act.tag).offset();
+    let resp = |a: &PhaseAct| Slot::new(SlotKind::Response, phase_idx, attempt, a.act.tag).offset();
+    let fired = &mut tally.control_fired;
+    let breaks = &mut ws.breaks;
+
+    // 1. deny: the first that fires prevents the attempt (and ends it: credited if it is the
+    // last).
+    for a in phase.acts(DENY) {
+        let (f, _) = g.roll(a, BLOCKED, fire(a), BLOCKED, None);
+        fired[a.act.control as usize] += f;
+        if last {
+            breaks[a.act.control as usize] += f;
+        }
+    }
+    // 2. deceive: the first that fires diverts the attempt; its response may evict. Either
+    // way it ends the attempt.
+    for a in phase.acts(DECEIVE) {
+        let (f, r) = g.roll(a, BLOCKED, fire(a), BLOCKED | DECEIVED, Some(resp(a)));
+        fired[a.act.control as usize] += f;
+        breaks[a.act.control as usize] += if last { f } else { r };
+    }
+    // 3. degrade is deterministic (counted with the outcomes). 4. disrupt: the first that
+    // fires interrupts the running attempt.
+    let disrupts = phase.acts(DISRUPT);
+    if !disrupts.is_empty() {
+        g.ender.fill(NONE);
+        for a in disrupts {
+            let off = fire(a);
+            let mut hits = 0u64;
+            for i in 0..g.state.len() {
+                let st = g.state[i];
+                let f = u8::from(st & (BLOCKED | INTERRUPTED) == 0)
+                    & hit(g.key[i], off, fire_threshold(a, g.choice[i]));
+                g.state[i] = st | (f * INTERRUPTED);
+                g.ender[i] = if f != 0 { a.act.control } else { g.ender[i] };
+                hits += u64::from(f);
             }
-            hits += u64::from(f);
+            fired[a.act.control as usize] += hits;
         }
-        hits
     }
-
-    /// Deceive: a hit blocks the attempt and ends it; a response hit after it evicts.
-    #[inline(always)]
-    fn deceive(
-        &mut self,
-        fire: (SlotOffset, Threshold),
-        resp: (SlotOffset, Threshold),
-        control: u32,
-    ) -> u64 {
-        if fire.1.raw() == 0 {
-            return 0;
+    // 5. the success roll, unless interrupted.
+    let success_at = Slot::new(SlotKind::Success, phase_idx, attempt, 0).offset();
+    // The threshold of each trial's technique, chosen without a table lookup (which would not
+    // vectorise).
+    let threshold = &mut ws.draw[..p];
+    threshold.fill(0);
+    for (j, &t) in phase.success.iter().enumerate() {
+        for (th, &c) in threshold.iter_mut().zip(g.choice) {
+            *th = if usize::from(c) == j { t } else { *th };
         }
-        let mut hits = 0u64;
-        for i in 0..self.state.len() {
-            let st = self.state[i];
-            let f = u8::from(st & BLOCKED == 0) & hit(self.key[i], fire.0, fire.1);
-            let r = f & hit_or_certain(self.key[i], resp.0, resp.1);
-            self.state[i] = st | (f * BLOCKED) | (r * EVICTED);
-            self.ender[i] = select(f, control, self.ender[i]);
-            self.evict[i] = select(r, control, self.evict[i]);
-            hits += u64::from(f);
-        }
-        hits
     }
-
-    /// Detect: every attempt that ran and is not yet evicted rolls; a detection's response hit
-    /// evicts.
-    #[inline(always)]
-    fn detect(
-        &mut self,
-        fire: (SlotOffset, Threshold),
-        resp: (SlotOffset, Threshold),
-        control: u32,
-    ) -> u64 {
-        if fire.1.raw() == 0 {
-            return 0;
-        }
-        let mut hits = 0u64;
-        for i in 0..self.state.len() {
-            let st = self.state[i];
-            let f = u8::from(st & (BLOCKED | EVICTED) == 0) & hit(self.key[i], fire.0, fire.1);
-            let r = f & hit_or_certain(self.key[i], resp.0, resp.1);
-            self.state[i] = st | (f * DETECTED) | (r * EVICTED);
-            self.evict[i] = select(r, control, self.evict[i]);
-            hits += u64::from(f);
-        }
-        hits
+    for ((st, &k), &t) in g.state.iter_mut().zip(g.key).zip(&*threshold) {
+        let f = u8::from(*st & (BLOCKED | INTERRUPTED) == 0) & hit(k, success_at, t);
+        *st |= f * SUCCEEDED;
     }
-
-    /// Destroy: the first hit on an attempt that ran and is not yet evicted evicts.
-    #[inline(always)]
-    fn destroy(&mut self, fire: (SlotOffset, Threshold), control: u32) -> u64 {
-        if fire.1.raw() == 0 {
-            return 0;
+    // 6. detect: each rolls; the first response that evicts breaks the chain.
+    for a in phase.acts(DETECT) {
+        let (f, r) = g.roll(a, BLOCKED | EVICTED, fire(a), DETECTED, Some(resp(a)));
+        fired[a.act.control as usize] += f;
+        breaks[a.act.control as usize] += r;
+    }
+    // 7. destroy: the first that fires ends the operation.
+    for a in phase.acts(DESTROY) {
+        let (f, _) = g.roll(a, BLOCKED | EVICTED, fire(a), EVICTED, None);
+        fired[a.act.control as usize] += f;
+        breaks[a.act.control as usize] += f;
+    }
+    // Attempts ran out: an interrupted attempt that was not evicted is credited to its disrupt.
+    if last {
+        for a in disrupts {
+            let c = a.act.control;
+            let n: u64 = (0..g.state.len())
+                .map(|i| u64::from((g.ender[i] == c) & (g.state[i] & EVICTED == 0)))
+                .sum();
+            breaks[c as usize] += n;
         }
-        let mut hits = 0u64;
-        for i in 0..self.state.len() {
-            let st = self.state[i];
-            let f = u8::from(st & (BLOCKED | EVICTED) == 0) & hit(self.key[i], fire.0, fire.1);
-            self.state[i] = st | (f * EVICTED);
-            self.evict[i] = select(f, control, self.evict[i]);
-            hits += u64::from(f);
-        }
-        hits
     }
 }

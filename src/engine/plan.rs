@@ -36,6 +36,30 @@ pub(crate) struct PhasePlan {
     pub weights: Vec<f64>,
     /// `first_pick[j]` = round(2^53 · Σ_{i ≤ j} w_i / W); the last is exactly 2^53.
     pub first_pick: Vec<u64>,
+    /// Their success thresholds.
+    pub success: Vec<u64>,
+    /// Every control that acts on some viable technique of the phase, grouped by course of
+    /// action: `acts[bounds[k]..bounds[k + 1]]` for `CourseOfAction::ENGINE_ORDER[k]`, in file
+    /// order. Each technique's own list is the subsequence of those that apply to it.
+    pub acts: Vec<PhaseAct>,
+    pub bounds: [u32; 7],
+}
+
+/// One control as it acts on the viable techniques of a phase.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PhaseAct {
+    /// The control's act (its thresholds do not depend on the technique).
+    pub act: Act,
+    /// Bit `j` is set when the control acts on viable technique `j`.
+    pub applies: u64,
+}
+
+impl PhasePlan {
+    /// The phase's acts for the `k`-th course of action in engine order.
+    #[inline(always)]
+    pub(crate) fn acts(&self, k: usize) -> &[PhaseAct] {
+        &self.acts[self.bounds[k] as usize..self.bounds[k + 1] as usize]
+    }
 }
 
 /// The compiled scenario.
@@ -98,13 +122,50 @@ impl Plan {
             }
             p
         });
-        Plan {
+        let mut plan = Plan {
             max_attempts: s.adversary.max_attempts,
             phases,
             techniques,
             acts,
             n_controls: s.controls.len(),
+        };
+        for k in 0..N_PHASES {
+            plan.phases[k] = plan.phase_tables(&plan.phases[k]);
         }
+        plan
+    }
+
+    /// `p` with the batched engine's tables filled in.
+    fn phase_tables(&self, p: &PhasePlan) -> PhasePlan {
+        let mut out = p.clone();
+        out.success = (p.viable.iter())
+            .map(|&ti| self.techniques[ti as usize].success.raw())
+            .collect();
+        out.acts.clear();
+        for k in 0..CourseOfAction::ENGINE_ORDER.len() {
+            out.bounds[k] = out.acts.len() as u32;
+            // Techniques list their controls in file (index) order, so merging by index keeps
+            // every technique's order.
+            let mut merged: Vec<PhaseAct> = Vec::new();
+            for (j, &ti) in p.viable.iter().enumerate() {
+                for a in self.acts(&self.techniques[ti as usize], k) {
+                    match merged.iter_mut().find(|m| m.act.control == a.control) {
+                        Some(m) => {
+                            debug_assert!(m.act.fire == a.fire && m.act.response == a.response);
+                            m.applies |= 1 << j;
+                        }
+                        None => merged.push(PhaseAct {
+                            act: *a,
+                            applies: 1 << j,
+                        }),
+                    }
+                }
+            }
+            merged.sort_by_key(|m| m.act.control);
+            out.acts.extend(merged);
+        }
+        out.bounds[6] = out.acts.len() as u32;
+        out
     }
 
     /// The acts of technique `t` for the `k`-th course of action in engine order.
