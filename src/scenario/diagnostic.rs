@@ -84,6 +84,16 @@ impl<'a> Collector<'a> {
         self.found.is_empty()
     }
 
+    /// How many problems have been recorded so far.
+    pub(crate) fn len(&self) -> usize {
+        self.found.len()
+    }
+
+    /// The source text problems are reported in.
+    pub(crate) fn source(&self) -> &'a str {
+        self.source
+    }
+
     /// All problems, sorted by position (stable for problems at the same place).
     pub(crate) fn finish(mut self) -> Diagnostics {
         self.found.sort_by_key(|(offset, _)| *offset);

@@ -4,10 +4,16 @@
 //! into a mirror that keeps spans, then `validate` checks everything, collects every problem with
 //! its line and column, and builds the types below. Nothing after this module can fail on bad
 //! input: a [`Scenario`] is valid by construction.
+//!
+//! A file may also define `[[variants]]`: named changes to the scenario as written (switch
+//! controls on or off, override parameters and environment facts). They are checked as strictly
+//! as the rest of the file, and each is built into a complete [`Scenario`] of its own
+//! ([`Scenario::variants`]).
 
 mod diagnostic;
 mod raw;
 mod validate;
+mod variant;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -122,6 +128,8 @@ pub struct Control {
     pub effectiveness_fact: Option<String>,
     /// For detect and deceive: probability the response evicts the adversary; 1 otherwise.
     pub response: Probability,
+    /// The environment fact `response` was read from, if any.
+    pub response_fact: Option<String>,
     /// Disabled controls are ignored by `run`.
     pub enabled: bool,
     /// Annual cost, if given.
@@ -139,7 +147,12 @@ impl Control {
     }
 }
 
-/// A validated scenario.
+/// A validated scenario: the scenario as written (the baseline) and its variants.
+///
+/// Every field but [`variants`](Scenario::variants) describes the baseline. Each [`Variant`]
+/// holds a complete scenario of its own, validated like the baseline, with the variant's changes
+/// applied and facts re-resolved (`success_fact`, `effectiveness_fact`, `response_fact`,
+/// viability from `requires`); a variant's own `variants` is empty.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
     /// Display name.
@@ -158,7 +171,24 @@ pub struct Scenario {
     pub techniques: Vec<Technique>,
     /// Every control, in file order.
     pub controls: Vec<Control>,
+    /// The file's `[[variants]]`, in file order (empty in a variant's own scenario). The baseline
+    /// is not among them: it is this scenario, and the name `baseline` is reserved for it.
+    pub variants: Vec<Variant>,
 }
+
+/// A named variant of a scenario, from `[[variants]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variant {
+    /// The variant's name: unique among variants, never `baseline`, and made of the characters
+    /// ids may hold.
+    pub name: String,
+    /// The whole scenario with the variant's changes applied. Its `name` is the base scenario's
+    /// name and its `variants` is empty.
+    pub scenario: Scenario,
+}
+
+/// The name reserved for the scenario as written, which every comparison includes.
+pub const BASELINE: &str = "baseline";
 
 impl Scenario {
     /// Parses and validates scenario text. `path` is used only in messages.

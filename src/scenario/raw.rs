@@ -18,6 +18,8 @@ pub(crate) struct RawFile {
     pub adversary: Option<Spanned<RawAdversary>>,
     #[serde(default)]
     pub controls: Vec<Spanned<RawControl>>,
+    #[serde(default)]
+    pub variants: Vec<Spanned<RawVariant>>,
 }
 
 /// `[scenario]`
@@ -66,4 +68,15 @@ pub(crate) struct RawControl {
     pub response: Option<Spanned<toml::Value>>,
     pub enabled: Option<bool>,
     pub cost: Option<Spanned<toml::Value>>,
+}
+
+/// `[[variants]]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawVariant {
+    pub name: Option<Spanned<String>>,
+    pub enable: Option<Vec<Spanned<String>>>,
+    pub disable: Option<Vec<Spanned<String>>>,
+    /// `"id.field" = value`; a dotted key written unquoted arrives as a nested table.
+    pub set: Option<BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
 }

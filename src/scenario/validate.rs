@@ -7,6 +7,7 @@ use toml::{Spanned, Value};
 
 use super::diagnostic::{Collector, Diagnostics, did_you_mean};
 use super::raw::{RawAdversary, RawControl, RawFile, RawMeta, RawTechnique};
+use super::variant::{Catalog, Written};
 use super::{
     Adversary, Control, DEFAULT_SEED, DEFAULT_TRIALS, Fact, MAX_TECHNIQUES_PER_PHASE, Probability,
     Requirement, Scenario, Technique,
@@ -47,7 +48,7 @@ fn toml_message(message: &str) -> String {
 }
 
 /// An id may hold letters, digits, `.`, `_` and `-`, so it is safe in CSV and on a command line.
-fn valid_id(id: &str) -> bool {
+pub(super) fn valid_id(id: &str) -> bool {
     !id.is_empty()
         && id
             .bytes()
@@ -65,7 +66,7 @@ fn valid_attack_id(s: &str) -> bool {
     }
 }
 
-fn type_name(v: &Value) -> &'static str {
+pub(super) fn type_name(v: &Value) -> &'static str {
     match v {
         Value::String(_) => "a string",
         Value::Integer(_) => "an integer",
@@ -77,7 +78,7 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-fn as_number(v: &Value) -> Option<f64> {
+pub(super) fn as_number(v: &Value) -> Option<f64> {
     match v {
         Value::Integer(i) => Some(*i as f64),
         Value::Float(f) => Some(*f),
@@ -85,31 +86,37 @@ fn as_number(v: &Value) -> Option<f64> {
     }
 }
 
-struct Checker<'c, 'a> {
-    c: &'c mut Collector<'a>,
+pub(super) struct Checker<'c, 'a> {
+    pub(super) c: &'c mut Collector<'a>,
 }
 
 /// Where an id was first defined.
-struct IdSite {
-    kind: &'static str,
+pub(super) struct IdSite {
+    /// `technique` or `control`.
+    pub(super) kind: &'static str,
     span: Range<usize>,
 }
 
 impl Checker<'_, '_> {
     fn scenario(&mut self, raw: RawFile) -> Option<Scenario> {
+        let written = Written::scan(&raw);
         let meta = self.meta(raw.scenario);
-        let environment = self.environment(raw.environment);
+        let (environment, rejected_facts) = self.environment(raw.environment);
         let mut ids: HashMap<String, IdSite> = HashMap::new();
         let adversary = self.adversary(raw.adversary, &environment, &mut ids);
         let (adversary, techniques, broken) = adversary?;
         // Controls are checked even when some technique is invalid, so every problem is
         // reported at once; references to an invalid technique are not reported again.
         let controls = self.controls(raw.controls, &environment, &techniques, &broken, &mut ids);
+        let base_clean = self.c.is_empty();
+        // Variants are checked against what the file defines even when the base has problems.
+        let catalog = Catalog::new(written, &ids, &environment, rejected_facts);
+        let plans = self.variant_plans(raw.variants, &catalog);
         let (name, description, trials, seed) = meta?;
         if !broken.is_empty() {
             return None;
         }
-        Some(Scenario {
+        let base = Scenario {
             name,
             description,
             trials,
@@ -118,7 +125,16 @@ impl Checker<'_, '_> {
             adversary,
             techniques,
             controls,
-        })
+            variants: Vec::new(),
+        };
+        if !base_clean {
+            return Some(base);
+        }
+        let variants = plans
+            .into_iter()
+            .filter_map(|plan| self.apply_variant(&base, plan))
+            .collect();
+        Some(Scenario { variants, ..base })
     }
 
     fn meta(&mut self, raw: Option<Spanned<RawMeta>>) -> Option<(String, String, u64, u64)> {
@@ -161,13 +177,16 @@ impl Checker<'_, '_> {
         Some((name, raw.description.unwrap_or_default(), trials, seed))
     }
 
+    /// The facts, and the names of facts rejected (reported here, not again by variants).
     fn environment(
         &mut self,
         raw: BTreeMap<Spanned<String>, Spanned<Value>>,
-    ) -> BTreeMap<String, Fact> {
+    ) -> (BTreeMap<String, Fact>, HashSet<String>) {
         let mut env = BTreeMap::new();
+        let mut rejected = HashSet::new();
         for (key, value) in raw {
             let name = key.get_ref();
+            rejected.insert(name.clone());
             if !valid_id(name) {
                 self.c.error(
                     key.span(),
@@ -200,9 +219,10 @@ impl Checker<'_, '_> {
                     }
                 },
             };
+            rejected.remove(name);
             env.insert(name.clone(), fact);
         }
-        env
+        (env, rejected)
     }
 
     fn claim_id(
@@ -473,7 +493,7 @@ impl Checker<'_, '_> {
     }
 
     /// A literal probability or the name of a numeric environment fact.
-    fn probability(
+    pub(super) fn probability(
         &mut self,
         v: &Spanned<Value>,
         env: &BTreeMap<String, Fact>,
@@ -693,7 +713,7 @@ impl Checker<'_, '_> {
             }
             Some(e) => self.probability(e, env, &what("effectiveness")),
         };
-        let mut response = Some(Probability::ONE);
+        let mut response = Some((Probability::ONE, None));
         if let Some(r) = &raw.response {
             match action {
                 Some(a) if !a.has_response() => {
@@ -706,7 +726,7 @@ impl Checker<'_, '_> {
                     );
                     ok = false;
                 }
-                _ => response = self.probability(r, env, &what("response")).map(|p| p.0),
+                _ => response = self.probability(r, env, &what("response")),
             }
         }
         let cost = match &raw.cost {
@@ -729,7 +749,7 @@ impl Checker<'_, '_> {
         let (
             Some(action),
             Some((effectiveness, effectiveness_fact)),
-            Some(response),
+            Some((response, response_fact)),
             Some(cost),
             true,
         ) = (action, effectiveness, response, cost, ok)
@@ -745,6 +765,7 @@ impl Checker<'_, '_> {
             effectiveness,
             effectiveness_fact,
             response,
+            response_fact,
             enabled: raw.enabled.unwrap_or(true),
             cost,
         })
@@ -759,7 +780,7 @@ fn action_list() -> String {
     CourseOfAction::ENGINE_ORDER.map(|a| a.id()).join(", ")
 }
 
-fn known_list(what: &str, names: &[&str]) -> String {
+pub(super) fn known_list(what: &str, names: &[&str]) -> String {
     if names.is_empty() {
         format!("; the scenario defines no {what}")
     } else {

@@ -6,3 +6,4 @@ mod exact;
 mod generate;
 mod methods;
 mod properties;
+mod variants;
