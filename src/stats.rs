@@ -167,6 +167,10 @@ pub fn wilson(k: u64, n: u64, z: f64) -> (f64, f64) {
     (lo, hi)
 }
 
+/// Counts of trials by (baseline outcome, variant outcome), where an outcome is the index of
+/// the phase where the chain broke, or `N_PHASES` for a completed attack.
+pub type Joint = [[u64; N_PHASES + 1]; N_PHASES + 1];
+
 /// A paired 2×2 table of one yes/no outcome observed twice on the same trials (for instance
 /// "attack completed" under a variant and under the baseline).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -56,6 +56,11 @@ pub(crate) struct Workspace {
     last: Vec<u8>,
     /// Breaks per control, plus one last entry for `technique-failed`.
     breaks: Vec<u64>,
+    /// When outcomes are tracked: the batch position of each trial in `alive` and `key`, and
+    /// each trial's outcome (the phase where its chain broke, or `N_PHASES` if it completed).
+    alive_id: Vec<u16>,
+    key_id: Vec<u16>,
+    pub(crate) outcome: Vec<u8>,
 }
 
 impl Workspace {
@@ -72,6 +77,9 @@ impl Workspace {
             target: vec![0.0; BATCH],
             last: vec![0; BATCH],
             breaks: vec![0; n_controls + 1],
+            alive_id: vec![0; BATCH],
+            key_id: vec![0; BATCH],
+            outcome: vec![N_PHASES as u8; BATCH],
         }
     }
 }
@@ -150,9 +158,106 @@ pub(crate) fn run_trials_portable(
         for k in &mut ws.alive[..b] {
             *k = keys.next_stream().key();
         }
-        run_batch(plan, b, ws, tally);
+        run_batch::<false>(plan, b, ws, tally);
         n -= b as u64;
     }
+    flush_breaks(plan, ws, tally);
+}
+
+/// Runs several plans on the same batches of trials (the keys are drawn once per batch) and
+/// hands each batch's outcomes to `record(plan_index, outcomes)`, baseline plan first.
+pub(crate) fn run_paired(
+    plans: &[Plan],
+    keys: &mut TrialKeys,
+    n: u64,
+    ws: &mut Workspace,
+    batch_keys: &mut [u64],
+    tallies: &mut [Tally],
+    record: &mut dyn FnMut(usize, &[u8]),
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::is_x86_feature_detected as has;
+        if has!("avx512f") && has!("avx512dq") && has!("avx512vl") && has!("avx512bw") {
+            // SAFETY: the processor supports every feature the function is compiled for.
+            #[allow(unsafe_code)]
+            unsafe {
+                return run_paired_avx512(plans, keys, n, ws, batch_keys, tallies, record);
+            }
+        }
+        if has!("avx2") && has!("bmi2") {
+            // SAFETY: as above.
+            #[allow(unsafe_code)]
+            unsafe {
+                return run_paired_avx2(plans, keys, n, ws, batch_keys, tallies, record);
+            }
+        }
+    }
+    run_paired_portable(plans, keys, n, ws, batch_keys, tallies, record);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
+unsafe fn run_paired_avx512(
+    plans: &[Plan],
+    keys: &mut TrialKeys,
+    n: u64,
+    ws: &mut Workspace,
+    batch_keys: &mut [u64],
+    tallies: &mut [Tally],
+    record: &mut dyn FnMut(usize, &[u8]),
+) {
+    run_paired_portable(plans, keys, n, ws, batch_keys, tallies, record);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+#[target_feature(enable = "avx2,bmi2")]
+unsafe fn run_paired_avx2(
+    plans: &[Plan],
+    keys: &mut TrialKeys,
+    n: u64,
+    ws: &mut Workspace,
+    batch_keys: &mut [u64],
+    tallies: &mut [Tally],
+    record: &mut dyn FnMut(usize, &[u8]),
+) {
+    run_paired_portable(plans, keys, n, ws, batch_keys, tallies, record);
+}
+
+#[inline(always)]
+fn run_paired_portable(
+    plans: &[Plan],
+    keys: &mut TrialKeys,
+    mut n: u64,
+    ws: &mut Workspace,
+    batch_keys: &mut [u64],
+    tallies: &mut [Tally],
+    record: &mut dyn FnMut(usize, &[u8]),
+) {
+    while n > 0 {
+        let b = (n.min(BATCH as u64)) as usize;
+        for k in &mut batch_keys[..b] {
+            *k = keys.next_stream().key();
+        }
+        for (v, (plan, tally)) in plans.iter().zip(tallies.iter_mut()).enumerate() {
+            ws.alive[..b].copy_from_slice(&batch_keys[..b]);
+            for (i, id) in ws.alive_id[..b].iter_mut().enumerate() {
+                *id = i as u16;
+            }
+            ws.outcome[..b].fill(N_PHASES as u8);
+            run_batch::<true>(plan, b, ws, tally);
+            flush_breaks(plan, ws, tally);
+            record(v, &ws.outcome[..b]);
+        }
+        n -= b as u64;
+    }
+}
+
+/// Adds the breaks counted in the workspace to the tally and clears them.
+#[inline(always)]
+fn flush_breaks(plan: &Plan, ws: &mut Workspace, tally: &mut Tally) {
     let n_controls = plan.n_controls;
     for (total, add) in tally
         .control_breaks
@@ -165,15 +270,17 @@ pub(crate) fn run_trials_portable(
     ws.breaks.iter_mut().for_each(|b| *b = 0);
 }
 
+/// Plays the `b` trials whose keys are in `ws.alive`; with `TRACK`, also each trial's outcome
+/// (by its position in `ws.alive_id`) into `ws.outcome`.
 #[inline(always)]
-fn run_batch(plan: &Plan, b: usize, ws: &mut Workspace, tally: &mut Tally) {
+fn run_batch<const TRACK: bool>(plan: &Plan, b: usize, ws: &mut Workspace, tally: &mut Tally) {
     tally.trials += b as u64;
     let mut m = b;
     for phase_idx in 0..N_PHASES {
         if m == 0 {
             return;
         }
-        m = run_phase(plan, phase_idx, m, ws, tally);
+        m = run_phase::<TRACK>(plan, phase_idx, m, ws, tally);
     }
     tally.completed += m as u64;
 }
@@ -181,7 +288,7 @@ fn run_batch(plan: &Plan, b: usize, ws: &mut Workspace, tally: &mut Tally) {
 /// Plays one phase for the `m` trials in `ws.alive`; returns how many passed it, whose keys are
 /// then the first in `ws.alive`.
 #[inline(always)]
-fn run_phase(
+fn run_phase<const TRACK: bool>(
     plan: &Plan,
     phase_idx: usize,
     m: usize,
@@ -194,10 +301,18 @@ fn run_phase(
     if n == 0 {
         tally.broken[phase_idx] += m as u64;
         tally.breaks_no_viable += m as u64;
+        if TRACK {
+            for &id in &ws.alive_id[..m] {
+                ws.outcome[id as usize] = phase_idx as u8;
+            }
+        }
         return 0;
     }
     let attempts = (plan.max_attempts as usize).min(n) as u32;
     std::mem::swap(&mut ws.alive, &mut ws.key);
+    if TRACK {
+        std::mem::swap(&mut ws.alive_id, &mut ws.key_id);
+    }
     let (mut pending, mut passed, mut broken) = (m, 0, 0);
     for attempt in 0..attempts {
         let last = attempt + 1 == attempts;
@@ -211,6 +326,16 @@ fn run_phase(
             let (st, key) = (ws.state[i], ws.key[i]);
             let out = st & (SUCCEEDED | EVICTED);
             ws.alive[n_pass] = key;
+            if TRACK {
+                let id = ws.key_id[i];
+                ws.alive_id[n_pass] = id;
+                if !last {
+                    ws.key_id[n_fail] = id;
+                }
+                let broke = (out & EVICTED != 0) | (last & (out == 0));
+                let o = &mut ws.outcome[id as usize];
+                *o = if broke { phase_idx as u8 } else { *o };
+            }
             n_pass += usize::from(out == SUCCEEDED);
             if !last {
                 let tried = if attempt == 0 { 0 } else { ws.tried[i] };

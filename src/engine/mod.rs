@@ -17,7 +17,7 @@ use rayon::prelude::*;
 pub use plan::Plan;
 
 use crate::rng::TrialKeys;
-use crate::stats::Tally;
+use crate::stats::{Joint, Tally};
 
 /// Trials per chunk: the unit of parallel work.
 pub const CHUNK_TRIALS: u64 = 1 << 16;
@@ -81,6 +81,85 @@ pub fn run_range_parallel(plan: &Plan, seed: u64, range: Range<u64>) -> Tally {
                 a
             },
         )
+}
+
+/// Runs `plans` (the baseline first) over trials `0..trials` with the same random slots: the
+/// trial keys are drawn once per batch and every plan plays them. Returns each plan's tally and
+/// its joint outcomes against the baseline (the baseline's own is diagonal).
+pub fn run_paired(
+    plans: &[Plan],
+    seed: u64,
+    trials: u64,
+    threads: Option<usize>,
+) -> Result<Vec<(Tally, Joint)>, rayon::ThreadPoolBuildError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()?;
+    let tallies = || -> Vec<Tally> {
+        plans
+            .iter()
+            .map(|p| Tally::new(p.n_controls, p.techniques.len()))
+            .collect()
+    };
+    let joints = || vec![Joint::default(); plans.len()];
+    let n_chunks = trials.div_ceil(CHUNK_TRIALS);
+    let n_controls = plans.iter().map(|p| p.n_controls).max().unwrap_or(0);
+    let (tallies, joints) = pool.install(|| {
+        (0..n_chunks)
+            .into_par_iter()
+            .fold(
+                || {
+                    let scratch = (vec![0u64; batch::BATCH], vec![0u8; batch::BATCH]);
+                    (
+                        tallies(),
+                        joints(),
+                        batch::Workspace::new(n_controls),
+                        scratch,
+                    )
+                },
+                |(mut tallies, mut joints, mut ws, (mut batch_keys, mut base)), c| {
+                    let start = c * CHUNK_TRIALS;
+                    let end = (start + CHUNK_TRIALS).min(trials);
+                    let mut keys = TrialKeys::starting_at(seed, start);
+                    let mut record = |v: usize, outcomes: &[u8]| {
+                        if v == 0 {
+                            base[..outcomes.len()].copy_from_slice(outcomes);
+                        }
+                        for (&b, &o) in base.iter().zip(outcomes) {
+                            joints[v][b as usize][o as usize] += 1;
+                        }
+                    };
+                    batch::run_paired(
+                        plans,
+                        &mut keys,
+                        end - start,
+                        &mut ws,
+                        &mut batch_keys,
+                        &mut tallies,
+                        &mut record,
+                    );
+                    (tallies, joints, ws, (batch_keys, base))
+                },
+            )
+            .map(|(t, j, ..)| (t, j))
+            .reduce(
+                || (tallies(), joints()),
+                |(mut ta, mut ja), (tb, jb)| {
+                    for (a, b) in ta.iter_mut().zip(&tb) {
+                        *a += b;
+                    }
+                    for (a, b) in ja.iter_mut().zip(&jb) {
+                        for (ra, rb) in a.iter_mut().zip(b) {
+                            for (x, y) in ra.iter_mut().zip(rb) {
+                                *x += y;
+                            }
+                        }
+                    }
+                    (ta, ja)
+                },
+            )
+    });
+    Ok(tallies.into_iter().zip(joints).collect())
 }
 
 /// Runs trials `0..trials` on a pool of `threads` workers (all cores when `None`).

@@ -298,3 +298,42 @@ fn batched_and_per_trial_engines_count_the_same() {
         }
     }
 }
+
+#[test]
+fn paired_runs_count_like_separate_runs_and_pair_outcomes_by_trial() {
+    let path = "scenarios/ransomware-midsize.toml";
+    let s = Scenario::from_toml(&std::fs::read_to_string(path).unwrap(), path).unwrap();
+    let mut all_on = s.clone();
+    all_on.controls.iter_mut().for_each(|c| c.enabled = true);
+    let plans = [Plan::new(&s), Plan::new(&all_on), Plan::new(&s)];
+    let n = 2 * CHUNK_TRIALS + 333;
+    let paired = run_paired(&plans, 17, n, Some(2)).unwrap();
+    for (plan, (tally, joint)) in plans.iter().zip(&paired) {
+        assert_eq!(*tally, run(plan, 17, n, Some(1)).unwrap());
+        // The joint's margins are the baseline's and this plan's outcome counts.
+        for phase in 0..N_PHASES {
+            let as_variant: u64 = joint.iter().map(|row| row[phase]).sum();
+            let as_baseline: u64 = joint[phase].iter().sum();
+            assert_eq!(as_variant, tally.broken[phase]);
+            assert_eq!(as_baseline, paired[0].0.broken[phase]);
+        }
+        let completed: u64 = joint.iter().map(|row| row[N_PHASES]).sum();
+        assert_eq!(completed, tally.completed);
+    }
+    // The baseline against itself, and an identical copy, change no trial.
+    for v in [0, 2] {
+        let off_diagonal: u64 = (0..=N_PHASES)
+            .flat_map(|a| (0..=N_PHASES).map(move |b| (a, b)))
+            .filter(|(a, b)| a != b)
+            .map(|(a, b)| paired[v].1[a][b])
+            .sum();
+        assert_eq!(off_diagonal, 0);
+    }
+    // Switching on the candidate controls changes some trials.
+    let changed: u64 = (0..=N_PHASES)
+        .flat_map(|a| (0..=N_PHASES).map(move |b| (a, b)))
+        .filter(|(a, b)| a != b)
+        .map(|(a, b)| paired[1].1[a][b])
+        .sum();
+    assert!(changed > 0);
+}

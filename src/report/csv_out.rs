@@ -3,18 +3,22 @@
 use super::{Figures, RunResult, rate6, text_cell};
 use crate::phase::Phase;
 
-fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
+pub(super) fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
     w.into_inner()
         .unwrap_or_else(|e| panic!("writing CSV to memory cannot fail: {e}"))
 }
 
-fn writer() -> csv::Writer<Vec<u8>> {
+pub(super) fn writer() -> csv::Writer<Vec<u8>> {
     csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new())
 }
 
 fn row<const N: usize>(w: &mut csv::Writer<Vec<u8>>, cells: [&str; N]) {
+    record(w, &cells);
+}
+
+pub(super) fn record<T: AsRef<[u8]>>(w: &mut csv::Writer<Vec<u8>>, cells: &[T]) {
     w.write_record(cells)
         .unwrap_or_else(|e| panic!("writing CSV to memory cannot fail: {e}"));
 }
@@ -41,34 +45,53 @@ pub const PHASES_HEADER: [&str; 13] = [
     "method",
 ];
 
+/// The cells of one `phases.csv` row, in [`PHASES_HEADER`] order.
+fn phase_cells(f: &Figures, name: &str, seed: &str, phase: Phase) -> Vec<String> {
+    let i = phase.index();
+    let rate = f.rate(f.broken[i], f.reached[i]);
+    vec![
+        name.to_owned(),
+        seed.to_owned(),
+        f.trials.to_string(),
+        (i + 1).to_string(),
+        phase.id().to_owned(),
+        f.count(f.reached[i]),
+        f.count(f.broken[i]),
+        f.count(f.passed(i)),
+        rate6(rate.map(|r| r.0)),
+        rate6(rate.map(|r| r.1)),
+        rate6(rate.map(|r| r.2)),
+        share(f, f.broken[i]),
+        f.method.id().to_owned(),
+    ]
+}
+
 /// `phases.csv`: one row per phase, in chain order.
 pub fn phases_csv(r: &RunResult) -> Vec<u8> {
-    let f = r.figures;
     let mut w = writer();
     row(&mut w, PHASES_HEADER);
     let name = text_cell(&r.scenario.name);
     let seed = r.seed.map(|s| s.to_string()).unwrap_or_default();
     for phase in Phase::ALL {
-        let i = phase.index();
-        let rate = f.rate(f.broken[i], f.reached[i]);
-        row(
-            &mut w,
-            [
-                &name,
-                &seed,
-                &f.trials.to_string(),
-                &(i + 1).to_string(),
-                phase.id(),
-                &f.count(f.reached[i]),
-                &f.count(f.broken[i]),
-                &f.count(f.passed(i)),
-                &rate6(rate.map(|r| r.0)),
-                &rate6(rate.map(|r| r.1)),
-                &rate6(rate.map(|r| r.2)),
-                &share(f, f.broken[i]),
-                f.method.id(),
-            ],
-        );
+        record(&mut w, &phase_cells(r.figures, &name, &seed, phase));
+    }
+    finish(w)
+}
+
+/// `phases.csv` of a comparison: [`PHASES_HEADER`] with a `variant` column after `scenario`,
+/// one block of seven rows per arm (`(variant name, figures)`, baseline first).
+pub fn phases_csv_by_variant(scenario: &str, seed: u64, arms: &[(&str, &Figures)]) -> Vec<u8> {
+    let mut w = writer();
+    let mut header: Vec<&str> = PHASES_HEADER.to_vec();
+    header.insert(1, "variant");
+    record(&mut w, &header);
+    let name = text_cell(scenario);
+    for (variant, f) in arms {
+        for phase in Phase::ALL {
+            let mut cells = phase_cells(f, &name, &seed.to_string(), phase);
+            cells.insert(1, (*variant).to_owned());
+            record(&mut w, &cells);
+        }
     }
     finish(w)
 }

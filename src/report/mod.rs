@@ -5,12 +5,17 @@
 //! (expected counts for the stated trials, intervals equal to the value); the files are the same
 //! and say which in their `method` column.
 
+mod compare_out;
 mod csv_out;
 mod manifest;
 mod terminal;
 
+pub use compare_out::{
+    COMPARISON_HEADER, Marginal, PHASE_DELTAS_HEADER, RANKING_HEADER, comparison_csv,
+    comparison_table, phase_deltas_csv, rank, ranking_csv, ranking_table,
+};
 pub use csv_out::{CONTROLS_HEADER, PHASES_HEADER, TECHNIQUES_HEADER};
-pub use csv_out::{controls_csv, phases_csv, techniques_csv};
+pub use csv_out::{controls_csv, phases_csv, phases_csv_by_variant, techniques_csv};
 pub use manifest::run_json;
 pub use terminal::funnel;
 
