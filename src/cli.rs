@@ -24,8 +24,55 @@ pub enum Command {
     Exact(ExactArgs),
     /// Run both methods and compare: z-score of each Monte Carlo estimate against the exact value.
     Check(CheckArgs),
+    /// Compare the baseline with its variants (or two scenario files) on the same trials.
+    Compare(CompareArgs),
+    /// Rank controls by marginal value: switch each one alone and measure the change.
+    Rank(RankArgs),
     /// Check scenario files and print every problem found.
     Validate(ValidateArgs),
+}
+
+/// Options shared by the commands that simulate.
+#[derive(Debug, Args)]
+pub struct SimOptions {
+    /// Number of trials (overrides the file's `trials`).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub trials: Option<u64>,
+    /// Seed (overrides the file's `seed`).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Worker threads [default: all cores]. Results do not depend on it.
+    #[arg(long, value_name = "T", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+    /// Output folder.
+    #[arg(long, value_name = "DIR", default_value = "output")]
+    pub out: PathBuf,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Arguments of `killchain compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// A scenario file with [[variants]], or two files with the same ids (the first is the
+    /// baseline).
+    #[arg(required = true, num_args = 1..=2, value_name = "SCENARIO")]
+    pub scenarios: Vec<PathBuf>,
+    /// Trials, seed, threads, output.
+    #[command(flatten)]
+    pub sim: SimOptions,
+}
+
+/// Arguments of `killchain rank`.
+#[derive(Debug, Args)]
+pub struct RankArgs {
+    /// A scenario file.
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: PathBuf,
+    /// Trials, seed, threads, output.
+    #[command(flatten)]
+    pub sim: SimOptions,
 }
 
 /// Arguments of `killchain run`.

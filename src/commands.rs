@@ -8,11 +8,12 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
-use crate::cli::{CheckArgs, ExactArgs, RunArgs, ValidateArgs};
+use crate::cli::{CheckArgs, CompareArgs, ExactArgs, RankArgs, RunArgs, SimOptions, ValidateArgs};
+use crate::compare::Arm;
 use crate::engine::{self, Plan};
 use crate::exact::{self, ExactResult};
 use crate::report::{self, Figures, RunResult};
-use crate::scenario::{self, LoadError, LoadedScenario, Scenario};
+use crate::scenario::{self, BASELINE, LoadError, LoadedScenario, Scenario};
 
 /// A command's failure, mapped to an exit status by `main`.
 #[derive(Debug)]
@@ -244,6 +245,181 @@ pub fn check(args: &CheckArgs) -> Result<(), Failure> {
     } else {
         Err(Failure::Run(failed.join("\nerror: ")))
     }
+}
+
+/// Plays the arms' scenarios (baseline first) on the same trials.
+fn run_arms<'a>(
+    named: Vec<(String, &'a Scenario)>,
+    sim: &SimOptions,
+    base: &Scenario,
+) -> Result<(Vec<Arm<'a>>, u64), Failure> {
+    let seed = sim.seed.unwrap_or(base.seed);
+    let trials = sim.trials.unwrap_or(base.trials);
+    let threads = sim
+        .threads
+        .map_or_else(rayon::current_num_threads, usize::from);
+    let plans: Vec<Plan> = named.iter().map(|(_, s)| Plan::new(s)).collect();
+    let results = engine::run_paired(&plans, seed, trials, Some(threads))
+        .map_err(|e| Failure::Run(format!("cannot start {threads} worker threads: {e}")))?;
+    let arms = named
+        .into_iter()
+        .zip(results)
+        .map(|((name, scenario), (tally, joint))| Arm {
+            name,
+            scenario,
+            tally,
+            joint,
+        })
+        .collect();
+    Ok((arms, seed))
+}
+
+/// The differences between two scenarios' ids, if any.
+fn id_mismatch(a: &Scenario, b: &Scenario) -> Option<String> {
+    let ids = |s: &Scenario| -> std::collections::BTreeSet<String> {
+        let t = s.techniques.iter().map(|t| format!("technique {}", t.id));
+        t.chain(s.controls.iter().map(|c| format!("control {}", c.id)))
+            .collect()
+    };
+    let (ia, ib) = (ids(a), ids(b));
+    let only_a: Vec<&String> = ia.difference(&ib).collect();
+    let only_b: Vec<&String> = ib.difference(&ia).collect();
+    if only_a.is_empty() && only_b.is_empty() {
+        return None;
+    }
+    let list = |v: &[&String]| {
+        if v.is_empty() {
+            "nothing".to_owned()
+        } else {
+            v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        }
+    };
+    Some(format!(
+        "only in the first: {}; only in the second: {}",
+        list(&only_a),
+        list(&only_b)
+    ))
+}
+
+/// `killchain compare`.
+pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
+    let loaded = load_all(&args.scenarios)?;
+    let base = &loaded[0];
+    let (named, dir): (Vec<(String, &Scenario)>, PathBuf) = match &loaded[..] {
+        [one] => {
+            if one.scenario.variants.is_empty() {
+                return Err(Failure::Input(vec![format!(
+                    "{}: no [[variants]] to compare; add some, or give a second scenario file to compare with",
+                    one.path
+                )]));
+            }
+            let mut named = vec![(BASELINE.to_owned(), &one.scenario)];
+            named.extend(
+                one.scenario
+                    .variants
+                    .iter()
+                    .map(|v| (v.name.clone(), &v.scenario)),
+            );
+            (named, output_dir(&args.sim.out, &one.path))
+        }
+        [a, b] => {
+            if let Some(diff) = id_mismatch(&a.scenario, &b.scenario) {
+                return Err(Failure::Input(vec![format!(
+                    "{} and {}: the two scenarios must have the same technique and control ids to be compared trial by trial; {diff}",
+                    a.path, b.path
+                )]));
+            }
+            let stem = |p: &str| {
+                Path::new(p)
+                    .file_stem()
+                    .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned())
+            };
+            let (sa, sb) = (stem(&a.path), stem(&b.path));
+            let dir = args.sim.out.join(format!("{sa}-vs-{sb}"));
+            (
+                vec![(BASELINE.to_owned(), &a.scenario), (sb, &b.scenario)],
+                dir,
+            )
+        }
+        _ => unreachable!("clap takes one or two scenario files"),
+    };
+    let (arms, seed) = run_arms(named, &args.sim, &base.scenario)?;
+    let name = &base.scenario.name;
+    let figures: Vec<Figures> = arms.iter().map(Arm::figures).collect();
+    let by_variant: Vec<(&str, &Figures)> =
+        arms.iter().map(|a| a.name.as_str()).zip(&figures).collect();
+    let files = [
+        (
+            "phases.csv",
+            report::phases_csv_by_variant(name, seed, &by_variant),
+        ),
+        ("comparison.csv", report::comparison_csv(name, seed, &arms)),
+        (
+            "phase_deltas.csv",
+            report::phase_deltas_csv(name, seed, &arms),
+        ),
+    ];
+    write_all_atomically(&dir, &files)?;
+    if !args.sim.quiet {
+        say(&format!(
+            "{}wrote {}\n",
+            report::comparison_table(name, seed, &arms),
+            dir.display()
+        ));
+    }
+    Ok(())
+}
+
+/// `killchain rank`.
+pub fn rank(args: &RankArgs) -> Result<(), Failure> {
+    let loaded = load_all(std::slice::from_ref(&args.scenario))?;
+    let l = &loaded[0];
+    let s = &l.scenario;
+    let switched: Vec<Scenario> = (0..s.controls.len())
+        .map(|i| {
+            let mut v = s.clone();
+            v.variants.clear();
+            v.controls[i].enabled = !v.controls[i].enabled;
+            v
+        })
+        .collect();
+    let mut named = vec![(BASELINE.to_owned(), s)];
+    named.extend(
+        s.controls
+            .iter()
+            .zip(&switched)
+            .map(|(c, v)| (c.id.clone(), v)),
+    );
+    let (arms, _) = run_arms(named, &args.sim, s)?;
+    let mut marginals: Vec<report::Marginal> = s
+        .controls
+        .iter()
+        .zip(&arms[1..])
+        .map(|(c, arm)| report::Marginal {
+            control: c.id.clone(),
+            action: c.action,
+            enabled: c.enabled,
+            cost: c.cost,
+            delta: arm
+                .completion_table()
+                .difference()
+                .unwrap_or((0.0, 0.0, 0.0)),
+        })
+        .collect();
+    report::rank(&mut marginals);
+    let dir = output_dir(&args.sim.out, &l.path);
+    write_all_atomically(
+        &dir,
+        &[("ranking.csv", report::ranking_csv(&s.name, &marginals))],
+    )?;
+    if !args.sim.quiet {
+        say(&format!(
+            "{}wrote {}\n",
+            report::ranking_table(&s.name, arms[0].tally.trials, &marginals),
+            dir.display()
+        ));
+    }
+    Ok(())
 }
 
 /// Writes every file under a temporary name in `dir` first, then renames each into place: a

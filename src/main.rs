@@ -13,6 +13,8 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run(args),
         Command::Exact(args) => commands::exact(args),
         Command::Check(args) => commands::check(args),
+        Command::Compare(args) => commands::compare(args),
+        Command::Rank(args) => commands::rank(args),
         Command::Validate(args) => commands::validate(args),
     };
     match outcome {
