@@ -221,8 +221,8 @@ pub fn comparison_table(scenario: &str, seed: u64, arms: &[Arm]) -> String {
     );
     let _ = writeln!(
         out,
-        "{:<28} {:>12} {:>10}  {:<32} {}",
-        "variant", "annual cost", "completion", "delta [95% paired interval]", "verdict"
+        "{:<28} {:>12} {:>10}  {:<32} verdict",
+        "variant", "annual cost", "completion", "delta [95% paired interval]"
     );
     let mut order: Vec<&Arm> = arms.iter().collect();
     order.sort_by(|a, b| {
