@@ -57,7 +57,8 @@ pub(crate) struct Workspace {
     /// Breaks per control, plus one last entry for `technique-failed`.
     breaks: Vec<u64>,
     /// When outcomes are tracked: the batch position of each trial in `alive` and `key`, and
-    /// each trial's outcome (the phase where its chain broke, or `N_PHASES` if it completed).
+    /// each trial's outcome: the number of phases it passed, which is the index of the phase
+    /// where its chain broke, or `N_PHASES` if it completed.
     alive_id: Vec<u16>,
     key_id: Vec<u16>,
     pub(crate) outcome: Vec<u8>,
@@ -246,7 +247,7 @@ fn run_paired_portable(
             for (i, id) in ws.alive_id[..b].iter_mut().enumerate() {
                 *id = i as u16;
             }
-            ws.outcome[..b].fill(N_PHASES as u8);
+            ws.outcome[..b].fill(0);
             run_batch::<true>(plan, b, ws, tally);
             flush_breaks(plan, ws, tally);
             record(v, &ws.outcome[..b]);
@@ -301,11 +302,6 @@ fn run_phase<const TRACK: bool>(
     if n == 0 {
         tally.broken[phase_idx] += m as u64;
         tally.breaks_no_viable += m as u64;
-        if TRACK {
-            for &id in &ws.alive_id[..m] {
-                ws.outcome[id as usize] = phase_idx as u8;
-            }
-        }
         return 0;
     }
     let attempts = (plan.max_attempts as usize).min(n) as u32;
@@ -332,9 +328,6 @@ fn run_phase<const TRACK: bool>(
                 if !last {
                     ws.key_id[n_fail] = id;
                 }
-                let broke = (out & EVICTED != 0) | (last & (out == 0));
-                let o = &mut ws.outcome[id as usize];
-                *o = if broke { phase_idx as u8 } else { *o };
             }
             n_pass += usize::from(out == SUCCEEDED);
             if !last {
@@ -351,6 +344,12 @@ fn run_phase<const TRACK: bool>(
         }
     }
     tally.broken[phase_idx] += broken;
+    if TRACK {
+        // A trial's outcome is the number of phases it passed.
+        for &id in &ws.alive_id[..passed] {
+            ws.outcome[id as usize] = phase_idx as u8 + 1;
+        }
+    }
     passed
 }
 

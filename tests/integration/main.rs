@@ -1,6 +1,7 @@
 //! Integration tests, one binary: CLI behaviour, exact agreement, determinism, properties.
 
 mod cli;
+mod compare;
 mod determinism;
 mod exact;
 mod generate;
