@@ -235,11 +235,20 @@ pub fn comparison_table(scenario: &str, seed: u64, arms: &[Arm]) -> String {
             .estimate
             .unwrap_or(0.0);
         let (delta, word) = if arm.name == "baseline" {
-            (String::from("—"), "")
+            (String::from("—"), String::new())
         } else {
-            match arm.completion_table().difference() {
-                Some((d, lo, hi)) => (format!("{d:+.4} [{lo:+.4}, {hi:+.4}]"), verdict(lo, hi)),
-                None => (String::new(), ""),
+            let table = arm.completion_table();
+            match table.difference() {
+                Some((d, lo, hi)) => {
+                    let mut word = verdict(lo, hi).to_owned();
+                    if lo <= 0.0 && hi >= 0.0 {
+                        if let Some(n) = trials_to_tell(&table) {
+                            word += &format!(" (about {n} trials would tell)");
+                        }
+                    }
+                    (format!("{d:+.4} [{lo:+.4}, {hi:+.4}]"), word)
+                }
+                None => (String::new(), String::new()),
             }
         };
         let _ = writeln!(
@@ -253,6 +262,16 @@ pub fn comparison_table(scenario: &str, seed: u64, arms: &[Arm]) -> String {
         );
     }
     out
+}
+
+/// Trials a paired comparison needs for a difference like the observed one to be told from
+/// zero (95 % two-sided, 80 % power): n ≈ (1.96 + 0.84)² · s² / d², with d the observed
+/// difference and s² the variance of the per-trial differences. `None` when d is 0.
+pub fn trials_to_tell(t: &PairedTable) -> Option<u64> {
+    let n = t.n() as f64;
+    let d = (t.first_only as f64 - t.second_only as f64) / n;
+    let var = (t.first_only + t.second_only) as f64 / n - d * d;
+    (d != 0.0).then(|| ((1.96_f64 + 0.84).powi(2) * var / (d * d)).ceil() as u64)
 }
 
 /// The ranking as a terminal table.

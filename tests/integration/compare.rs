@@ -840,3 +840,36 @@ fn scratch_big() {
         }
     }
 }
+
+#[test]
+#[ignore]
+fn scratch_cov() {
+    let seeds: u64 = std::env::var("SCRATCH_SEEDS").unwrap().parse().unwrap();
+    let trials: u64 = std::env::var("SCRATCH_TRIALS").unwrap().parse().unwrap();
+    let s = load(&fixture("coverage"));
+    let e = exact::evaluate(&s.variants[0].scenario).unwrap().completed
+        - exact::evaluate(&s).unwrap().completed;
+    let plans = [Plan::new(&s), Plan::new(&s.variants[0].scenario)];
+    let (mut cov, mut below, mut above) = (0, 0, 0);
+    for seed in 0..seeds {
+        let r = engine::run_paired(&plans, seed, trials, Some(1)).unwrap();
+        let arm = Arm {
+            name: String::new(),
+            scenario: &s,
+            tally: r[1].0.clone(),
+            joint: r[1].1,
+        };
+        let (_, lo, hi) = arm.completion_table().difference().unwrap();
+        if e < lo {
+            below += 1
+        } else if e > hi {
+            above += 1
+        } else {
+            cov += 1
+        }
+    }
+    println!(
+        "trials {trials}: covered {cov}/{seeds} = {:.4}; exact below interval {below}, above {above}",
+        cov as f64 / seeds as f64
+    );
+}
