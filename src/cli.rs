@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Monte Carlo simulation of attacks along the Lockheed Martin Cyber Kill Chain.
 ///
@@ -32,9 +32,21 @@ pub enum Command {
     Validate(ValidateArgs),
 }
 
-/// Options shared by the commands that simulate.
+/// How `compare` and `rank` obtain their figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MethodArg {
+    /// Simulate paired trials (intervals from the paired differences).
+    MonteCarlo,
+    /// Evaluate every arm exactly (no sampling noise; no changed-trial counts).
+    Exact,
+}
+
+/// Options shared by `compare` and `rank`.
 #[derive(Debug, Args)]
 pub struct SimOptions {
+    /// Monte Carlo (paired trials) or exact evaluation.
+    #[arg(long, value_enum, default_value_t = MethodArg::MonteCarlo)]
+    pub method: MethodArg,
     /// Number of trials (overrides the file's `trials`).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub trials: Option<u64>,

@@ -8,8 +8,10 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
-use crate::cli::{CheckArgs, CompareArgs, ExactArgs, RankArgs, RunArgs, SimOptions, ValidateArgs};
-use crate::compare::Arm;
+use crate::cli::{
+    CheckArgs, CompareArgs, ExactArgs, MethodArg, RankArgs, RunArgs, SimOptions, ValidateArgs,
+};
+use crate::compare::{Arm, ArmSummary};
 use crate::engine::{self, Plan};
 use crate::exact::{self, ExactResult};
 use crate::report::{self, Figures, RunResult};
@@ -343,11 +345,10 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
         }
         _ => unreachable!("clap takes one or two scenario files"),
     };
-    let (arms, seed) = run_arms(named, &args.sim, &base.scenario)?;
+    let (arms, seed) = summarize_arms(named, &args.sim, base)?;
     let name = &base.scenario.name;
-    let figures: Vec<Figures> = arms.iter().map(Arm::figures).collect();
     let by_variant: Vec<(&str, &Figures)> =
-        arms.iter().map(|a| a.name.as_str()).zip(&figures).collect();
+        arms.iter().map(|a| (a.name.as_str(), &a.figures)).collect();
     let files = [
         (
             "phases.csv",
@@ -370,6 +371,36 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Every arm's summary by the method asked for: paired Monte Carlo trials (with the seed used)
+/// or exact evaluation (no seed).
+fn summarize_arms(
+    named: Vec<(String, &Scenario)>,
+    sim: &SimOptions,
+    base: &LoadedScenario,
+) -> Result<(Vec<ArmSummary>, Option<u64>), Failure> {
+    match sim.method {
+        MethodArg::MonteCarlo => {
+            let (arms, seed) = run_arms(named, sim, &base.scenario)?;
+            Ok((arms.iter().map(ArmSummary::sampled).collect(), Some(seed)))
+        }
+        MethodArg::Exact => {
+            let trials = sim.trials.unwrap_or(base.scenario.trials);
+            let mut results = Vec::with_capacity(named.len());
+            for (name, s) in &named {
+                let r = exact::evaluate(s)
+                    .map_err(|e| Failure::Input(vec![format!("{} ({name}): {e}", base.path)]))?;
+                results.push(r);
+            }
+            let arms = named
+                .iter()
+                .zip(&results)
+                .map(|((name, s), r)| ArmSummary::exact(name, s, r, &results[0], trials))
+                .collect();
+            Ok((arms, None))
+        }
+    }
+}
+
 /// `killchain rank`.
 pub fn rank(args: &RankArgs) -> Result<(), Failure> {
     let loaded = load_all(std::slice::from_ref(&args.scenario))?;
@@ -390,7 +421,7 @@ pub fn rank(args: &RankArgs) -> Result<(), Failure> {
             .zip(&switched)
             .map(|(c, v)| (c.id.clone(), v)),
     );
-    let (arms, _) = run_arms(named, &args.sim, s)?;
+    let (arms, seed) = summarize_arms(named, &args.sim, l)?;
     let mut marginals: Vec<report::Marginal> = s
         .controls
         .iter()
@@ -400,22 +431,27 @@ pub fn rank(args: &RankArgs) -> Result<(), Failure> {
             action: c.action,
             enabled: c.enabled,
             cost: c.cost,
-            delta: arm
-                .completion_table()
-                .difference()
-                .unwrap_or((0.0, 0.0, 0.0)),
+            delta: arm.delta,
         })
         .collect();
     report::rank(&mut marginals);
+    let method = arms[0].figures.method;
+    let how = match seed {
+        Some(seed) => format!("{} paired trials, seed {seed}", arms[0].figures.trials),
+        None => "exact".to_owned(),
+    };
     let dir = output_dir(&args.sim.out, &l.path);
     write_all_atomically(
         &dir,
-        &[("ranking.csv", report::ranking_csv(&s.name, &marginals))],
+        &[(
+            "ranking.csv",
+            report::ranking_csv(&s.name, method, &marginals),
+        )],
     )?;
     if !args.sim.quiet {
         say(&format!(
             "{}wrote {}\n",
-            report::ranking_table(&s.name, arms[0].tally.trials, &marginals),
+            report::ranking_table(&s.name, &how, &marginals),
             dir.display()
         ));
     }

@@ -6,6 +6,7 @@
 //! "completed". Every paired 2×2 table (completion, broken at each phase) and the number of
 //! trials whose outcome changed derive from that 8×8 matrix.
 
+use crate::exact::ExactResult;
 use crate::phase::N_PHASES;
 use crate::report::Figures;
 use crate::scenario::Scenario;
@@ -94,5 +95,72 @@ pub fn verdict(lo: f64, hi: f64) -> &'static str {
         "worse"
     } else {
         "no clear difference"
+    }
+}
+
+/// What the reports of a comparison print about one arm, whichever method produced it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArmSummary {
+    /// `baseline` or the variant's name.
+    pub name: String,
+    /// Sum of the annual `cost` of its enabled controls.
+    pub annual_cost: f64,
+    /// Its run figures (counts, or expected counts for exact evaluation).
+    pub figures: Figures,
+    /// Change in completion rate against the baseline with its 95 % interval (paired for
+    /// Monte Carlo; the value itself for exact evaluation).
+    pub delta: (f64, f64, f64),
+    /// Per phase: change in `broken_share` against the baseline, with its interval.
+    pub phase_deltas: [(f64, f64, f64); N_PHASES],
+    /// The baseline's `broken_share` per phase.
+    pub baseline_shares: [f64; N_PHASES],
+    /// Trials whose outcome differs from the baseline's (Monte Carlo only).
+    pub changed_trials: Option<u64>,
+    /// Trials a paired comparison would need to tell a difference like this one from zero
+    /// (Monte Carlo only; see [`PairedTable::trials_to_tell`]).
+    pub trials_to_tell: Option<u64>,
+}
+
+impl ArmSummary {
+    /// The summary of a Monte Carlo arm.
+    pub fn sampled(arm: &Arm) -> ArmSummary {
+        let zero = (0.0, 0.0, 0.0);
+        let n = arm.tally.trials.max(1) as f64;
+        let completion = arm.completion_table();
+        ArmSummary {
+            name: arm.name.clone(),
+            annual_cost: arm.annual_cost(),
+            figures: arm.figures(),
+            delta: completion.difference().unwrap_or(zero),
+            phase_deltas: std::array::from_fn(|i| arm.broken_table(i).difference().unwrap_or(zero)),
+            baseline_shares: std::array::from_fn(|i| {
+                let t = arm.broken_table(i);
+                (t.both + t.second_only) as f64 / n
+            }),
+            changed_trials: Some(arm.changed_trials()),
+            trials_to_tell: completion.trials_to_tell(),
+        }
+    }
+
+    /// The summary of an exactly evaluated arm against the exactly evaluated baseline, with
+    /// expected counts for `trials` trials.
+    pub fn exact(
+        name: &str,
+        scenario: &Scenario,
+        result: &ExactResult,
+        baseline: &ExactResult,
+        trials: u64,
+    ) -> ArmSummary {
+        let same = |d: f64| (d, d, d);
+        ArmSummary {
+            name: name.to_owned(),
+            annual_cost: annual_cost(scenario),
+            figures: Figures::exact(result, trials),
+            delta: same(result.completed - baseline.completed),
+            phase_deltas: std::array::from_fn(|i| same(result.broken[i] - baseline.broken[i])),
+            baseline_shares: baseline.broken,
+            changed_trials: None,
+            trials_to_tell: None,
+        }
     }
 }

@@ -228,6 +228,16 @@ impl PairedTable {
         let hi = est + (d2 * d2 + e1 * e1 - 2.0 * phi * d2 * e1).max(0.0).sqrt();
         Some((est, lo.max(-1.0), hi.min(1.0)))
     }
+
+    /// Trials a paired comparison needs for a difference like the observed one to be told from
+    /// zero (95 % two-sided, 80 % power): n ≈ (1.96 + 0.84)² · s² / d², with d the observed
+    /// difference and s² the variance of the per-trial differences. `None` when d is 0.
+    pub fn trials_to_tell(&self) -> Option<u64> {
+        let n = self.n() as f64;
+        let d = (self.first_only as f64 - self.second_only as f64) / n;
+        let var = (self.first_only + self.second_only) as f64 / n - d * d;
+        (d != 0.0).then(|| ((1.96_f64 + 0.84).powi(2) * var / (d * d)).ceil() as u64)
+    }
 }
 
 #[cfg(test)]

@@ -4,13 +4,13 @@
 use std::fmt::Write;
 
 use super::csv_out::{finish, record, writer};
-use super::{rate6, text_cell};
-use crate::compare::{Arm, verdict};
+use super::{Method, rate6, text_cell};
+use crate::compare::{ArmSummary, verdict};
 use crate::phase::{CourseOfAction, Phase};
-use crate::stats::{PairedTable, Rate};
+use crate::scenario::BASELINE;
 
 /// Column names of `comparison.csv`.
-pub const COMPARISON_HEADER: [&str; 13] = [
+pub const COMPARISON_HEADER: [&str; 14] = [
     "scenario",
     "variant",
     "seed",
@@ -24,46 +24,46 @@ pub const COMPARISON_HEADER: [&str; 13] = [
     "delta_ci_low",
     "delta_ci_high",
     "changed_trials",
+    "method",
 ];
 
 fn money(x: f64) -> String {
     format!("{x:.2}")
 }
 
-/// `(delta, low, high)` of a paired table as cells.
-fn delta_cells(t: &PairedTable) -> [String; 3] {
-    match t.difference() {
-        Some((d, lo, hi)) => [d, lo, hi].map(|x| format!("{x:.6}")),
-        None => Default::default(),
-    }
+fn six((a, b, c): (f64, f64, f64)) -> [String; 3] {
+    [a, b, c].map(|x| format!("{x:.6}"))
 }
 
-/// `comparison.csv`: one row per arm, baseline first.
-pub fn comparison_csv(scenario: &str, seed: u64, arms: &[Arm]) -> Vec<u8> {
+/// `comparison.csv`: one row per arm, baseline first. `seed` is empty for exact evaluation.
+pub fn comparison_csv(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) -> Vec<u8> {
     let mut w = writer();
     record(&mut w, &COMPARISON_HEADER);
     let name = text_cell(scenario);
+    let seed = seed.map(|s| s.to_string()).unwrap_or_default();
     for arm in arms {
-        let t = &arm.tally;
-        let rate = Rate::new(t.completed, t.trials);
-        let (lo, hi) = rate.interval.unzip();
-        let [d, dlo, dhi] = delta_cells(&arm.completion_table());
+        let f = &arm.figures;
+        let rate = f.rate(f.completed, f.trials as f64);
+        let [d, dlo, dhi] = six(arm.delta);
         record(
             &mut w,
             &[
                 name.clone(),
                 arm.name.clone(),
-                seed.to_string(),
-                t.trials.to_string(),
-                money(arm.annual_cost()),
-                t.completed.to_string(),
-                rate6(rate.estimate),
-                rate6(lo),
-                rate6(hi),
+                seed.clone(),
+                f.trials.to_string(),
+                money(arm.annual_cost),
+                f.count(f.completed),
+                rate6(rate.map(|r| r.0)),
+                rate6(rate.map(|r| r.1)),
+                rate6(rate.map(|r| r.2)),
                 d,
                 dlo,
                 dhi,
-                arm.changed_trials().to_string(),
+                arm.changed_trials
+                    .map(|c| c.to_string())
+                    .unwrap_or_default(),
+                f.method.id().to_owned(),
             ],
         );
     }
@@ -71,7 +71,7 @@ pub fn comparison_csv(scenario: &str, seed: u64, arms: &[Arm]) -> Vec<u8> {
 }
 
 /// Column names of `phase_deltas.csv`.
-pub const PHASE_DELTAS_HEADER: [&str; 11] = [
+pub const PHASE_DELTAS_HEADER: [&str; 12] = [
     "scenario",
     "variant",
     "seed",
@@ -83,36 +83,37 @@ pub const PHASE_DELTAS_HEADER: [&str; 11] = [
     "delta",
     "delta_ci_low",
     "delta_ci_high",
+    "method",
 ];
 
-/// `phase_deltas.csv`: per variant (baseline excluded) and phase, the paired difference of
+/// `phase_deltas.csv`: per variant (baseline excluded) and phase, the difference of
 /// `broken_share` against the baseline.
-pub fn phase_deltas_csv(scenario: &str, seed: u64, arms: &[Arm]) -> Vec<u8> {
+pub fn phase_deltas_csv(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) -> Vec<u8> {
     let mut w = writer();
     record(&mut w, &PHASE_DELTAS_HEADER);
     let name = text_cell(scenario);
+    let seed = seed.map(|s| s.to_string()).unwrap_or_default();
     for arm in arms.iter().skip(1) {
-        let n = arm.tally.trials;
+        let f = &arm.figures;
+        let n = f.trials as f64;
         for phase in Phase::ALL {
             let i = phase.index();
-            let table = arm.broken_table(i);
-            let [d, dlo, dhi] = delta_cells(&table);
-            let variant_share = Rate::new(table.both + table.first_only, n).estimate;
-            let base_share = Rate::new(table.both + table.second_only, n).estimate;
+            let [d, dlo, dhi] = six(arm.phase_deltas[i]);
             record(
                 &mut w,
                 &[
                     name.clone(),
                     arm.name.clone(),
-                    seed.to_string(),
-                    n.to_string(),
+                    seed.clone(),
+                    f.trials.to_string(),
                     (i + 1).to_string(),
                     phase.id().to_owned(),
-                    rate6(variant_share),
-                    rate6(base_share),
+                    rate6(Some(f.broken[i] / n)),
+                    rate6(Some(arm.baseline_shares[i])),
                     d,
                     dlo,
                     dhi,
+                    f.method.id().to_owned(),
                 ],
             );
         }
@@ -172,7 +173,7 @@ pub fn rank(marginals: &mut [Marginal]) {
 }
 
 /// Column names of `ranking.csv`.
-pub const RANKING_HEADER: [&str; 9] = [
+pub const RANKING_HEADER: [&str; 10] = [
     "scenario",
     "control",
     "action",
@@ -182,10 +183,11 @@ pub const RANKING_HEADER: [&str; 9] = [
     "delta_ci_low",
     "delta_ci_high",
     "delta_per_100k_cost",
+    "method",
 ];
 
 /// `ranking.csv`, in the order given (see [`rank`]).
-pub fn ranking_csv(scenario: &str, marginals: &[Marginal]) -> Vec<u8> {
+pub fn ranking_csv(scenario: &str, method: Method, marginals: &[Marginal]) -> Vec<u8> {
     let mut w = writer();
     record(&mut w, &RANKING_HEADER);
     let name = text_cell(scenario);
@@ -205,6 +207,7 @@ pub fn ranking_csv(scenario: &str, marginals: &[Marginal]) -> Vec<u8> {
                 m.delta_per_100k()
                     .map(|x| format!("{x:.6}"))
                     .unwrap_or_default(),
+                method.id().to_owned(),
             ],
         );
     }
@@ -212,51 +215,55 @@ pub fn ranking_csv(scenario: &str, marginals: &[Marginal]) -> Vec<u8> {
 }
 
 /// The ranked comparison table: variants by completion rate, best first, baseline included.
-pub fn comparison_table(scenario: &str, seed: u64, arms: &[Arm]) -> String {
+pub fn comparison_table(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) -> String {
     let mut out = String::new();
-    let trials = arms.first().map_or(0, |a| a.tally.trials);
+    let Some(first) = arms.first() else {
+        return out;
+    };
+    let how = match seed {
+        Some(seed) => format!("{} paired trials, seed {seed}", first.figures.trials),
+        None => "exact".to_owned(),
+    };
     let _ = writeln!(
         out,
-        "{scenario} — {trials} paired trials, seed {seed}; delta = change in completion rate vs baseline"
+        "{scenario} — {how}; delta = change in completion rate vs baseline"
     );
     let _ = writeln!(
         out,
         "{:<28} {:>12} {:>10}  {:<32} verdict",
         "variant", "annual cost", "completion", "delta [95% paired interval]"
     );
-    let mut order: Vec<&Arm> = arms.iter().collect();
-    order.sort_by(|a, b| {
-        let ra = a.tally.completed as f64 / a.tally.trials.max(1) as f64;
-        let rb = b.tally.completed as f64 / b.tally.trials.max(1) as f64;
-        ra.total_cmp(&rb)
-    });
+    let rate = |a: &ArmSummary| a.figures.completed / a.figures.trials.max(1) as f64;
+    let mut order: Vec<&ArmSummary> = arms.iter().collect();
+    order.sort_by(|a, b| rate(a).total_cmp(&rate(b)));
     for arm in order {
-        let rate = Rate::new(arm.tally.completed, arm.tally.trials)
-            .estimate
-            .unwrap_or(0.0);
-        let (delta, word) = if arm.name == "baseline" {
-            (String::from("—"), String::new())
+        let (d, lo, hi) = arm.delta;
+        let (delta, word) = if arm.name == BASELINE {
+            ("—".to_owned(), String::new())
+        } else if seed.is_none() {
+            let word = if d < 0.0 {
+                "better"
+            } else if d > 0.0 {
+                "worse"
+            } else {
+                "no difference"
+            };
+            (format!("{d:+.4} (exact)"), word.to_owned())
         } else {
-            let table = arm.completion_table();
-            match table.difference() {
-                Some((d, lo, hi)) => {
-                    let mut word = verdict(lo, hi).to_owned();
-                    if lo <= 0.0 && hi >= 0.0 {
-                        if let Some(n) = trials_to_tell(&table) {
-                            word += &format!(" (about {n} trials would tell)");
-                        }
-                    }
-                    (format!("{d:+.4} [{lo:+.4}, {hi:+.4}]"), word)
+            let mut word = verdict(lo, hi).to_owned();
+            if lo <= 0.0 && hi >= 0.0 {
+                if let Some(n) = arm.trials_to_tell {
+                    word += &format!(" (about {n} trials would tell)");
                 }
-                None => (String::new(), String::new()),
             }
+            (format!("{d:+.4} [{lo:+.4}, {hi:+.4}]"), word)
         };
         let _ = writeln!(
             out,
             "{:<28} {:>12.0} {:>10.4}  {:<32} {}",
             arm.name,
-            arm.annual_cost(),
-            rate,
+            arm.annual_cost,
+            rate(arm),
             delta,
             word
         );
@@ -264,22 +271,12 @@ pub fn comparison_table(scenario: &str, seed: u64, arms: &[Arm]) -> String {
     out
 }
 
-/// Trials a paired comparison needs for a difference like the observed one to be told from
-/// zero (95 % two-sided, 80 % power): n ≈ (1.96 + 0.84)² · s² / d², with d the observed
-/// difference and s² the variance of the per-trial differences. `None` when d is 0.
-pub fn trials_to_tell(t: &PairedTable) -> Option<u64> {
-    let n = t.n() as f64;
-    let d = (t.first_only as f64 - t.second_only as f64) / n;
-    let var = (t.first_only + t.second_only) as f64 / n - d * d;
-    (d != 0.0).then(|| ((1.96_f64 + 0.84).powi(2) * var / (d * d)).ceil() as u64)
-}
-
 /// The ranking as a terminal table.
-pub fn ranking_table(scenario: &str, trials: u64, marginals: &[Marginal]) -> String {
+pub fn ranking_table(scenario: &str, how: &str, marginals: &[Marginal]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{scenario} — marginal value of each control ({trials} paired trials); delta = change in completion rate when it alone is switched"
+        "{scenario} — marginal value of each control ({how}); delta = change in completion rate when it alone is switched"
     );
     let _ = writeln!(
         out,

@@ -80,15 +80,20 @@ pub fn phases_csv(r: &RunResult) -> Vec<u8> {
 
 /// `phases.csv` of a comparison: [`PHASES_HEADER`] with a `variant` column after `scenario`,
 /// one block of seven rows per arm (`(variant name, figures)`, baseline first).
-pub fn phases_csv_by_variant(scenario: &str, seed: u64, arms: &[(&str, &Figures)]) -> Vec<u8> {
+pub fn phases_csv_by_variant(
+    scenario: &str,
+    seed: Option<u64>,
+    arms: &[(&str, &Figures)],
+) -> Vec<u8> {
     let mut w = writer();
     let mut header: Vec<&str> = PHASES_HEADER.to_vec();
     header.insert(1, "variant");
     record(&mut w, &header);
     let name = text_cell(scenario);
+    let seed = seed.map(|s| s.to_string()).unwrap_or_default();
     for (variant, f) in arms {
         for phase in Phase::ALL {
-            let mut cells = phase_cells(f, &name, &seed.to_string(), phase);
+            let mut cells = phase_cells(f, &name, &seed, phase);
             cells.insert(1, (*variant).to_owned());
             record(&mut w, &cells);
         }

@@ -182,3 +182,55 @@ proptest! {
         }
     }
 }
+
+/// `compare --method exact` and `rank --method exact` print exact differences: the exact
+/// completion probability of each variant minus the baseline's.
+#[test]
+fn exact_comparison_and_ranking_use_exact_differences() {
+    let path = "scenarios/ransomware-midsize.toml";
+    let s = Scenario::from_toml(&std::fs::read_to_string(path).unwrap(), path).unwrap();
+    let base = exact::evaluate(&s).unwrap().completed;
+    let out = tempfile::tempdir().unwrap();
+    for cmd in ["compare", "rank"] {
+        killchain()
+            .args([cmd, path, "--method", "exact", "--quiet", "--out"])
+            .arg(out.path())
+            .assert()
+            .success();
+    }
+    let dir = out.path().join("ransomware-midsize");
+    let rows = rows(&std::fs::read(dir.join("comparison.csv")).unwrap());
+    assert_eq!(rows.len(), 1 + s.variants.len());
+    for (row, v) in rows[1..].iter().zip(&s.variants) {
+        assert_eq!(&row[1], v.name.as_str());
+        let expect = exact::evaluate(&v.scenario).unwrap().completed - base;
+        let delta: f64 = row[9].parse().unwrap();
+        assert!(
+            (delta - expect).abs() <= 5e-7,
+            "{}: {delta} vs {expect}",
+            v.name
+        );
+        assert_eq!(&row[10], &row[9]);
+        assert_eq!(&row[12], "", "no changed-trial count without trials");
+        assert_eq!(&row[13], "exact");
+    }
+    let ranking = rows_of(&dir.join("ranking.csv"));
+    assert_eq!(ranking.len(), s.controls.len());
+    for row in &ranking {
+        let i = s.controls.iter().position(|c| c.id == row[1]).unwrap();
+        let mut switched = s.clone();
+        switched.controls[i].enabled = !switched.controls[i].enabled;
+        let expect = exact::evaluate(&switched).unwrap().completed - base;
+        let delta: f64 = row[5].parse().unwrap();
+        assert!(
+            (delta - expect).abs() <= 5e-7,
+            "{}: {delta} vs {expect}",
+            &row[1]
+        );
+        assert_eq!(&row[9], "exact");
+    }
+}
+
+fn rows_of(path: &std::path::Path) -> Vec<csv::StringRecord> {
+    rows(&std::fs::read(path).unwrap())
+}
