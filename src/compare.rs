@@ -84,7 +84,8 @@ pub fn annual_cost(s: &Scenario) -> f64 {
         .iter()
         .filter(|c| c.enabled)
         .filter_map(|c| c.cost)
-        .sum()
+        .sum::<f64>()
+        + 0.0 // an empty float sum is -0.0, which would print as "-0.00"
 }
 
 /// What the paired interval of a completion-rate change says.
