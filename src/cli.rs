@@ -47,21 +47,12 @@ pub struct SimOptions {
     /// Monte Carlo (paired trials) or exact evaluation.
     #[arg(long, value_enum, default_value_t = MethodArg::MonteCarlo)]
     pub method: MethodArg,
-    /// Number of trials (overrides the file's `trials`).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub trials: Option<u64>,
-    /// Seed (overrides the file's `seed`).
-    #[arg(long, value_name = "S")]
-    pub seed: Option<u64>,
-    /// Worker threads [default: all cores]. Results do not depend on it.
-    #[arg(long, value_name = "T", value_parser = clap::value_parser!(u16).range(1..))]
-    pub threads: Option<u16>,
-    /// Output folder.
-    #[arg(long, value_name = "DIR", default_value = "output")]
-    pub out: PathBuf,
-    /// Print nothing but errors.
-    #[arg(long, short)]
-    pub quiet: bool,
+    /// Trials, seed, threads.
+    #[command(flatten)]
+    pub trials: TrialOptions,
+    /// Output folder and verbosity.
+    #[command(flatten)]
+    pub output: OutputOptions,
 }
 
 /// Arguments of `killchain compare`.
@@ -71,7 +62,7 @@ pub struct CompareArgs {
     /// baseline).
     #[arg(required = true, num_args = 1..=2, value_name = "SCENARIO")]
     pub scenarios: Vec<PathBuf>,
-    /// Trials, seed, threads, output.
+    /// Method, trials, seed, threads, output.
     #[command(flatten)]
     pub sim: SimOptions,
 }
@@ -82,17 +73,14 @@ pub struct RankArgs {
     /// A scenario file.
     #[arg(value_name = "SCENARIO")]
     pub scenario: PathBuf,
-    /// Trials, seed, threads, output.
+    /// Method, trials, seed, threads, output.
     #[command(flatten)]
     pub sim: SimOptions,
 }
 
-/// Arguments of `killchain run`.
+/// How many trials to simulate, from which seed, on how many threads.
 #[derive(Debug, Args)]
-pub struct RunArgs {
-    /// Scenario files (TOML).
-    #[arg(required = true, value_name = "SCENARIO")]
-    pub scenarios: Vec<PathBuf>,
+pub struct TrialOptions {
     /// Number of trials (overrides the file's `trials`).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub trials: Option<u64>,
@@ -102,12 +90,31 @@ pub struct RunArgs {
     /// Worker threads [default: all cores]. Results do not depend on it.
     #[arg(long, value_name = "T", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
+}
+
+/// Where results go.
+#[derive(Debug, Args)]
+pub struct OutputOptions {
     /// Output folder; each scenario writes to DIR/<file stem>/.
     #[arg(long, value_name = "DIR", default_value = "output")]
     pub out: PathBuf,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// Arguments of `killchain run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario files (TOML).
+    #[arg(required = true, value_name = "SCENARIO")]
+    pub scenarios: Vec<PathBuf>,
+    /// Trials, seed, threads.
+    #[command(flatten)]
+    pub trials: TrialOptions,
+    /// Output folder and verbosity.
+    #[command(flatten)]
+    pub output: OutputOptions,
 }
 
 /// Arguments of `killchain exact`.
@@ -119,12 +126,9 @@ pub struct ExactArgs {
     /// Trials the expected counts are scaled to (overrides the file's `trials`).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub trials: Option<u64>,
-    /// Output folder; each scenario writes to DIR/<file stem>/.
-    #[arg(long, value_name = "DIR", default_value = "output")]
-    pub out: PathBuf,
-    /// Print nothing but errors.
-    #[arg(long, short)]
-    pub quiet: bool,
+    /// Output folder and verbosity.
+    #[command(flatten)]
+    pub output: OutputOptions,
 }
 
 /// Arguments of `killchain check`.
@@ -133,15 +137,9 @@ pub struct CheckArgs {
     /// Scenario files (TOML).
     #[arg(required = true, value_name = "SCENARIO")]
     pub scenarios: Vec<PathBuf>,
-    /// Number of Monte Carlo trials (overrides the file's `trials`).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub trials: Option<u64>,
-    /// Seed (overrides the file's `seed`).
-    #[arg(long, value_name = "S")]
-    pub seed: Option<u64>,
-    /// Worker threads [default: all cores].
-    #[arg(long, value_name = "T", value_parser = clap::value_parser!(u16).range(1..))]
-    pub threads: Option<u16>,
+    /// Monte Carlo trials, seed, threads.
+    #[command(flatten)]
+    pub trials: TrialOptions,
     /// Largest |z| accepted before the check fails.
     #[arg(long, value_name = "Z", default_value_t = 4.0)]
     pub z_max: f64,

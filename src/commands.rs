@@ -9,7 +9,8 @@ use std::time::Instant;
 use sha2::{Digest, Sha256};
 
 use crate::cli::{
-    CheckArgs, CompareArgs, ExactArgs, MethodArg, RankArgs, RunArgs, SimOptions, ValidateArgs,
+    CheckArgs, CompareArgs, ExactArgs, MethodArg, RankArgs, RunArgs, SimOptions, TrialOptions,
+    ValidateArgs,
 };
 use crate::compare::{Arm, ArmSummary};
 use crate::engine::{self, Plan};
@@ -115,6 +116,12 @@ fn output_dirs(out: &Path, loaded: &[LoadedScenario]) -> Result<Vec<PathBuf>, Fa
     Ok(dirs)
 }
 
+/// Worker threads asked for, or all cores.
+fn thread_count(t: &TrialOptions) -> usize {
+    t.threads
+        .map_or_else(rayon::current_num_threads, usize::from)
+}
+
 /// Runs the Monte Carlo engine on one scenario; returns the figures and the wall time.
 fn simulate(
     s: &Scenario,
@@ -163,14 +170,13 @@ fn sha256_hex(text: &str) -> String {
 /// `killchain run`.
 pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let loaded = load_all(&args.scenarios)?;
-    let dirs = output_dirs(&args.out, &loaded)?;
-    let threads = args
-        .threads
-        .map_or_else(rayon::current_num_threads, usize::from);
+    let dirs = output_dirs(&args.output.out, &loaded)?;
+    let threads = thread_count(&args.trials);
     for (l, dir) in loaded.iter().zip(&dirs) {
         let s = &l.scenario;
-        let seed = args.seed.unwrap_or(s.seed);
-        let (figures, wall_seconds) = simulate(s, args.trials.unwrap_or(s.trials), seed, threads)?;
+        let seed = args.trials.seed.unwrap_or(s.seed);
+        let trials = args.trials.trials.unwrap_or(s.trials);
+        let (figures, wall_seconds) = simulate(s, trials, seed, threads)?;
         let sha256 = sha256_hex(&l.source);
         let result = RunResult {
             scenario: s,
@@ -181,7 +187,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             wall_seconds,
             figures: &figures,
         };
-        publish(&result, dir, args.quiet)?;
+        publish(&result, dir, args.output.quiet)?;
     }
     Ok(())
 }
@@ -189,7 +195,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
 /// `killchain exact`.
 pub fn exact(args: &ExactArgs) -> Result<(), Failure> {
     let loaded = load_all(&args.scenarios)?;
-    let dirs = output_dirs(&args.out, &loaded)?;
+    let dirs = output_dirs(&args.output.out, &loaded)?;
     // Refuse before writing anything if any scenario is too large.
     let mut results = Vec::with_capacity(loaded.len());
     for l in &loaded {
@@ -209,7 +215,7 @@ pub fn exact(args: &ExactArgs) -> Result<(), Failure> {
             wall_seconds: *wall_seconds,
             figures: &figures,
         };
-        publish(&result, dir, args.quiet)?;
+        publish(&result, dir, args.output.quiet)?;
     }
     Ok(())
 }
@@ -217,15 +223,14 @@ pub fn exact(args: &ExactArgs) -> Result<(), Failure> {
 /// `killchain check`: Monte Carlo against exact, as z-scores.
 pub fn check(args: &CheckArgs) -> Result<(), Failure> {
     let loaded = load_all(&args.scenarios)?;
-    let threads = args
-        .threads
-        .map_or_else(rayon::current_num_threads, usize::from);
+    let threads = thread_count(&args.trials);
     let mut failed = Vec::new();
     for l in &loaded {
         let s = &l.scenario;
         let exact = evaluate(l)?;
-        let seed = args.seed.unwrap_or(s.seed);
-        let (sampled, _) = simulate(s, args.trials.unwrap_or(s.trials), seed, threads)?;
+        let seed = args.trials.seed.unwrap_or(s.seed);
+        let trials = args.trials.trials.unwrap_or(s.trials);
+        let (sampled, _) = simulate(s, trials, seed, threads)?;
         let rows = crate::check::compare(s, &exact, &sampled);
         say(&crate::check::table(
             s,
@@ -255,11 +260,9 @@ fn run_arms<'a>(
     sim: &SimOptions,
     base: &Scenario,
 ) -> Result<(Vec<Arm<'a>>, u64), Failure> {
-    let seed = sim.seed.unwrap_or(base.seed);
-    let trials = sim.trials.unwrap_or(base.trials);
-    let threads = sim
-        .threads
-        .map_or_else(rayon::current_num_threads, usize::from);
+    let seed = sim.trials.seed.unwrap_or(base.seed);
+    let trials = sim.trials.trials.unwrap_or(base.trials);
+    let threads = thread_count(&sim.trials);
     let plans: Vec<Plan> = named.iter().map(|(_, s)| Plan::new(s)).collect();
     let results = engine::run_paired(&plans, seed, trials, Some(threads))
         .map_err(|e| Failure::Run(format!("cannot start {threads} worker threads: {e}")))?;
@@ -322,7 +325,7 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
                     .iter()
                     .map(|v| (v.name.clone(), &v.scenario)),
             );
-            (named, output_dir(&args.sim.out, &one.path))
+            (named, output_dir(&args.sim.output.out, &one.path))
         }
         [a, b] => {
             if let Some(diff) = id_mismatch(&a.scenario, &b.scenario) {
@@ -337,7 +340,7 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
                     .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned())
             };
             let (sa, sb) = (stem(&a.path), stem(&b.path));
-            let dir = args.sim.out.join(format!("{sa}-vs-{sb}"));
+            let dir = args.sim.output.out.join(format!("{sa}-vs-{sb}"));
             (
                 vec![(BASELINE.to_owned(), &a.scenario), (sb, &b.scenario)],
                 dir,
@@ -361,7 +364,7 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
         ),
     ];
     write_all_atomically(&dir, &files)?;
-    if !args.sim.quiet {
+    if !args.sim.output.quiet {
         say(&format!(
             "{}wrote {}\n",
             report::comparison_table(name, seed, &arms),
@@ -384,7 +387,7 @@ fn summarize_arms(
             Ok((arms.iter().map(ArmSummary::sampled).collect(), Some(seed)))
         }
         MethodArg::Exact => {
-            let trials = sim.trials.unwrap_or(base.scenario.trials);
+            let trials = sim.trials.trials.unwrap_or(base.scenario.trials);
             let mut results = Vec::with_capacity(named.len());
             for (name, s) in &named {
                 let r = exact::evaluate(s)
@@ -440,7 +443,7 @@ pub fn rank(args: &RankArgs) -> Result<(), Failure> {
         Some(seed) => format!("{} paired trials, seed {seed}", arms[0].figures.trials),
         None => "exact".to_owned(),
     };
-    let dir = output_dir(&args.sim.out, &l.path);
+    let dir = output_dir(&args.sim.output.out, &l.path);
     write_all_atomically(
         &dir,
         &[(
@@ -448,7 +451,7 @@ pub fn rank(args: &RankArgs) -> Result<(), Failure> {
             report::ranking_csv(&s.name, method, &marginals),
         )],
     )?;
-    if !args.sim.quiet {
+    if !args.sim.output.quiet {
         say(&format!(
             "{}wrote {}\n",
             report::ranking_table(&s.name, &how, &marginals),

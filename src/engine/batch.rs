@@ -85,69 +85,75 @@ impl Workspace {
     }
 }
 
-/// Runs the trials whose keys `keys` yields, `n` of them, into `tally`.
-///
-/// On x86-64 processors with AVX-512 or AVX2 the same code is run compiled for those
-/// instruction sets (chosen at run time), which vectorises the 64-bit arithmetic of the
-/// per-control loops. Only integer arithmetic and IEEE float operations without contraction
-/// are involved, so every path gives the same bits.
-pub(crate) fn run_trials(
-    plan: &Plan,
-    keys: &mut TrialKeys,
-    n: u64,
-    ws: &mut Workspace,
-    tally: &mut Tally,
-) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::is_x86_feature_detected as has;
-        if has!("avx512f") && has!("avx512dq") && has!("avx512vl") && has!("avx512bw") {
-            // SAFETY: the processor supports every feature the function is compiled for.
-            #[allow(unsafe_code)]
-            unsafe {
-                return run_trials_avx512(plan, keys, n, ws, tally);
+/// Defines `$name`, which runs `$portable` compiled for AVX-512 or AVX2 when the processor has
+/// them (chosen at run time) and as written otherwise. The feature-specific copies vectorise the
+/// 64-bit arithmetic of the per-control loops. Only integer arithmetic and IEEE float operations
+/// without contraction are involved, so every path gives the same bits.
+macro_rules! dispatched {
+    ($(#[$doc:meta])* fn $name:ident => $portable:ident($($arg:ident: $ty:ty),* $(,)?)) => {
+        $(#[$doc])*
+        pub(crate) fn $name($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[allow(unsafe_code)]
+                #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
+                unsafe fn avx512($($arg: $ty),*) {
+                    $portable($($arg),*)
+                }
+                #[allow(unsafe_code)]
+                #[target_feature(enable = "avx2,bmi2")]
+                unsafe fn avx2($($arg: $ty),*) {
+                    $portable($($arg),*)
+                }
+                use std::arch::is_x86_feature_detected as has;
+                if has!("avx512f") && has!("avx512dq") && has!("avx512vl") && has!("avx512bw") {
+                    // SAFETY: the processor supports every feature `avx512` is compiled for.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        return avx512($($arg),*);
+                    }
+                }
+                if has!("avx2") && has!("bmi2") {
+                    // SAFETY: the processor supports every feature `avx2` is compiled for.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        return avx2($($arg),*);
+                    }
+                }
             }
+            $portable($($arg),*)
         }
-        if has!("avx2") && has!("bmi2") {
-            // SAFETY: as above.
-            #[allow(unsafe_code)]
-            unsafe {
-                return run_trials_avx2(plan, keys, n, ws, tally);
-            }
-        }
-    }
-    run_trials_portable(plan, keys, n, ws, tally);
+    };
 }
 
-#[cfg(target_arch = "x86_64")]
-#[allow(unsafe_code)]
-#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
-unsafe fn run_trials_avx512(
-    plan: &Plan,
-    keys: &mut TrialKeys,
-    n: u64,
-    ws: &mut Workspace,
-    tally: &mut Tally,
-) {
-    run_trials_portable(plan, keys, n, ws, tally);
+dispatched! {
+    /// Runs the trials whose keys `keys` yields, `n` of them, into `tally`.
+    fn run_trials => run_trials_portable(
+        plan: &Plan,
+        keys: &mut TrialKeys,
+        n: u64,
+        ws: &mut Workspace,
+        tally: &mut Tally,
+    )
 }
 
-#[cfg(target_arch = "x86_64")]
-#[allow(unsafe_code)]
-#[target_feature(enable = "avx2,bmi2")]
-unsafe fn run_trials_avx2(
-    plan: &Plan,
-    keys: &mut TrialKeys,
-    n: u64,
-    ws: &mut Workspace,
-    tally: &mut Tally,
-) {
-    run_trials_portable(plan, keys, n, ws, tally);
+dispatched! {
+    /// Runs several plans on the same batches of trials (the keys are drawn once per batch) and
+    /// hands each batch's outcomes to `record(plan_index, outcomes)`, baseline plan first.
+    fn run_paired => run_paired_portable(
+        plans: &[Plan],
+        keys: &mut TrialKeys,
+        n: u64,
+        ws: &mut Workspace,
+        batch_keys: &mut [u64],
+        tallies: &mut [Tally],
+        record: &mut dyn FnMut(usize, &[u8]),
+    )
 }
 
-/// The engine for any processor; inlined into the feature-specific copies above.
+/// The engine for any processor; inlined into the feature-specific copies of [`run_trials`].
 #[inline(always)]
-pub(crate) fn run_trials_portable(
+fn run_trials_portable(
     plan: &Plan,
     keys: &mut TrialKeys,
     mut n: u64,
@@ -163,68 +169,6 @@ pub(crate) fn run_trials_portable(
         n -= b as u64;
     }
     flush_breaks(plan, ws, tally);
-}
-
-/// Runs several plans on the same batches of trials (the keys are drawn once per batch) and
-/// hands each batch's outcomes to `record(plan_index, outcomes)`, baseline plan first.
-pub(crate) fn run_paired(
-    plans: &[Plan],
-    keys: &mut TrialKeys,
-    n: u64,
-    ws: &mut Workspace,
-    batch_keys: &mut [u64],
-    tallies: &mut [Tally],
-    record: &mut dyn FnMut(usize, &[u8]),
-) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::is_x86_feature_detected as has;
-        if has!("avx512f") && has!("avx512dq") && has!("avx512vl") && has!("avx512bw") {
-            // SAFETY: the processor supports every feature the function is compiled for.
-            #[allow(unsafe_code)]
-            unsafe {
-                return run_paired_avx512(plans, keys, n, ws, batch_keys, tallies, record);
-            }
-        }
-        if has!("avx2") && has!("bmi2") {
-            // SAFETY: as above.
-            #[allow(unsafe_code)]
-            unsafe {
-                return run_paired_avx2(plans, keys, n, ws, batch_keys, tallies, record);
-            }
-        }
-    }
-    run_paired_portable(plans, keys, n, ws, batch_keys, tallies, record);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[allow(unsafe_code)]
-#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
-unsafe fn run_paired_avx512(
-    plans: &[Plan],
-    keys: &mut TrialKeys,
-    n: u64,
-    ws: &mut Workspace,
-    batch_keys: &mut [u64],
-    tallies: &mut [Tally],
-    record: &mut dyn FnMut(usize, &[u8]),
-) {
-    run_paired_portable(plans, keys, n, ws, batch_keys, tallies, record);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[allow(unsafe_code)]
-#[target_feature(enable = "avx2,bmi2")]
-unsafe fn run_paired_avx2(
-    plans: &[Plan],
-    keys: &mut TrialKeys,
-    n: u64,
-    ws: &mut Workspace,
-    batch_keys: &mut [u64],
-    tallies: &mut [Tally],
-    record: &mut dyn FnMut(usize, &[u8]),
-) {
-    run_paired_portable(plans, keys, n, ws, batch_keys, tallies, record);
 }
 
 #[inline(always)]
