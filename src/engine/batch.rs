@@ -10,7 +10,7 @@
 //! technique) changes nothing: its outcome is masked.
 //! All buffers live in a [`Workspace`] sized once per worker; nothing is allocated per trial.
 
-use super::plan::{PhaseAct, PhasePlan, Plan};
+use super::plan::{DECEIVE, DEGRADE, DENY, DESTROY, DETECT, DISRUPT, PhaseAct, PhasePlan, Plan};
 use crate::phase::N_PHASES;
 use crate::rng::{Slot, SlotKind, SlotOffset, Threshold, TrialKeys, TrialStream};
 use crate::stats::{Tally, TechniqueCounts};
@@ -28,14 +28,6 @@ const SUCCEEDED: u8 = 4;
 const DETECTED: u8 = 8;
 const EVICTED: u8 = 16;
 const DECEIVED: u8 = 32;
-
-/// Positions of the courses of action in `CourseOfAction::ENGINE_ORDER`.
-const DENY: usize = 0;
-const DECEIVE: usize = 1;
-const DEGRADE: usize = 2;
-const DISRUPT: usize = 3;
-const DETECT: usize = 4;
-const DESTROY: usize = 5;
 
 /// Reusable buffers for one worker.
 pub(crate) struct Workspace {

@@ -4,6 +4,15 @@ use crate::phase::{CourseOfAction, N_PHASES, Phase};
 use crate::rng::{Threshold, control_tag};
 use crate::scenario::Scenario;
 
+/// Positions of the courses of action in `CourseOfAction::ENGINE_ORDER`, as indices of a
+/// technique's control groups.
+pub(crate) const DENY: usize = CourseOfAction::Deny.engine_rank();
+pub(crate) const DECEIVE: usize = CourseOfAction::Deceive.engine_rank();
+pub(crate) const DEGRADE: usize = CourseOfAction::Degrade.engine_rank();
+pub(crate) const DISRUPT: usize = CourseOfAction::Disrupt.engine_rank();
+pub(crate) const DETECT: usize = CourseOfAction::Detect.engine_rank();
+pub(crate) const DESTROY: usize = CourseOfAction::Destroy.engine_rank();
+
 /// One enabled control as it acts on one technique.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Act {

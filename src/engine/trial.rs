@@ -1,18 +1,10 @@
 //! One trial — one attack campaign — as a function of the compiled plan and the trial's random
 //! stream. `attempt` is the single place where one attempt's mechanics live.
 
-use super::plan::{Plan, TechniquePlan};
+use super::plan::{DECEIVE, DEGRADE, DENY, DESTROY, DETECT, DISRUPT, Plan, TechniquePlan};
 use crate::phase::N_PHASES;
 use crate::rng::{Slot, SlotKind, TrialStream};
 use crate::stats::Tally;
-
-/// Positions of the courses of action in `CourseOfAction::ENGINE_ORDER`.
-const DENY: usize = 0;
-const DECEIVE: usize = 1;
-const DEGRADE: usize = 2;
-const DISRUPT: usize = 3;
-const DETECT: usize = 4;
-const DESTROY: usize = 5;
 
 /// How one attempt ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
