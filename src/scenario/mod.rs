@@ -27,6 +27,15 @@ use crate::phase::{CourseOfAction, Phase};
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 /// Most techniques one phase may have (the engine tracks tried techniques in a 64-bit set).
 pub const MAX_TECHNIQUES_PER_PHASE: usize = 64;
+/// Largest technique weight: weights are relative, and a phase's sum of up to 64 of them must
+/// stay finite.
+pub const MAX_WEIGHT: f64 = 1e12;
+
+/// Whether `w` is an acceptable technique weight: finite, > 0 and at most [`MAX_WEIGHT`].
+pub(crate) fn valid_weight(w: f64) -> bool {
+    w > 0.0 && w <= MAX_WEIGHT
+}
+
 /// Trial count used when neither the file nor the command line gives one.
 pub const DEFAULT_TRIALS: u64 = 100_000;
 /// Seed used when neither the file nor the command line gives one.

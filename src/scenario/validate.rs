@@ -9,8 +9,8 @@ use super::diagnostic::{Collector, Diagnostics, did_you_mean};
 use super::raw::{RawAdversary, RawControl, RawFile, RawMeta, RawTechnique};
 use super::variant::{Catalog, Written};
 use super::{
-    Adversary, Control, DEFAULT_SEED, DEFAULT_TRIALS, Fact, MAX_TECHNIQUES_PER_PHASE, Probability,
-    Requirement, Scenario, Technique,
+    Adversary, Control, DEFAULT_SEED, DEFAULT_TRIALS, Fact, MAX_TECHNIQUES_PER_PHASE, MAX_WEIGHT,
+    Probability, Requirement, Scenario, Technique, valid_weight,
 };
 use crate::phase::{CourseOfAction, N_PHASES, Phase};
 
@@ -63,6 +63,16 @@ fn valid_attack_id(s: &str) -> bool {
         5 => b[0] == b'T' && digits(&b[1..5]),
         9 => b[0] == b'T' && digits(&b[1..5]) && b[5] == b'.' && digits(&b[6..9]),
         _ => false,
+    }
+}
+
+/// A number as a person would write it: plain, or in scientific notation when very large or
+/// very small.
+pub(crate) fn readable(x: f64) -> String {
+    if x != 0.0 && !(1e-4..1e9).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
     }
 }
 
@@ -384,11 +394,15 @@ impl Checker<'_, '_> {
         let weight = match &raw.weight {
             None => Some(1.0),
             Some(w) => match as_number(w.get_ref()) {
-                Some(x) if x.is_finite() && x > 0.0 => Some(x),
+                Some(x) if valid_weight(x) => Some(x),
                 Some(x) => {
                     self.c.error(
                         w.span(),
-                        format!("{} {x} must be a finite number > 0", what("weight")),
+                        format!(
+                            "{} {} must be a number > 0 and at most {MAX_WEIGHT:e}",
+                            what("weight"),
+                            readable(x)
+                        ),
                     );
                     None
                 }

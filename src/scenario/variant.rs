@@ -17,7 +17,7 @@ use toml::{Spanned, Value};
 use super::diagnostic::did_you_mean;
 use super::raw::{RawFile, RawVariant};
 use super::validate::{Checker, IdSite, as_number, known_list, type_name, valid_id};
-use super::{BASELINE, Fact, Probability, Scenario, Variant};
+use super::{BASELINE, Fact, MAX_WEIGHT, Probability, Scenario, Variant, valid_weight};
 use crate::phase::CourseOfAction;
 
 /// What a `set` key may look like, for messages.
@@ -503,11 +503,14 @@ impl Checker<'_, '_> {
             Target::Technique(id, "weight") => {
                 let what = format!("{label}: technique \"{id}\": weight");
                 match as_number(v) {
-                    Some(x) if x.is_finite() && x > 0.0 => Some(Change::Weight(id, x)),
+                    Some(x) if valid_weight(x) => Some(Change::Weight(id, x)),
                     Some(x) => {
                         self.c.error(
                             value.span(),
-                            format!("{what} {x} must be a finite number > 0"),
+                            format!(
+                                "{what} {} must be a number > 0 and at most {MAX_WEIGHT:e}",
+                                super::validate::readable(x)
+                            ),
                         );
                         None
                     }
@@ -1125,7 +1128,7 @@ mod tests {
                     l + 9
                 ),
                 format!(
-                    "{}:15: variant \"v\": technique \"scan\": weight 0 must be a finite number > 0",
+                    "{}:15: variant \"v\": technique \"scan\": weight 0 must be a number > 0 and at most 1e12",
                     l + 10
                 ),
                 format!(

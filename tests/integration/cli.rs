@@ -134,7 +134,7 @@ fn probability_above_one_is_rejected() {
 fn zero_weight_is_rejected() {
     rejects(
         "weight_not_positive",
-        &["30:10: technique \"phish\": weight 0 must be a finite number > 0"],
+        &["30:10: technique \"phish\": weight 0 must be a number > 0 and at most 1e12"],
     );
 }
 
@@ -256,7 +256,7 @@ fn both_problems_of_a_file_are_reported_in_file_order() {
     rejects(
         "two_problems",
         &[
-            "30:10: technique \"phish\": weight -2 must be a finite number > 0",
+            "30:10: technique \"phish\": weight -2 must be a number > 0 and at most 1e12",
             "53:11: technique \"beacon\": success 2 is outside [0, 1]",
         ],
     );
@@ -323,7 +323,7 @@ fn one_bad_file_stops_every_scenario_of_the_run() {
     run_rejects(
         &["tests/data/valid/tiny.toml", &path],
         &format!(
-            "error: {path}:30:10: technique \"phish\": weight 0 must be a finite number > 0\n"
+            "error: {path}:30:10: technique \"phish\": weight 0 must be a number > 0 and at most 1e12\n"
         ),
     );
 }
@@ -404,7 +404,7 @@ fn validate_reports_the_problems_of_every_bad_file() {
         .code(2)
         .stdout("")
         .stderr(format!(
-            "error: {first}:30:10: technique \"phish\": weight 0 must be a finite number > 0\n\
+            "error: {first}:30:10: technique \"phish\": weight 0 must be a number > 0 and at most 1e12\n\
              error: {second}:28:9: technique \"phish\": unknown phase \"deliver\"; \
              phases are {PHASES}; did you mean \"delivery\"?\n"
         ));
@@ -640,6 +640,23 @@ fn problems_in_techniques_and_controls_are_reported_together() {
     assert!(stderr.contains("success 1.5 is outside [0, 1]"), "{stderr}");
     assert!(
         stderr.contains("control \"late\": effectiveness 2 is outside [0, 1]"),
+        "{stderr}"
+    );
+}
+
+/// Weights are relative; a weight so large that a phase's sum would overflow is refused.
+#[test]
+fn an_enormous_weight_is_refused_with_a_readable_number() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("huge.toml");
+    let text = fs::read_to_string("tests/data/valid/tiny.toml")
+        .unwrap()
+        .replacen("success = 0.9", "success = 0.9\nweight = 1e308", 1);
+    fs::write(&path, text).unwrap();
+    let out = killchain().arg("validate").arg(&path).assert().code(2);
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("weight 1e308 must be a number > 0 and at most 1e12"),
         "{stderr}"
     );
 }
