@@ -116,8 +116,8 @@ pub struct RunArgs {
     /// Trials, seed, threads.
     #[command(flatten)]
     pub trials: TrialOptions,
-    /// Run only the K-th of N equal slices of the trials (K from 1) and also write tally.json,
-    /// for `killchain merge`.
+    /// Run only the K-th (1 to N) of N contiguous, near-equal slices of the trials and also
+    /// write tally.json, for `killchain merge`.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<Shard>,
     /// Output folder and verbosity.

@@ -221,6 +221,19 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             wall_seconds,
             figures: &figures,
         };
+        if let (Some(k), false) = (args.shard, args.output.quiet) {
+            let which = if range.is_empty() {
+                "no trials (fewer trials than shards)".to_owned()
+            } else if range.end - range.start == 1 {
+                format!("trial {}", range.start)
+            } else {
+                format!("trials {} to {}", range.start, range.end - 1)
+            };
+            say(&format!(
+                "shard {k} of a {trials}-trial run: {which}; `killchain merge` sums all {} shards' folders\n",
+                k.n()
+            ));
+        }
         publish(&result, dir, args.output.quiet, extra)?;
     }
     Ok(())

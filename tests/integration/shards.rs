@@ -114,6 +114,27 @@ fn merged_shards_equal_the_whole_run_byte_for_byte() {
     }
 }
 
+#[test]
+fn shards_without_trials_merge_too() {
+    let whole = TempDir::new().unwrap();
+    run(whole.path(), 5, 2, &[]);
+    let root = TempDir::new().unwrap();
+    let dirs: Vec<PathBuf> = (1..=3).map(|k| shard(root.path(), k, 3, 5, 2)).collect();
+    killchain()
+        .arg("merge")
+        .args(&dirs)
+        .arg("--out")
+        .arg(root.path().join("merged"))
+        .arg("--quiet")
+        .assert()
+        .success();
+    assert_same_results(
+        &root.path().join("merged").join(STEM),
+        &whole.path().join(STEM),
+        "2 trials in 3 shards",
+    );
+}
+
 /// Three shards of seed 77 and shard 2/3 of seed 78, in one folder.
 struct Shards {
     root: TempDir,
