@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::shard::Shard;
+
 /// Monte Carlo simulation of attacks along the Lockheed Martin Cyber Kill Chain.
 ///
 /// Exit status: 0 success, 1 a run or output failure, 2 a usage or scenario-file error.
@@ -30,6 +32,8 @@ pub enum Command {
     Rank(RankArgs),
     /// Check scenario files and print every problem found.
     Validate(ValidateArgs),
+    /// Sum the tally.json of every shard of a run into the files a single run writes.
+    Merge(MergeArgs),
 }
 
 /// How `compare` and `rank` obtain their figures.
@@ -112,6 +116,10 @@ pub struct RunArgs {
     /// Trials, seed, threads.
     #[command(flatten)]
     pub trials: TrialOptions,
+    /// Run only the K-th (1 to N) of N contiguous, near-equal slices of the trials and also
+    /// write tally.json, for `killchain merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
     /// Output folder and verbosity.
     #[command(flatten)]
     pub output: OutputOptions,
@@ -151,4 +159,15 @@ pub struct ValidateArgs {
     /// Scenario files (TOML).
     #[arg(required = true, value_name = "SCENARIO")]
     pub scenarios: Vec<PathBuf>,
+}
+
+/// Arguments of `killchain merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Output folders of the shards, each holding a tally.json (e.g. out/shard-1/STEM).
+    #[arg(required = true, value_name = "DIR")]
+    pub shards: Vec<PathBuf>,
+    /// Output folder and verbosity.
+    #[command(flatten)]
+    pub output: OutputOptions,
 }

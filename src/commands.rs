@@ -9,14 +9,16 @@ use std::time::Instant;
 use sha2::{Digest, Sha256};
 
 use crate::cli::{
-    CheckArgs, CompareArgs, ExactArgs, MethodArg, RankArgs, RunArgs, SimOptions, TrialOptions,
-    ValidateArgs,
+    CheckArgs, CompareArgs, ExactArgs, MergeArgs, MethodArg, RankArgs, RunArgs, SimOptions,
+    TrialOptions, ValidateArgs,
 };
 use crate::compare::{Arm, ArmSummary};
 use crate::engine::{self, Plan};
 use crate::exact::{self, ExactResult};
 use crate::report::{self, Figures, RunResult};
 use crate::scenario::{self, BASELINE, LoadError, LoadedScenario, Scenario};
+use crate::shard::{self, TallyFile};
+use crate::stats::Tally;
 
 /// A command's failure, mapped to an exit status by `main`.
 #[derive(Debug)]
@@ -122,18 +124,19 @@ fn thread_count(t: &TrialOptions) -> usize {
         .map_or_else(rayon::current_num_threads, usize::from)
 }
 
-/// Runs the Monte Carlo engine on one scenario; returns the figures and the wall time.
+/// Runs the Monte Carlo engine on trials `range` of one scenario; returns the tally and the wall
+/// time.
 fn simulate(
     s: &Scenario,
-    trials: u64,
+    range: std::ops::Range<u64>,
     seed: u64,
     threads: usize,
-) -> Result<(Figures, f64), Failure> {
+) -> Result<(Tally, f64), Failure> {
     let plan = Plan::new(s);
     let started = Instant::now();
-    let tally = engine::run(&plan, seed, trials, Some(threads))
+    let tally = engine::run_slice(&plan, seed, range, Some(threads))
         .map_err(|e| Failure::Run(format!("cannot start {threads} worker threads: {e}")))?;
-    Ok((Figures::sampled(&tally), started.elapsed().as_secs_f64()))
+    Ok((tally, started.elapsed().as_secs_f64()))
 }
 
 /// Evaluates one scenario exactly, or explains why it cannot be.
@@ -141,14 +144,20 @@ fn evaluate(l: &LoadedScenario) -> Result<ExactResult, Failure> {
     exact::evaluate(&l.scenario).map_err(|e| Failure::Input(vec![format!("{}: {e}", l.path)]))
 }
 
-/// Writes the four reports of one scenario and prints its funnel.
-fn publish(result: &RunResult, dir: &Path, quiet: bool) -> Result<(), Failure> {
-    let files = [
+/// Writes the four reports of one scenario (and `extra` files, if any) and prints its funnel.
+fn publish(
+    result: &RunResult,
+    dir: &Path,
+    quiet: bool,
+    extra: Vec<(&str, Vec<u8>)>,
+) -> Result<(), Failure> {
+    let mut files = vec![
         ("phases.csv", report::phases_csv(result)),
         ("controls.csv", report::controls_csv(result)),
         ("techniques.csv", report::techniques_csv(result)),
         ("run.json", report::run_json(result)),
     ];
+    files.extend(extra);
     write_all_atomically(dir, &files)?;
     if !quiet {
         say(&format!(
@@ -176,8 +185,33 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         let s = &l.scenario;
         let seed = args.trials.seed.unwrap_or(s.seed);
         let trials = args.trials.trials.unwrap_or(s.trials);
-        let (figures, wall_seconds) = simulate(s, trials, seed, threads)?;
+        let range = args.shard.map_or(0..trials, |k| k.range(trials));
+        let (tally, wall_seconds) = simulate(s, range.clone(), seed, threads)?;
+        let figures = Figures::sampled(&tally);
         let sha256 = sha256_hex(&l.source);
+        let extra = match args.shard {
+            None => Vec::new(),
+            Some(k) => {
+                let file = TallyFile {
+                    format_version: shard::FORMAT_VERSION,
+                    killchain_version: env!("CARGO_PKG_VERSION").to_owned(),
+                    scenario: s.name.clone(),
+                    scenario_file: l.path.clone(),
+                    scenario_sha256: sha256.clone(),
+                    scenario_source: l.source.clone(),
+                    seed,
+                    trials,
+                    shard: k.k(),
+                    shards: k.n(),
+                    trial_start: range.start,
+                    trial_end: range.end,
+                    threads,
+                    wall_time_seconds: wall_seconds,
+                    tally,
+                };
+                vec![(shard::FILE_NAME, file.to_json())]
+            }
+        };
         let result = RunResult {
             scenario: s,
             path: &l.path,
@@ -187,7 +221,20 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             wall_seconds,
             figures: &figures,
         };
-        publish(&result, dir, args.output.quiet)?;
+        if let (Some(k), false) = (args.shard, args.output.quiet) {
+            let which = if range.is_empty() {
+                "no trials (fewer trials than shards)".to_owned()
+            } else if range.end - range.start == 1 {
+                format!("trial {}", range.start)
+            } else {
+                format!("trials {} to {}", range.start, range.end - 1)
+            };
+            say(&format!(
+                "shard {k} of a {trials}-trial run: {which}; `killchain merge` sums all {} shards' folders\n",
+                k.n()
+            ));
+        }
+        publish(&result, dir, args.output.quiet, extra)?;
     }
     Ok(())
 }
@@ -215,9 +262,57 @@ pub fn exact(args: &ExactArgs) -> Result<(), Failure> {
             wall_seconds: *wall_seconds,
             figures: &figures,
         };
-        publish(&result, dir, args.output.quiet)?;
+        publish(&result, dir, args.output.quiet, Vec::new())?;
     }
     Ok(())
+}
+
+/// `killchain merge`: checks that the folders hold all shards of one run, each once, sums their
+/// tallies and writes what the whole run would have written (but tally.json). The scenario is the
+/// text embedded in the shards, so merging needs neither the file nor the machine that ran it.
+pub fn merge(args: &MergeArgs) -> Result<(), Failure> {
+    let mut files = Vec::with_capacity(args.shards.len());
+    let mut problems = Vec::new();
+    for dir in &args.shards {
+        let path = dir.join(shard::FILE_NAME);
+        let name = path.display().to_string();
+        let read = std::fs::read(&path)
+            .map_err(|e| {
+                format!(
+                    "cannot read the shard's tally ({e}); give each shard's output folder, e.g. out/shard-1/<scenario file stem>"
+                )
+            })
+            .and_then(|bytes| TallyFile::from_json(&bytes, sha256_hex));
+        match read {
+            Ok(f) => files.push((name, f)),
+            Err(e) => problems.push(format!("{name}: {e}")),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Failure::Input(problems));
+    }
+    let (name, first) = &files[0];
+    let s = Scenario::from_toml(&first.scenario_source, &first.scenario_file).map_err(|d| {
+        Failure::Input(
+            d.0.iter()
+                .map(|p| format!("{name}: the embedded scenario does not load: {p}"))
+                .collect(),
+        )
+    })?;
+    let tally =
+        shard::merge(&files, s.controls.len(), s.techniques.len()).map_err(Failure::Input)?;
+    let figures = Figures::sampled(&tally);
+    let result = RunResult {
+        scenario: &s,
+        path: &first.scenario_file,
+        sha256: &first.scenario_sha256,
+        seed: Some(first.seed),
+        threads: files.iter().map(|(_, f)| f.threads).max().unwrap_or(1),
+        wall_seconds: files.iter().map(|(_, f)| f.wall_time_seconds).sum(),
+        figures: &figures,
+    };
+    let dir = output_dir(&args.output.out, &first.scenario_file);
+    publish(&result, &dir, args.output.quiet, Vec::new())
 }
 
 /// `killchain check`: Monte Carlo against exact, as z-scores.
@@ -230,7 +325,8 @@ pub fn check(args: &CheckArgs) -> Result<(), Failure> {
         let exact = evaluate(l)?;
         let seed = args.trials.seed.unwrap_or(s.seed);
         let trials = args.trials.trials.unwrap_or(s.trials);
-        let (sampled, _) = simulate(s, trials, seed, threads)?;
+        let (tally, _) = simulate(s, 0..trials, seed, threads)?;
+        let sampled = Figures::sampled(&tally);
         let rows = crate::check::compare(s, &exact, &sampled);
         say(&crate::check::table(
             s,

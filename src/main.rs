@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => commands::compare(args),
         Command::Rank(args) => commands::rank(args),
         Command::Validate(args) => commands::validate(args),
+        Command::Merge(args) => commands::merge(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,6 +4,8 @@
 
 use std::ops::AddAssign;
 
+use serde::{Deserialize, Serialize};
+
 use crate::phase::N_PHASES;
 
 /// Two-sided 95 % standard normal quantile.
@@ -12,7 +14,8 @@ pub const Z95: f64 = 1.959_963_984_540_054;
 /// Outcome counts of one technique's attempts. `prevented + deceived + interrupted + failed +
 /// succeeded = attempts`; `detected` and `evicted` count attempts on which a detection happened or
 /// the chain was broken.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TechniqueCounts {
     /// Attempts made with the technique.
     pub attempts: u64,
@@ -45,8 +48,10 @@ impl AddAssign<&TechniqueCounts> for TechniqueCounts {
     }
 }
 
-/// Everything counted over a set of trials.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Everything counted over a set of trials. Its serde form (every field, by name) is the `tally`
+/// of a shard's `tally.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Tally {
     /// Trials run.
     pub trials: u64,

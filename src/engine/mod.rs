@@ -169,10 +169,22 @@ pub fn run(
     trials: u64,
     threads: Option<usize>,
 ) -> Result<Tally, rayon::ThreadPoolBuildError> {
+    run_slice(plan, seed, 0..trials, threads)
+}
+
+/// Runs trials `range` of a run with `seed` (a shard of it, see `crate::shard`) on a pool of
+/// `threads` workers. The trials keep their indices, so the tallies of slices that cover
+/// `0..trials` sum to exactly the tally of [`run`].
+pub fn run_slice(
+    plan: &Plan,
+    seed: u64,
+    range: Range<u64>,
+    threads: Option<usize>,
+) -> Result<Tally, rayon::ThreadPoolBuildError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
         .build()?;
-    Ok(pool.install(|| run_range_parallel(plan, seed, 0..trials)))
+    Ok(pool.install(|| run_range_parallel(plan, seed, range)))
 }
 
 #[cfg(test)]

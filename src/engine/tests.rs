@@ -269,6 +269,11 @@ effectiveness = 0.5
     assert_eq!(one, two);
     assert_eq!(one, split);
     assert_eq!(one.trials, n);
+    // Parallel slices starting mid-chunk, as shards run them, sum to the whole run.
+    let cut = CHUNK_TRIALS + 12_345;
+    let mut sliced = run_slice(&plan, 9, 0..cut, Some(2)).unwrap();
+    sliced += &run_slice(&plan, 9, cut..n, Some(2)).unwrap();
+    assert_eq!(one, sliced);
 }
 
 #[test]

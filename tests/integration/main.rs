@@ -7,4 +7,5 @@ mod exact;
 mod generate;
 mod methods;
 mod properties;
+mod shards;
 mod variants;

@@ -1,0 +1,296 @@
+//! Sharded runs: the K-th of N contiguous slices of a run's trial range, the lossless
+//! `tally.json` a shard writes, and the checks and sum that turn N shards back into the run.
+//!
+//! Trial `i`'s numbers depend only on (seed, i), and a tally is a sum of integers, so the N
+//! shards' tallies add up to exactly the tally of the whole run. Pure: reading and writing the
+//! files is `commands`' business.
+
+use std::fmt;
+use std::ops::Range;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::stats::Tally;
+
+/// Version of the `tally.json` layout; bumped on any change that an older reader would misread.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The file a shard writes beside its CSV files.
+pub const FILE_NAME: &str = "tally.json";
+
+/// Shard `k` of `n` (1 ≤ k ≤ n), written `K/N`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    k: u64,
+    n: u64,
+}
+
+impl Shard {
+    /// Shard `k` of `n`, or why that is not one.
+    pub fn new(k: u64, n: u64) -> Result<Shard, String> {
+        if n == 0 {
+            return Err("the number of shards N must be at least 1".to_owned());
+        }
+        if !(1..=n).contains(&k) {
+            return Err(format!(
+                "shard {k} of {n} does not exist; K runs from 1 to {n}"
+            ));
+        }
+        Ok(Shard { k, n })
+    }
+
+    /// K, from 1.
+    pub fn k(self) -> u64 {
+        self.k
+    }
+
+    /// N.
+    pub fn n(self) -> u64 {
+        self.n
+    }
+
+    /// The trials of a `trials`-trial run that this shard plays:
+    /// `[floor((k−1)·trials/n), floor(k·trials/n))`.
+    pub fn range(self, trials: u64) -> Range<u64> {
+        let bound = |i: u64| (u128::from(i) * u128::from(trials) / u128::from(self.n)) as u64;
+        bound(self.k - 1)..bound(self.k)
+    }
+}
+
+impl FromStr for Shard {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let expected = || format!("expected K/N, e.g. 2/8 for the second of 8 shards, not {s:?}");
+        let (k, n) = s.split_once('/').ok_or_else(expected)?;
+        let num = |t: &str| {
+            t.parse::<u64>()
+                .ok()
+                .filter(|_| t.bytes().all(|b| b.is_ascii_digit()))
+        };
+        match (num(k), num(n)) {
+            (Some(k), Some(n)) => Shard::new(k, n),
+            _ => Err(expected()),
+        }
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.k, self.n)
+    }
+}
+
+/// A shard's `tally.json`: what ran (with the scenario's whole text, so that `merge` needs
+/// nothing else) and every count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TallyFile {
+    /// [`FORMAT_VERSION`] of the writer.
+    pub format_version: u32,
+    /// The killchain version that ran the shard.
+    pub killchain_version: String,
+    /// The scenario's name.
+    pub scenario: String,
+    /// The scenario file as the user named it.
+    pub scenario_file: String,
+    /// SHA-256 of the scenario file's bytes, lowercase hex.
+    pub scenario_sha256: String,
+    /// The scenario file's text.
+    pub scenario_source: String,
+    /// The run's seed.
+    pub seed: u64,
+    /// Trials of the whole run (all shards).
+    pub trials: u64,
+    /// K.
+    pub shard: u64,
+    /// N.
+    pub shards: u64,
+    /// First trial index of the shard.
+    pub trial_start: u64,
+    /// One past the last trial index of the shard.
+    pub trial_end: u64,
+    /// Worker threads the shard used.
+    pub threads: usize,
+    /// Wall-clock seconds the shard's simulation took.
+    pub wall_time_seconds: f64,
+    /// Every count of the shard's trials.
+    pub tally: Tally,
+}
+
+impl TallyFile {
+    /// Pretty-printed JSON with a trailing newline.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = serde_json::to_vec_pretty(self)
+            .unwrap_or_else(|e| panic!("serialising a tally cannot fail: {e}"));
+        out.push(b'\n');
+        out
+    }
+
+    /// Reads and checks one file: its format version, that the scenario text matches its
+    /// SHA-256, and that the trial range and counts are those of the shard it claims to be.
+    pub fn from_json(bytes: &[u8], sha256: impl Fn(&str) -> String) -> Result<TallyFile, String> {
+        let value: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| format!("not valid JSON ({e}); is this a shard's tally.json?"))?;
+        match value
+            .get("format_version")
+            .and_then(serde_json::Value::as_u64)
+        {
+            Some(v) if v == u64::from(FORMAT_VERSION) => {}
+            Some(v) => {
+                return Err(format!(
+                    "tally format version {v}; this killchain reads version {FORMAT_VERSION}"
+                ));
+            }
+            None => return Err("no format_version: not a killchain tally.json".to_owned()),
+        }
+        let f: TallyFile =
+            serde_json::from_value(value).map_err(|e| format!("not a valid tally file: {e}"))?;
+        let shard = Shard::new(f.shard, f.shards)?;
+        if sha256(&f.scenario_source) != f.scenario_sha256 {
+            return Err(
+                "the embedded scenario text does not match its SHA-256; the file was altered"
+                    .to_owned(),
+            );
+        }
+        let range = shard.range(f.trials);
+        if (f.trial_start..f.trial_end) != range || f.tally.trials != range.end - range.start {
+            return Err(format!(
+                "shard {shard} of {} trials covers trials {}..{}, but the file holds {} trials for {}..{}; the file was altered",
+                f.trials, range.start, range.end, f.tally.trials, f.trial_start, f.trial_end
+            ));
+        }
+        Ok(f)
+    }
+}
+
+/// Checks that `files` (each with the name to report it by) are all N shards of one run, each
+/// once, with tallies shaped for `n_controls` controls and `n_techniques` techniques, and sums
+/// their tallies. Every problem found is returned.
+pub fn merge(
+    files: &[(String, TallyFile)],
+    n_controls: usize,
+    n_techniques: usize,
+) -> Result<Tally, Vec<String>> {
+    let Some((first_name, first)) = files.first() else {
+        return Err(vec!["no shards to merge".to_owned()]);
+    };
+    let mut problems = Vec::new();
+    let mut seen: Vec<Option<&str>> = vec![None; usize::try_from(first.shards).unwrap_or(0)];
+    for (name, f) in files {
+        let differs = |what: &str, here: &dyn fmt::Display, there: &dyn fmt::Display| {
+            format!(
+                "{name}: {what} {here} differs from {there} in {first_name}; shards of one run share the killchain version, scenario, seed, trials and shard count"
+            )
+        };
+        let mut belongs = true;
+        if f.killchain_version != first.killchain_version {
+            problems.push(differs(
+                "killchain version",
+                &f.killchain_version,
+                &first.killchain_version,
+            ));
+            belongs = false;
+        }
+        if f.scenario_sha256 != first.scenario_sha256 {
+            problems.push(differs(
+                "scenario SHA-256",
+                &f.scenario_sha256,
+                &first.scenario_sha256,
+            ));
+            belongs = false;
+        }
+        for (what, here, there) in [
+            ("seed", f.seed, first.seed),
+            ("trials", f.trials, first.trials),
+            ("shard count", f.shards, first.shards),
+        ] {
+            if here != there {
+                problems.push(differs(what, &here, &there));
+                belongs = false;
+            }
+        }
+        let t = &f.tally;
+        if t.control_fired.len() != n_controls
+            || t.control_breaks.len() != n_controls
+            || t.techniques.len() != n_techniques
+        {
+            problems.push(format!(
+                "{name}: counts for {} controls and {} techniques, but the scenario has {n_controls} and {n_techniques}; the file was altered",
+                t.control_fired.len(),
+                t.techniques.len()
+            ));
+            belongs = false;
+        }
+        if !belongs {
+            continue;
+        }
+        let slot = &mut seen[(f.shard - 1) as usize];
+        match slot {
+            Some(other) => problems.push(format!(
+                "{name}: shard {}/{} again (also {other}); give each shard's folder once",
+                f.shard, f.shards
+            )),
+            None => *slot = Some(name),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let missing: Vec<String> = (1..=first.shards)
+        .filter(|k| seen[(k - 1) as usize].is_none())
+        .map(|k| k.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(vec![format!(
+            "shard{} {} of {} missing; merge needs the folders of all {} shards",
+            if missing.len() == 1 { "" } else { "s" },
+            missing.join(", "),
+            first.shards,
+            first.shards
+        )]);
+    }
+    let mut total = Tally::new(n_controls, n_techniques);
+    for (_, f) in files {
+        total += &f.tally;
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_cover_the_range_once_in_order() {
+        for trials in [0, 1, 5, 7, 100, 1_000_003, u64::MAX] {
+            for n in [1, 2, 3, 7, 64] {
+                let mut next = 0;
+                for k in 1..=n {
+                    let r = Shard::new(k, n).unwrap().range(trials);
+                    assert_eq!(r.start, next);
+                    assert!(r.end >= r.start);
+                    next = r.end;
+                }
+                assert_eq!(next, trials);
+            }
+        }
+        assert_eq!(Shard::new(2, 3).unwrap().range(10), 3..6);
+    }
+
+    #[test]
+    fn k_of_n_is_parsed_strictly() {
+        assert_eq!("2/8".parse::<Shard>(), Shard::new(2, 8));
+        assert_eq!("1/1".parse::<Shard>().unwrap().to_string(), "1/1");
+        for bad in [
+            "x", "0/3", "4/3", "1/0", "/3", "1/", "+1/3", "1/3/5", " 1/3", "-1/3",
+        ] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad} accepted");
+        }
+        assert_eq!(
+            "4/3".parse::<Shard>().unwrap_err(),
+            "shard 4 of 3 does not exist; K runs from 1 to 3"
+        );
+    }
+}
