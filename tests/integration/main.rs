@@ -5,6 +5,7 @@ mod compare;
 mod determinism;
 mod exact;
 mod generate;
+mod interrupt;
 mod methods;
 mod properties;
 mod variants;
