@@ -4,6 +4,7 @@ mod cli;
 mod compare;
 mod determinism;
 mod exact;
+mod formula;
 mod generate;
 mod interrupt;
 mod methods;
