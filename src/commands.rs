@@ -2,11 +2,11 @@
 //! scenario files and writes results.
 
 use std::fmt;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
@@ -100,6 +100,52 @@ fn check_interrupt(dir: Option<&Path>) -> Result<(), Failure> {
     }
 }
 
+/// How long a simulation runs before its progress bar appears.
+const PROGRESS_AFTER: Duration = Duration::from_secs(1);
+
+/// Runs `work`, which counts its finished trials in the counter it is given, and shows them on
+/// stderr as a bar out of `total`. The bar appears only when `show` holds, stderr is a terminal
+/// and the work has lasted [`PROGRESS_AFTER`]; it is cleared when the work ends. A thread polls
+/// the counter, so the engine itself writes nothing.
+fn with_progress<T>(total: u64, show: bool, work: impl FnOnce(&AtomicU64) -> T) -> T {
+    let done = AtomicU64::new(0);
+    if !show || !std::io::stderr().is_terminal() {
+        return work(&done);
+    }
+    let finished = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let poller = scope.spawn(|| {
+            let started = Instant::now();
+            let mut bar: Option<indicatif::ProgressBar> = None;
+            while !finished.load(Ordering::Relaxed) {
+                std::thread::park_timeout(Duration::from_millis(100));
+                if bar.is_none() && started.elapsed() >= PROGRESS_AFTER {
+                    let b = indicatif::ProgressBar::with_draw_target(
+                        Some(total),
+                        indicatif::ProgressDrawTarget::stderr(),
+                    );
+                    if let Ok(style) = indicatif::ProgressStyle::with_template(
+                        "{elapsed_precise} [{wide_bar}] {human_pos}/{human_len} trials, {eta} left",
+                    ) {
+                        b.set_style(style.progress_chars("=> "));
+                    }
+                    bar = Some(b);
+                }
+                if let Some(b) = &bar {
+                    b.set_position(done.load(Ordering::Relaxed));
+                }
+            }
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+        });
+        let result = work(&done);
+        finished.store(true, Ordering::Relaxed);
+        poller.thread().unpark();
+        result
+    })
+}
+
 /// Loads every file, collecting every problem of every file.
 fn load_all(paths: &[PathBuf]) -> Result<Vec<LoadedScenario>, Failure> {
     let mut loaded = Vec::new();
@@ -169,23 +215,25 @@ fn thread_count(t: &TrialOptions) -> usize {
 }
 
 /// Runs the Monte Carlo engine on one scenario, whose results go to `dir` if any; returns the
-/// figures and the wall time.
+/// figures and the wall time. `progress`: whether a long run may show a progress bar.
 fn simulate(
     s: &Scenario,
     trials: u64,
     seed: u64,
     threads: usize,
     dir: Option<&Path>,
+    progress: bool,
 ) -> Result<(Figures, f64), Failure> {
     let plan = Plan::new(s);
     let started = Instant::now();
-    let done = AtomicU64::new(0);
-    let watch = engine::Watch {
-        stop: interrupt_flag(),
-        done: &done,
-    };
-    let tally = engine::run_watched(&plan, seed, trials, Some(threads), watch)
-        .map_err(|e| Failure::Run(format!("cannot start {threads} worker threads: {e}")))?;
+    let tally = with_progress(trials, progress, |done| {
+        let watch = engine::Watch {
+            stop: interrupt_flag(),
+            done,
+        };
+        engine::run_watched(&plan, seed, trials, Some(threads), watch)
+    })
+    .map_err(|e| Failure::Run(format!("cannot start {threads} worker threads: {e}")))?;
     check_interrupt(dir)?;
     let tally = tally.expect("a run completes unless interrupted");
     Ok((Figures::sampled(&tally), started.elapsed().as_secs_f64()))
@@ -231,7 +279,8 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         let s = &l.scenario;
         let seed = args.trials.seed.unwrap_or(s.seed);
         let trials = args.trials.trials.unwrap_or(s.trials);
-        let (figures, wall_seconds) = simulate(s, trials, seed, threads, Some(dir))?;
+        let (figures, wall_seconds) =
+            simulate(s, trials, seed, threads, Some(dir), !args.output.quiet)?;
         let sha256 = sha256_hex(&l.source);
         let result = RunResult {
             scenario: s,
@@ -285,7 +334,7 @@ pub fn check(args: &CheckArgs) -> Result<(), Failure> {
         let exact = evaluate(l)?;
         let seed = args.trials.seed.unwrap_or(s.seed);
         let trials = args.trials.trials.unwrap_or(s.trials);
-        let (sampled, _) = simulate(s, trials, seed, threads, None)?;
+        let (sampled, _) = simulate(s, trials, seed, threads, None, true)?;
         let rows = crate::check::compare(s, &exact, &sampled);
         say(&crate::check::table(
             s,
@@ -320,13 +369,14 @@ fn run_arms<'a>(
     let trials = sim.trials.trials.unwrap_or(base.trials);
     let threads = thread_count(&sim.trials);
     let plans: Vec<Plan> = named.iter().map(|(_, s)| Plan::new(s)).collect();
-    let done = AtomicU64::new(0);
-    let watch = engine::Watch {
-        stop: interrupt_flag(),
-        done: &done,
-    };
-    let results = engine::run_paired_watched(&plans, seed, trials, Some(threads), watch)
-        .map_err(|e| Failure::Run(format!("cannot start {threads} worker threads: {e}")))?;
+    let results = with_progress(trials, !sim.output.quiet, |done| {
+        let watch = engine::Watch {
+            stop: interrupt_flag(),
+            done,
+        };
+        engine::run_paired_watched(&plans, seed, trials, Some(threads), watch)
+    })
+    .map_err(|e| Failure::Run(format!("cannot start {threads} worker threads: {e}")))?;
     check_interrupt(Some(dir))?;
     let results = results.expect("a run completes unless interrupted");
     let arms = named

@@ -8,5 +8,6 @@ mod formula;
 mod generate;
 mod interrupt;
 mod methods;
+mod progress;
 mod properties;
 mod variants;
