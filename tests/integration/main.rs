@@ -7,6 +7,7 @@ mod exact;
 mod formula;
 mod generate;
 mod interrupt;
+mod limits;
 mod methods;
 mod progress;
 mod properties;
