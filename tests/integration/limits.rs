@@ -128,3 +128,44 @@ fn more_threads_than_65535_is_a_usage_error() {
         "error: invalid value '65536' for '--threads <T>': 65536 is not in 1..=65535",
     );
 }
+
+/// Small inputs kept from fuzzing `Scenario::from_toml` (see `fuzz/`): each goes through
+/// `validate` (exit 0 or 2, never a panic) and, when valid UTF-8, through the library as the
+/// fuzz target does: parse, and for a valid scenario and each variant, exact evaluation and a
+/// few simulated trials.
+#[test]
+fn fuzzed_inputs_are_accepted_or_refused_never_a_crash() {
+    let mut paths: Vec<_> = fs::read_dir("tests/data/fuzz")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 10, "{paths:?}");
+    let mut valid = 0;
+    for path in &paths {
+        let output = killchain().arg("validate").arg(path).output().unwrap();
+        let code = output.status.code();
+        assert!(
+            matches!(code, Some(0 | 2)),
+            "{}: exit {code:?}\n{}",
+            path.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let Ok(source) = String::from_utf8(fs::read(path).unwrap()) else {
+            continue;
+        };
+        let shown = path.display().to_string();
+        let Ok(s) = killchain::scenario::Scenario::from_toml(&source, &shown) else {
+            assert_eq!(code, Some(2), "{shown}");
+            continue;
+        };
+        assert_eq!(code, Some(0), "{shown}");
+        valid += 1;
+        for arm in std::iter::once(&s).chain(s.variants.iter().map(|v| &v.scenario)) {
+            let _ = killchain::exact::evaluate(arm);
+            let plan = killchain::engine::Plan::new(arm);
+            assert_eq!(killchain::engine::run_range(&plan, 1, 0..64).trials, 64);
+        }
+    }
+    assert!(valid >= 1, "no fuzzed input is a valid scenario");
+}
