@@ -8,7 +8,8 @@ use crate::shard::Shard;
 
 /// Monte Carlo simulation of attacks along the Lockheed Martin Cyber Kill Chain.
 ///
-/// Exit status: 0 success, 1 a run or output failure, 2 a usage or scenario-file error.
+/// Exit status: 0 success, 1 a run or output failure, 2 a usage or scenario-file error, 130/143
+/// interrupted by SIGINT/SIGTERM.
 #[derive(Debug, Parser)]
 #[command(name = "killchain", version, about, long_about = None)]
 pub struct Cli {

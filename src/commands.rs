@@ -2,9 +2,11 @@
 //! scenario files and writes results.
 
 use std::fmt;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
@@ -27,6 +29,14 @@ pub enum Failure {
     Input(Vec<String>),
     /// The run or its output failed: exit status 1.
     Run(String),
+    /// SIGINT or SIGTERM stopped the command before it wrote anything: exit status 128 + the
+    /// signal's number, as a shell reports a process killed by it.
+    Interrupted {
+        /// The signal's number.
+        signal: i32,
+        /// The output folder that was about to be written, left as it was.
+        dir: Option<PathBuf>,
+    },
 }
 
 impl Failure {
@@ -35,6 +45,7 @@ impl Failure {
         match self {
             Failure::Input(_) => 2,
             Failure::Run(_) => 1,
+            Failure::Interrupted { signal, .. } => u8::try_from(128 + signal).unwrap_or(u8::MAX),
         }
     }
 }
@@ -52,8 +63,89 @@ impl fmt::Display for Failure {
                 Ok(())
             }
             Failure::Run(m) => write!(f, "error: {m}"),
+            Failure::Interrupted { dir: Some(dir), .. } => write!(
+                f,
+                "error: interrupted; previous results in {} are unchanged",
+                dir.display()
+            ),
+            Failure::Interrupted { dir: None, .. } => write!(f, "error: interrupted"),
         }
     }
+}
+
+/// The number of the first SIGINT or SIGTERM received, 0 before any. The first call installs the
+/// handlers, which only record the signal: the commands that compute for long call it, stop the
+/// engine between chunks, and return [`Failure::Interrupted`] before they start replacing files
+/// (once renaming has begun it completes, so a folder never holds half old, half new results).
+/// Commands that never call it keep the default: the signal ends them at once.
+fn interrupt_flag() -> &'static Arc<AtomicUsize> {
+    static FLAG: OnceLock<Arc<AtomicUsize>> = OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicUsize::new(0));
+        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            // Should installing fail, the signal keeps its default action: the process ends at
+            // once, still without a half-written file (files are renamed into place whole).
+            let _ = signal_hook::flag::register_usize(signal, Arc::clone(&flag), signal as usize);
+        }
+        flag
+    })
+}
+
+/// `Err(Interrupted)` once a signal has been received.
+fn check_interrupt(dir: Option<&Path>) -> Result<(), Failure> {
+    match interrupt_flag().load(Ordering::Relaxed) {
+        0 => Ok(()),
+        signal => Err(Failure::Interrupted {
+            signal: i32::try_from(signal).unwrap_or(i32::MAX),
+            dir: dir.map(Path::to_path_buf),
+        }),
+    }
+}
+
+/// How long a simulation runs before its progress bar appears.
+const PROGRESS_AFTER: Duration = Duration::from_secs(1);
+
+/// Runs `work`, which counts its finished trials in the counter it is given, and shows them on
+/// stderr as a bar out of `total`. The bar appears only when `show` holds, stderr is a terminal
+/// and the work has lasted [`PROGRESS_AFTER`]; it is cleared when the work ends. A thread polls
+/// the counter, so the engine itself writes nothing.
+fn with_progress<T>(total: u64, show: bool, work: impl FnOnce(&AtomicU64) -> T) -> T {
+    let done = AtomicU64::new(0);
+    if !show || !std::io::stderr().is_terminal() {
+        return work(&done);
+    }
+    let finished = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let poller = scope.spawn(|| {
+            let started = Instant::now();
+            let mut bar: Option<indicatif::ProgressBar> = None;
+            while !finished.load(Ordering::Relaxed) {
+                std::thread::park_timeout(Duration::from_millis(100));
+                if bar.is_none() && started.elapsed() >= PROGRESS_AFTER {
+                    let b = indicatif::ProgressBar::with_draw_target(
+                        Some(total),
+                        indicatif::ProgressDrawTarget::stderr(),
+                    );
+                    if let Ok(style) = indicatif::ProgressStyle::with_template(
+                        "{elapsed_precise} [{wide_bar}] {human_pos}/{human_len} trials, {eta} left",
+                    ) {
+                        b.set_style(style.progress_chars("=> "));
+                    }
+                    bar = Some(b);
+                }
+                if let Some(b) = &bar {
+                    b.set_position(done.load(Ordering::Relaxed));
+                }
+            }
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+        });
+        let result = work(&done);
+        finished.store(true, Ordering::Relaxed);
+        poller.thread().unpark();
+        result
+    })
 }
 
 /// Loads every file, collecting every problem of every file.
@@ -124,18 +216,30 @@ fn thread_count(t: &TrialOptions) -> usize {
         .map_or_else(rayon::current_num_threads, usize::from)
 }
 
-/// Runs the Monte Carlo engine on trials `range` of one scenario; returns the tally and the wall
-/// time.
+/// Runs the Monte Carlo engine on trials `range` of one scenario, whose results go to `dir` if
+/// any; returns the tally and the wall time. `progress`: whether a long run may show a progress
+/// bar.
 fn simulate(
     s: &Scenario,
     range: std::ops::Range<u64>,
     seed: u64,
     threads: usize,
+    dir: Option<&Path>,
+    progress: bool,
 ) -> Result<(Tally, f64), Failure> {
     let plan = Plan::new(s);
     let started = Instant::now();
-    let tally = engine::run_slice(&plan, seed, range, Some(threads))
-        .map_err(|e| Failure::Run(format!("cannot start {threads} worker threads: {e}")))?;
+    let n = range.end - range.start;
+    let tally = with_progress(n, progress, |done| {
+        let watch = engine::Watch {
+            stop: interrupt_flag(),
+            done,
+        };
+        engine::run_watched(&plan, seed, range, Some(threads), watch)
+    })
+    .map_err(|e| Failure::Run(format!("cannot start {threads} worker threads: {e}")))?;
+    check_interrupt(dir)?;
+    let tally = tally.expect("a run completes unless interrupted");
     Ok((tally, started.elapsed().as_secs_f64()))
 }
 
@@ -186,7 +290,14 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         let seed = args.trials.seed.unwrap_or(s.seed);
         let trials = args.trials.trials.unwrap_or(s.trials);
         let range = args.shard.map_or(0..trials, |k| k.range(trials));
-        let (tally, wall_seconds) = simulate(s, range.clone(), seed, threads)?;
+        let (tally, wall_seconds) = simulate(
+            s,
+            range.clone(),
+            seed,
+            threads,
+            Some(dir),
+            !args.output.quiet,
+        )?;
         let figures = Figures::sampled(&tally);
         let sha256 = sha256_hex(&l.source);
         let extra = match args.shard {
@@ -325,7 +436,7 @@ pub fn check(args: &CheckArgs) -> Result<(), Failure> {
         let exact = evaluate(l)?;
         let seed = args.trials.seed.unwrap_or(s.seed);
         let trials = args.trials.trials.unwrap_or(s.trials);
-        let (tally, _) = simulate(s, 0..trials, seed, threads)?;
+        let (tally, _) = simulate(s, 0..trials, seed, threads, None, true)?;
         let sampled = Figures::sampled(&tally);
         let rows = crate::check::compare(s, &exact, &sampled);
         say(&crate::check::table(
@@ -355,13 +466,22 @@ fn run_arms<'a>(
     named: Vec<(String, &'a Scenario)>,
     sim: &SimOptions,
     base: &Scenario,
+    dir: &Path,
 ) -> Result<(Vec<Arm<'a>>, u64), Failure> {
     let seed = sim.trials.seed.unwrap_or(base.seed);
     let trials = sim.trials.trials.unwrap_or(base.trials);
     let threads = thread_count(&sim.trials);
     let plans: Vec<Plan> = named.iter().map(|(_, s)| Plan::new(s)).collect();
-    let results = engine::run_paired(&plans, seed, trials, Some(threads))
-        .map_err(|e| Failure::Run(format!("cannot start {threads} worker threads: {e}")))?;
+    let results = with_progress(trials, !sim.output.quiet, |done| {
+        let watch = engine::Watch {
+            stop: interrupt_flag(),
+            done,
+        };
+        engine::run_paired_watched(&plans, seed, trials, Some(threads), watch)
+    })
+    .map_err(|e| Failure::Run(format!("cannot start {threads} worker threads: {e}")))?;
+    check_interrupt(Some(dir))?;
+    let results = results.expect("a run completes unless interrupted");
     let arms = named
         .into_iter()
         .zip(results)
@@ -444,7 +564,7 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
         }
         _ => unreachable!("clap takes one or two scenario files"),
     };
-    let (arms, seed) = summarize_arms(named, &args.sim, base)?;
+    let (arms, seed) = summarize_arms(named, &args.sim, base, &dir)?;
     let name = &base.scenario.name;
     let by_variant: Vec<(&str, &Figures)> =
         arms.iter().map(|a| (a.name.as_str(), &a.figures)).collect();
@@ -476,10 +596,11 @@ fn summarize_arms(
     named: Vec<(String, &Scenario)>,
     sim: &SimOptions,
     base: &LoadedScenario,
+    dir: &Path,
 ) -> Result<(Vec<ArmSummary>, Option<u64>), Failure> {
     match sim.method {
         MethodArg::MonteCarlo => {
-            let (arms, seed) = run_arms(named, sim, &base.scenario)?;
+            let (arms, seed) = run_arms(named, sim, &base.scenario, dir)?;
             Ok((arms.iter().map(ArmSummary::sampled).collect(), Some(seed)))
         }
         MethodArg::Exact => {
@@ -520,7 +641,8 @@ pub fn rank(args: &RankArgs) -> Result<(), Failure> {
             .zip(&switched)
             .map(|(c, v)| (c.id.clone(), v)),
     );
-    let (arms, seed) = summarize_arms(named, &args.sim, l)?;
+    let dir = output_dir(&args.sim.output.out, &l.path);
+    let (arms, seed) = summarize_arms(named, &args.sim, l, &dir)?;
     let mut marginals: Vec<report::Marginal> = s
         .controls
         .iter()
@@ -539,7 +661,6 @@ pub fn rank(args: &RankArgs) -> Result<(), Failure> {
         Some(seed) => format!("{} paired trials, seed {seed}", arms[0].figures.trials),
         None => "exact".to_owned(),
     };
-    let dir = output_dir(&args.sim.output.out, &l.path);
     write_all_atomically(
         &dir,
         &[(
@@ -559,8 +680,11 @@ pub fn rank(args: &RankArgs) -> Result<(), Failure> {
 
 /// Writes every file under a temporary name in `dir` first, then renames each into place: a
 /// reader never sees a partial file, and a run that fails before the renames (the only step
-/// that can fail for lack of space or a write error) leaves the previous results intact.
+/// that can fail for lack of space or a write error) leaves the previous results intact. A
+/// SIGINT or SIGTERM received before the renames removes the temporary files and leaves the
+/// folder as it was; once the renames have begun they complete.
 fn write_all_atomically(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), Failure> {
+    check_interrupt(Some(dir))?;
     let fail = |what: &str, path: &Path, e: &dyn fmt::Display| {
         Failure::Run(format!("cannot {what} {}: {e}", path.display()))
     };
@@ -584,6 +708,8 @@ fn write_all_atomically(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), Fai
             .map_err(|e| fail("write", tmp.path(), &e))?;
         staged.push((tmp, dir.join(name)));
     }
+    // Dropping `staged` deletes the temporary files.
+    check_interrupt(Some(dir))?;
     for (tmp, target) in staged {
         tmp.persist(&target)
             .map_err(|e| fail("replace", &target, &e.error))?;

@@ -1,5 +1,6 @@
 //! The `killchain` binary: parse the command line, run the command, map failures to exit codes
-//! (0 success, 1 run or output failure, 2 usage or scenario-file error).
+//! (0 success, 1 run or output failure, 2 usage or scenario-file error, 130 or 143 when SIGINT
+//! or SIGTERM interrupted a run).
 
 use std::process::ExitCode;
 

@@ -11,6 +11,7 @@ mod plan;
 mod trial;
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
@@ -56,8 +57,50 @@ fn run_range_into(
     batch::run_trials(plan, &mut keys, range.end - range.start, ws, tally);
 }
 
+/// What a caller shares with a run in progress. The engine reads `stop` before each chunk and
+/// adds each finished chunk's trials to `done`; it does no I/O, so the caller decides what sets
+/// `stop` (a signal, a deadline) and what shows `done` (a progress bar).
+#[derive(Debug, Clone, Copy)]
+pub struct Watch<'a> {
+    /// Nonzero asks the run to stop: the chunks not yet started are skipped and the run returns
+    /// no tally. The value is the caller's own reason (such as a signal number).
+    pub stop: &'a AtomicUsize,
+    /// Trials finished so far.
+    pub done: &'a AtomicU64,
+}
+
+impl Watch<'_> {
+    fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed) != 0
+    }
+
+    fn finished(&self, trials: u64) {
+        self.done.fetch_add(trials, Ordering::Relaxed);
+    }
+}
+
+/// Runs `f` with a watch that never stops and whose count nobody reads.
+fn unwatched<T>(f: impl FnOnce(Watch<'_>) -> Option<T>) -> T {
+    let (stop, done) = (AtomicUsize::new(0), AtomicU64::new(0));
+    f(Watch {
+        stop: &stop,
+        done: &done,
+    })
+    .expect("a run that nobody stops completes")
+}
+
 /// Runs trials `range` in parallel on the current rayon pool.
 pub fn run_range_parallel(plan: &Plan, seed: u64, range: Range<u64>) -> Tally {
+    unwatched(|watch| run_range_watched(plan, seed, range, watch))
+}
+
+/// [`run_range_parallel`] under a [`Watch`]: `None` when it was asked to stop.
+pub fn run_range_watched(
+    plan: &Plan,
+    seed: u64,
+    range: Range<u64>,
+    watch: Watch<'_>,
+) -> Option<Tally> {
     let n_chunks = (range.end - range.start).div_ceil(CHUNK_TRIALS);
     let empty = || {
         (
@@ -65,12 +108,16 @@ pub fn run_range_parallel(plan: &Plan, seed: u64, range: Range<u64>) -> Tally {
             batch::Workspace::new(plan.n_controls),
         )
     };
-    (0..n_chunks)
+    let tally = (0..n_chunks)
         .into_par_iter()
         .fold(empty, |(mut tally, mut ws), c| {
+            if watch.stopped() {
+                return (tally, ws);
+            }
             let start = range.start + c * CHUNK_TRIALS;
             let end = (start + CHUNK_TRIALS).min(range.end);
             run_range_into(plan, seed, start..end, &mut ws, &mut tally);
+            watch.finished(end - start);
             (tally, ws)
         })
         .map(|(tally, _)| tally)
@@ -80,7 +127,8 @@ pub fn run_range_parallel(plan: &Plan, seed: u64, range: Range<u64>) -> Tally {
                 a += &b;
                 a
             },
-        )
+        );
+    (!watch.stopped()).then_some(tally)
 }
 
 /// Runs `plans` (the baseline first) over trials `0..trials` with the same random slots: the
@@ -92,6 +140,17 @@ pub fn run_paired(
     trials: u64,
     threads: Option<usize>,
 ) -> Result<Vec<(Tally, Joint)>, rayon::ThreadPoolBuildError> {
+    unwatched(|watch| run_paired_watched(plans, seed, trials, threads, watch).transpose())
+}
+
+/// [`run_paired`] under a [`Watch`]: `Ok(None)` when it was asked to stop.
+pub fn run_paired_watched(
+    plans: &[Plan],
+    seed: u64,
+    trials: u64,
+    threads: Option<usize>,
+    watch: Watch<'_>,
+) -> Result<Option<Vec<(Tally, Joint)>>, rayon::ThreadPoolBuildError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
         .build()?;
@@ -118,6 +177,9 @@ pub fn run_paired(
                     )
                 },
                 |(mut tallies, mut joints, mut ws, (mut batch_keys, mut base)), c| {
+                    if watch.stopped() {
+                        return (tallies, joints, ws, (batch_keys, base));
+                    }
                     let start = c * CHUNK_TRIALS;
                     let end = (start + CHUNK_TRIALS).min(trials);
                     let mut keys = TrialKeys::starting_at(seed, start);
@@ -138,6 +200,7 @@ pub fn run_paired(
                         &mut tallies,
                         &mut record,
                     );
+                    watch.finished(end - start);
                     (tallies, joints, ws, (batch_keys, base))
                 },
             )
@@ -159,7 +222,7 @@ pub fn run_paired(
                 },
             )
     });
-    Ok(tallies.into_iter().zip(joints).collect())
+    Ok((!watch.stopped()).then(|| tallies.into_iter().zip(joints).collect()))
 }
 
 /// Runs trials `0..trials` on a pool of `threads` workers (all cores when `None`).
@@ -181,10 +244,21 @@ pub fn run_slice(
     range: Range<u64>,
     threads: Option<usize>,
 ) -> Result<Tally, rayon::ThreadPoolBuildError> {
+    unwatched(|watch| run_watched(plan, seed, range, threads, watch).transpose())
+}
+
+/// [`run_slice`] under a [`Watch`]: `Ok(None)` when it was asked to stop.
+pub fn run_watched(
+    plan: &Plan,
+    seed: u64,
+    range: Range<u64>,
+    threads: Option<usize>,
+    watch: Watch<'_>,
+) -> Result<Option<Tally>, rayon::ThreadPoolBuildError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
         .build()?;
-    Ok(pool.install(|| run_range_parallel(plan, seed, range)))
+    Ok(pool.install(|| run_range_watched(plan, seed, range, watch)))
 }
 
 #[cfg(test)]

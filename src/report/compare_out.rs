@@ -49,7 +49,7 @@ pub fn comparison_csv(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) ->
             &mut w,
             &[
                 name.clone(),
-                arm.name.clone(),
+                text_cell(&arm.name),
                 seed.clone(),
                 f.trials.to_string(),
                 money(arm.annual_cost),
@@ -103,7 +103,7 @@ pub fn phase_deltas_csv(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) 
                 &mut w,
                 &[
                     name.clone(),
-                    arm.name.clone(),
+                    text_cell(&arm.name),
                     seed.clone(),
                     f.trials.to_string(),
                     (i + 1).to_string(),
@@ -197,7 +197,7 @@ pub fn ranking_csv(scenario: &str, method: Method, marginals: &[Marginal]) -> Ve
             &mut w,
             &[
                 name.clone(),
-                m.control.clone(),
+                text_cell(&m.control),
                 m.action.id().to_owned(),
                 m.enabled.to_string(),
                 m.cost.map(money).unwrap_or_default(),

@@ -94,7 +94,7 @@ pub fn phases_csv_by_variant(
     for (variant, f) in arms {
         for phase in Phase::ALL {
             let mut cells = phase_cells(f, &name, &seed, phase);
-            cells.insert(1, (*variant).to_owned());
+            cells.insert(1, text_cell(variant));
             record(&mut w, &cells);
         }
     }
@@ -128,7 +128,7 @@ pub fn controls_csv(r: &RunResult) -> Vec<u8> {
             &mut w,
             [
                 &name,
-                &c.id,
+                &text_cell(&c.id),
                 &text_cell(&c.name),
                 c.action.id(),
                 &f.count(f.control_fired[i]),
@@ -198,7 +198,7 @@ pub fn techniques_csv(r: &RunResult) -> Vec<u8> {
             &mut w,
             [
                 &name,
-                &t.id,
+                &text_cell(&t.id),
                 &text_cell(&t.name),
                 t.phase.id(),
                 t.attack.as_deref().unwrap_or(""),

@@ -184,8 +184,10 @@ pub(crate) fn rate6(x: Option<f64>) -> String {
     x.map(|v| format!("{v:.6}")).unwrap_or_default()
 }
 
-/// Neutralises a free-text cell that a spreadsheet would read as a formula (OWASP: prefix
-/// cells starting with `=`, `+`, `-`, `@`, tab or carriage return with a single quote).
+/// Neutralises a text cell that a spreadsheet would read as a formula (OWASP: prefix cells
+/// starting with `=`, `+`, `-`, `@`, tab or carriage return with a single quote). Every cell
+/// that comes from the user goes through it: names, ids (which may begin with `-`), variant
+/// names and file stems.
 pub(crate) fn text_cell(s: &str) -> String {
     match s.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),

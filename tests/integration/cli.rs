@@ -425,7 +425,7 @@ fn every_invalid_fixture_is_rejected_by_validate() {
         checked += 1;
     }
     assert_eq!(
-        checked, 26,
+        checked, 27,
         "a fixture was added or removed without a pinned test"
     );
 }
