@@ -72,7 +72,7 @@ impl Workspace {
             breaks: vec![0; n_controls + 1],
             alive_id: vec![0; BATCH],
             key_id: vec![0; BATCH],
-            outcome: vec![N_PHASES as u8; BATCH],
+            outcome: vec![0; BATCH],
         }
     }
 }
