@@ -12,6 +12,7 @@ pub mod commands;
 pub mod compare;
 pub mod engine;
 pub mod exact;
+pub mod loss;
 pub mod phase;
 pub mod report;
 pub mod rng;

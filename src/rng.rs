@@ -40,6 +40,11 @@ pub enum SlotKind {
     Fire = 2,
     /// A detect or deceive control's response roll after it fired.
     Response = 3,
+    /// The number of campaigns in one simulated year (read from the year's stream, see
+    /// [`year_stream`]).
+    Campaigns = 4,
+    /// The loss of a completed campaign, drawn from the impact distribution.
+    Impact = 5,
 }
 
 /// Identifies one random decision within a trial.
@@ -141,6 +146,17 @@ impl TrialStream {
             self.draw53(slot) < t.0
         }
     }
+}
+
+/// Domain separation of the year streams from the trial keys.
+const YEAR_DOMAIN: u64 = 0x6b63_2f79_6561_7273; // "kc/years"
+
+/// The random source of simulated year `year` of a run with `seed`: a counter-based key, so any
+/// year's draws are found without the years before it, and they share nothing with the trials'
+/// keys. A year reads [`SlotKind::Campaigns`] for its number of campaigns.
+pub fn year_stream(seed: u64, year: u64) -> TrialStream {
+    let base = splitmix64(seed ^ YEAR_DOMAIN);
+    TrialStream(splitmix64(base.wrapping_add(year.wrapping_mul(GAMMA))))
 }
 
 #[inline(always)]
