@@ -21,6 +21,7 @@ use std::path::Path;
 
 pub use diagnostic::{Diagnostic, Diagnostics};
 
+use crate::loss::LossModel;
 use crate::phase::{CourseOfAction, Phase};
 
 /// Largest scenario file accepted, in bytes.
@@ -180,6 +181,8 @@ pub struct Scenario {
     pub techniques: Vec<Technique>,
     /// Every control, in file order.
     pub controls: Vec<Control>,
+    /// The file's `[loss]`: attack frequency and impact, for annual-loss figures.
+    pub loss: Option<LossModel>,
     /// The file's `[[variants]]`, in file order (empty in a variant's own scenario). The baseline
     /// is not among them: it is this scenario, and the name `baseline` is reserved for it.
     pub variants: Vec<Variant>,

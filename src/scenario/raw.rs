@@ -20,6 +20,7 @@ pub(crate) struct RawFile {
     pub controls: Vec<Spanned<RawControl>>,
     #[serde(default)]
     pub variants: Vec<Spanned<RawVariant>>,
+    pub loss: Option<Spanned<RawLoss>>,
 }
 
 /// `[scenario]`
@@ -79,4 +80,14 @@ pub(crate) struct RawVariant {
     pub disable: Option<Vec<Spanned<String>>>,
     /// `"id.field" = value`; a dotted key written unquoted arrives as a nested table.
     pub set: Option<BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
+}
+
+/// `[loss]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLoss {
+    pub attacks_per_year: Option<Spanned<toml::Value>>,
+    /// An amount, `{ low, high }` or `{ min, mode, max }`; its keys are checked in `validate`.
+    pub impact: Option<Spanned<toml::Value>>,
+    pub currency: Option<Spanned<String>>,
 }

@@ -6,7 +6,8 @@ use std::ops::Range;
 use toml::{Spanned, Value};
 
 use super::diagnostic::{Collector, Diagnostics, did_you_mean};
-use super::raw::{RawAdversary, RawControl, RawFile, RawMeta, RawTechnique};
+use super::raw::{RawAdversary, RawControl, RawFile, RawLoss, RawMeta, RawTechnique};
+use crate::loss::{Impact, LossModel, MAX_ATTACKS_PER_YEAR, MAX_IMPACT, MIN_ATTACKS_PER_YEAR};
 use super::variant::{Catalog, Written};
 use super::{
     Adversary, Control, DEFAULT_SEED, DEFAULT_TRIALS, Fact, MAX_TECHNIQUES_PER_PHASE, MAX_WEIGHT,
@@ -122,7 +123,9 @@ impl Checker<'_, '_> {
         // Variants are checked against what the file defines even when the base has problems.
         let catalog = Catalog::new(written, &ids, &environment, rejected_facts);
         let plans = self.variant_plans(raw.variants, &catalog);
+        let loss = self.loss(raw.loss);
         let (name, description, trials, seed) = meta?;
+        let loss = loss?;
         if !broken.is_empty() {
             return None;
         }
@@ -135,6 +138,7 @@ impl Checker<'_, '_> {
             adversary,
             techniques,
             controls,
+            loss,
             variants: Vec::new(),
         };
         if !base_clean {
@@ -783,6 +787,194 @@ impl Checker<'_, '_> {
             enabled: raw.enabled.unwrap_or(true),
             cost,
         })
+    }
+}
+
+/// Most characters in a currency label.
+const MAX_CURRENCY_CHARS: usize = 16;
+
+impl Checker<'_, '_> {
+    /// `[loss]`: `Some(None)` when absent, `None` when it has problems (reported).
+    fn loss(&mut self, raw: Option<Spanned<RawLoss>>) -> Option<Option<LossModel>> {
+        let Some(raw) = raw else {
+            return Some(None);
+        };
+        let span = raw.span();
+        let raw = raw.into_inner();
+        let attacks_per_year = match &raw.attacks_per_year {
+            None => {
+                self.c.error(
+                    span.clone(),
+                    "[loss] has no `attacks_per_year` (expected campaigns of this adversary per year)",
+                );
+                None
+            }
+            Some(a) => match as_number(a.get_ref()) {
+                Some(x) if (MIN_ATTACKS_PER_YEAR..=MAX_ATTACKS_PER_YEAR).contains(&x) => Some(x),
+                _ => {
+                    self.c.error(
+                        a.span(),
+                        format!(
+                            "loss.attacks_per_year must be a number in [{}, {}] (expected campaigns per year), got {}",
+                            readable(MIN_ATTACKS_PER_YEAR),
+                            readable(MAX_ATTACKS_PER_YEAR),
+                            a.get_ref()
+                        ),
+                    );
+                    None
+                }
+            },
+        };
+        let impact = match &raw.impact {
+            None => {
+                self.c.error(
+                    span,
+                    "[loss] has no `impact`; give an amount, { low = …, high = … } (lognormal 5th and 95th percentiles) or { min = …, mode = …, max = … } (PERT)",
+                );
+                None
+            }
+            Some(i) => self.impact(i),
+        };
+        let currency = match &raw.currency {
+            None => Some(String::new()),
+            Some(c) => {
+                let text = c.get_ref();
+                if valid_id(text) && text.chars().count() <= MAX_CURRENCY_CHARS {
+                    Some(text.clone())
+                } else {
+                    self.c.error(
+                        c.span(),
+                        format!(
+                            "loss.currency must be a label of 1 to {MAX_CURRENCY_CHARS} letters, digits, `.`, `_` or `-` such as \"USD\", got {text:?}"
+                        ),
+                    );
+                    None
+                }
+            }
+        };
+        Some(Some(LossModel {
+            attacks_per_year: attacks_per_year?,
+            impact: impact?,
+            currency: currency?,
+        }))
+    }
+
+    fn impact(&mut self, raw: &Spanned<Value>) -> Option<Impact> {
+        let shape = "loss.impact must be an amount, { low = …, high = … } (lognormal 5th and 95th percentiles) or { min = …, mode = …, max = … } (PERT)";
+        let amount = |v: &Value| as_number(v).filter(|x| (0.0..=MAX_IMPACT).contains(x));
+        let table = match raw.get_ref() {
+            Value::Table(t) => t,
+            v => {
+                return match amount(v) {
+                    Some(x) => Some(Impact::Fixed(x)),
+                    None if as_number(v).is_some() => {
+                        self.c.error(
+                            raw.span(),
+                            format!(
+                                "loss.impact must be an amount in [0, {}], got {v}",
+                                readable(MAX_IMPACT)
+                            ),
+                        );
+                        None
+                    }
+                    None => {
+                        self.c
+                            .error(raw.span(), format!("{shape}, got {}", type_name(v)));
+                        None
+                    }
+                };
+            }
+        };
+        const KEYS: [&str; 5] = ["low", "high", "min", "mode", "max"];
+        let mut ok = true;
+        for key in table.keys() {
+            if !KEYS.contains(&key.as_str()) {
+                self.c.error(
+                    raw.span(),
+                    format!(
+                        "loss.impact: unknown key \"{key}\"; keys are low and high (lognormal) or min, mode and max (PERT){}",
+                        did_you_mean(key, KEYS)
+                    ),
+                );
+                ok = false;
+            }
+        }
+        let mut get = |key: &str| -> Option<f64> {
+            let v = table.get(key)?;
+            let x = amount(v);
+            if x.is_none() {
+                self.c.error(
+                    raw.span(),
+                    format!(
+                        "loss.impact.{key} must be an amount in [0, {}], got {v}",
+                        readable(MAX_IMPACT)
+                    ),
+                );
+                ok = false;
+            }
+            x
+        };
+        let [low, high, min, mode, max] = KEYS.map(&mut get);
+        if !ok {
+            return None;
+        }
+        let has = |k: &str| table.contains_key(k);
+        match (has("low") || has("high"), has("min") || has("mode") || has("max")) {
+            (true, false) => match (low, high) {
+                (Some(low), Some(high)) if low > 0.0 && low < high => {
+                    Some(Impact::LogNormal { low, high })
+                }
+                (Some(low), Some(high)) => {
+                    self.c.error(
+                        raw.span(),
+                        format!(
+                            "loss.impact: low ({}) must be above 0 and below high ({})",
+                            readable(low),
+                            readable(high)
+                        ),
+                    );
+                    None
+                }
+                _ => {
+                    self.c.error(
+                        raw.span(),
+                        "loss.impact: a lognormal impact needs both low (5th percentile) and high (95th percentile)",
+                    );
+                    None
+                }
+            },
+            (false, true) => match (min, mode, max) {
+                (Some(min), Some(mode), Some(max)) if min <= mode && mode <= max && min < max => {
+                    Some(Impact::Pert { min, mode, max })
+                }
+                (Some(min), Some(mode), Some(max)) => {
+                    self.c.error(
+                        raw.span(),
+                        format!(
+                            "loss.impact: a PERT impact needs min <= mode <= max and min < max, got min {}, mode {}, max {}",
+                            readable(min),
+                            readable(mode),
+                            readable(max)
+                        ),
+                    );
+                    None
+                }
+                _ => {
+                    self.c.error(
+                        raw.span(),
+                        "loss.impact: a PERT impact needs min, mode and max",
+                    );
+                    None
+                }
+            },
+            _ => {
+                self.c.error(
+                    raw.span(),
+                    format!("{shape}; it cannot mix lognormal and PERT keys"),
+                );
+                None
+            }
+        }
     }
 }
 

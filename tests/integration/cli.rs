@@ -660,3 +660,90 @@ fn an_enormous_weight_is_refused_with_a_readable_number() {
         "{stderr}"
     );
 }
+
+// ---------------------------------------------------------------- [loss]
+
+const IMPACT_SHAPE: &str = "loss.impact must be an amount, { low = …, high = … } (lognormal 5th \
+                            and 95th percentiles) or { min = …, mode = …, max = … } (PERT)";
+
+#[test]
+fn loss_attacks_per_year_out_of_range_is_rejected() {
+    rejects(
+        "loss_attacks_out_of_range",
+        &["75:20: loss.attacks_per_year must be a number in [0.01, 1000000] (expected campaigns per year), got 0"],
+    );
+}
+
+#[test]
+fn loss_without_impact_is_rejected() {
+    rejects(
+        "loss_missing_impact",
+        &["74:1: [loss] has no `impact`; give an amount, { low = …, high = … } (lognormal 5th and 95th percentiles) or { min = …, mode = …, max = … } (PERT)"],
+    );
+}
+
+#[test]
+fn loss_lognormal_low_above_high_is_rejected() {
+    rejects(
+        "loss_lognormal_order",
+        &["76:10: loss.impact: low (4000000) must be above 0 and below high (250000)"],
+    );
+}
+
+#[test]
+fn loss_pert_out_of_order_is_rejected() {
+    rejects(
+        "loss_pert_order",
+        &["76:10: loss.impact: a PERT impact needs min <= mode <= max and min < max, got min 50000, mode 9000000, max 6000000"],
+    );
+}
+
+#[test]
+fn loss_negative_fixed_impact_is_rejected() {
+    rejects(
+        "loss_negative_impact",
+        &["76:10: loss.impact must be an amount in [0, 1e12], got -5"],
+    );
+}
+
+#[test]
+fn loss_impact_unknown_key_gets_a_suggestion() {
+    rejects(
+        "loss_impact_unknown_key",
+        &["76:10: loss.impact: unknown key \"mdoe\"; keys are low and high (lognormal) or min, mode and max (PERT); did you mean \"mode\"?"],
+    );
+}
+
+#[test]
+fn loss_impact_mixing_kinds_is_rejected() {
+    rejects(
+        "loss_impact_mixed",
+        &[&format!(
+            "76:10: {IMPACT_SHAPE}; it cannot mix lognormal and PERT keys"
+        )],
+    );
+}
+
+#[test]
+fn loss_impact_infinite_bound_is_rejected() {
+    rejects(
+        "loss_impact_not_finite",
+        &["76:10: loss.impact.high must be an amount in [0, 1e12], got inf"],
+    );
+}
+
+#[test]
+fn loss_currency_that_is_a_formula_is_rejected() {
+    rejects(
+        "loss_currency_formula",
+        &["77:12: loss.currency must be a label of 1 to 16 letters, digits, `.`, `_` or `-` such as \"USD\", got \"=1+1\""],
+    );
+}
+
+#[test]
+fn loss_unknown_key_gets_a_suggestion() {
+    rejects(
+        "loss_unknown_key",
+        &["77:1: unknown field `curency`, expected one of `attacks_per_year`, `impact`, `currency`; did you mean \"currency\"?"],
+    );
+}
