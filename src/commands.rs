@@ -17,9 +17,10 @@ use crate::cli::{
 use crate::compare::{Arm, ArmSummary};
 use crate::engine::{self, Plan};
 use crate::exact::{self, ExactResult};
-use crate::report::{self, Figures, RunResult};
+use crate::loss::{ArmLoss, YearLayout};
+use crate::report::{self, Figures, LossFigures, RunResult};
 use crate::scenario::{self, BASELINE, LoadError, LoadedScenario, Scenario};
-use crate::shard::{self, TallyFile};
+use crate::shard::{self, Shard, TallyFile};
 use crate::stats::Tally;
 
 /// A command's failure, mapped to an exit status by `main`.
@@ -243,6 +244,82 @@ fn simulate(
     Ok((tally, started.elapsed().as_secs_f64()))
 }
 
+/// What `run` simulated: the tally of its trials, their annual losses with `[loss]`, the trials
+/// played and the wall time.
+struct Simulated {
+    tally: Tally,
+    loss: Option<ArmLoss>,
+    range: std::ops::Range<u64>,
+    wall_seconds: f64,
+}
+
+/// Runs one scenario's `trials` trials, or shard `shard`'s slice of them. With `[loss]` the
+/// slices are whole years and the annual losses are counted too.
+fn simulate_run(
+    s: &Scenario,
+    seed: u64,
+    trials: u64,
+    shard: Option<Shard>,
+    threads: usize,
+    dir: &Path,
+    progress: bool,
+) -> Result<Simulated, Failure> {
+    let Some(model) = &s.loss else {
+        let range = shard.map_or(0..trials, |k| k.range(trials));
+        let (tally, wall_seconds) = simulate(s, range.clone(), seed, threads, Some(dir), progress)?;
+        return Ok(Simulated {
+            tally,
+            loss: None,
+            range,
+            wall_seconds,
+        });
+    };
+    let layout = YearLayout::new(model, seed);
+    let units = layout.units(trials);
+    let (slice, range) = match shard {
+        None => (0..units.len(), 0..trials),
+        Some(k) => shard::unit_slice(k, &units, trials),
+    };
+    let plans = [Plan::new(s)];
+    let started = Instant::now();
+    let result = with_progress(range.end - range.start, progress, |done| {
+        let watch = engine::Watch {
+            stop: interrupt_flag(),
+            done,
+        };
+        engine::run_units_watched(
+            &plans,
+            seed,
+            &units[slice],
+            Some(&layout),
+            Some(threads),
+            watch,
+        )
+    })
+    .map_err(|e| Failure::Run(format!("cannot start {threads} worker threads: {e}")))?;
+    check_interrupt(Some(dir))?;
+    let (mut arms, mut losses) = result.expect("a run completes unless interrupted");
+    let (tally, _) = arms.swap_remove(0);
+    Ok(Simulated {
+        tally,
+        loss: losses.pop(),
+        range,
+        wall_seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The run's files beside the four reports: `loss_exceedance.csv` when there are loss figures.
+fn loss_files(loss: Option<&LossFigures>) -> Vec<(&'static str, Vec<u8>)> {
+    loss.map(|l| {
+        (
+            "loss_exceedance.csv",
+            report::loss_exceedance_csv(&[(BASELINE, l)]),
+        )
+    })
+    .into_iter()
+    .collect()
+}
+
 /// Evaluates one scenario exactly, or explains why it cannot be.
 fn evaluate(l: &LoadedScenario) -> Result<ExactResult, Failure> {
     exact::evaluate(&l.scenario).map_err(|e| Failure::Input(vec![format!("{}: {e}", l.path)]))
@@ -289,19 +366,29 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         let s = &l.scenario;
         let seed = args.trials.seed.unwrap_or(s.seed);
         let trials = args.trials.trials.unwrap_or(s.trials);
-        let range = args.shard.map_or(0..trials, |k| k.range(trials));
-        let (tally, wall_seconds) = simulate(
+        let Simulated {
+            tally,
+            loss,
+            range,
+            wall_seconds,
+        } = simulate_run(
             s,
-            range.clone(),
             seed,
+            trials,
+            args.shard,
             threads,
-            Some(dir),
+            dir,
             !args.output.quiet,
         )?;
         let figures = Figures::sampled(&tally);
+        let loss_figures = s
+            .loss
+            .as_ref()
+            .zip(loss.as_ref())
+            .map(|(m, l)| LossFigures::sampled(m, l));
         let sha256 = sha256_hex(&l.source);
         let extra = match args.shard {
-            None => Vec::new(),
+            None => loss_files(loss_figures.as_ref()),
             Some(k) => {
                 let file = TallyFile {
                     format_version: shard::FORMAT_VERSION,
@@ -319,8 +406,11 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
                     threads,
                     wall_time_seconds: wall_seconds,
                     tally,
+                    loss,
                 };
-                vec![(shard::FILE_NAME, file.to_json())]
+                let mut files = loss_files(loss_figures.as_ref());
+                files.push((shard::FILE_NAME, file.to_json()));
+                files
             }
         };
         let result = RunResult {
@@ -331,6 +421,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             threads,
             wall_seconds,
             figures: &figures,
+            loss: loss_figures.as_ref(),
         };
         if let (Some(k), false) = (args.shard, args.output.quiet) {
             let which = if range.is_empty() {
@@ -363,6 +454,11 @@ pub fn exact(args: &ExactArgs) -> Result<(), Failure> {
     }
     for ((l, dir), (r, wall_seconds)) in loaded.iter().zip(&dirs).zip(&results) {
         let figures = Figures::exact(r, args.trials.unwrap_or(l.scenario.trials));
+        let loss = l
+            .scenario
+            .loss
+            .as_ref()
+            .map(|m| LossFigures::exact(m, r.completed, r.completed));
         let sha256 = sha256_hex(&l.source);
         let result = RunResult {
             scenario: &l.scenario,
@@ -372,8 +468,9 @@ pub fn exact(args: &ExactArgs) -> Result<(), Failure> {
             threads: 1,
             wall_seconds: *wall_seconds,
             figures: &figures,
+            loss: loss.as_ref(),
         };
-        publish(&result, dir, args.output.quiet, Vec::new())?;
+        publish(&result, dir, args.output.quiet, loss_files(loss.as_ref()))?;
     }
     Ok(())
 }
@@ -410,9 +507,32 @@ pub fn merge(args: &MergeArgs) -> Result<(), Failure> {
                 .collect(),
         )
     })?;
-    let tally =
+    let (tally, loss) =
         shard::merge(&files, s.controls.len(), s.techniques.len()).map_err(Failure::Input)?;
+    if let Some(model) = &s.loss {
+        // Shards of a run with [loss] are whole years: check each slice against the years.
+        let units = YearLayout::new(model, first.seed).units(first.trials);
+        let mut problems = Vec::new();
+        for (name, f) in &files {
+            let k = Shard::new(f.shard, f.shards).map_err(|e| Failure::Input(vec![e]))?;
+            let (_, range) = shard::unit_slice(k, &units, f.trials);
+            if (f.trial_start..f.trial_end) != range || f.loss.is_none() {
+                problems.push(format!(
+                    "{name}: shard {k} of {} trials covers trials {}..{} (whole years), but the file holds {}..{}; the file was altered",
+                    f.trials, range.start, range.end, f.trial_start, f.trial_end
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Failure::Input(problems));
+        }
+    }
     let figures = Figures::sampled(&tally);
+    let loss_figures = s
+        .loss
+        .as_ref()
+        .zip(loss.as_ref())
+        .map(|(m, l)| LossFigures::sampled(m, l));
     let result = RunResult {
         scenario: &s,
         path: &first.scenario_file,
@@ -421,9 +541,15 @@ pub fn merge(args: &MergeArgs) -> Result<(), Failure> {
         threads: files.iter().map(|(_, f)| f.threads).max().unwrap_or(1),
         wall_seconds: files.iter().map(|(_, f)| f.wall_time_seconds).sum(),
         figures: &figures,
+        loss: loss_figures.as_ref(),
     };
     let dir = output_dir(&args.output.out, &first.scenario_file);
-    publish(&result, &dir, args.output.quiet, Vec::new())
+    publish(
+        &result,
+        &dir,
+        args.output.quiet,
+        loss_files(loss_figures.as_ref()),
+    )
 }
 
 /// `killchain check`: Monte Carlo against exact, as z-scores.
@@ -461,27 +587,34 @@ pub fn check(args: &CheckArgs) -> Result<(), Failure> {
     }
 }
 
-/// Plays the arms' scenarios (baseline first) on the same trials.
+/// Plays the arms' scenarios (baseline first) on the same trials; with the baseline's `[loss]`,
+/// the same years too. Returns the arms, their annual losses (empty without `[loss]`) and the
+/// seed.
 fn run_arms<'a>(
     named: Vec<(String, &'a Scenario)>,
     sim: &SimOptions,
     base: &Scenario,
     dir: &Path,
-) -> Result<(Vec<Arm<'a>>, u64), Failure> {
+) -> Result<(Vec<Arm<'a>>, Vec<ArmLoss>, u64), Failure> {
     let seed = sim.trials.seed.unwrap_or(base.seed);
     let trials = sim.trials.trials.unwrap_or(base.trials);
     let threads = thread_count(&sim.trials);
     let plans: Vec<Plan> = named.iter().map(|(_, s)| Plan::new(s)).collect();
+    let layout = base.loss.as_ref().map(|m| YearLayout::new(m, seed));
+    let units = match &layout {
+        Some(l) => l.units(trials),
+        None => engine::chunks(0..trials),
+    };
     let results = with_progress(trials, !sim.output.quiet, |done| {
         let watch = engine::Watch {
             stop: interrupt_flag(),
             done,
         };
-        engine::run_paired_watched(&plans, seed, trials, Some(threads), watch)
+        engine::run_units_watched(&plans, seed, &units, layout.as_ref(), Some(threads), watch)
     })
     .map_err(|e| Failure::Run(format!("cannot start {threads} worker threads: {e}")))?;
     check_interrupt(Some(dir))?;
-    let results = results.expect("a run completes unless interrupted");
+    let (results, losses) = results.expect("a run completes unless interrupted");
     let arms = named
         .into_iter()
         .zip(results)
@@ -492,7 +625,7 @@ fn run_arms<'a>(
             joint,
         })
         .collect();
-    Ok((arms, seed))
+    Ok((arms, losses, seed))
 }
 
 /// The differences between two scenarios' ids, if any.
@@ -544,6 +677,12 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
             (named, output_dir(&args.sim.output.out, &one.path))
         }
         [a, b] => {
+            if a.scenario.loss != b.scenario.loss {
+                return Err(Failure::Input(vec![format!(
+                    "{} and {}: the two scenarios must have the same [loss] table (or none) to be compared year by year",
+                    a.path, b.path
+                )]));
+            }
             if let Some(diff) = id_mismatch(&a.scenario, &b.scenario) {
                 return Err(Failure::Input(vec![format!(
                     "{} and {}: the two scenarios must have the same technique and control ids to be compared trial by trial; {diff}",
@@ -568,7 +707,7 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
     let name = &base.scenario.name;
     let by_variant: Vec<(&str, &Figures)> =
         arms.iter().map(|a| (a.name.as_str(), &a.figures)).collect();
-    let files = [
+    let mut files = vec![
         (
             "phases.csv",
             report::phases_csv_by_variant(name, seed, &by_variant),
@@ -579,6 +718,13 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
             report::phase_deltas_csv(name, seed, &arms),
         ),
     ];
+    let curves: Vec<(&str, &LossFigures)> = arms
+        .iter()
+        .filter_map(|a| a.loss.as_ref().map(|l| (a.name.as_str(), l)))
+        .collect();
+    if !curves.is_empty() {
+        files.push(("loss_exceedance.csv", report::loss_exceedance_csv(&curves)));
+    }
     write_all_atomically(&dir, &files)?;
     if !args.sim.output.quiet {
         say(&format!(
@@ -600,8 +746,14 @@ fn summarize_arms(
 ) -> Result<(Vec<ArmSummary>, Option<u64>), Failure> {
     match sim.method {
         MethodArg::MonteCarlo => {
-            let (arms, seed) = run_arms(named, sim, &base.scenario, dir)?;
-            Ok((arms.iter().map(ArmSummary::sampled).collect(), Some(seed)))
+            let (arms, losses, seed) = run_arms(named, sim, &base.scenario, dir)?;
+            let mut summaries: Vec<ArmSummary> = arms.iter().map(ArmSummary::sampled).collect();
+            if let Some(model) = &base.scenario.loss {
+                for (summary, loss) in summaries.iter_mut().zip(&losses) {
+                    summary.loss = Some(LossFigures::sampled(model, loss));
+                }
+            }
+            Ok((summaries, Some(seed)))
         }
         MethodArg::Exact => {
             let trials = sim.trials.trials.unwrap_or(base.scenario.trials);
@@ -653,6 +805,7 @@ pub fn rank(args: &RankArgs) -> Result<(), Failure> {
             enabled: c.enabled,
             cost: c.cost,
             delta: arm.delta,
+            ale_delta: arm.loss.as_ref().map(|l| 0.0 - l.reduction.0),
         })
         .collect();
     report::rank(&mut marginals);
@@ -671,7 +824,12 @@ pub fn rank(args: &RankArgs) -> Result<(), Failure> {
     if !args.sim.output.quiet {
         say(&format!(
             "{}wrote {}\n",
-            report::ranking_table(&s.name, &how, &marginals),
+            report::ranking_table(
+                &s.name,
+                &how,
+                s.loss.as_ref().map_or("", |m| m.currency.as_str()),
+                &marginals
+            ),
             dir.display()
         ));
     }

@@ -8,7 +8,7 @@
 
 use crate::exact::ExactResult;
 use crate::phase::N_PHASES;
-use crate::report::Figures;
+use crate::report::{Figures, LossFigures};
 use crate::scenario::Scenario;
 use crate::stats::{Joint, PairedTable, Tally};
 
@@ -120,6 +120,9 @@ pub struct ArmSummary {
     /// Trials a paired comparison would need to tell a difference like this one from zero
     /// (Monte Carlo only; see [`PairedTable::trials_to_tell`]).
     pub trials_to_tell: Option<u64>,
+    /// Annual-loss figures, when the scenario has `[loss]` (set by the caller, which holds the
+    /// loss tallies).
+    pub loss: Option<LossFigures>,
 }
 
 impl ArmSummary {
@@ -140,6 +143,7 @@ impl ArmSummary {
             }),
             changed_trials: Some(arm.changed_trials()),
             trials_to_tell: completion.trials_to_tell(),
+            loss: None,
         }
     }
 
@@ -162,6 +166,10 @@ impl ArmSummary {
             baseline_shares: baseline.broken,
             changed_trials: None,
             trials_to_tell: None,
+            loss: scenario
+                .loss
+                .as_ref()
+                .map(|m| LossFigures::exact(m, result.completed, baseline.completed)),
         }
     }
 }

@@ -260,8 +260,12 @@ impl YearLayout {
     /// The number of campaigns of year `year`.
     pub fn campaigns(&self, year: u64) -> u64 {
         let s = rng::year_stream(self.seed, year);
-        self.poisson
-            .sample(midpoint_unit(s.draw53(Slot::new(SlotKind::Campaigns, 0, 0, 0))))
+        self.poisson.sample(midpoint_unit(s.draw53(Slot::new(
+            SlotKind::Campaigns,
+            0,
+            0,
+            0,
+        ))))
     }
 
     /// Years per work unit: about [`UNIT_TRIALS`] campaigns.
@@ -444,10 +448,9 @@ impl LossTally {
             return out;
         }
         let at = |q: f64| ((q * positive as f64).ceil() as u64).clamp(1, positive);
-        let (Some(first), Some(last)) = (
-            self.positive_rank(at(0.01)),
-            self.positive_rank(at(0.999)),
-        ) else {
+        let (Some(first), Some(last)) =
+            (self.positive_rank(at(0.01)), self.positive_rank(at(0.999)))
+        else {
             return out;
         };
         let span = last - first;
@@ -779,7 +782,10 @@ mod tests {
             let p0 = (-lambda).exp();
             let se0 = (p0 * (1.0 - p0) / years as f64).sqrt().max(1e-9);
             let share0 = zeros as f64 / years as f64;
-            assert!((share0 - p0).abs() < 4.0 * se0 + 1e-9, "λ {lambda}: P(0) {share0}");
+            assert!(
+                (share0 - p0).abs() < 4.0 * se0 + 1e-9,
+                "λ {lambda}: P(0) {share0}"
+            );
         }
     }
 

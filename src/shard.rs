@@ -11,10 +11,11 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::loss::{ArmLoss, WorkUnit};
 use crate::stats::Tally;
 
 /// Version of the `tally.json` layout; bumped on any change that an older reader would misread.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The file a shard writes beside its CSV files.
 pub const FILE_NAME: &str = "tally.json";
@@ -117,6 +118,9 @@ pub struct TallyFile {
     pub wall_time_seconds: f64,
     /// Every count of the shard's trials.
     pub tally: Tally,
+    /// With `[loss]`: the annual losses of the shard's years (its slice is whole years, see
+    /// `crate::loss`); `null` otherwise.
+    pub loss: Option<ArmLoss>,
 }
 
 impl TallyFile {
@@ -154,7 +158,12 @@ impl TallyFile {
                     .to_owned(),
             );
         }
-        let range = shard.range(f.trials);
+        // With [loss], shards are cut on year boundaries; `merge`'s caller checks those ranges
+        // against the scenario's years.
+        let range = match f.loss {
+            None => shard.range(f.trials),
+            Some(_) => f.trial_start..f.trial_end,
+        };
         if (f.trial_start..f.trial_end) != range || f.tally.trials != range.end - range.start {
             return Err(format!(
                 "shard {shard} of {} trials covers trials {}..{}, but the file holds {} trials for {}..{}; the file was altered",
@@ -165,14 +174,28 @@ impl TallyFile {
     }
 }
 
+/// The slice of a run's work units that shard `shard` plays, and its trials: units
+/// `[floor((k−1)·U/n), floor(k·U/n))` of the U units. Used when shards must be whole years.
+pub fn unit_slice(shard: Shard, units: &[WorkUnit], trials: u64) -> (Range<usize>, Range<u64>) {
+    let r = shard.range(units.len() as u64);
+    let r = (r.start as usize)..(r.end as usize);
+    let trials = if r.is_empty() {
+        let at = units.get(r.start).map_or(trials, |u| u.trials.start);
+        at..at
+    } else {
+        units[r.start].trials.start..units[r.end - 1].trials.end
+    };
+    (r, trials)
+}
+
 /// Checks that `files` (each with the name to report it by) are all N shards of one run, each
 /// once, with tallies shaped for `n_controls` controls and `n_techniques` techniques, and sums
-/// their tallies. Every problem found is returned.
+/// their tallies (and their annual losses, when they have them). Every problem found is returned.
 pub fn merge(
     files: &[(String, TallyFile)],
     n_controls: usize,
     n_techniques: usize,
-) -> Result<Tally, Vec<String>> {
+) -> Result<(Tally, Option<ArmLoss>), Vec<String>> {
     let Some((first_name, first)) = files.first() else {
         return Err(vec!["no shards to merge".to_owned()]);
     };
@@ -252,10 +275,21 @@ pub fn merge(
         )]);
     }
     let mut total = Tally::new(n_controls, n_techniques);
-    for (_, f) in files {
+    let mut loss = first.loss.as_ref().map(|_| ArmLoss::default());
+    for (name, f) in files {
         total += &f.tally;
+        match (&mut loss, &f.loss) {
+            (Some(sum), Some(l)) => *sum += l,
+            (None, None) => {}
+            _ => problems.push(format!(
+                "{name}: annual losses present in some shards and not in others; the file was altered"
+            )),
+        }
     }
-    Ok(total)
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok((total, loss))
 }
 
 #[cfg(test)]

@@ -131,7 +131,7 @@ dispatched! {
 
 dispatched! {
     /// Runs several plans on the same batches of trials (the keys are drawn once per batch) and
-    /// hands each batch's outcomes to `record(plan_index, outcomes)`, baseline plan first.
+    /// hands each batch's outcomes to `record(plan_index, keys, outcomes)`, baseline plan first.
     fn run_paired => run_paired_portable(
         plans: &[Plan],
         keys: &mut TrialKeys,
@@ -139,7 +139,7 @@ dispatched! {
         ws: &mut Workspace,
         batch_keys: &mut [u64],
         tallies: &mut [Tally],
-        record: &mut dyn FnMut(usize, &[u8]),
+        record: &mut dyn FnMut(usize, &[u64], &[u8]),
     )
 }
 
@@ -171,7 +171,7 @@ fn run_paired_portable(
     ws: &mut Workspace,
     batch_keys: &mut [u64],
     tallies: &mut [Tally],
-    record: &mut dyn FnMut(usize, &[u8]),
+    record: &mut dyn FnMut(usize, &[u64], &[u8]),
 ) {
     while n > 0 {
         let b = (n.min(BATCH as u64)) as usize;
@@ -186,7 +186,7 @@ fn run_paired_portable(
             ws.outcome[..b].fill(0);
             run_batch::<true>(plan, b, ws, tally);
             flush_breaks(plan, ws, tally);
-            record(v, &ws.outcome[..b]);
+            record(v, &batch_keys[..b], &ws.outcome[..b]);
         }
         n -= b as u64;
     }

@@ -17,7 +17,9 @@ use rayon::prelude::*;
 
 pub use plan::Plan;
 
-use crate::rng::TrialKeys;
+use crate::compare::COMPLETED;
+use crate::loss::{ArmLoss, WorkUnit, YearLayout};
+use crate::rng::{TrialKeys, TrialStream};
 use crate::stats::{Joint, Tally};
 
 /// Trials per chunk: the unit of parallel work.
@@ -151,63 +153,193 @@ pub fn run_paired_watched(
     threads: Option<usize>,
     watch: Watch<'_>,
 ) -> Result<Option<Vec<(Tally, Joint)>>, rayon::ThreadPoolBuildError> {
+    let units = chunks(0..trials);
+    Ok(run_units_watched(plans, seed, &units, None, threads, watch)?.map(|(arms, _)| arms))
+}
+
+/// Fixed chunks of [`CHUNK_TRIALS`] over `range`, as work units without years.
+pub fn chunks(range: Range<u64>) -> Vec<WorkUnit> {
+    let n = (range.end - range.start).div_ceil(CHUNK_TRIALS);
+    (0..n)
+        .map(|c| {
+            let start = range.start + c * CHUNK_TRIALS;
+            WorkUnit {
+                trials: start..(start + CHUNK_TRIALS).min(range.end),
+                years: 0..0,
+            }
+        })
+        .collect()
+}
+
+/// The year a work unit is filling, and each arm's loss in it so far.
+struct YearCursor<'a> {
+    layout: &'a YearLayout,
+    year: u64,
+    end_year: u64,
+    /// One past the last trial of `year`.
+    year_end: u64,
+    /// Per arm: the loss of `year` so far.
+    loss: Vec<u64>,
+}
+
+impl<'a> YearCursor<'a> {
+    fn new(layout: &'a YearLayout, unit: &WorkUnit, arms: usize) -> YearCursor<'a> {
+        YearCursor {
+            layout,
+            year: unit.years.start,
+            end_year: unit.years.end,
+            year_end: unit.trials.start + layout.campaigns(unit.years.start),
+            loss: vec![0; arms],
+        }
+    }
+
+    /// Closes every year of the unit that ends at or before trial `t` into `out`.
+    fn close_through(&mut self, t: u64, out: &mut [ArmLoss]) {
+        while self.year < self.end_year && self.year_end <= t {
+            let base = self.loss[0];
+            for (arm, loss) in out.iter_mut().zip(&mut self.loss) {
+                arm.tally.add_year(*loss);
+                arm.paired.add_year(base, *loss);
+                *loss = 0;
+            }
+            self.year += 1;
+            if self.year < self.end_year {
+                self.year_end += self.layout.campaigns(self.year);
+            }
+        }
+    }
+}
+
+/// Per-worker buffers of a paired run.
+struct Scratch {
+    batch_keys: Vec<u64>,
+    base: Vec<u8>,
+    /// With years: each batch trial's impact (`u64::MAX` until needed), and per arm and batch
+    /// trial the loss it counts.
+    impact: Vec<u64>,
+    loss: Vec<u64>,
+}
+
+/// Plays `plans` (the baseline first) on the trials of `units` with the same random slots, as
+/// [`run_paired`] does. With a year layout, also counts each arm's annual losses over the
+/// units' years (see `crate::loss`); the units must then be whole years, as
+/// [`YearLayout::units`] cuts them. Returns each plan's tally and joint outcomes against the
+/// baseline, and each arm's annual losses (empty without a layout); `Ok(None)` when asked to stop.
+pub fn run_units_watched(
+    plans: &[Plan],
+    seed: u64,
+    units: &[WorkUnit],
+    years: Option<&YearLayout>,
+    threads: Option<usize>,
+    watch: Watch<'_>,
+) -> Result<Option<PairedRun>, rayon::ThreadPoolBuildError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
         .build()?;
+    let n_arms = plans.len();
     let tallies = || -> Vec<Tally> {
         plans
             .iter()
             .map(|p| Tally::new(p.n_controls, p.techniques.len()))
             .collect()
     };
-    let joints = || vec![Joint::default(); plans.len()];
-    let n_chunks = trials.div_ceil(CHUNK_TRIALS);
+    let joints = || vec![Joint::default(); n_arms];
+    let losses = || vec![ArmLoss::default(); if years.is_some() { n_arms } else { 0 }];
     let n_controls = plans.iter().map(|p| p.n_controls).max().unwrap_or(0);
-    let (tallies, joints) = pool.install(|| {
-        (0..n_chunks)
-            .into_par_iter()
+    let (tallies, joints, losses) = pool.install(|| {
+        units
+            .par_iter()
             .fold(
                 || {
-                    let scratch = (vec![0u64; batch::BATCH], vec![0u8; batch::BATCH]);
+                    let with_years = if years.is_some() { batch::BATCH } else { 0 };
+                    let scratch = Scratch {
+                        batch_keys: vec![0u64; batch::BATCH],
+                        base: vec![0u8; batch::BATCH],
+                        impact: vec![0u64; with_years],
+                        loss: vec![0u64; with_years * n_arms],
+                    };
                     (
                         tallies(),
                         joints(),
+                        losses(),
                         batch::Workspace::new(n_controls),
                         scratch,
                     )
                 },
-                |(mut tallies, mut joints, mut ws, (mut batch_keys, mut base)), c| {
+                |(mut tallies, mut joints, mut losses, mut ws, mut scratch), unit| {
                     if watch.stopped() {
-                        return (tallies, joints, ws, (batch_keys, base));
+                        return (tallies, joints, losses, ws, scratch);
                     }
-                    let start = c * CHUNK_TRIALS;
-                    let end = (start + CHUNK_TRIALS).min(trials);
-                    let mut keys = TrialKeys::starting_at(seed, start);
-                    let mut record = |v: usize, outcomes: &[u8]| {
+                    let n = unit.trials.end - unit.trials.start;
+                    let mut keys = TrialKeys::starting_at(seed, unit.trials.start);
+                    let mut cursor = years
+                        .filter(|_| !unit.years.is_empty())
+                        .map(|layout| YearCursor::new(layout, unit, n_arms));
+                    let Scratch {
+                        batch_keys,
+                        base,
+                        impact,
+                        loss,
+                    } = &mut scratch;
+                    let mut pos = unit.trials.start;
+                    let mut record = |v: usize, bkeys: &[u64], outcomes: &[u8]| {
                         if v == 0 {
                             base[..outcomes.len()].copy_from_slice(outcomes);
                         }
                         for (&b, &o) in base.iter().zip(outcomes) {
                             joints[v][b as usize][o as usize] += 1;
                         }
+                        let Some(cursor) = cursor.as_mut() else {
+                            return;
+                        };
+                        let b = outcomes.len();
+                        if v == 0 {
+                            impact[..b].fill(u64::MAX);
+                        }
+                        let row = &mut loss[v * batch::BATCH..v * batch::BATCH + b];
+                        for (j, (l, &o)) in row.iter_mut().zip(outcomes).enumerate() {
+                            *l = if usize::from(o) == COMPLETED {
+                                if impact[j] == u64::MAX {
+                                    impact[j] = cursor
+                                        .layout
+                                        .model
+                                        .impact_of(TrialStream::from_key(bkeys[j]));
+                                }
+                                impact[j]
+                            } else {
+                                0
+                            };
+                        }
+                        if v + 1 == n_arms {
+                            for j in 0..b {
+                                cursor.close_through(pos + j as u64, &mut losses);
+                                for (a, year) in cursor.loss.iter_mut().enumerate() {
+                                    *year += loss[a * batch::BATCH + j];
+                                }
+                            }
+                            pos += b as u64;
+                        }
                     };
                     batch::run_paired(
                         plans,
                         &mut keys,
-                        end - start,
+                        n,
                         &mut ws,
-                        &mut batch_keys,
+                        batch_keys,
                         &mut tallies,
                         &mut record,
                     );
-                    watch.finished(end - start);
-                    (tallies, joints, ws, (batch_keys, base))
+                    if let Some(mut cursor) = cursor {
+                        cursor.close_through(u64::MAX, &mut losses);
+                    }
+                    watch.finished(n);
+                    (tallies, joints, losses, ws, scratch)
                 },
             )
-            .map(|(t, j, ..)| (t, j))
+            .map(|(t, j, l, ..)| (t, j, l))
             .reduce(
-                || (tallies(), joints()),
-                |(mut ta, mut ja), (tb, jb)| {
+                || (tallies(), joints(), losses()),
+                |(mut ta, mut ja, mut la), (tb, jb, lb)| {
                     for (a, b) in ta.iter_mut().zip(&tb) {
                         *a += b;
                     }
@@ -218,12 +350,19 @@ pub fn run_paired_watched(
                             }
                         }
                     }
-                    (ta, ja)
+                    for (a, b) in la.iter_mut().zip(&lb) {
+                        *a += b;
+                    }
+                    (ta, ja, la)
                 },
             )
     });
-    Ok((!watch.stopped()).then(|| tallies.into_iter().zip(joints).collect()))
+    Ok((!watch.stopped()).then(|| (tallies.into_iter().zip(joints).collect(), losses)))
 }
+
+/// What [`run_units_watched`] returns: per plan its tally and joint outcomes against the
+/// baseline, and per plan its annual losses (empty without a year layout).
+pub type PairedRun = (Vec<(Tally, Joint)>, Vec<ArmLoss>);
 
 /// Runs trials `0..trials` on a pool of `threads` workers (all cores when `None`).
 pub fn run(

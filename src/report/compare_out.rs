@@ -3,9 +3,12 @@
 
 use std::fmt::Write;
 
+use super::LossFigures;
 use super::csv_out::{finish, record, writer};
+use super::loss_out::grouped;
 use super::{Method, rate6, text_cell};
 use crate::compare::{ArmSummary, verdict};
+use crate::loss::rosi;
 use crate::phase::{CourseOfAction, Phase};
 use crate::scenario::BASELINE;
 
@@ -27,6 +30,43 @@ pub const COMPARISON_HEADER: [&str; 14] = [
     "method",
 ];
 
+/// Columns `comparison.csv` gains, before `method`, when the scenario has `[loss]`.
+pub const LOSS_COLUMNS: [&str; 11] = [
+    "expected_annual_loss",
+    "ale_ci_low",
+    "ale_ci_high",
+    "ale_reduction",
+    "ale_reduction_ci_low",
+    "ale_reduction_ci_high",
+    "rosi",
+    "loss_p50",
+    "loss_p90",
+    "loss_p99",
+    "currency",
+];
+
+/// The loss cells of one `comparison.csv` row ([`LOSS_COLUMNS`]); `extra_cost` is the arm's
+/// annual cost above the baseline's.
+fn loss_cells(l: &LossFigures, extra_cost: f64) -> Vec<String> {
+    let (r, rlo, rhi) = l.reduction;
+    let p = |i: usize| l.percentiles.map(|p| p[i].to_string()).unwrap_or_default();
+    vec![
+        money(l.ale.0),
+        money(l.ale.1),
+        money(l.ale.2),
+        money(r),
+        money(rlo),
+        money(rhi),
+        rosi(r, extra_cost)
+            .map(|x| format!("{x:.6}"))
+            .unwrap_or_default(),
+        p(0),
+        p(1),
+        p(2),
+        text_cell(&l.model.currency),
+    ]
+}
+
 fn money(x: f64) -> String {
     format!("{x:.2}")
 }
@@ -38,34 +78,44 @@ fn six((a, b, c): (f64, f64, f64)) -> [String; 3] {
 /// `comparison.csv`: one row per arm, baseline first. `seed` is empty for exact evaluation.
 pub fn comparison_csv(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) -> Vec<u8> {
     let mut w = writer();
-    record(&mut w, &COMPARISON_HEADER);
+    let with_loss = arms.iter().any(|a| a.loss.is_some());
+    let mut header = COMPARISON_HEADER.to_vec();
+    if with_loss {
+        header.splice(header.len() - 1..header.len() - 1, LOSS_COLUMNS);
+    }
+    record(&mut w, &header);
     let name = text_cell(scenario);
     let seed = seed.map(|s| s.to_string()).unwrap_or_default();
+    let base_cost = arms.first().map_or(0.0, |a| a.annual_cost);
     for arm in arms {
         let f = &arm.figures;
         let rate = f.rate(f.completed, f.trials as f64);
         let [d, dlo, dhi] = six(arm.delta);
-        record(
-            &mut w,
-            &[
-                name.clone(),
-                text_cell(&arm.name),
-                seed.clone(),
-                f.trials.to_string(),
-                money(arm.annual_cost),
-                f.count(f.completed),
-                rate6(rate.map(|r| r.0)),
-                rate6(rate.map(|r| r.1)),
-                rate6(rate.map(|r| r.2)),
-                d,
-                dlo,
-                dhi,
-                arm.changed_trials
-                    .map(|c| c.to_string())
-                    .unwrap_or_default(),
-                f.method.id().to_owned(),
-            ],
-        );
+        let mut cells = vec![
+            name.clone(),
+            text_cell(&arm.name),
+            seed.clone(),
+            f.trials.to_string(),
+            money(arm.annual_cost),
+            f.count(f.completed),
+            rate6(rate.map(|r| r.0)),
+            rate6(rate.map(|r| r.1)),
+            rate6(rate.map(|r| r.2)),
+            d,
+            dlo,
+            dhi,
+            arm.changed_trials
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
+        ];
+        if with_loss {
+            match &arm.loss {
+                Some(l) => cells.extend(loss_cells(l, arm.annual_cost - base_cost)),
+                None => cells.extend(LOSS_COLUMNS.map(|_| String::new())),
+            }
+        }
+        cells.push(f.method.id().to_owned());
+        record(&mut w, &cells);
     }
     finish(w)
 }
@@ -135,9 +185,23 @@ pub struct Marginal {
     /// Change in completion rate when it alone is switched (off if enabled, on if not), with
     /// the paired 95 % interval.
     pub delta: (f64, f64, f64),
+    /// With `[loss]`: change in expected annual loss when it alone is switched.
+    pub ale_delta: Option<f64>,
 }
 
 impl Marginal {
+    /// With `[loss]`: the expected annual loss the control saves (positive when it lowers
+    /// the loss).
+    pub fn ale_reduction(&self) -> Option<f64> {
+        self.ale_delta.map(|d| if self.enabled { d } else { -d })
+    }
+
+    /// With `[loss]` and a cost > 0: `(ALE reduction − cost) / cost`.
+    pub fn return_on_control(&self) -> Option<f64> {
+        let c = self.cost.filter(|&c| c > 0.0)?;
+        rosi(self.ale_reduction()?, c)
+    }
+
     /// Completion-rate reduction the control buys: positive when it lowers completion.
     pub fn risk_reduction(&self) -> f64 {
         if self.enabled {
@@ -156,9 +220,16 @@ impl Marginal {
 }
 
 /// Sorts by risk reduction per unit cost, best first; controls without a cost last (by risk
-/// reduction), ties by id.
+/// reduction), ties by id. With `[loss]`, by return on control instead, those without a cost
+/// last by the annual loss they save.
 pub fn rank(marginals: &mut [Marginal]) {
     let key = |m: &Marginal| -> (bool, f64) {
+        if let Some(saved) = m.ale_reduction() {
+            return match m.return_on_control() {
+                Some(r) => (false, -r),
+                None => (true, -saved),
+            };
+        }
         match m.cost.filter(|&c| c > 0.0) {
             Some(c) => (false, -m.risk_reduction() / c),
             None => (true, -m.risk_reduction()),
@@ -189,27 +260,41 @@ pub const RANKING_HEADER: [&str; 10] = [
 /// `ranking.csv`, in the order given (see [`rank`]).
 pub fn ranking_csv(scenario: &str, method: Method, marginals: &[Marginal]) -> Vec<u8> {
     let mut w = writer();
-    record(&mut w, &RANKING_HEADER);
+    let with_loss = marginals.iter().any(|m| m.ale_delta.is_some());
+    let mut header = RANKING_HEADER.to_vec();
+    if with_loss {
+        header.splice(
+            header.len() - 1..header.len() - 1,
+            ["ale_delta", "return_on_control"],
+        );
+    }
+    record(&mut w, &header);
     let name = text_cell(scenario);
     for m in marginals {
         let (d, lo, hi) = m.delta;
-        record(
-            &mut w,
-            &[
-                name.clone(),
-                text_cell(&m.control),
-                m.action.id().to_owned(),
-                m.enabled.to_string(),
-                m.cost.map(money).unwrap_or_default(),
-                format!("{d:.6}"),
-                format!("{lo:.6}"),
-                format!("{hi:.6}"),
-                m.delta_per_100k()
+        let mut cells = vec![
+            name.clone(),
+            text_cell(&m.control),
+            m.action.id().to_owned(),
+            m.enabled.to_string(),
+            m.cost.map(money).unwrap_or_default(),
+            format!("{d:.6}"),
+            format!("{lo:.6}"),
+            format!("{hi:.6}"),
+            m.delta_per_100k()
+                .map(|x| format!("{x:.6}"))
+                .unwrap_or_default(),
+        ];
+        if with_loss {
+            cells.push(m.ale_delta.map(money).unwrap_or_default());
+            cells.push(
+                m.return_on_control()
                     .map(|x| format!("{x:.6}"))
                     .unwrap_or_default(),
-                method.id().to_owned(),
-            ],
-        );
+            );
+        }
+        cells.push(method.id().to_owned());
+        record(&mut w, &cells);
     }
     finish(w)
 }
@@ -267,12 +352,27 @@ pub fn comparison_table(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) 
             delta,
             word
         );
+        if let Some(l) = &arm.loss {
+            let (m, lo, hi) = l.ale;
+            let (r, rlo, rhi) = l.reduction;
+            let mut line = format!("{:<28} expected annual loss {}", "", l.amount(m));
+            if l.method == Method::MonteCarlo {
+                line += &format!(" [{}, {}]", grouped(lo), grouped(hi));
+            }
+            if arm.name != BASELINE {
+                line += &format!("; reduction {}", l.amount(r));
+                if l.method == Method::MonteCarlo {
+                    line += &format!(" [{}, {}]", grouped(rlo), grouped(rhi));
+                }
+            }
+            let _ = writeln!(out, "{line}");
+        }
     }
     out
 }
 
 /// The ranking as a terminal table.
-pub fn ranking_table(scenario: &str, how: &str, marginals: &[Marginal]) -> String {
+pub fn ranking_table(scenario: &str, how: &str, currency: &str, marginals: &[Marginal]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -301,6 +401,26 @@ pub fn ranking_table(scenario: &str, how: &str, marginals: &[Marginal]) -> Strin
             m.delta_per_100k()
                 .map_or("-".to_owned(), |x| format!("{x:+.4}"))
         );
+        if let Some(saved) = m.ale_reduction() {
+            let mut line = format!(
+                "{:<28} saves {}{} a year in expected loss",
+                "",
+                grouped(saved),
+                currency_suffix(currency)
+            );
+            if let Some(r) = m.return_on_control() {
+                line += &format!("; return on control {r:+.2}");
+            }
+            let _ = writeln!(out, "{line}");
+        }
     }
     out
+}
+
+fn currency_suffix(currency: &str) -> String {
+    if currency.is_empty() {
+        String::new()
+    } else {
+        format!(" {currency}")
+    }
 }

@@ -21,6 +21,8 @@ struct Manifest<'a> {
     completion_ci_low: f64,
     completion_ci_high: f64,
     disabled_controls: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    loss: Option<super::LossJson<'a>>,
 }
 
 /// The manifest as pretty-printed JSON with a trailing newline.
@@ -53,6 +55,7 @@ pub fn run_json(r: &RunResult) -> Vec<u8> {
             .filter(|c| !c.enabled)
             .map(|c| c.id.as_str())
             .collect(),
+        loss: r.loss.map(super::LossFigures::json),
     };
     let mut out = serde_json::to_vec_pretty(&m)
         .unwrap_or_else(|e| panic!("serialising the manifest cannot fail: {e}"));

@@ -7,6 +7,7 @@
 
 mod compare_out;
 mod csv_out;
+mod loss_out;
 mod manifest;
 mod terminal;
 
@@ -16,6 +17,10 @@ pub use compare_out::{
 };
 pub use csv_out::{CONTROLS_HEADER, PHASES_HEADER, TECHNIQUES_HEADER};
 pub use csv_out::{controls_csv, phases_csv, phases_csv_by_variant, techniques_csv};
+pub use loss_out::{
+    CurvePoint, EXCEEDANCE_POINTS, LOSS_EXCEEDANCE_HEADER, LossFigures, LossJson,
+    loss_exceedance_csv,
+};
 pub use manifest::run_json;
 pub use terminal::funnel;
 
@@ -177,6 +182,8 @@ pub struct RunResult<'a> {
     pub wall_seconds: f64,
     /// The figures.
     pub figures: &'a Figures,
+    /// Annual-loss figures, when the scenario has `[loss]`.
+    pub loss: Option<&'a LossFigures>,
 }
 
 /// Formats a rate with six decimals, or nothing when undefined.

@@ -49,5 +49,8 @@ pub fn funnel(r: &RunResult) -> String {
             f.completed, f.trials
         );
     }
+    if let Some(loss) = r.loss {
+        let _ = writeln!(out, "{}", loss.summary_line());
+    }
     out
 }

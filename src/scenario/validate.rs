@@ -7,12 +7,12 @@ use toml::{Spanned, Value};
 
 use super::diagnostic::{Collector, Diagnostics, did_you_mean};
 use super::raw::{RawAdversary, RawControl, RawFile, RawLoss, RawMeta, RawTechnique};
-use crate::loss::{Impact, LossModel, MAX_ATTACKS_PER_YEAR, MAX_IMPACT, MIN_ATTACKS_PER_YEAR};
 use super::variant::{Catalog, Written};
 use super::{
     Adversary, Control, DEFAULT_SEED, DEFAULT_TRIALS, Fact, MAX_TECHNIQUES_PER_PHASE, MAX_WEIGHT,
     Probability, Requirement, Scenario, Technique, valid_weight,
 };
+use crate::loss::{Impact, LossModel, MAX_ATTACKS_PER_YEAR, MAX_IMPACT, MIN_ATTACKS_PER_YEAR};
 use crate::phase::{CourseOfAction, N_PHASES, Phase};
 
 /// Most attempts per phase: the engine's tried-set holds 64 techniques.
@@ -919,7 +919,10 @@ impl Checker<'_, '_> {
             return None;
         }
         let has = |k: &str| table.contains_key(k);
-        match (has("low") || has("high"), has("min") || has("mode") || has("max")) {
+        match (
+            has("low") || has("high"),
+            has("min") || has("mode") || has("max"),
+        ) {
             (true, false) => match (low, high) {
                 (Some(low), Some(high)) if low > 0.0 && low < high => {
                     Some(Impact::LogNormal { low, high })

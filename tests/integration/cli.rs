@@ -670,7 +670,9 @@ const IMPACT_SHAPE: &str = "loss.impact must be an amount, { low = …, high = �
 fn loss_attacks_per_year_out_of_range_is_rejected() {
     rejects(
         "loss_attacks_out_of_range",
-        &["75:20: loss.attacks_per_year must be a number in [0.01, 1000000] (expected campaigns per year), got 0"],
+        &[
+            "75:20: loss.attacks_per_year must be a number in [0.01, 1000000] (expected campaigns per year), got 0",
+        ],
     );
 }
 
@@ -678,7 +680,9 @@ fn loss_attacks_per_year_out_of_range_is_rejected() {
 fn loss_without_impact_is_rejected() {
     rejects(
         "loss_missing_impact",
-        &["74:1: [loss] has no `impact`; give an amount, { low = …, high = … } (lognormal 5th and 95th percentiles) or { min = …, mode = …, max = … } (PERT)"],
+        &[
+            "74:1: [loss] has no `impact`; give an amount, { low = …, high = … } (lognormal 5th and 95th percentiles) or { min = …, mode = …, max = … } (PERT)",
+        ],
     );
 }
 
@@ -694,7 +698,9 @@ fn loss_lognormal_low_above_high_is_rejected() {
 fn loss_pert_out_of_order_is_rejected() {
     rejects(
         "loss_pert_order",
-        &["76:10: loss.impact: a PERT impact needs min <= mode <= max and min < max, got min 50000, mode 9000000, max 6000000"],
+        &[
+            "76:10: loss.impact: a PERT impact needs min <= mode <= max and min < max, got min 50000, mode 9000000, max 6000000",
+        ],
     );
 }
 
@@ -710,7 +716,9 @@ fn loss_negative_fixed_impact_is_rejected() {
 fn loss_impact_unknown_key_gets_a_suggestion() {
     rejects(
         "loss_impact_unknown_key",
-        &["76:10: loss.impact: unknown key \"mdoe\"; keys are low and high (lognormal) or min, mode and max (PERT); did you mean \"mode\"?"],
+        &[
+            "76:10: loss.impact: unknown key \"mdoe\"; keys are low and high (lognormal) or min, mode and max (PERT); did you mean \"mode\"?",
+        ],
     );
 }
 
@@ -736,7 +744,9 @@ fn loss_impact_infinite_bound_is_rejected() {
 fn loss_currency_that_is_a_formula_is_rejected() {
     rejects(
         "loss_currency_formula",
-        &["77:12: loss.currency must be a label of 1 to 16 letters, digits, `.`, `_` or `-` such as \"USD\", got \"=1+1\""],
+        &[
+            "77:12: loss.currency must be a label of 1 to 16 letters, digits, `.`, `_` or `-` such as \"USD\", got \"=1+1\"",
+        ],
     );
 }
 
@@ -744,6 +754,8 @@ fn loss_currency_that_is_a_formula_is_rejected() {
 fn loss_unknown_key_gets_a_suggestion() {
     rejects(
         "loss_unknown_key",
-        &["77:1: unknown field `curency`, expected one of `attacks_per_year`, `impact`, `currency`; did you mean \"currency\"?"],
+        &[
+            "77:1: unknown field `curency`, expected one of `attacks_per_year`, `impact`, `currency`; did you mean \"currency\"?",
+        ],
     );
 }

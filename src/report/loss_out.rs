@@ -1,0 +1,235 @@
+//! Annual-loss figures of one arm, whichever method produced them, and `loss_exceedance.csv`.
+//! Pure functions of the loss tallies.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use super::csv_out::{finish, record, writer};
+use super::{Method, text_cell};
+use crate::loss::{ArmLoss, LossModel};
+use crate::stats::Rate;
+
+/// Points of a simulated loss exceedance curve (besides its first point, at zero loss).
+pub const EXCEEDANCE_POINTS: usize = 60;
+
+/// One point of a loss exceedance curve: the probability a year's loss exceeds `annual_loss`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CurvePoint {
+    /// The annual loss.
+    pub annual_loss: u64,
+    /// Probability that a year's loss is greater, with its 95 % (Wilson) interval.
+    pub probability: (f64, f64, f64),
+}
+
+/// What the reports print about one arm's annual losses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LossFigures {
+    /// The method that produced them.
+    pub method: Method,
+    /// The loss model.
+    pub model: LossModel,
+    /// Simulated years counted (0 for exact evaluation).
+    pub years: u64,
+    /// Expected annual loss with its 95 % interval (the value itself when exact).
+    pub ale: (f64, f64, f64),
+    /// Reduction of the expected annual loss against the baseline with its 95 % paired interval.
+    pub reduction: (f64, f64, f64),
+    /// P50, P90 and P99 of annual loss (simulated only).
+    pub percentiles: Option<[u64; 3]>,
+    /// The loss exceedance curve.
+    pub curve: Vec<CurvePoint>,
+}
+
+impl LossFigures {
+    /// Figures from simulated years.
+    pub fn sampled(model: &LossModel, loss: &ArmLoss) -> LossFigures {
+        let t = &loss.tally;
+        let (lo, hi) = t.ci();
+        let percentiles = match (t.percentile(0.5), t.percentile(0.9), t.percentile(0.99)) {
+            (Some(a), Some(b), Some(c)) => Some([a, b, c]),
+            _ => None,
+        };
+        let curve = t
+            .exceedance(EXCEEDANCE_POINTS)
+            .into_iter()
+            .filter(|e| e.years > 0)
+            .map(|e| {
+                let r = Rate::new(e.exceeded, e.years);
+                let (lo, hi) = r.interval.unwrap_or((0.0, 0.0));
+                CurvePoint {
+                    annual_loss: e.threshold,
+                    probability: (r.estimate.unwrap_or(0.0), lo, hi),
+                }
+            })
+            .collect();
+        LossFigures {
+            method: Method::MonteCarlo,
+            model: model.clone(),
+            years: t.years,
+            ale: (t.ale(), lo, hi),
+            reduction: loss.paired.reduction(),
+            percentiles,
+            curve,
+        }
+    }
+
+    /// Exact figures for an arm whose campaigns complete with probability `p_complete`, against
+    /// a baseline whose complete with `p_baseline`. Percentiles are not computed; the curve has
+    /// its one exact point, the probability of any loss in a year (assuming every completed
+    /// campaign loses something).
+    pub fn exact(model: &LossModel, p_complete: f64, p_baseline: f64) -> LossFigures {
+        let ale = model.exact_ale(p_complete);
+        let reduction = model.exact_ale(p_baseline) - ale;
+        let any = model.exact_loss_probability(p_complete);
+        LossFigures {
+            method: Method::Exact,
+            model: model.clone(),
+            years: 0,
+            ale: (ale, ale, ale),
+            reduction: (reduction, reduction, reduction),
+            percentiles: None,
+            curve: vec![CurvePoint {
+                annual_loss: 0,
+                probability: (any, any, any),
+            }],
+        }
+    }
+
+    /// The `loss` object of `run.json`.
+    pub fn json(&self) -> LossJson<'_> {
+        LossJson {
+            currency: &self.model.currency,
+            attacks_per_year: self.model.attacks_per_year,
+            impact: self.model.impact.describe(),
+            mean_impact: self.model.mean_impact(),
+            years: self.years,
+            expected_annual_loss: self.ale.0,
+            ale_ci_low: self.ale.1,
+            ale_ci_high: self.ale.2,
+            loss_p50: self.percentiles.map(|p| p[0]),
+            loss_p90: self.percentiles.map(|p| p[1]),
+            loss_p99: self.percentiles.map(|p| p[2]),
+        }
+    }
+
+    /// "1,234,567 USD" style amount with the currency.
+    pub fn amount(&self, x: f64) -> String {
+        let mut s = grouped(x);
+        if !self.model.currency.is_empty() {
+            s.push(' ');
+            s.push_str(&self.model.currency);
+        }
+        s
+    }
+
+    /// A line for the terminal: ALE, its interval and the percentiles.
+    pub fn summary_line(&self) -> String {
+        let (m, lo, hi) = self.ale;
+        let mut out = format!("expected annual loss: {}", self.amount(m));
+        match self.method {
+            Method::MonteCarlo => {
+                let _ = write!(
+                    out,
+                    " [{}, {}] over {} simulated years",
+                    grouped(lo),
+                    grouped(hi),
+                    self.years
+                );
+            }
+            Method::Exact => out.push_str(" (exact)"),
+        }
+        if let Some([p50, p90, p99]) = self.percentiles {
+            let _ = write!(
+                out,
+                "; annual loss P50 {}, P90 {}, P99 {}",
+                grouped(p50 as f64),
+                grouped(p90 as f64),
+                grouped(p99 as f64)
+            );
+        }
+        out
+    }
+}
+
+/// A whole amount with thousands separators.
+pub(crate) fn grouped(x: f64) -> String {
+    let neg = x < 0.0;
+    let digits = format!("{:.0}", x.abs());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if neg && digits != "0" {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// The `loss` object of `run.json`.
+#[derive(Debug, Serialize)]
+pub struct LossJson<'a> {
+    currency: &'a str,
+    attacks_per_year: f64,
+    impact: String,
+    mean_impact: f64,
+    years: u64,
+    expected_annual_loss: f64,
+    ale_ci_low: f64,
+    ale_ci_high: f64,
+    loss_p50: Option<u64>,
+    loss_p90: Option<u64>,
+    loss_p99: Option<u64>,
+}
+
+/// Column names of `loss_exceedance.csv`.
+pub const LOSS_EXCEEDANCE_HEADER: [&str; 7] = [
+    "variant",
+    "annual_loss",
+    "probability_exceeded",
+    "ci_low",
+    "ci_high",
+    "currency",
+    "method",
+];
+
+/// `loss_exceedance.csv`: per arm (in the order given), its curve, lowest loss first.
+pub fn loss_exceedance_csv(arms: &[(&str, &LossFigures)]) -> Vec<u8> {
+    let mut w = writer();
+    record(&mut w, &LOSS_EXCEEDANCE_HEADER);
+    for (name, f) in arms {
+        for p in &f.curve {
+            let (e, lo, hi) = p.probability;
+            record(
+                &mut w,
+                &[
+                    text_cell(name),
+                    p.annual_loss.to_string(),
+                    format!("{e:.6}"),
+                    format!("{lo:.6}"),
+                    format!("{hi:.6}"),
+                    text_cell(&f.model.currency),
+                    f.method.id().to_owned(),
+                ],
+            );
+        }
+    }
+    finish(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_grouped_by_thousands() {
+        assert_eq!(grouped(0.0), "0");
+        assert_eq!(grouped(999.4), "999");
+        assert_eq!(grouped(1000.0), "1,000");
+        assert_eq!(grouped(1_234_567.0), "1,234,567");
+        assert_eq!(grouped(-12_345.0), "-12,345");
+    }
+}
