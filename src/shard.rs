@@ -119,7 +119,8 @@ pub struct TallyFile {
     /// Every count of the shard's trials.
     pub tally: Tally,
     /// With `[loss]`: the annual losses of the shard's years (its slice is whole years, see
-    /// `crate::loss`); `null` otherwise.
+    /// `crate::loss`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loss: Option<ArmLoss>,
 }
 

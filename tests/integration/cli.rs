@@ -425,7 +425,7 @@ fn every_invalid_fixture_is_rejected_by_validate() {
         checked += 1;
     }
     assert_eq!(
-        checked, 27,
+        checked, 37,
         "a fixture was added or removed without a pinned test"
     );
 }

@@ -8,6 +8,7 @@ mod formula;
 mod generate;
 mod interrupt;
 mod limits;
+mod loss;
 mod methods;
 mod progress;
 mod properties;

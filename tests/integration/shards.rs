@@ -227,8 +227,8 @@ fn merge_refuses_a_folder_without_tally_and_a_damaged_tally() {
             "no format_version: not a killchain tally.json",
         ),
         (
-            good.replace("\"format_version\": 1", "\"format_version\": 2"),
-            "tally format version 2; this killchain reads version 1",
+            good.replace("\"format_version\": 2", "\"format_version\": 3"),
+            "tally format version 3; this killchain reads version 2",
         ),
         (
             good.replacen("name = \\\"", "name = \\\"X", 1),
