@@ -290,7 +290,7 @@ fn simulate_run(
         engine::run_units_watched(
             &plans,
             seed,
-            &units[slice],
+            engine::Units::List(&units[slice]),
             Some(&layout),
             Some(threads),
             watch,
@@ -601,16 +601,16 @@ fn run_arms<'a>(
     let threads = thread_count(&sim.trials);
     let plans: Vec<Plan> = named.iter().map(|(_, s)| Plan::new(s)).collect();
     let layout = base.loss.as_ref().map(|m| YearLayout::new(m, seed));
-    let units = match &layout {
-        Some(l) => l.units(trials),
-        None => engine::chunks(0..trials),
-    };
+    let units = layout.as_ref().map(|l| l.units(trials));
+    let units = units
+        .as_deref()
+        .map_or(engine::Units::chunks(0..trials), engine::Units::List);
     let results = with_progress(trials, !sim.output.quiet, |done| {
         let watch = engine::Watch {
             stop: interrupt_flag(),
             done,
         };
-        engine::run_units_watched(&plans, seed, &units, layout.as_ref(), Some(threads), watch)
+        engine::run_units_watched(&plans, seed, units, layout.as_ref(), Some(threads), watch)
     })
     .map_err(|e| Failure::Run(format!("cannot start {threads} worker threads: {e}")))?;
     check_interrupt(Some(dir))?;

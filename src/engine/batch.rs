@@ -18,6 +18,9 @@ use crate::stats::{Tally, TechniqueCounts};
 /// Trials per batch: small enough for the buffers to stay in the L1/L2 cache.
 pub(crate) const BATCH: usize = 4096;
 
+/// What a paired run hands each batch's outcomes to: `(plan index, trial keys, outcomes)`.
+pub(crate) type Record<'a> = dyn FnMut(usize, &[u64], &[u8]) + 'a;
+
 /// No control.
 const NONE: u32 = u32::MAX;
 
@@ -139,7 +142,7 @@ dispatched! {
         ws: &mut Workspace,
         batch_keys: &mut [u64],
         tallies: &mut [Tally],
-        record: &mut dyn FnMut(usize, &[u64], &[u8]),
+        record: &mut Record<'_>,
     )
 }
 
@@ -171,7 +174,7 @@ fn run_paired_portable(
     ws: &mut Workspace,
     batch_keys: &mut [u64],
     tallies: &mut [Tally],
-    record: &mut dyn FnMut(usize, &[u64], &[u8]),
+    record: &mut Record<'_>,
 ) {
     while n > 0 {
         let b = (n.min(BATCH as u64)) as usize;

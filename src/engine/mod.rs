@@ -153,22 +153,60 @@ pub fn run_paired_watched(
     threads: Option<usize>,
     watch: Watch<'_>,
 ) -> Result<Option<Vec<(Tally, Joint)>>, rayon::ThreadPoolBuildError> {
-    let units = chunks(0..trials);
-    Ok(run_units_watched(plans, seed, &units, None, threads, watch)?.map(|(arms, _)| arms))
+    let units = Units::chunks(0..trials);
+    Ok(run_units_watched(plans, seed, units, None, threads, watch)?.map(|(arms, _)| arms))
 }
 
-/// Fixed chunks of [`CHUNK_TRIALS`] over `range`, as work units without years.
-pub fn chunks(range: Range<u64>) -> Vec<WorkUnit> {
-    let n = (range.end - range.start).div_ceil(CHUNK_TRIALS);
-    (0..n)
-        .map(|c| {
-            let start = range.start + c * CHUNK_TRIALS;
-            WorkUnit {
-                trials: start..(start + CHUNK_TRIALS).min(range.end),
-                years: 0..0,
+/// The work units of a paired run: fixed chunks computed on demand (memory does not grow with
+/// the trial count), or a list of year-aligned units.
+#[derive(Debug, Clone, Copy)]
+pub enum Units<'a> {
+    /// Chunks of [`CHUNK_TRIALS`] over trials `start..end`, without years.
+    Chunks {
+        /// First trial.
+        start: u64,
+        /// One past the last trial.
+        end: u64,
+    },
+    /// These units, in order (see `crate::loss::YearLayout::units`).
+    List(&'a [WorkUnit]),
+}
+
+impl Units<'_> {
+    /// Fixed chunks over `range`.
+    pub fn chunks(range: Range<u64>) -> Units<'static> {
+        Units::Chunks {
+            start: range.start,
+            end: range.end,
+        }
+    }
+
+    /// The number of units.
+    pub fn len(&self) -> usize {
+        match self {
+            Units::Chunks { start, end } => (end - start).div_ceil(CHUNK_TRIALS) as usize,
+            Units::List(l) => l.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Unit `i`.
+    pub fn get(&self, i: usize) -> WorkUnit {
+        match *self {
+            Units::Chunks { start, end } => {
+                let s = start + i as u64 * CHUNK_TRIALS;
+                WorkUnit {
+                    trials: s..(s + CHUNK_TRIALS).min(end),
+                    years: 0..0,
+                }
             }
-        })
-        .collect()
+            Units::List(l) => l[i].clone(),
+        }
+    }
 }
 
 /// The year a work unit is filling, and each arm's loss in it so far.
@@ -228,7 +266,7 @@ struct Scratch {
 pub fn run_units_watched(
     plans: &[Plan],
     seed: u64,
-    units: &[WorkUnit],
+    units: Units<'_>,
     years: Option<&YearLayout>,
     threads: Option<usize>,
     watch: Watch<'_>,
@@ -247,8 +285,8 @@ pub fn run_units_watched(
     let losses = || vec![ArmLoss::default(); if years.is_some() { n_arms } else { 0 }];
     let n_controls = plans.iter().map(|p| p.n_controls).max().unwrap_or(0);
     let (tallies, joints, losses) = pool.install(|| {
-        units
-            .par_iter()
+        (0..units.len())
+            .into_par_iter()
             .fold(
                 || {
                     let with_years = if years.is_some() { batch::BATCH } else { 0 };
@@ -266,10 +304,11 @@ pub fn run_units_watched(
                         scratch,
                     )
                 },
-                |(mut tallies, mut joints, mut losses, mut ws, mut scratch), unit| {
+                |(mut tallies, mut joints, mut losses, mut ws, mut scratch), i| {
                     if watch.stopped() {
                         return (tallies, joints, losses, ws, scratch);
                     }
+                    let unit = &units.get(i);
                     let n = unit.trials.end - unit.trials.start;
                     let mut keys = TrialKeys::starting_at(seed, unit.trials.start);
                     let mut cursor = years

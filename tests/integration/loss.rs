@@ -52,7 +52,7 @@ fn simulated_ale_matches_rate_times_completion_times_mean_impact() {
         let (_, losses) = engine::run_units_watched(
             &[Plan::new(&s)],
             2026,
-            &units,
+            engine::Units::List(&units),
             Some(&layout),
             Some(2),
             unwatched(),
@@ -196,7 +196,7 @@ fn files(dir: &Path, names: &[&str]) -> Vec<Vec<u8>> {
 /// `run` and `compare` with `[loss]` write the same bytes at 1, 2 and 4 threads.
 #[test]
 fn loss_outputs_do_not_depend_on_threads() {
-    let mut seen: Option<(Vec<Vec<u8>>, Vec<Vec<u8>>)> = None;
+    let mut seen: Option<[Vec<Vec<u8>>; 2]> = None;
     for threads in ["1", "2", "4"] {
         let out = TempDir::new().unwrap();
         for cmd in ["run", "compare"] {
@@ -222,8 +222,8 @@ fn loss_outputs_do_not_depend_on_threads() {
         assert!(json["loss"]["years"].as_u64().unwrap() > 20_000);
         assert_eq!(json["loss"]["currency"], "USD");
         match &seen {
-            None => seen = Some((run, compare)),
-            Some((r, c)) => {
+            None => seen = Some([run, compare]),
+            Some([r, c]) => {
                 assert!(*r == run, "run differs at {threads} threads");
                 assert!(*c == compare, "compare differs at {threads} threads");
             }
