@@ -356,3 +356,86 @@ fn a_loss_model_is_plain_data() {
     assert_eq!(m.mean_impact(), 4.0);
     assert_eq!(m.exact_ale(0.5), 4.0);
 }
+
+/// `--method exact` gives λ · p · E[impact] and the exact probability of a year with any loss,
+/// 1 − e^(−λp), in run.json and loss_exceedance.csv.
+#[test]
+fn exact_method_reports_exact_loss_figures() {
+    let out = TempDir::new().unwrap();
+    killchain()
+        .args(["exact", LOSS_FIXTURE, "--quiet"])
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success();
+    let s = Scenario::from_toml(&fs::read_to_string(LOSS_FIXTURE).unwrap(), LOSS_FIXTURE).unwrap();
+    let model = s.loss.clone().unwrap();
+    let p = exact::evaluate(&s).unwrap().completed;
+    let json: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.path().join("loss/run.json")).unwrap()).unwrap();
+    let ale = json["loss"]["expected_annual_loss"].as_f64().unwrap();
+    assert!((ale - 6.0 * p * model.mean_impact()).abs() <= 1e-9 * ale);
+    assert_eq!(json["loss"]["ale_ci_low"].as_f64().unwrap(), ale);
+    assert!(json["loss"]["loss_p50"].is_null());
+    assert_eq!(json["loss"]["years"], 0);
+    let csv = fs::read_to_string(out.path().join("loss/loss_exceedance.csv")).unwrap();
+    let any = 1.0 - (-6.0 * p).exp();
+    assert_eq!(
+        csv,
+        format!(
+            "variant,annual_loss,probability_exceeded,ci_low,ci_high,currency,method\r\n\
+             baseline,0,{any:.6},{any:.6},{any:.6},USD,exact\r\n"
+        )
+    );
+}
+
+/// A shard of a run with `[loss]` whose slice is not whole years is refused by `merge`.
+#[test]
+fn merge_refuses_a_loss_shard_not_cut_on_years() {
+    let root = TempDir::new().unwrap();
+    let dirs: Vec<_> = (1..=2)
+        .map(|k| {
+            let d = root.path().join(format!("shard-{k}"));
+            killchain()
+                .args(["run", LOSS_FIXTURE, "--quiet", "--trials", "140000"])
+                .args(["--shard", &format!("{k}/2")])
+                .arg("--out")
+                .arg(&d)
+                .assert()
+                .success();
+            d.join("loss")
+        })
+        .collect();
+    // Move the boundary between the two shards by one trial, keeping each file consistent.
+    let edit = |dir: &Path, f: &dyn Fn(&mut serde_json::Value)| {
+        let path = dir.join("tally.json");
+        let mut v: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+        f(&mut v);
+        fs::write(&path, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+    };
+    let shift = |v: &mut serde_json::Value, key: &str, by: i64| {
+        let x = v[key].as_i64().unwrap() + by;
+        v[key] = x.into();
+    };
+    edit(&dirs[0], &|v| {
+        shift(v, "trial_end", 1);
+        shift(&mut v["tally"], "trials", 1);
+    });
+    edit(&dirs[1], &|v| {
+        shift(v, "trial_start", 1);
+        shift(&mut v["tally"], "trials", -1);
+    });
+    let assert = killchain()
+        .arg("merge")
+        .args(&dirs)
+        .arg("--out")
+        .arg(root.path().join("merged"))
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("(whole years), but the file holds") && stderr.contains("shard 1/2"),
+        "{stderr}"
+    );
+    assert!(!root.path().join("merged").exists());
+}
