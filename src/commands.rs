@@ -805,7 +805,11 @@ pub fn rank(args: &RankArgs) -> Result<(), Failure> {
             enabled: c.enabled,
             cost: c.cost,
             delta: arm.delta,
-            ale_delta: arm.loss.as_ref().map(|l| 0.0 - l.reduction.0),
+            ale_delta: arm
+                .loss
+                .as_ref()
+                .filter(|l| l.defined())
+                .map(|l| 0.0 - l.reduction.0),
         })
         .collect();
     report::rank(&mut marginals);

@@ -48,6 +48,11 @@ pub const LOSS_COLUMNS: [&str; 11] = [
 /// The loss cells of one `comparison.csv` row ([`LOSS_COLUMNS`]); `extra_cost` is the arm's
 /// annual cost above the baseline's.
 fn loss_cells(l: &LossFigures, extra_cost: f64) -> Vec<String> {
+    if !l.defined() {
+        let mut cells = LOSS_COLUMNS.map(|_| String::new()).to_vec();
+        cells[LOSS_COLUMNS.len() - 1] = text_cell(&l.model.currency);
+        return cells;
+    }
     let (r, rlo, rhi) = l.reduction;
     let p = |i: usize| l.percentiles.map(|p| p[i].to_string()).unwrap_or_default();
     vec![
@@ -352,7 +357,7 @@ pub fn comparison_table(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) 
             delta,
             word
         );
-        if let Some(l) = &arm.loss {
+        if let Some(l) = arm.loss.as_ref().filter(|l| l.defined()) {
             let (m, lo, hi) = l.ale;
             let (r, rlo, rhi) = l.reduction;
             let mut line = format!("{:<28} expected annual loss {}", "", l.amount(m));

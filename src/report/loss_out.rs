@@ -96,17 +96,24 @@ impl LossFigures {
         }
     }
 
+    /// Whether there are figures: exact ones, or at least one simulated year. A run too short
+    /// for one whole year (fewer trials than the first year's campaigns) has none.
+    pub fn defined(&self) -> bool {
+        self.method == Method::Exact || self.years > 0
+    }
+
     /// The `loss` object of `run.json`.
     pub fn json(&self) -> LossJson<'_> {
+        let some = |x: f64| self.defined().then_some(x);
         LossJson {
             currency: &self.model.currency,
             attacks_per_year: self.model.attacks_per_year,
             impact: self.model.impact.describe(),
             mean_impact: self.model.mean_impact(),
             years: self.years,
-            expected_annual_loss: self.ale.0,
-            ale_ci_low: self.ale.1,
-            ale_ci_high: self.ale.2,
+            expected_annual_loss: some(self.ale.0),
+            ale_ci_low: some(self.ale.1),
+            ale_ci_high: some(self.ale.2),
             loss_p50: self.percentiles.map(|p| p[0]),
             loss_p90: self.percentiles.map(|p| p[1]),
             loss_p99: self.percentiles.map(|p| p[2]),
@@ -125,6 +132,10 @@ impl LossFigures {
 
     /// A line for the terminal: ALE, its interval and the percentiles.
     pub fn summary_line(&self) -> String {
+        if !self.defined() {
+            return "expected annual loss: no whole simulated year in these trials; run more"
+                .to_owned();
+        }
         let (m, lo, hi) = self.ale;
         let mut out = format!("expected annual loss: {}", self.amount(m));
         match self.method {
@@ -177,9 +188,9 @@ pub struct LossJson<'a> {
     impact: String,
     mean_impact: f64,
     years: u64,
-    expected_annual_loss: f64,
-    ale_ci_low: f64,
-    ale_ci_high: f64,
+    expected_annual_loss: Option<f64>,
+    ale_ci_low: Option<f64>,
+    ale_ci_high: Option<f64>,
     loss_p50: Option<u64>,
     loss_p90: Option<u64>,
     loss_p99: Option<u64>,

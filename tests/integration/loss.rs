@@ -439,3 +439,18 @@ fn merge_refuses_a_loss_shard_not_cut_on_years() {
     );
     assert!(!root.path().join("merged").exists());
 }
+
+/// Too few trials for one whole year: the loss cells are empty, never a made-up zero.
+#[test]
+fn no_whole_year_leaves_the_loss_cells_empty() {
+    let out = TempDir::new().unwrap();
+    killchain()
+        .args(["compare", LOSS_FIXTURE, "--quiet", "--trials", "3"])
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success();
+    let csv = fs::read_to_string(out.path().join("loss/comparison.csv")).unwrap();
+    let row = csv.split("\r\n").nth(1).unwrap();
+    assert!(row.ends_with(",0,,,,,,,,,,,USD,monte-carlo"), "{row}");
+}
