@@ -193,13 +193,13 @@ fn files(dir: &Path, names: &[&str]) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// `run` and `compare` with `[loss]` write the same bytes at 1, 2 and 4 threads.
+/// `run`, `compare` and `rank` with `[loss]` write the same bytes at 1, 2 and 4 threads.
 #[test]
 fn loss_outputs_do_not_depend_on_threads() {
-    let mut seen: Option<[Vec<Vec<u8>>; 2]> = None;
+    let mut seen: Option<[Vec<Vec<u8>>; 3]> = None;
     for threads in ["1", "2", "4"] {
         let out = TempDir::new().unwrap();
-        for cmd in ["run", "compare"] {
+        for cmd in ["run", "compare", "rank"] {
             killchain()
                 .args([cmd, LOSS_FIXTURE, "--quiet", "--trials", "150001"])
                 .args(["--threads", threads])
@@ -216,14 +216,16 @@ fn loss_outputs_do_not_depend_on_threads() {
             &out.path().join("compare/loss"),
             &["comparison.csv", "phase_deltas.csv", "loss_exceedance.csv"],
         );
+        let rank = files(&out.path().join("rank/loss"), &["ranking.csv"]);
         let json: serde_json::Value =
             serde_json::from_slice(&fs::read(out.path().join("run/loss/run.json")).unwrap())
                 .unwrap();
         assert!(json["loss"]["years"].as_u64().unwrap() > 20_000);
         assert_eq!(json["loss"]["currency"], "USD");
         match &seen {
-            None => seen = Some([run, compare]),
-            Some([r, c]) => {
+            None => seen = Some([run, compare, rank]),
+            Some([r, c, k]) => {
+                assert!(*k == rank, "rank differs at {threads} threads");
                 assert!(*r == run, "run differs at {threads} threads");
                 assert!(*c == compare, "compare differs at {threads} threads");
             }
