@@ -113,7 +113,25 @@ pub struct ResultFolder {
 
 impl ResultFolder {
     /// Reads the known files among `files` (name, bytes); other names are ignored.
+    ///
+    /// `run` and `compare` write to the same folder, so a folder may hold the files of both;
+    /// `phases.csv` tells which wrote last (`compare` gives it a `variant` column), and the
+    /// other's files are left out so that every part of a rendering describes the same run:
+    /// `run.json` after a comparison, `comparison.csv` and `phase_deltas.csv` after a run.
     pub fn parse(files: &[(&str, &[u8])]) -> Result<ResultFolder, String> {
+        let mut folder = Self::parse_all(files)?;
+        if let Some(phases) = folder.tables.get("phases.csv") {
+            if phases.col("variant").is_some() {
+                folder.run = None;
+            } else {
+                folder.tables.remove("comparison.csv");
+                folder.tables.remove("phase_deltas.csv");
+            }
+        }
+        Ok(folder)
+    }
+
+    fn parse_all(files: &[(&str, &[u8])]) -> Result<ResultFolder, String> {
         let mut folder = ResultFolder::default();
         for (name, bytes) in files {
             if CSV_FILES.contains(name) {
@@ -206,6 +224,29 @@ mod tests {
         assert_eq!(groups[0].0, "a");
         assert_eq!(groups[0].1.len(), 2);
         assert_eq!(unguard("'x"), "'x");
+    }
+
+    #[test]
+    fn files_of_an_earlier_command_are_left_out() {
+        let run_json: &[u8] = b"{\"scenario\": \"S\"}";
+        let comparison: &[u8] = b"scenario,variant\r\nS,baseline\r\n";
+        let after_run = ResultFolder::parse(&[
+            ("phases.csv", b"scenario,seed\r\nS,1\r\n"),
+            ("run.json", run_json),
+            ("comparison.csv", comparison),
+            ("phase_deltas.csv", comparison),
+        ])
+        .unwrap();
+        assert!(after_run.run.is_some());
+        assert_eq!(after_run.tables.keys().collect::<Vec<_>>(), ["phases.csv"]);
+        let after_compare = ResultFolder::parse(&[
+            ("phases.csv", b"scenario,variant,seed\r\nS,baseline,1\r\n"),
+            ("run.json", run_json),
+            ("comparison.csv", comparison),
+        ])
+        .unwrap();
+        assert!(after_compare.run.is_none());
+        assert_eq!(after_compare.tables.len(), 2);
     }
 
     #[test]

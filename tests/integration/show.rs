@@ -745,3 +745,41 @@ fn every_subcommand_help_has_a_worked_example() {
         );
     }
 }
+
+/// `run` and `compare` share a folder: `report` shows only the files of the last writer.
+#[test]
+fn report_renders_the_files_of_the_command_that_wrote_last() {
+    let out = TempDir::new().unwrap();
+    let dir = out.path().join("variants");
+    let play = |command: &str| {
+        killchain()
+            .args([
+                command,
+                "tests/data/valid/variants.toml",
+                "--trials",
+                "500",
+                "--quiet",
+            ])
+            .arg("--out")
+            .arg(out.path())
+            .assert()
+            .success();
+        killchain()
+            .args(["report", "--quiet"])
+            .arg(&dir)
+            .assert()
+            .success();
+        fs::read_to_string(dir.join("report.html")).unwrap()
+    };
+    let html = play("run");
+    assert!(html.contains("<p class=\"summary\">Completed attacks"));
+    let html = play("compare");
+    assert!(html.contains("Variants against the baseline"));
+    assert!(html.contains("<p class=\"summary\">Baseline: completed attacks"));
+    let html = play("run");
+    assert!(
+        !html.contains("Variants against the baseline"),
+        "stale comparison shown"
+    );
+    assert!(html.contains("<p class=\"summary\">Completed attacks"));
+}
