@@ -64,7 +64,7 @@ pub enum Command {
     )]
     Merge(MergeArgs),
     /// Render report.html (and, asked for, navigator-layer.json and results.xlsx) from a result
-    /// folder written by run, exact, merge, compare or rank.
+    /// folder written by run, exact, merge or compare.
     #[command(
         after_help = "Example:\n  killchain report output/ransomware-midsize --navigator --xlsx\n  \
      # writes report.html, navigator-layer.json and results.xlsx into that folder"

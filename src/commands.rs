@@ -733,8 +733,12 @@ fn render(
     };
     let mut out = Vec::new();
     if export.report {
-        let html = report::report_html(&folder)
-            .ok_or_else(|| missing("report.html", "a CSV file of results"))?;
+        let html = report::report_html(&folder).ok_or_else(|| {
+            missing(
+                "report.html",
+                "phases.csv, controls.csv, comparison.csv, loss_exceedance.csv or frontier.csv",
+            )
+        })?;
         out.push(("report.html", html));
     }
     if export.navigator {

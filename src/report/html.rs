@@ -828,10 +828,17 @@ fn section(out: &mut String, title: &str, note: &str, svg: &str) {
     );
 }
 
-/// The report as UTF-8 bytes; `None` when the folder has neither `phases.csv` nor anything
-/// else to draw.
+/// The report as UTF-8 bytes; `None` when the folder has nothing to draw (none of
+/// `phases.csv`, `controls.csv`, `comparison.csv`, `loss_exceedance.csv`, `frontier.csv`).
 pub fn report_html(folder: &ResultFolder) -> Option<Vec<u8>> {
-    if folder.is_empty() {
+    let drawn = [
+        "phases.csv",
+        "controls.csv",
+        "comparison.csv",
+        "loss_exceedance.csv",
+        "frontier.csv",
+    ];
+    if !drawn.iter().any(|f| folder.table(f).is_some()) {
         return None;
     }
     let name = folder.scenario_name();

@@ -680,12 +680,27 @@ fn report_refuses_folders_without_results() {
         .code(2)
         .stderr(predicate::str::contains("no result files"));
     assert_eq!(fs::read_dir(out.path()).unwrap().count(), 0);
-    // A folder written by rank has no techniques.csv: no layer, and nothing written.
+    // A folder written by rank has nothing the report draws, and no techniques.csv for a layer:
+    // nothing is written.
     fs::write(
         out.path().join("ranking.csv"),
         "scenario,control\r\nS,edr\r\n",
     )
     .unwrap();
+    killchain()
+        .arg("report")
+        .arg(out.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot write report.html: it needs phases.csv, controls.csv, comparison.csv, loss_exceedance.csv or frontier.csv",
+        ));
+    assert_eq!(fs::read_dir(out.path()).unwrap().count(), 1);
+    // With phases.csv the report can be drawn, but a layer needs techniques.csv: refused as a
+    // whole, so not even report.html is written.
+    let run = TempDir::new().unwrap();
+    let dir = run_tiny(run.path(), &[]);
+    fs::copy(dir.join("phases.csv"), out.path().join("phases.csv")).unwrap();
     killchain()
         .args(["report", "--navigator"])
         .arg(out.path())
@@ -694,7 +709,7 @@ fn report_refuses_folders_without_results() {
         .stderr(predicate::str::contains(
             "cannot write navigator-layer.json: it needs techniques.csv",
         ));
-    assert_eq!(fs::read_dir(out.path()).unwrap().count(), 1);
+    assert_eq!(fs::read_dir(out.path()).unwrap().count(), 2);
     // A damaged CSV file is named.
     fs::write(out.path().join("phases.csv"), "a,b\r\n1\r\n").unwrap();
     killchain()
