@@ -48,7 +48,7 @@ pub(crate) struct RawFile {
     pub variants: Vec<Spanned<RawVariant>>,
 }
 
-/// `[scenario]`
+/// `[scenario]`: the scenario's name and the run's defaults.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawMeta {
@@ -66,7 +66,7 @@ pub(crate) struct RawMeta {
     pub seed: Option<Spanned<i64>>,
 }
 
-/// `[adversary]`
+/// `[adversary]`: who attacks, how persistently, with which techniques.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawAdversary {
@@ -82,7 +82,7 @@ pub(crate) struct RawAdversary {
     pub techniques: Vec<Spanned<RawTechnique>>,
 }
 
-/// `[[adversary.techniques]]`
+/// `[[adversary.techniques]]`: one of the adversary's options at one kill-chain phase.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawTechnique {
@@ -111,7 +111,7 @@ pub(crate) struct RawTechnique {
     pub requires: Option<Vec<Spanned<String>>>,
 }
 
-/// `[[controls]]`
+/// `[[controls]]`: a defender's control, a course of action at one or more phases.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(extend(
@@ -151,7 +151,7 @@ pub(crate) struct RawControl {
     pub cost: Option<Spanned<toml::Value>>,
 }
 
-/// `[[variants]]`
+/// `[[variants]]`: a named change to the scenario as written, for `killchain compare`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawVariant {
@@ -277,6 +277,48 @@ pub(crate) mod schema {
 }
 
 /// The JSON Schema (draft 2020-12) of scenario files, generated from these types.
-pub(crate) fn json_schema() -> schemars::Schema {
-    schemars::schema_for!(RawFile)
+///
+/// TOML has no null, so the `null` that schemars allows and proposes for an optional field is
+/// taken out; the defaults `validate` applies are put in instead, for an editor to offer.
+pub(crate) fn json_schema() -> serde_json::Value {
+    let mut schema = schemars::schema_for!(RawFile).to_value();
+    drop_nulls(&mut schema);
+    let defaults: [(&str, &str, serde_json::Value); 6] = [
+        ("RawMeta", "trials", super::DEFAULT_TRIALS.into()),
+        ("RawMeta", "seed", super::DEFAULT_SEED.into()),
+        ("RawAdversary", "max_attempts", 1.into()),
+        ("RawTechnique", "weight", 1.into()),
+        ("RawControl", "response", 1.into()),
+        ("RawControl", "enabled", true.into()),
+    ];
+    for (def, field, value) in defaults {
+        if let Some(property) = schema
+            .pointer_mut(&format!("/$defs/{def}/properties/{field}"))
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            property.insert("default".to_owned(), value);
+        }
+    }
+    schema
+}
+
+/// Removes `"default": null` and `"null"` from `"type"` lists, everywhere in `value`.
+fn drop_nulls(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if map.get("default").is_some_and(serde_json::Value::is_null) {
+                map.remove("default");
+            }
+            if let Some(serde_json::Value::Array(types)) = map.get_mut("type") {
+                types.retain(|t| t != "null");
+                if types.len() == 1 {
+                    let only = types.remove(0);
+                    map.insert("type".to_owned(), only);
+                }
+            }
+            map.values_mut().for_each(drop_nulls);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
 }

@@ -798,3 +798,23 @@ fn report_renders_the_files_of_the_command_that_wrote_last() {
     );
     assert!(html.contains("<p class=\"summary\">Completed attacks"));
 }
+
+/// TOML has no null: the schema never allows or proposes one, and it offers the defaults.
+#[test]
+fn the_schema_offers_toml_values_only() {
+    let out = killchain().arg("schema").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("null"), "the schema mentions null");
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let defs = &schema["$defs"];
+    assert_eq!(defs["RawMeta"]["properties"]["trials"]["default"], 100000);
+    assert_eq!(defs["RawMeta"]["properties"]["seed"]["default"], 1);
+    assert_eq!(
+        defs["RawAdversary"]["properties"]["max_attempts"]["default"],
+        1
+    );
+    assert_eq!(defs["RawTechnique"]["properties"]["weight"]["default"], 1);
+    assert_eq!(defs["RawControl"]["properties"]["response"]["default"], 1);
+    assert_eq!(defs["RawControl"]["properties"]["enabled"]["default"], true);
+    assert_eq!(defs["RawControl"]["properties"]["name"]["type"], "string");
+}
