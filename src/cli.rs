@@ -22,19 +22,104 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Simulate scenarios and write phases.csv, controls.csv, techniques.csv and run.json.
+    #[command(
+        after_help = "Example:\n  killchain run scenarios/ransomware-midsize.toml --trials 100000 --seed 7 --report\n  \
+     # writes output/ransomware-midsize/ (the four files and report.html) and prints the funnel"
+    )]
     Run(RunArgs),
     /// Compute the same reports exactly, by enumeration, with no sampling noise.
+    #[command(
+        after_help = "Example:\n  killchain exact scenarios/ransomware-midsize.toml --out exact\n  \
+     # writes exact/ransomware-midsize/ with exact probabilities and expected counts"
+    )]
     Exact(ExactArgs),
     /// Run both methods and compare: z-score of each Monte Carlo estimate against the exact value.
+    #[command(
+        after_help = "Example:\n  killchain check scenarios/ransomware-midsize.toml --trials 1000000 --z-max 4\n  \
+     # prints every figure's exact value, estimate and z-score; exit status 1 if any |z| > 4"
+    )]
     Check(CheckArgs),
     /// Compare the baseline with its variants (or two scenario files) on the same trials.
+    #[command(
+        after_help = "Examples:\n  killchain compare scenarios/ransomware-midsize.toml --report --navigator --xlsx\n  \
+     # plays the baseline and every [[variants]] entry on the same trials and writes\n  \
+     # output/ransomware-midsize/ with comparison.csv, report.html, navigator-layer.json, results.xlsx\n  killchain compare before.toml after.toml --method exact\n  \
+     # compares two files with the same ids exactly; writes output/before-vs-after/"
+    )]
     Compare(CompareArgs),
     /// Rank controls by marginal value: switch each one alone and measure the change.
+    #[command(
+        after_help = "Example:\n  killchain rank scenarios/ransomware-midsize.toml --method exact\n  \
+     # writes output/ransomware-midsize/ranking.csv, controls by risk reduction per unit of cost"
+    )]
     Rank(RankArgs),
     /// Check scenario files and print every problem found.
+    #[command(after_help = "Example:\n  killchain validate scenarios/*.toml\n  \
+     # prints `ok: FILE (...)` per file, or every problem as FILE:LINE:COLUMN: message (exit status 2)")]
     Validate(ValidateArgs),
     /// Sum the tally.json of every shard of a run into the files a single run writes.
+    #[command(
+        after_help = "Example:\n  killchain run s.toml --shard 1/2 --out out/shard-1 && killchain run s.toml --shard 2/2 --out out/shard-2\n  killchain merge out/shard-1/s out/shard-2/s --out out\n  \
+     # writes out/s/, byte for byte what `killchain run s.toml --out out` writes"
+    )]
     Merge(MergeArgs),
+    /// Render report.html (and, asked for, navigator-layer.json and results.xlsx) from a result
+    /// folder written by run, exact, merge or compare.
+    #[command(
+        after_help = "Example:\n  killchain report output/ransomware-midsize --navigator --xlsx\n  \
+     # writes report.html, navigator-layer.json and results.xlsx into that folder"
+    )]
+    Report(ReportArgs),
+    /// Print the JSON Schema (draft 2020-12) of scenario files, for editors that validate TOML.
+    #[command(
+        after_help = "Example:\n  killchain schema > killchain.schema.json\n  \
+     # then put `#:schema ./killchain.schema.json` on the first line of a scenario file"
+    )]
+    Schema,
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  killchain completions bash > ~/.local/share/bash-completion/completions/killchain\n  killchain completions zsh > \"${fpath[1]}/_killchain\"\n  killchain completions fish > ~/.config/fish/completions/killchain.fish"
+    )]
+    Completions(CompletionsArgs),
+}
+
+/// Extra renderings of a result folder, written beside its CSV files.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct ExportOptions {
+    /// Also write report.html: one self-contained page with charts (no network needed).
+    #[arg(long)]
+    pub report: bool,
+    /// Also write navigator-layer.json, an ATT&CK Navigator layer (format 4.5).
+    #[arg(long)]
+    pub navigator: bool,
+    /// Also write results.xlsx: one sheet per CSV file and a chart of the funnel.
+    #[arg(long)]
+    pub xlsx: bool,
+}
+
+/// Arguments of `killchain report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A result folder (e.g. output/ransomware-midsize).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Also write navigator-layer.json.
+    #[arg(long)]
+    pub navigator: bool,
+    /// Also write results.xlsx.
+    #[arg(long)]
+    pub xlsx: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Arguments of `killchain completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 /// How `compare` and `rank` obtain their figures.
@@ -70,6 +155,9 @@ pub struct CompareArgs {
     /// Method, trials, seed, threads, output.
     #[command(flatten)]
     pub sim: SimOptions,
+    /// report.html, navigator-layer.json, results.xlsx.
+    #[command(flatten)]
+    pub export: ExportOptions,
 }
 
 /// Arguments of `killchain rank`.
@@ -124,6 +212,9 @@ pub struct RunArgs {
     /// Output folder and verbosity.
     #[command(flatten)]
     pub output: OutputOptions,
+    /// report.html, navigator-layer.json, results.xlsx.
+    #[command(flatten)]
+    pub export: ExportOptions,
 }
 
 /// Arguments of `killchain exact`.
@@ -138,6 +229,9 @@ pub struct ExactArgs {
     /// Output folder and verbosity.
     #[command(flatten)]
     pub output: OutputOptions,
+    /// report.html, navigator-layer.json, results.xlsx.
+    #[command(flatten)]
+    pub export: ExportOptions,
 }
 
 /// Arguments of `killchain check`.
@@ -171,4 +265,7 @@ pub struct MergeArgs {
     /// Output folder and verbosity.
     #[command(flatten)]
     pub output: OutputOptions,
+    /// report.html, navigator-layer.json, results.xlsx.
+    #[command(flatten)]
+    pub export: ExportOptions,
 }

@@ -11,14 +11,14 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use crate::cli::{
-    CheckArgs, CompareArgs, ExactArgs, MergeArgs, MethodArg, RankArgs, RunArgs, SimOptions,
-    TrialOptions, ValidateArgs,
+    CheckArgs, CompareArgs, CompletionsArgs, ExactArgs, ExportOptions, MergeArgs, MethodArg,
+    RankArgs, ReportArgs, RunArgs, SimOptions, TrialOptions, ValidateArgs,
 };
 use crate::compare::{Arm, ArmSummary};
 use crate::engine::{self, Plan};
 use crate::exact::{self, ExactResult};
 use crate::loss::{ArmLoss, YearLayout};
-use crate::report::{self, Figures, LossFigures, RunResult};
+use crate::report::{self, Figures, LossFigures, ResultFolder, RunResult};
 use crate::scenario::{self, BASELINE, LoadError, LoadedScenario, Scenario};
 use crate::shard::{self, Shard, TallyFile};
 use crate::stats::Tally;
@@ -325,12 +325,14 @@ fn evaluate(l: &LoadedScenario) -> Result<ExactResult, Failure> {
     exact::evaluate(&l.scenario).map_err(|e| Failure::Input(vec![format!("{}: {e}", l.path)]))
 }
 
-/// Writes the four reports of one scenario (and `extra` files, if any) and prints its funnel.
+/// Writes the four reports of one scenario (and `extra` files, if any, and the renderings
+/// `export` asks for) and prints its funnel.
 fn publish(
     result: &RunResult,
     dir: &Path,
     quiet: bool,
-    extra: Vec<(&str, Vec<u8>)>,
+    extra: Vec<(&'static str, Vec<u8>)>,
+    export: ExportOptions,
 ) -> Result<(), Failure> {
     let mut files = vec![
         ("phases.csv", report::phases_csv(result)),
@@ -339,6 +341,8 @@ fn publish(
         ("run.json", report::run_json(result)),
     ];
     files.extend(extra);
+    let rendered = render(&files, export, dir, Vec::new())?;
+    files.extend(rendered);
     write_all_atomically(dir, &files)?;
     if !quiet {
         say(&format!(
@@ -436,7 +440,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
                 k.n()
             ));
         }
-        publish(&result, dir, args.output.quiet, extra)?;
+        publish(&result, dir, args.output.quiet, extra, args.export)?;
     }
     Ok(())
 }
@@ -470,7 +474,13 @@ pub fn exact(args: &ExactArgs) -> Result<(), Failure> {
             figures: &figures,
             loss: loss.as_ref(),
         };
-        publish(&result, dir, args.output.quiet, loss_files(loss.as_ref()))?;
+        publish(
+            &result,
+            dir,
+            args.output.quiet,
+            loss_files(loss.as_ref()),
+            args.export,
+        )?;
     }
     Ok(())
 }
@@ -549,6 +559,7 @@ pub fn merge(args: &MergeArgs) -> Result<(), Failure> {
         &dir,
         args.output.quiet,
         loss_files(loss_figures.as_ref()),
+        args.export,
     )
 }
 
@@ -703,10 +714,16 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
         }
         _ => unreachable!("clap takes one or two scenario files"),
     };
+    let scenarios: Vec<&Scenario> = named.iter().map(|(_, s)| *s).collect();
     let (arms, seed) = summarize_arms(named, &args.sim, base, &dir)?;
     let name = &base.scenario.name;
     let by_variant: Vec<(&str, &Figures)> =
         arms.iter().map(|a| (a.name.as_str(), &a.figures)).collect();
+    let with_scenario: Vec<(&str, &Scenario, &Figures)> = arms
+        .iter()
+        .zip(&scenarios)
+        .map(|(a, s)| (a.name.as_str(), *s, &a.figures))
+        .collect();
     let mut files = vec![
         (
             "phases.csv",
@@ -717,6 +734,14 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
             "phase_deltas.csv",
             report::phase_deltas_csv(name, seed, &arms),
         ),
+        (
+            "controls.csv",
+            report::controls_csv_by_variant(name, &with_scenario),
+        ),
+        (
+            "techniques.csv",
+            report::techniques_csv_by_variant(name, &with_scenario),
+        ),
     ];
     let curves: Vec<(&str, &LossFigures)> = arms
         .iter()
@@ -725,6 +750,17 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
     if !curves.is_empty() {
         files.push(("loss_exceedance.csv", report::loss_exceedance_csv(&curves)));
     }
+    let facts = loaded
+        .iter()
+        .flat_map(|l| {
+            [
+                ("scenario file", l.path.clone()),
+                ("scenario SHA-256", sha256_hex(&l.source)),
+            ]
+        })
+        .collect();
+    let rendered = render(&files, args.export, &dir, facts)?;
+    files.extend(rendered);
     write_all_atomically(&dir, &files)?;
     if !args.sim.output.quiet {
         say(&format!(
@@ -837,6 +873,122 @@ pub fn rank(args: &RankArgs) -> Result<(), Failure> {
             dir.display()
         ));
     }
+    Ok(())
+}
+
+/// The renderings `export` asks for, of the result files about to be written to `dir` (or
+/// already in it): report.html, navigator-layer.json, results.xlsx. The same function serves
+/// `run --report` and `killchain report DIR`.
+///
+/// `facts`: provenance that none of the files states (see [`ResultFolder::facts`]).
+fn render(
+    files: &[(&str, Vec<u8>)],
+    export: ExportOptions,
+    dir: &Path,
+    facts: Vec<(&'static str, String)>,
+) -> Result<Vec<(&'static str, Vec<u8>)>, Failure> {
+    if !(export.report || export.navigator || export.xlsx) {
+        return Ok(Vec::new());
+    }
+    let borrowed: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+    let mut folder = ResultFolder::parse(&borrowed)
+        .map_err(|e| Failure::Input(vec![format!("{}: {e}", dir.display())]))?;
+    folder.facts = facts;
+    let missing = |what: &str, needs: &str| {
+        Failure::Input(vec![format!(
+            "{}: cannot write {what}: it needs {needs}, which this folder does not hold; run `killchain run` or `killchain compare` into it first",
+            dir.display()
+        )])
+    };
+    let mut out = Vec::new();
+    if export.report {
+        let html = report::report_html(&folder).ok_or_else(|| {
+            missing(
+                "report.html",
+                "phases.csv, controls.csv, comparison.csv, loss_exceedance.csv or frontier.csv",
+            )
+        })?;
+        out.push(("report.html", html));
+    }
+    if export.navigator {
+        let layer = report::navigator_layer(&folder)
+            .ok_or_else(|| missing("navigator-layer.json", "techniques.csv"))?;
+        out.push(("navigator-layer.json", layer));
+    }
+    if export.xlsx {
+        let book = report::results_xlsx(&folder)
+            .map_err(|e| Failure::Run(format!("cannot build results.xlsx: {e}")))?
+            .ok_or_else(|| missing("results.xlsx", "a CSV file of results"))?;
+        out.push(("results.xlsx", book));
+    }
+    Ok(out)
+}
+
+/// `killchain report`: renders report.html (and navigator-layer.json, results.xlsx when asked
+/// for) from the files of an existing result folder.
+pub fn report(args: &ReportArgs) -> Result<(), Failure> {
+    let dir = &args.dir;
+    if !dir.is_dir() {
+        return Err(Failure::Input(vec![format!(
+            "{}: not a folder; give a result folder such as output/<scenario file stem>",
+            dir.display()
+        )]));
+    }
+    let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
+    for name in report::folder::CSV_FILES
+        .iter()
+        .chain(std::iter::once(&report::folder::RUN_JSON))
+    {
+        let path = dir.join(name);
+        match std::fs::read(&path) {
+            Ok(bytes) => files.push((name, bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(Failure::Run(format!("cannot read {}: {e}", path.display())));
+            }
+        }
+    }
+    if files.is_empty() {
+        return Err(Failure::Input(vec![format!(
+            "{}: no result files (phases.csv, comparison.csv, ...) to report on; run `killchain run` or `killchain compare` into it first",
+            dir.display()
+        )]));
+    }
+    let export = ExportOptions {
+        report: true,
+        navigator: args.navigator,
+        xlsx: args.xlsx,
+    };
+    let rendered = render(&files, export, dir, Vec::new())?;
+    write_all_atomically(dir, &rendered)?;
+    if !args.quiet {
+        let names: Vec<&str> = rendered.iter().map(|(n, _)| *n).collect();
+        say(&format!(
+            "wrote {} in {}\n",
+            names.join(", "),
+            dir.display()
+        ));
+    }
+    Ok(())
+}
+
+/// `killchain schema`: the JSON Schema of scenario files on stdout.
+pub fn schema() -> Result<(), Failure> {
+    say(&scenario::json_schema());
+    Ok(())
+}
+
+/// `killchain completions`: a completion script for `shell` on stdout.
+pub fn completions(args: &CompletionsArgs) -> Result<(), Failure> {
+    use clap::CommandFactory;
+    let mut script = Vec::new();
+    clap_complete::generate(
+        args.shell,
+        &mut crate::cli::Cli::command(),
+        "killchain",
+        &mut script,
+    );
+    say(&String::from_utf8_lossy(&script));
     Ok(())
 }
 

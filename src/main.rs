@@ -18,6 +18,9 @@ fn main() -> ExitCode {
         Command::Rank(args) => commands::rank(args),
         Command::Validate(args) => commands::validate(args),
         Command::Merge(args) => commands::merge(args),
+        Command::Report(args) => commands::report(args),
+        Command::Schema => commands::schema(),
+        Command::Completions(args) => commands::completions(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

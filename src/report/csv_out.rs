@@ -2,6 +2,7 @@
 
 use super::{Figures, RunResult, rate6, text_cell};
 use crate::phase::Phase;
+use crate::scenario::Scenario;
 
 pub(super) fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
     w.into_inner()
@@ -113,30 +114,23 @@ pub const CONTROLS_HEADER: [&str; 8] = [
     "method",
 ];
 
-/// `controls.csv`: one row per enabled control in file order, then `technique-failed` and
-/// `no-viable-technique`.
-pub fn controls_csv(r: &RunResult) -> Vec<u8> {
-    let f = r.figures;
-    let mut w = writer();
-    row(&mut w, CONTROLS_HEADER);
-    let name = text_cell(&r.scenario.name);
-    for (i, c) in r.scenario.controls.iter().enumerate() {
+/// The rows of `controls.csv` ([`CONTROLS_HEADER`] order) of one scenario's figures.
+fn control_rows(s: &Scenario, f: &Figures, name: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for (i, c) in s.controls.iter().enumerate() {
         if !c.enabled {
             continue;
         }
-        row(
-            &mut w,
-            [
-                &name,
-                &text_cell(&c.id),
-                &text_cell(&c.name),
-                c.action.id(),
-                &f.count(f.control_fired[i]),
-                &f.count(f.control_breaks[i]),
-                &share(f, f.control_breaks[i]),
-                f.method.id(),
-            ],
-        );
+        rows.push(vec![
+            name.to_owned(),
+            text_cell(&c.id),
+            text_cell(&c.name),
+            c.action.id().to_owned(),
+            f.count(f.control_fired[i]),
+            f.count(f.control_breaks[i]),
+            share(f, f.control_breaks[i]),
+            f.method.id().to_owned(),
+        ]);
     }
     for (id, label, k) in [
         (
@@ -150,19 +144,69 @@ pub fn controls_csv(r: &RunResult) -> Vec<u8> {
             f.no_viable,
         ),
     ] {
-        row(
-            &mut w,
-            [
-                &name,
-                id,
-                label,
-                "",
-                "",
-                &f.count(k),
-                &share(f, k),
-                f.method.id(),
-            ],
-        );
+        rows.push(vec![
+            name.to_owned(),
+            id.to_owned(),
+            label.to_owned(),
+            String::new(),
+            String::new(),
+            f.count(k),
+            share(f, k),
+            f.method.id().to_owned(),
+        ]);
+    }
+    rows
+}
+
+/// `controls.csv`: one row per enabled control in file order, then `technique-failed` and
+/// `no-viable-technique`.
+pub fn controls_csv(r: &RunResult) -> Vec<u8> {
+    let mut w = writer();
+    row(&mut w, CONTROLS_HEADER);
+    for cells in control_rows(r.scenario, r.figures, &text_cell(&r.scenario.name)) {
+        record(&mut w, &cells);
+    }
+    finish(w)
+}
+
+/// `controls.csv` of a comparison: [`CONTROLS_HEADER`] with a `variant` column after
+/// `scenario`, one block per arm (`(variant name, its scenario, figures)`, baseline first).
+pub fn controls_csv_by_variant(scenario: &str, arms: &[(&str, &Scenario, &Figures)]) -> Vec<u8> {
+    by_variant(
+        &CONTROLS_HEADER,
+        scenario,
+        arms,
+        control_rows as fn(&Scenario, &Figures, &str) -> Vec<Vec<String>>,
+    )
+}
+
+/// `techniques.csv` of a comparison: [`TECHNIQUES_HEADER`] with a `variant` column after
+/// `scenario`, one block per arm (baseline first).
+pub fn techniques_csv_by_variant(scenario: &str, arms: &[(&str, &Scenario, &Figures)]) -> Vec<u8> {
+    by_variant(
+        &TECHNIQUES_HEADER,
+        scenario,
+        arms,
+        technique_rows as fn(&Scenario, &Figures, &str) -> Vec<Vec<String>>,
+    )
+}
+
+fn by_variant(
+    header: &[&str],
+    scenario: &str,
+    arms: &[(&str, &Scenario, &Figures)],
+    rows: fn(&Scenario, &Figures, &str) -> Vec<Vec<String>>,
+) -> Vec<u8> {
+    let mut w = writer();
+    let mut header = header.to_vec();
+    header.insert(1, "variant");
+    record(&mut w, &header);
+    let name = text_cell(scenario);
+    for (variant, s, f) in arms {
+        for mut cells in rows(s, f, &name) {
+            cells.insert(1, text_cell(variant));
+            record(&mut w, &cells);
+        }
     }
     finish(w)
 }
@@ -187,34 +231,40 @@ pub const TECHNIQUES_HEADER: [&str; 16] = [
     "method",
 ];
 
+/// The rows of `techniques.csv` ([`TECHNIQUES_HEADER`] order) of one scenario's figures.
+fn technique_rows(s: &Scenario, f: &Figures, name: &str) -> Vec<Vec<String>> {
+    s.techniques
+        .iter()
+        .zip(&f.techniques)
+        .map(|(t, c)| {
+            vec![
+                name.to_owned(),
+                text_cell(&t.id),
+                text_cell(&t.name),
+                t.phase.id().to_owned(),
+                t.attack.clone().unwrap_or_default(),
+                if t.viable { "true" } else { "false" }.to_owned(),
+                f.count(c.attempts),
+                f.count(c.succeeded),
+                rate6(f.rate(c.succeeded, c.attempts).map(|r| r.0)),
+                f.count(c.prevented),
+                f.count(c.deceived),
+                f.count(c.interrupted),
+                f.count(c.failed),
+                f.count(c.detected),
+                f.count(c.evicted),
+                f.method.id().to_owned(),
+            ]
+        })
+        .collect()
+}
+
 /// `techniques.csv`: one row per technique in file order.
 pub fn techniques_csv(r: &RunResult) -> Vec<u8> {
-    let f = r.figures;
     let mut w = writer();
     row(&mut w, TECHNIQUES_HEADER);
-    let name = text_cell(&r.scenario.name);
-    for (t, c) in r.scenario.techniques.iter().zip(&f.techniques) {
-        row(
-            &mut w,
-            [
-                &name,
-                &text_cell(&t.id),
-                &text_cell(&t.name),
-                t.phase.id(),
-                t.attack.as_deref().unwrap_or(""),
-                if t.viable { "true" } else { "false" },
-                &f.count(c.attempts),
-                &f.count(c.succeeded),
-                &rate6(f.rate(c.succeeded, c.attempts).map(|r| r.0)),
-                &f.count(c.prevented),
-                &f.count(c.deceived),
-                &f.count(c.interrupted),
-                &f.count(c.failed),
-                &f.count(c.detected),
-                &f.count(c.evicted),
-                f.method.id(),
-            ],
-        );
+    for cells in technique_rows(r.scenario, r.figures, &text_cell(&r.scenario.name)) {
+        record(&mut w, &cells);
     }
     finish(w)
 }

@@ -1,4 +1,5 @@
-//! Writers from a finished run to bytes: CSV files, the JSON manifest, the terminal funnel.
+//! Writers from a finished run to bytes: CSV files, the JSON manifest, the terminal funnel; and
+//! renderings of a result folder's files: `report.html`, `navigator-layer.json`, `results.xlsx`.
 //!
 //! Every writer is a pure function of a [`RunResult`]; none touches the file system. The figures
 //! come from the Monte Carlo engine (counts, Wilson intervals) or from the exact evaluator
@@ -7,22 +8,33 @@
 
 mod compare_out;
 mod csv_out;
+pub mod folder;
+pub mod html;
 mod loss_out;
 mod manifest;
+pub mod navigator;
 mod terminal;
+pub mod xlsx;
 
 pub use compare_out::{
     COMPARISON_HEADER, Marginal, PHASE_DELTAS_HEADER, RANKING_HEADER, comparison_csv,
     comparison_table, phase_deltas_csv, rank, ranking_csv, ranking_table,
 };
 pub use csv_out::{CONTROLS_HEADER, PHASES_HEADER, TECHNIQUES_HEADER};
-pub use csv_out::{controls_csv, phases_csv, phases_csv_by_variant, techniques_csv};
+pub use csv_out::{
+    controls_csv, controls_csv_by_variant, phases_csv, phases_csv_by_variant, techniques_csv,
+    techniques_csv_by_variant,
+};
+pub use folder::ResultFolder;
+pub use html::report_html;
 pub use loss_out::{
     CurvePoint, EXCEEDANCE_POINTS, LOSS_EXCEEDANCE_HEADER, LossFigures, LossJson,
     loss_exceedance_csv,
 };
 pub use manifest::run_json;
+pub use navigator::navigator_layer;
 pub use terminal::funnel;
+pub use xlsx::results_xlsx;
 
 use crate::exact::{ExactResult, TechniqueOdds};
 use crate::phase::N_PHASES;

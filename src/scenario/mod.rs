@@ -32,6 +32,16 @@ pub const MAX_TECHNIQUES_PER_PHASE: usize = 64;
 /// stay finite.
 pub const MAX_WEIGHT: f64 = 1e12;
 
+/// The JSON Schema (draft 2020-12) of scenario files, pretty-printed, with a trailing newline.
+/// It is generated from the types the parser deserializes into, with a description on every
+/// field; `validate` checks more (references between ids, for example) than a schema can.
+pub fn json_schema() -> String {
+    let mut text = serde_json::to_string_pretty(&raw::json_schema())
+        .unwrap_or_else(|e| panic!("serialising a schema cannot fail: {e}"));
+    text.push('\n');
+    text
+}
+
 /// Whether `w` is an acceptable technique weight: finite, > 0 and at most [`MAX_WEIGHT`].
 pub(crate) fn valid_weight(w: f64) -> bool {
     w > 0.0 && w <= MAX_WEIGHT

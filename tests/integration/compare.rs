@@ -428,7 +428,13 @@ fn compare_gives_the_same_bytes_on_any_thread_count() {
     thread_count_changes_no_byte(
         "compare",
         "150000",
-        &["phases.csv", "comparison.csv", "phase_deltas.csv"],
+        &[
+            "phases.csv",
+            "comparison.csv",
+            "phase_deltas.csv",
+            "controls.csv",
+            "techniques.csv",
+        ],
     );
 }
 
@@ -555,7 +561,13 @@ fn compare_of_two_files_writes_a_folder_named_after_both() {
     let dir = out.path().join("tiny-vs-tiny-stronger-filter");
     assert_eq!(
         entries(&dir),
-        ["comparison.csv", "phase_deltas.csv", "phases.csv"],
+        [
+            "comparison.csv",
+            "controls.csv",
+            "phase_deltas.csv",
+            "phases.csv",
+            "techniques.csv"
+        ],
         "temporary files left behind?"
     );
     let comparison = read_csv(&dir.join("comparison.csv"));
@@ -600,9 +612,15 @@ fn documented_header(readme: &str, file: &str) -> String {
 /// README's `phases.csv` header (the backquoted names in the first cell of each row of its
 /// column table), with `variant` after `scenario` as README says `compare` writes it.
 fn documented_phases_header_by_variant(readme: &str) -> String {
+    documented_header_by_variant(readme, "phases.csv")
+}
+
+/// README's header of `file` (its column table), with `variant` after `scenario`, as `compare`
+/// writes `phases.csv`, `controls.csv` and `techniques.csv`.
+fn documented_header_by_variant(readme: &str, file: &str) -> String {
     let at = readme
-        .find("**`phases.csv`**")
-        .expect("README documents phases.csv");
+        .find(&format!("**`{file}`**"))
+        .unwrap_or_else(|| panic!("README documents {file}"));
     let mut names: Vec<&str> = readme[at..]
         .lines()
         .skip(1)
@@ -637,9 +655,11 @@ fn compare_and_rank_write_the_documented_headers() {
         entries(&dir),
         [
             "comparison.csv",
+            "controls.csv",
             "phase_deltas.csv",
             "phases.csv",
-            "ranking.csv"
+            "ranking.csv",
+            "techniques.csv"
         ]
     );
     let readme = fs::read_to_string("README.md").unwrap();
@@ -666,6 +686,15 @@ fn compare_and_rank_write_the_documented_headers() {
         );
         assert_eq!(
             &header_line(&dir.join(file)),
+            header,
+            "{file} against README"
+        );
+    }
+    for file in ["controls.csv", "techniques.csv"] {
+        let header = documented_header_by_variant(&readme, file);
+        assert!(header.starts_with("scenario,variant,"), "{header}");
+        assert_eq!(
+            header_line(&dir.join(file)),
             header,
             "{file} against README"
         );

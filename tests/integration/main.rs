@@ -13,4 +13,5 @@ mod methods;
 mod progress;
 mod properties;
 mod shards;
+mod show;
 mod variants;

@@ -1,0 +1,962 @@
+//! `report.html`: one self-contained page (inline CSS and SVG, no script, nothing fetched) with
+//! the kill-chain funnel, the controls that broke the chain, and, where the folder holds them,
+//! the comparison's forest plot, loss exceedance curves and the cost/loss frontier.
+//!
+//! Every figure is drawn from the folder's CSV files ([`ResultFolder`]); a file that is absent
+//! leaves its section out. Numbers printed on the charts carry a `class` (`v-reached`,
+//! `v-broken`, `v-rate`, `v-breaks`, `v-delta`, …) so that tests can compare them with the CSV.
+
+use std::fmt::Write as _;
+
+use super::folder::{ResultFolder, Table};
+use crate::phase::{CourseOfAction, Phase};
+
+/// Colours of the series (variants), colour-blind safe (Okabe–Ito).
+const PALETTE: [&str; 8] = [
+    "#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#f0e442",
+];
+const BROKEN: &str = "#d55e00";
+const PASSED: &str = "#0072b2";
+
+const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;margin:0 auto;max-width:1040px;padding:16px 24px;color:#1a1a1a;background:#fff}
+h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.2em;margin:1.6em 0 .3em;border-bottom:1px solid #ccc;padding-bottom:.2em}
+p.note{color:#444;font-size:.9em;margin:.2em 0 .6em}p.summary{font-size:1.05em}
+svg{display:block;max-width:100%;height:auto}svg text{font-family:inherit;font-size:12px;fill:#1a1a1a}
+svg .axis{stroke:#555;stroke-width:1}svg .grid{stroke:#e3e3e3;stroke-width:1}svg .title{font-weight:600}
+svg .small{font-size:11px;fill:#444}svg .zero{stroke:#555;stroke-dasharray:4 3}
+footer{margin-top:2em;border-top:1px solid #ccc;padding-top:.5em;font-size:.85em;color:#444}
+footer dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px;margin:0}footer dt{font-weight:600}footer dd{margin:0;word-break:break-all}";
+
+/// Escapes text for HTML and SVG (both XML-safe).
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' && c != '\t' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A count with thousands separators; expected counts (not whole) keep one decimal.
+pub fn count(x: f64) -> String {
+    let (whole, frac) = if x.fract() == 0.0 {
+        (format!("{:.0}", x.abs()), String::new())
+    } else {
+        let s = format!("{:.1}", x.abs());
+        let (w, f) = s.split_once('.').unwrap_or((&s, "0"));
+        (w.to_owned(), format!(".{f}"))
+    };
+    let mut grouped = String::new();
+    for (i, ch) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    let sign = if x < 0.0 { "−" } else { "" };
+    format!("{sign}{grouped}{frac}")
+}
+
+/// A proportion as a percentage with two decimals.
+pub fn percent(x: f64) -> String {
+    format!("{:.2}%", x * 100.0)
+}
+
+/// A difference of proportions in percentage points, signed, two decimals.
+pub fn points(x: f64) -> String {
+    let v = x * 100.0;
+    if v.abs() < 0.005 {
+        "±0.00".to_owned()
+    } else if v > 0.0 {
+        format!("+{v:.2}")
+    } else {
+        format!("−{:.2}", -v)
+    }
+}
+
+/// Money with thousands separators and the currency code, when known.
+fn money(x: f64, currency: &str) -> String {
+    let c = count(x.round());
+    if currency.is_empty() {
+        c
+    } else {
+        format!("{c} {currency}")
+    }
+}
+
+/// A linear scale from a domain to a pixel range.
+#[derive(Clone, Copy)]
+struct Scale {
+    d0: f64,
+    d1: f64,
+    r0: f64,
+    r1: f64,
+    log: bool,
+}
+
+impl Scale {
+    fn linear(d0: f64, d1: f64, r0: f64, r1: f64) -> Scale {
+        let d1 = if d1 > d0 { d1 } else { d0 + 1.0 };
+        Scale {
+            d0,
+            d1,
+            r0,
+            r1,
+            log: false,
+        }
+    }
+
+    fn log(d0: f64, d1: f64, r0: f64, r1: f64) -> Scale {
+        let (a, b) = (d0.log10(), d1.log10());
+        let b = if b > a { b } else { a + 1.0 };
+        Scale {
+            d0: a,
+            d1: b,
+            r0,
+            r1,
+            log: true,
+        }
+    }
+
+    fn at(&self, x: f64) -> f64 {
+        let x = if self.log { x.max(1e-300).log10() } else { x };
+        self.r0 + (x - self.d0) / (self.d1 - self.d0) * (self.r1 - self.r0)
+    }
+
+    /// About `n` round tick values across the domain (powers of ten on a log scale).
+    fn ticks(&self, n: usize) -> Vec<f64> {
+        if self.log {
+            let (a, b) = (self.d0.ceil() as i32, self.d1.floor() as i32);
+            return (a..=b).map(|e| 10f64.powi(e)).collect();
+        }
+        let span = self.d1 - self.d0;
+        let raw = span / n.max(1) as f64;
+        let mag = 10f64.powf(raw.log10().floor());
+        let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+            .iter()
+            .map(|m| m * mag)
+            .find(|s| *s >= raw)
+            .unwrap_or(raw);
+        let first = (self.d0 / step).ceil() * step;
+        let mut out = Vec::new();
+        let mut t = first;
+        while t <= self.d1 + step * 1e-9 {
+            out.push(if t.abs() < step * 1e-9 { 0.0 } else { t });
+            t += step;
+        }
+        out
+    }
+}
+
+fn svg_open(out: &mut String, w: f64, h: f64, label: &str) {
+    let _ = write!(
+        out,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{}">"#,
+        esc(label)
+    );
+}
+
+fn text(out: &mut String, x: f64, y: f64, anchor: &str, class: &str, s: &str) {
+    let class = if class.is_empty() {
+        String::new()
+    } else {
+        format!(r#" class="{class}""#)
+    };
+    let _ = write!(
+        out,
+        r#"<text x="{x:.1}" y="{y:.1}" text-anchor="{anchor}"{class}>{}</text>"#,
+        esc(s)
+    );
+}
+
+fn line(out: &mut String, x1: f64, y1: f64, x2: f64, y2: f64, class: &str) {
+    let _ = write!(
+        out,
+        r#"<line x1="{x1:.1}" y1="{y1:.1}" x2="{x2:.1}" y2="{y2:.1}" class="{class}"/>"#
+    );
+}
+
+fn rect(out: &mut String, x: f64, y: f64, w: f64, h: f64, fill: &str) {
+    let _ = write!(
+        out,
+        r#"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="{fill}"/>"#,
+        w.max(0.0),
+        h.max(0.0)
+    );
+}
+
+/// A vertical axis label, rotated.
+fn y_label(out: &mut String, x: f64, y: f64, s: &str) {
+    let _ = write!(
+        out,
+        r#"<text x="{x:.1}" y="{y:.1}" text-anchor="middle" transform="rotate(-90 {x:.1} {y:.1})" class="title">{}</text>"#,
+        esc(s)
+    );
+}
+
+/// The rows of the first variant (the baseline) of a table.
+fn first_variant(t: &Table) -> (String, Vec<&Vec<String>>) {
+    t.by_variant()
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| (crate::scenario::BASELINE.to_owned(), Vec::new()))
+}
+
+/// The kill-chain funnel of one block of `phases.csv` rows.
+fn funnel_svg(t: &Table, rows: &[&Vec<String>]) -> String {
+    let (w, h) = (1000.0, 430.0);
+    let (left, right, top, bottom) = (90.0, 10.0, 50.0, 320.0);
+    let trials = rows
+        .first()
+        .and_then(|r| t.num(r, "trials"))
+        .unwrap_or(1.0)
+        .max(1.0);
+    let y = Scale::linear(0.0, trials, bottom, top);
+    let slot = (w - left - right) / Phase::ALL.len() as f64;
+    let mut out = String::new();
+    svg_open(&mut out, w, h, "kill-chain funnel");
+    for tick in y.ticks(4) {
+        let py = y.at(tick);
+        line(&mut out, left, py, w - right, py, "grid");
+        text(&mut out, left - 6.0, py + 4.0, "end", "small", &count(tick));
+    }
+    line(&mut out, left, top, left, bottom, "axis");
+    line(&mut out, left, bottom, w - right, bottom, "axis");
+    y_label(
+        &mut out,
+        22.0,
+        (top + bottom) / 2.0,
+        "trials reaching the phase",
+    );
+    for (i, row) in rows.iter().enumerate() {
+        let reached = t.num(row, "reached").unwrap_or(0.0);
+        let broken = t.num(row, "broken").unwrap_or(0.0);
+        let x0 = left + slot * i as f64;
+        let cx = x0 + slot / 2.0;
+        let bw = slot * 0.62;
+        let (y_top, y_mid) = (y.at(reached), y.at(reached - broken));
+        rect(&mut out, cx - bw / 2.0, y_mid, bw, bottom - y_mid, PASSED);
+        rect(&mut out, cx - bw / 2.0, y_top, bw, y_mid - y_top, BROKEN);
+        text(
+            &mut out,
+            cx,
+            y_top - 18.0,
+            "middle",
+            "v-reached",
+            &count(reached),
+        );
+        let _ = write!(
+            out,
+            r#"<text x="{cx:.1}" y="{:.1}" text-anchor="middle" class="small">broken <tspan class="v-broken">{}</tspan></text>"#,
+            y_top - 5.0,
+            esc(&count(broken))
+        );
+        let phase = Phase::from_id(t.cell(row, "phase"));
+        let title = phase.map_or_else(|| t.text(row, "phase").to_owned(), |p| p.title().to_owned());
+        let mut ly = bottom + 18.0;
+        let words: Vec<&str> = title.split(' ').collect();
+        let lines: Vec<String> = if title.len() > 14 && words.len() > 1 {
+            let mid = words.len().div_ceil(2);
+            vec![words[..mid].join(" "), words[mid..].join(" ")]
+        } else {
+            vec![title.clone()]
+        };
+        for l in &lines {
+            text(&mut out, cx, ly, "middle", "title", l);
+            ly += 15.0;
+        }
+        ly = bottom + 52.0;
+        match t.num(row, "break_rate") {
+            Some(rate) => {
+                let _ = write!(
+                    out,
+                    r#"<text x="{cx:.1}" y="{ly:.1}" text-anchor="middle">break rate <tspan class="v-rate">{}</tspan></text>"#,
+                    percent(rate)
+                );
+                if let (Some(lo), Some(hi)) = (t.num(row, "ci_low"), t.num(row, "ci_high")) {
+                    let _ = write!(
+                        out,
+                        r#"<text x="{cx:.1}" y="{:.1}" text-anchor="middle" class="small v-ci">[{}, {}]</text>"#,
+                        ly + 15.0,
+                        percent(lo),
+                        percent(hi)
+                    );
+                }
+            }
+            None => text(&mut out, cx, ly, "middle", "small", "not reached"),
+        }
+    }
+    // Legend.
+    let ly = h - 18.0;
+    rect(&mut out, left, ly - 10.0, 12.0, 12.0, BROKEN);
+    text(
+        &mut out,
+        left + 18.0,
+        ly,
+        "start",
+        "",
+        "broken at this phase (the defender stopped the campaign)",
+    );
+    rect(&mut out, left + 420.0, ly - 10.0, 12.0, 12.0, PASSED);
+    text(
+        &mut out,
+        left + 438.0,
+        ly,
+        "start",
+        "",
+        "passed to the next phase; break rate with its 95 % interval below each phase",
+    );
+    out.push_str("</svg>");
+    out
+}
+
+/// Attribution bars: chains broken per control, grouped by course of action.
+fn attribution_svg(t: &Table, rows: &[&Vec<String>]) -> String {
+    let mut groups: Vec<(String, Vec<&Vec<String>>)> = Vec::new();
+    let order =
+        |a: &str| CourseOfAction::from_id(a).map_or(usize::MAX, CourseOfAction::engine_rank);
+    for row in rows {
+        let action = t.text(row, "action");
+        let label = if action.is_empty() {
+            "no control (the adversary's own failures)".to_owned()
+        } else {
+            action.to_owned()
+        };
+        match groups.iter_mut().find(|(g, _)| *g == label) {
+            Some((_, v)) => v.push(row),
+            None => groups.push((label, vec![row])),
+        }
+    }
+    groups.sort_by_key(|(g, v)| (order(t.text(v[0], "action")), g.clone()));
+    let max = rows
+        .iter()
+        .filter_map(|r| t.num(r, "breaks"))
+        .fold(0.0, f64::max);
+    let (left, right, row_h, head_h) = (350.0, 190.0, 22.0, 26.0);
+    let w = 1000.0;
+    let n_rows = rows.len() as f64;
+    let h = 20.0 + head_h * groups.len() as f64 + row_h * n_rows + 40.0;
+    let x = Scale::linear(0.0, max.max(1.0), left, w - right);
+    let mut out = String::new();
+    svg_open(&mut out, w, h, "chains broken per control");
+    let mut y = 20.0;
+    for (g, members) in &groups {
+        text(&mut out, 8.0, y + 14.0, "start", "title", g);
+        y += head_h;
+        for row in members {
+            let breaks = t.num(row, "breaks").unwrap_or(0.0);
+            let name = t.text(row, "name");
+            let id = t.text(row, "control");
+            let label = if name.is_empty() || name == id {
+                id.to_owned()
+            } else {
+                format!("{name} ({id})")
+            };
+            let label: String = if label.chars().count() > 50 {
+                label.chars().take(49).chain(['…']).collect()
+            } else {
+                label
+            };
+            text(&mut out, left - 8.0, y + 14.0, "end", "", &label);
+            let colour = if t.cell(row, "action").is_empty() {
+                "#999999"
+            } else {
+                PASSED
+            };
+            rect(
+                &mut out,
+                left,
+                y + 3.0,
+                x.at(breaks) - left,
+                row_h - 6.0,
+                colour,
+            );
+            let share = t
+                .num(row, "break_share")
+                .map(|s| format!(" ({} of trials)", percent(s)))
+                .unwrap_or_default();
+            let _ = write!(
+                out,
+                r#"<text x="{:.1}" y="{:.1}" text-anchor="start"><tspan class="v-breaks">{}</tspan>{}</text>"#,
+                x.at(breaks) + 6.0,
+                y + 14.0,
+                esc(&count(breaks)),
+                esc(&share)
+            );
+            y += row_h;
+        }
+    }
+    line(&mut out, left, y + 4.0, w - right, y + 4.0, "axis");
+    text(
+        &mut out,
+        (left + w - right) / 2.0,
+        y + 24.0,
+        "middle",
+        "title",
+        "chains broken (trials), attributed to the control that broke them",
+    );
+    out.push_str("</svg>");
+    out
+}
+
+/// Forest plot: each variant's paired change in completion rate with its interval, and cost.
+fn forest_svg(t: &Table) -> String {
+    let rows: Vec<&Vec<String>> = t
+        .rows
+        .iter()
+        .filter(|r| t.text(r, "variant") != crate::scenario::BASELINE)
+        .collect();
+    let base_cost = t
+        .rows
+        .iter()
+        .find(|r| t.text(r, "variant") == crate::scenario::BASELINE)
+        .and_then(|r| t.num(r, "annual_cost"));
+    let currency = t.rows.first().map_or("", |r| t.text(r, "currency"));
+    let has_loss = t.col("expected_annual_loss").is_some();
+    let (lo, hi) = rows.iter().fold((0.0f64, 0.0f64), |(lo, hi), r| {
+        let l = t
+            .num(r, "delta_ci_low")
+            .or(t.num(r, "delta"))
+            .unwrap_or(0.0);
+        let h = t
+            .num(r, "delta_ci_high")
+            .or(t.num(r, "delta"))
+            .unwrap_or(0.0);
+        (lo.min(l), hi.max(h))
+    });
+    let pad = ((hi - lo) * 0.08).max(1e-4);
+    let (left, plot_w, row_h, top) = (210.0, 430.0, 30.0, 20.0);
+    let w = if has_loss { 1180.0 } else { 1000.0 };
+    let x = Scale::linear(lo - pad, hi + pad, left, left + plot_w);
+    let h = top + row_h * (rows.len() as f64 + 1.0) + 50.0;
+    let bottom = top + row_h * (rows.len() as f64 + 0.5);
+    let mut out = String::new();
+    svg_open(
+        &mut out,
+        w,
+        h,
+        "paired change in completion rate per variant",
+    );
+    let cols = [
+        left + plot_w + 20.0,
+        left + plot_w + 200.0,
+        left + plot_w + 380.0,
+    ];
+    text(
+        &mut out,
+        cols[0],
+        top,
+        "start",
+        "title",
+        "delta [95 % interval], pp",
+    );
+    text(&mut out, cols[1], top, "start", "title", "annual cost");
+    if has_loss {
+        text(&mut out, cols[2], top, "start", "title", "exp. annual loss");
+    }
+    for tick in x.ticks(6) {
+        let px = x.at(tick);
+        line(&mut out, px, top + 8.0, px, bottom, "grid");
+        text(
+            &mut out,
+            px,
+            bottom + 16.0,
+            "middle",
+            "small",
+            &points(tick),
+        );
+    }
+    line(&mut out, x.at(0.0), top + 8.0, x.at(0.0), bottom, "zero");
+    line(&mut out, left, bottom, left + plot_w, bottom, "axis");
+    for (i, row) in rows.iter().enumerate() {
+        let cy = top + row_h * (i as f64 + 1.0);
+        let colour = PALETTE[i % PALETTE.len()];
+        text(
+            &mut out,
+            left - 10.0,
+            cy + 4.0,
+            "end",
+            "",
+            t.text(row, "variant"),
+        );
+        let d = t.num(row, "delta").unwrap_or(0.0);
+        let (l, u) = (
+            t.num(row, "delta_ci_low").unwrap_or(d),
+            t.num(row, "delta_ci_high").unwrap_or(d),
+        );
+        let _ = write!(
+            out,
+            r#"<line x1="{:.1}" y1="{cy:.1}" x2="{:.1}" y2="{cy:.1}" stroke="{colour}" stroke-width="2"/><circle cx="{:.1}" cy="{cy:.1}" r="5" fill="{colour}"/>"#,
+            x.at(l),
+            x.at(u),
+            x.at(d)
+        );
+        let _ = write!(
+            out,
+            r#"<text x="{:.1}" y="{:.1}"><tspan class="v-delta">{}</tspan> [{}, {}]</text>"#,
+            cols[0],
+            cy + 4.0,
+            points(d),
+            points(l),
+            points(u)
+        );
+        if let Some(cost) = t.num(row, "annual_cost") {
+            let diff = base_cost
+                .map(|b| {
+                    let d = cost - b;
+                    if d == 0.0 {
+                        " (±0)".to_owned()
+                    } else if d > 0.0 {
+                        format!(" (+{})", count(d))
+                    } else {
+                        format!(" ({})", count(d))
+                    }
+                })
+                .unwrap_or_default();
+            let _ = write!(
+                out,
+                r#"<text x="{:.1}" y="{:.1}"><tspan class="v-cost">{}</tspan><tspan class="small">{}</tspan></text>"#,
+                cols[1],
+                cy + 4.0,
+                esc(&money(cost, currency)),
+                esc(&diff)
+            );
+        }
+        if let Some(loss) = t.num(row, "expected_annual_loss") {
+            text(
+                &mut out,
+                cols[2],
+                cy + 4.0,
+                "start",
+                "v-loss",
+                &money(loss, currency),
+            );
+        }
+    }
+    text(
+        &mut out,
+        left + plot_w / 2.0,
+        bottom + 36.0,
+        "middle",
+        "title",
+        "change in completion rate vs baseline (percentage points); left of the dashed line is better",
+    );
+    out.push_str("</svg>");
+    out
+}
+
+/// Axes with ticks for an x–y chart; returns nothing, draws into `out`.
+#[allow(clippy::too_many_arguments)]
+fn axes(
+    out: &mut String,
+    x: &Scale,
+    y: &Scale,
+    x_fmt: &dyn Fn(f64) -> String,
+    y_fmt: &dyn Fn(f64) -> String,
+    x_label: &str,
+    y_label_text: &str,
+    frame: (f64, f64, f64, f64),
+) {
+    let (left, top, right, bottom) = frame;
+    for tick in x.ticks(6) {
+        let px = x.at(tick);
+        line(out, px, top, px, bottom, "grid");
+        text(out, px, bottom + 16.0, "middle", "small", &x_fmt(tick));
+    }
+    for tick in y.ticks(5) {
+        let py = y.at(tick);
+        line(out, left, py, right, py, "grid");
+        text(out, left - 6.0, py + 4.0, "end", "small", &y_fmt(tick));
+    }
+    line(out, left, top, left, bottom, "axis");
+    line(out, left, bottom, right, bottom, "axis");
+    text(
+        out,
+        (left + right) / 2.0,
+        bottom + 38.0,
+        "middle",
+        "title",
+        x_label,
+    );
+    y_label(out, 18.0, (top + bottom) / 2.0, y_label_text);
+}
+
+/// Loss exceedance curves, one per variant, on a log-scaled loss axis.
+fn exceedance_svg(t: &Table) -> Option<String> {
+    let groups = t.by_variant();
+    let points: Vec<(f64, f64)> = t
+        .rows
+        .iter()
+        .filter_map(|r| Some((t.num(r, "annual_loss")?, t.num(r, "probability_exceeded")?)))
+        .filter(|(l, _)| *l > 0.0)
+        .collect();
+    if points.is_empty() {
+        return None;
+    }
+    let currency = t.rows.first().map_or("", |r| t.text(r, "currency"));
+    let (lmin, lmax) = points
+        .iter()
+        .fold((f64::MAX, 0.0f64), |(a, b), (l, _)| (a.min(*l), b.max(*l)));
+    let pmax = t
+        .rows
+        .iter()
+        .filter_map(|r| t.num(r, "ci_high").or(t.num(r, "probability_exceeded")))
+        .fold(0.0f64, f64::max)
+        .clamp(0.01, 1.0);
+    let (w, h) = (1000.0, 400.0);
+    let frame = (90.0, 20.0, 760.0, 330.0);
+    let x = Scale::log(
+        10f64.powf(lmin.log10().floor()),
+        10f64.powf(lmax.log10().ceil()),
+        frame.0,
+        frame.2,
+    );
+    let y = Scale::linear(0.0, pmax, frame.3, frame.1);
+    let mut out = String::new();
+    svg_open(&mut out, w, h, "loss exceedance curves");
+    let unit = if currency.is_empty() {
+        String::new()
+    } else {
+        format!(" ({currency})")
+    };
+    axes(
+        &mut out,
+        &x,
+        &y,
+        &|v| count(v),
+        &|v| percent(v),
+        &format!("annual loss{unit}, log scale"),
+        "probability the annual loss exceeds it",
+        frame,
+    );
+    for (i, (variant, rows)) in groups.iter().enumerate() {
+        let colour = PALETTE[i % PALETTE.len()];
+        let mut curve: Vec<(f64, f64, Option<f64>, Option<f64>)> = rows
+            .iter()
+            .filter_map(|r| {
+                let l = t.num(r, "annual_loss")?;
+                let p = t.num(r, "probability_exceeded")?;
+                (l > 0.0).then(|| (l, p, t.num(r, "ci_low"), t.num(r, "ci_high")))
+            })
+            .collect();
+        curve.sort_by(|a, b| a.0.total_cmp(&b.0));
+        if curve.iter().all(|c| c.2.is_some() && c.3.is_some()) && !curve.is_empty() {
+            let mut band = String::new();
+            for c in &curve {
+                let _ = write!(band, "{:.1},{:.1} ", x.at(c.0), y.at(c.3.unwrap_or(c.1)));
+            }
+            for c in curve.iter().rev() {
+                let _ = write!(band, "{:.1},{:.1} ", x.at(c.0), y.at(c.2.unwrap_or(c.1)));
+            }
+            let _ = write!(
+                out,
+                r#"<polygon points="{}" fill="{colour}" fill-opacity="0.15" stroke="none"/>"#,
+                band.trim_end()
+            );
+        }
+        let path: Vec<String> = curve
+            .iter()
+            .map(|c| format!("{:.1},{:.1}", x.at(c.0), y.at(c.1)))
+            .collect();
+        let _ = write!(
+            out,
+            r#"<polyline points="{}" fill="none" stroke="{colour}" stroke-width="2"/>"#,
+            path.join(" ")
+        );
+        let ly = frame.1 + 10.0 + 20.0 * i as f64;
+        rect(&mut out, frame.2 + 20.0, ly - 9.0, 14.0, 10.0, colour);
+        text(&mut out, frame.2 + 40.0, ly, "start", "", variant);
+    }
+    text(
+        &mut out,
+        frame.2 + 20.0,
+        frame.1 + 20.0 + 20.0 * groups.len() as f64,
+        "start",
+        "small",
+        "shaded: 95 % interval",
+    );
+    out.push_str("</svg>");
+    Some(out)
+}
+
+/// Cost against expected annual loss (or completion rate) per portfolio, the frontier joined.
+fn frontier_svg(t: &Table) -> Option<String> {
+    let use_loss = t
+        .rows
+        .iter()
+        .any(|r| t.num(r, "expected_annual_loss").is_some());
+    let y_col = if use_loss {
+        "expected_annual_loss"
+    } else {
+        "completion_rate"
+    };
+    let pts: Vec<(f64, f64, &str, bool)> = t
+        .rows
+        .iter()
+        .filter_map(|r| {
+            Some((
+                t.num(r, "annual_cost")?,
+                t.num(r, y_col)?,
+                t.text(r, "portfolio"),
+                t.cell(r, "on_frontier") == "true",
+            ))
+        })
+        .collect();
+    if pts.is_empty() {
+        return None;
+    }
+    let currency = t.rows.first().map_or("", |r| t.text(r, "currency"));
+    let unit = if currency.is_empty() {
+        String::new()
+    } else {
+        format!(" ({currency})")
+    };
+    let (xmin, xmax, ymax) = pts.iter().fold((f64::MAX, 0.0f64, 0.0f64), |(a, b, c), p| {
+        (a.min(p.0), b.max(p.0), c.max(p.1))
+    });
+    let (w, h) = (1000.0, 420.0);
+    let frame = (100.0, 20.0, 960.0, 350.0);
+    let xpad = ((xmax - xmin) * 0.05).max(1.0);
+    let x = Scale::linear((xmin - xpad).max(0.0), xmax + xpad, frame.0, frame.2);
+    let y = Scale::linear(0.0, ymax * 1.1, frame.3, frame.1);
+    let mut out = String::new();
+    svg_open(&mut out, w, h, "annual cost against risk per portfolio");
+    let y_fmt: Box<dyn Fn(f64) -> String> = if use_loss {
+        Box::new(|v| count(v.round()))
+    } else {
+        Box::new(percent)
+    };
+    axes(
+        &mut out,
+        &x,
+        &y,
+        &|v| count(v.round()),
+        &*y_fmt,
+        &format!("annual cost of the controls{unit}"),
+        &if use_loss {
+            format!("expected annual loss{unit}")
+        } else {
+            "completion rate".to_owned()
+        },
+        frame,
+    );
+    let mut frontier: Vec<&(f64, f64, &str, bool)> = pts.iter().filter(|p| p.3).collect();
+    frontier.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let path: Vec<String> = frontier
+        .iter()
+        .map(|p| format!("{:.1},{:.1}", x.at(p.0), y.at(p.1)))
+        .collect();
+    let _ = write!(
+        out,
+        r#"<polyline points="{}" fill="none" stroke="{BROKEN}" stroke-width="2"/>"#,
+        path.join(" ")
+    );
+    for p in &pts {
+        let (colour, r) = if p.3 { (BROKEN, 5) } else { ("#888888", 4) };
+        let _ = write!(
+            out,
+            r#"<circle cx="{:.1}" cy="{:.1}" r="{r}" fill="{colour}"/>"#,
+            x.at(p.0),
+            y.at(p.1)
+        );
+        if p.3 {
+            text(
+                &mut out,
+                x.at(p.0) + 7.0,
+                y.at(p.1) - 7.0,
+                "start",
+                "small",
+                p.2,
+            );
+        }
+    }
+    text(
+        &mut out,
+        frame.0 + 10.0,
+        h - 8.0,
+        "start",
+        "small",
+        "red: portfolios on the frontier (no other is both cheaper and less risky), joined; grey: the others",
+    );
+    out.push_str("</svg>");
+    Some(out)
+}
+
+/// The completed attacks, trials, completion rate and its interval: from run.json, or from the
+/// baseline's row of comparison.csv (then prefixed "Baseline: c", else "C").
+#[allow(clippy::type_complexity)]
+fn summary(folder: &ResultFolder) -> Option<(&'static str, f64, f64, f64, Option<(f64, f64)>)> {
+    if let Some(run) = &folder.run {
+        let ci = run["completion_ci_low"]
+            .as_f64()
+            .zip(run["completion_ci_high"].as_f64());
+        return Some((
+            "C",
+            run["completed"].as_f64()?,
+            run["trials"].as_f64()?,
+            run["completion_rate"].as_f64()?,
+            ci,
+        ));
+    }
+    let t = folder.table("comparison.csv")?;
+    let row = t
+        .rows
+        .iter()
+        .find(|r| t.text(r, "variant") == crate::scenario::BASELINE)?;
+    Some((
+        "Baseline: c",
+        t.num(row, "completed")?,
+        t.num(row, "trials")?,
+        t.num(row, "completion_rate")?,
+        t.num(row, "ci_low").zip(t.num(row, "ci_high")),
+    ))
+}
+
+fn section(out: &mut String, title: &str, note: &str, svg: &str) {
+    let _ = write!(
+        out,
+        "<section>\n<h2>{}</h2>\n<p class=\"note\">{}</p>\n{svg}\n</section>\n",
+        esc(title),
+        esc(note)
+    );
+}
+
+/// The report as UTF-8 bytes; `None` when the folder has nothing to draw (none of
+/// `phases.csv`, `controls.csv`, `comparison.csv`, `loss_exceedance.csv`, `frontier.csv`).
+pub fn report_html(folder: &ResultFolder) -> Option<Vec<u8>> {
+    let drawn = [
+        "phases.csv",
+        "controls.csv",
+        "comparison.csv",
+        "loss_exceedance.csv",
+        "frontier.csv",
+    ];
+    if !drawn.iter().any(|f| folder.table(f).is_some()) {
+        return None;
+    }
+    let name = folder.scenario_name();
+    let mut body = String::new();
+    let _ = write!(body, "<header>\n<h1>{}</h1>\n", esc(&name));
+    if let Some((who, done, trials, rate, ci)) = summary(folder) {
+        let ci = match ci {
+            Some((lo, hi)) if lo != hi => {
+                format!(" (95 % interval {} to {})", percent(lo), percent(hi))
+            }
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            body,
+            "<p class=\"summary\">{who}ompleted attacks: <b class=\"v-completed\">{}</b> of {} campaigns = <b>{}</b>{}.</p>",
+            count(done),
+            count(trials),
+            percent(rate),
+            ci
+        );
+    }
+    body.push_str("</header>\n");
+    if let Some(t) = folder.table("phases.csv") {
+        let (variant, rows) = first_variant(t);
+        let whose = if t.col("variant").is_some() {
+            format!(" Shown for the {variant}.")
+        } else {
+            String::new()
+        };
+        section(
+            &mut body,
+            "Kill-chain funnel",
+            &format!(
+                "Campaigns reaching each of the seven phases, left to right; the red part of each bar is broken there by the defender, the blue part goes on to the next phase.{whose}"
+            ),
+            &funnel_svg(t, &rows),
+        );
+    }
+    if let Some(t) = folder.table("controls.csv") {
+        let (variant, rows) = first_variant(t);
+        let whose = if t.col("variant").is_some() {
+            format!(" Shown for the {variant}.")
+        } else {
+            String::new()
+        };
+        section(
+            &mut body,
+            "Which controls broke the chain",
+            &format!(
+                "Chains broken attributed to each control, grouped by course of action; the last group is the adversary running out of attempts or of viable techniques.{whose}"
+            ),
+            &attribution_svg(t, &rows),
+        );
+    }
+    if let Some(t) = folder.table("comparison.csv") {
+        section(
+            &mut body,
+            "Variants against the baseline",
+            "Each variant's change in the completion rate against the baseline on the same trials (a paired difference), with its 95 % interval, and its annual cost (the change against the baseline in brackets).",
+            &forest_svg(t),
+        );
+    }
+    if let Some(svg) = folder.table("loss_exceedance.csv").and_then(exceedance_svg) {
+        section(
+            &mut body,
+            "Loss exceedance",
+            "For each annual loss on the (logarithmic) horizontal axis, the probability that a year's loss exceeds it, per variant.",
+            &svg,
+        );
+    }
+    if let Some(svg) = folder.table("frontier.csv").and_then(frontier_svg) {
+        section(
+            &mut body,
+            "Cost and risk frontier",
+            "Each portfolio of controls by annual cost and risk; the frontier joins the portfolios that no other beats on both.",
+            &svg,
+        );
+    }
+    let mut footer = String::from("<footer>\n<dl>\n");
+    for (label, value) in folder.provenance() {
+        let _ = writeln!(footer, "<dt>{}</dt><dd>{}</dd>", esc(label), esc(&value));
+    }
+    footer.push_str("</dl>\n</footer>\n");
+    let page = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\"/>\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<title>{} — killchain report</title>\n<style>\n{STYLE}\n</style>\n</head>\n<body>\n{body}{footer}</body>\n</html>\n",
+        esc(&name)
+    );
+    Some(page.into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_as_people_write_them() {
+        assert_eq!(count(200000.0), "200,000");
+        assert_eq!(count(999.0), "999");
+        assert_eq!(count(1234.56), "1,234.6");
+        assert_eq!(count(-1500.0), "−1,500");
+        assert_eq!(percent(0.6707), "67.07%");
+        assert_eq!(points(-0.0929), "−9.29");
+        assert_eq!(points(0.0003), "+0.03");
+        assert_eq!(points(0.0), "±0.00");
+    }
+
+    #[test]
+    fn scales_map_and_tick() {
+        let s = Scale::linear(0.0, 100.0, 0.0, 200.0);
+        assert_eq!(s.at(50.0), 100.0);
+        assert_eq!(s.ticks(4), vec![0.0, 25.0, 50.0, 75.0, 100.0]);
+        let l = Scale::log(1e3, 1e6, 0.0, 300.0);
+        assert!((l.at(1e4) - 100.0).abs() < 1e-9);
+        assert_eq!(l.ticks(5), vec![1e3, 1e4, 1e5, 1e6]);
+    }
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(esc("<a & 'b'>"), "&lt;a &amp; &#39;b&#39;&gt;");
+    }
+}

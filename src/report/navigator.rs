@@ -1,0 +1,302 @@
+//! `navigator-layer.json`: an ATT&CK Navigator layer (layer format 4.5) scoring each ATT&CK
+//! technique by how often the defence stopped the adversary's attempts with it.
+//!
+//! Built from `techniques.csv` (one layer; one per variant when the file has a `variant`
+//! column, as `compare` writes it, and then the file is a JSON array of layers).
+
+use serde_json::{Value, json};
+
+use super::folder::{ResultFolder, Table};
+use crate::phase::Phase;
+
+/// Navigator layer format version written.
+pub const LAYER_VERSION: &str = "4.5";
+/// Navigator version the layer declares (layer format 4.5 is read by Navigator 4.9 and later).
+pub const NAVIGATOR_VERSION: &str = "4.9.1";
+
+/// Technique ids of ATT&CK's Impact tactic (TA0040): an `actions_on_objectives` technique with
+/// one of these ids (or a sub-technique of one) is placed under `impact`, any other under
+/// `exfiltration`.
+const IMPACT_TECHNIQUES: [&str; 14] = [
+    "T1485", "T1486", "T1489", "T1490", "T1491", "T1495", "T1496", "T1498", "T1499", "T1529",
+    "T1531", "T1561", "T1565", "T1657",
+];
+
+/// The ATT&CK tactic (its Navigator short name) a kill-chain phase maps to. ATT&CK splits the
+/// kill chain more finely; each phase maps to the tactic that best matches what its techniques
+/// do:
+///
+/// | phase | tactic |
+/// | --- | --- |
+/// | reconnaissance | reconnaissance |
+/// | weaponization | resource-development |
+/// | delivery | initial-access |
+/// | exploitation | execution |
+/// | installation | persistence |
+/// | command_and_control | command-and-control |
+/// | actions_on_objectives | impact for Impact techniques (T1485, T1486, …), else exfiltration |
+pub fn tactic(phase: Phase, attack: &str) -> &'static str {
+    match phase {
+        Phase::Reconnaissance => "reconnaissance",
+        Phase::Weaponization => "resource-development",
+        Phase::Delivery => "initial-access",
+        Phase::Exploitation => "execution",
+        Phase::Installation => "persistence",
+        Phase::CommandAndControl => "command-and-control",
+        Phase::ActionsOnObjectives => {
+            let parent = attack.split('.').next().unwrap_or(attack);
+            if IMPACT_TECHNIQUES.contains(&parent) {
+                "impact"
+            } else {
+                "exfiltration"
+            }
+        }
+    }
+}
+
+/// Per (ATT&CK id, tactic): summed counts of every scenario technique with that id.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct Entry {
+    attack: String,
+    tactic: &'static str,
+    techniques: Vec<String>,
+    attempts: f64,
+    successes: f64,
+    prevented: f64,
+    deceived: f64,
+    interrupted: f64,
+    failed: f64,
+    evicted: f64,
+}
+
+impl Entry {
+    /// Attempts the defence stopped: prevented + deceived + interrupted + evicted, at most the
+    /// attempts (an attempt diverted into a decoy, or interrupted, that also ended in eviction
+    /// counts in two of these columns).
+    fn stopped(&self) -> f64 {
+        (self.prevented + self.deceived + self.interrupted + self.evicted).min(self.attempts)
+    }
+
+    /// 100 × stopped / attempts, rounded to whole points; `None` without attempts.
+    fn score(&self) -> Option<f64> {
+        (self.attempts > 0.0).then(|| (100.0 * self.stopped() / self.attempts).round())
+    }
+}
+
+fn entries(t: &Table, rows: &[&Vec<String>]) -> Vec<Entry> {
+    let mut out: Vec<Entry> = Vec::new();
+    for row in rows {
+        let attack = t.text(row, "attack");
+        let Some(phase) = Phase::from_id(t.cell(row, "phase")) else {
+            continue;
+        };
+        if attack.is_empty() {
+            continue;
+        }
+        let tactic = tactic(phase, attack);
+        let i = match out
+            .iter()
+            .position(|e| e.attack == attack && e.tactic == tactic)
+        {
+            Some(i) => i,
+            None => {
+                out.push(Entry {
+                    attack: attack.to_owned(),
+                    tactic,
+                    ..Entry::default()
+                });
+                out.len() - 1
+            }
+        };
+        let e = &mut out[i];
+        e.techniques.push(t.text(row, "technique").to_owned());
+        let n = |c: &str| t.num(row, c).unwrap_or(0.0);
+        e.attempts += n("attempts");
+        e.successes += n("successes");
+        e.prevented += n("prevented");
+        e.deceived += n("deceived");
+        e.interrupted += n("interrupted");
+        e.failed += n("failed");
+        e.evicted += n("evicted");
+    }
+    out
+}
+
+/// A count as text: an integer when whole, else two decimals (exact expected counts).
+fn count(x: f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+fn layer(name: &str, description: &str, entries: &[Entry]) -> Value {
+    let techniques: Vec<Value> = entries
+        .iter()
+        .map(|e| {
+            let comment = format!(
+                "{}: {} attempts; stopped {} (prevented {}, deceived {}, interrupted {}, evicted {}); succeeded {}, failed on their own {}",
+                e.techniques.join(", "),
+                count(e.attempts),
+                count(e.stopped()),
+                count(e.prevented),
+                count(e.deceived),
+                count(e.interrupted),
+                count(e.evicted),
+                count(e.successes),
+                count(e.failed),
+            );
+            let mut v = json!({
+                "techniqueID": e.attack,
+                "tactic": e.tactic,
+                "comment": comment,
+                "enabled": true,
+                "showSubtechniques": e.attack.contains('.'),
+            });
+            match e.score() {
+                Some(s) => v["score"] = json!(s),
+                None => v["color"] = json!("#d9d9d9"),
+            }
+            v
+        })
+        .collect();
+    json!({
+        "name": name,
+        "versions": { "layer": LAYER_VERSION, "navigator": NAVIGATOR_VERSION },
+        "domain": "enterprise-attack",
+        "description": description,
+        "sorting": 3,
+        "hideDisabled": false,
+        "techniques": techniques,
+        "gradient": {
+            "colors": ["#ff6666ff", "#ffe766ff", "#8ec843ff"],
+            "minValue": 0,
+            "maxValue": 100
+        },
+        "legendItems": [
+            { "label": "score 0: the defence never stopped an attempt", "color": "#ff6666ff" },
+            { "label": "score 50: half the attempts stopped", "color": "#ffe766ff" },
+            { "label": "score 100: every attempt stopped", "color": "#8ec843ff" },
+            { "label": "grey: never attempted", "color": "#d9d9d9" }
+        ],
+        "showTacticRowBackground": false,
+        "selectTechniquesAcrossTactics": false,
+        "selectSubtechniquesWithParent": false
+    })
+}
+
+/// The layer (or, for a comparison, the array of one layer per variant) as pretty JSON with a
+/// trailing newline; `None` when the folder has no `techniques.csv`.
+pub fn navigator_layer(folder: &ResultFolder) -> Option<Vec<u8>> {
+    let t = folder.table("techniques.csv")?;
+    let scenario = folder.scenario_name();
+    let how = folder
+        .provenance()
+        .iter()
+        .filter(|(label, _)| ["method", "seed", "trials"].contains(label))
+        .map(|(label, v)| format!("{label} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let description = |variant: &str| {
+        format!(
+            "killchain: {scenario} ({variant}; {how}). Score = 100 × attempts stopped / attempts, where stopped = prevented + deceived + interrupted + evicted (at most the attempts). Tactic from the kill-chain phase."
+        )
+    };
+    let value = if t.col("variant").is_some() {
+        Value::Array(
+            t.by_variant()
+                .iter()
+                .map(|(variant, rows)| {
+                    layer(
+                        &format!("{scenario} — {variant}"),
+                        &description(variant),
+                        &entries(t, rows),
+                    )
+                })
+                .collect(),
+        )
+    } else {
+        let rows: Vec<&Vec<String>> = t.rows.iter().collect();
+        layer(&scenario, &description("as written"), &entries(t, &rows))
+    };
+    let mut out = serde_json::to_vec_pretty(&value)
+        .unwrap_or_else(|e| panic!("serialising a layer cannot fail: {e}"));
+    out.push(b'\n');
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder(csv: &str) -> ResultFolder {
+        ResultFolder::parse(&[("techniques.csv", csv.as_bytes())]).unwrap()
+    }
+
+    const HEADER: &str = "scenario,technique,name,phase,attack,viable,attempts,successes,success_rate,prevented,deceived,interrupted,failed,detected,evicted,method\r\n";
+
+    #[test]
+    fn scores_are_the_share_of_attempts_stopped() {
+        let csv = format!(
+            "{HEADER}S,phish,Phish,delivery,T1566.001,true,200,50,0.25,100,0,20,30,10,5,monte-carlo\r\nS,vpn,VPN,delivery,,true,10,10,1,0,0,0,0,0,0,monte-carlo\r\nS,enc,Encrypt,actions_on_objectives,T1486,true,40,40,1,0,0,0,0,40,40,monte-carlo\r\nS,exf,Exfil,actions_on_objectives,T1567.002,true,0,0,,0,0,0,0,0,0,monte-carlo\r\n"
+        );
+        let v: Value = serde_json::from_slice(&navigator_layer(&folder(&csv)).unwrap()).unwrap();
+        assert_eq!(v["versions"]["layer"], "4.5");
+        assert_eq!(v["domain"], "enterprise-attack");
+        assert!(v["versions"].get("attack").is_none());
+        let t = v["techniques"].as_array().unwrap();
+        assert_eq!(
+            t.len(),
+            3,
+            "the technique without an attack id has no entry"
+        );
+        // (100 + 0 + 20 + 5) / 200 = 62.5 % → 63
+        assert_eq!(t[0]["techniqueID"], "T1566.001");
+        assert_eq!(t[0]["tactic"], "initial-access");
+        assert_eq!(t[0]["score"], 63.0);
+        assert!(
+            t[0]["comment"]
+                .as_str()
+                .unwrap()
+                .contains("200 attempts; stopped 125")
+        );
+        assert_eq!(t[1]["tactic"], "impact");
+        assert_eq!(t[1]["score"], 100.0);
+        assert_eq!(t[2]["tactic"], "exfiltration");
+        assert!(t[2].get("score").is_none(), "never attempted: no score");
+    }
+
+    #[test]
+    fn techniques_sharing_an_id_are_summed_and_variants_make_an_array() {
+        let header = HEADER.replacen("scenario,", "scenario,variant,", 1);
+        let csv = format!(
+            "{header}S,baseline,a,A,exploitation,T1203,true,10,10,1,0,0,0,0,0,0,exact\r\nS,baseline,b,B,exploitation,T1203,true,10,0,0,10,0,0,0,0,0,exact\r\nS,edr,a,A,exploitation,T1203,true,4,4,1,0,0,0,0,4,4,exact\r\nS,edr,b,B,exploitation,T1203,true,4,0,0,4,0,0,0,0,0,exact\r\n"
+        );
+        let v: Value = serde_json::from_slice(&navigator_layer(&folder(&csv)).unwrap()).unwrap();
+        let layers = v.as_array().unwrap();
+        assert_eq!(layers.len(), 2);
+        assert_eq!(layers[0]["name"], "S — baseline");
+        assert_eq!(layers[0]["techniques"][0]["score"], 50.0);
+        assert_eq!(layers[1]["techniques"][0]["score"], 100.0);
+        assert_eq!(layers[0]["techniques"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn every_phase_has_a_tactic() {
+        let tactics: Vec<&str> = Phase::ALL.iter().map(|&p| tactic(p, "T1041")).collect();
+        assert_eq!(
+            tactics,
+            [
+                "reconnaissance",
+                "resource-development",
+                "initial-access",
+                "execution",
+                "persistence",
+                "command-and-control",
+                "exfiltration"
+            ]
+        );
+        assert_eq!(tactic(Phase::ActionsOnObjectives, "T1565.002"), "impact");
+    }
+}

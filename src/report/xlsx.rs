@@ -1,0 +1,232 @@
+//! `results.xlsx`: one sheet per CSV file of a result folder, same columns, numbers stored as
+//! numbers, with number formats chosen by column name, frozen header rows, and a native chart
+//! of the funnel on the `phases` sheet.
+//!
+//! Formats key on column names, so a column added to a CSV file later gets a format without a
+//! change here: rates, shares, probabilities and intervals of rates as percentages; costs,
+//! losses and `ale_*` as money (with the row's `currency`, when it has one); counts as whole
+//! numbers. Seeds and other identifiers stay text.
+
+use rust_xlsxwriter::{
+    Chart, ChartDataLabel, ChartType, DocProperties, ExcelDateTime, Format, Workbook, Worksheet,
+    XlsxError,
+};
+
+use super::folder::{ResultFolder, Table};
+
+/// How a column's numbers are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// Text (ids, names, the method, the seed).
+    Text,
+    /// A proportion, shown as a percentage.
+    Percent,
+    /// A signed difference of proportions, shown as a signed percentage.
+    SignedPercent,
+    /// An amount of money.
+    Money,
+    /// Any other number (counts, ratios).
+    Number,
+}
+
+/// The kind of column `name` (see the module documentation).
+pub fn column_kind(name: &str) -> ColumnKind {
+    const TEXT: [&str; 15] = [
+        "scenario",
+        "variant",
+        "phase",
+        "control",
+        "controls",
+        "technique",
+        "name",
+        "action",
+        "attack",
+        "method",
+        "currency",
+        "portfolio",
+        "seed",
+        "enabled",
+        "viable",
+    ];
+    if TEXT.contains(&name) {
+        ColumnKind::Text
+    } else if name == "delta" || name.starts_with("delta_ci") {
+        ColumnKind::SignedPercent
+    } else if name.ends_with("_rate")
+        || name.ends_with("_share")
+        || name.starts_with("ci_")
+        || name.starts_with("completion_ci")
+        || name.starts_with("probability")
+    {
+        ColumnKind::Percent
+    } else if name == "annual_cost"
+        || name.ends_with("_cost") && !name.contains("per_")
+        || name.contains("_loss")
+        || name.contains("loss_")
+        || name.starts_with("ale_")
+        || name.ends_with("_ale")
+    {
+        ColumnKind::Money
+    } else {
+        ColumnKind::Number
+    }
+}
+
+/// The sheet name of a CSV file: its stem (at most 31 characters, as Excel requires).
+pub fn sheet_name(file: &str) -> String {
+    file.trim_end_matches(".csv").chars().take(31).collect()
+}
+
+fn money_format(currency: &str) -> Format {
+    let code: String = currency
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    if code.is_empty() {
+        Format::new().set_num_format("#,##0")
+    } else {
+        Format::new().set_num_format(format!("#,##0 \"{code}\""))
+    }
+}
+
+fn write_table(ws: &mut Worksheet, t: &Table) -> Result<(), XlsxError> {
+    let bold = Format::new().set_bold();
+    let percent = Format::new().set_num_format("0.00%");
+    let signed = Format::new().set_num_format("+0.00%;-0.00%;0.00%");
+    let whole = Format::new().set_num_format("#,##0");
+    let fraction = Format::new().set_num_format("#,##0.00####");
+    let kinds: Vec<ColumnKind> = t.header.iter().map(|h| column_kind(h)).collect();
+    for (c, h) in t.header.iter().enumerate() {
+        let c = u16::try_from(c).unwrap_or(u16::MAX);
+        ws.write_string_with_format(0, c, h, &bold)?;
+        ws.set_column_width(c, (h.len() + 2).max(10) as f64)?;
+    }
+    for (r, row) in t.rows.iter().enumerate() {
+        let r = u32::try_from(r + 1).unwrap_or(u32::MAX);
+        let currency = t.text(row, "currency");
+        for (c, cell) in row.iter().enumerate() {
+            let kind = kinds.get(c).copied().unwrap_or(ColumnKind::Text);
+            let c = u16::try_from(c).unwrap_or(u16::MAX);
+            if cell.is_empty() {
+                continue;
+            }
+            let number = cell.parse::<f64>().ok().filter(|x| x.is_finite());
+            match (kind, number) {
+                (ColumnKind::Text, _) | (_, None) => {
+                    ws.write_string(r, c, super::folder::unguard(cell))?;
+                }
+                (ColumnKind::Percent, Some(x)) => {
+                    ws.write_number_with_format(r, c, x, &percent)?;
+                }
+                (ColumnKind::SignedPercent, Some(x)) => {
+                    ws.write_number_with_format(r, c, x, &signed)?;
+                }
+                (ColumnKind::Money, Some(x)) => {
+                    ws.write_number_with_format(r, c, x, &money_format(currency))?;
+                }
+                (ColumnKind::Number, Some(x)) => {
+                    // Integers beyond 2^53 would lose digits as numbers: keep them as text.
+                    if x.fract() == 0.0 && x.abs() > 9_007_199_254_740_992.0 {
+                        ws.write_string(r, c, cell)?;
+                    } else if x.fract() == 0.0 {
+                        ws.write_number_with_format(r, c, x, &whole)?;
+                    } else {
+                        ws.write_number_with_format(r, c, x, &fraction)?;
+                    }
+                }
+            }
+        }
+    }
+    ws.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+/// A column chart of the funnel (trials reaching and broken at each phase) of the first seven
+/// rows of `phases` (the baseline in a comparison).
+fn funnel_chart(t: &Table, sheet: &str) -> Option<Chart> {
+    let col = |name: &str| t.col(name).and_then(|c| u16::try_from(c).ok());
+    let (phase, reached, broken) = (col("phase")?, col("reached")?, col("broken")?);
+    let last = u32::try_from(t.rows.len().min(7)).ok()?;
+    if last == 0 {
+        return None;
+    }
+    let mut chart = Chart::new(ChartType::Column);
+    for (column, label) in [(reached, "reached"), (broken, "broken")] {
+        chart
+            .add_series()
+            .set_name(label)
+            .set_categories((sheet, 1, phase, last, phase))
+            .set_values((sheet, 1, column, last, column))
+            .set_data_label(ChartDataLabel::new().show_value());
+    }
+    chart
+        .title()
+        .set_name("Kill-chain funnel: trials reaching and broken at each phase");
+    chart.x_axis().set_name("phase");
+    chart.y_axis().set_name("trials");
+    Some(chart)
+}
+
+/// The workbook as bytes; `None` when the folder has no CSV file. Its bytes depend only on the
+/// folder's files (the document's creation time is fixed).
+pub fn results_xlsx(folder: &ResultFolder) -> Result<Option<Vec<u8>>, String> {
+    if folder.is_empty() {
+        return Ok(None);
+    }
+    let build = || -> Result<Vec<u8>, XlsxError> {
+        let mut wb = Workbook::new();
+        let created = ExcelDateTime::from_ymd(2000, 1, 1)?;
+        wb.set_properties(
+            &DocProperties::new()
+                .set_title(folder.scenario_name())
+                .set_creation_datetime(&created),
+        );
+        for file in super::folder::CSV_FILES {
+            let Some(t) = folder.table(file) else {
+                continue;
+            };
+            let name = sheet_name(file);
+            let ws = wb.add_worksheet();
+            ws.set_name(&name)?;
+            write_table(ws, t)?;
+            if file == "phases.csv" {
+                if let Some(chart) = funnel_chart(t, &name) {
+                    let at = u16::try_from(t.header.len() + 1).unwrap_or(20);
+                    ws.insert_chart(1, at, &chart)?;
+                }
+            }
+        }
+        wb.save_to_buffer()
+    };
+    build().map(Some).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_follow_column_names() {
+        use ColumnKind::*;
+        for (name, kind) in [
+            ("break_rate", Percent),
+            ("ci_low", Percent),
+            ("broken_share", Percent),
+            ("completion_rate", Percent),
+            ("probability_exceeded", Percent),
+            ("delta", SignedPercent),
+            ("delta_ci_high", SignedPercent),
+            ("annual_cost", Money),
+            ("expected_annual_loss", Money),
+            ("annual_loss", Money),
+            ("ale_ci_low", Money),
+            ("ale_reduction", Money),
+            ("delta_per_100k_cost", Number),
+            ("reached", Number),
+            ("seed", Text),
+            ("variant", Text),
+        ] {
+            assert_eq!(column_kind(name), kind, "{name}");
+        }
+    }
+}

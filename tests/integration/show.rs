@@ -1,0 +1,820 @@
+//! What killchain shows to people who will not read a CSV: `report.html` (its SVG parses as XML
+//! and its numbers equal the CSV's), the ATT&CK Navigator layer (the format's required
+//! fields), `results.xlsx` (read back and compared with the CSV files), the JSON Schema of
+//! scenario files (every shipped scenario validates; schema-detectable invalid fixtures fail),
+//! shell completions and the worked example in every subcommand's help.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use tempfile::TempDir;
+
+use killchain::report::html::{count, percent, points};
+
+fn killchain() -> Command {
+    assert_cmd::cargo::cargo_bin_cmd!("killchain")
+}
+
+/// A CSV file as header and rows.
+struct Csv {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Csv {
+    fn read(path: &Path) -> Csv {
+        let mut r = csv::Reader::from_path(path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let header = r.headers().unwrap().iter().map(str::to_owned).collect();
+        let rows = r
+            .records()
+            .map(|rec| rec.unwrap().iter().map(str::to_owned).collect())
+            .collect();
+        Csv { header, rows }
+    }
+
+    fn col(&self, name: &str) -> usize {
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+    }
+
+    fn column(&self, name: &str) -> Vec<&str> {
+        let i = self.col(name);
+        self.rows.iter().map(|r| r[i].as_str()).collect()
+    }
+
+    fn numbers(&self, name: &str) -> Vec<f64> {
+        self.column(name)
+            .iter()
+            .map(|c| c.parse().unwrap_or_else(|_| panic!("{name}: {c:?}")))
+            .collect()
+    }
+}
+
+/// Every `<svg>…</svg>` of a page, each parsed as XML; returns, per SVG, the texts of the
+/// elements carrying each `v-*` class, in document order.
+fn svg_values(html: &str) -> Vec<BTreeMap<String, Vec<String>>> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<svg") {
+        let end = rest[start..].find("</svg>").expect("an <svg> is closed") + start + 6;
+        let svg = &rest[start..end];
+        let doc = roxmltree::Document::parse(svg)
+            .unwrap_or_else(|e| panic!("the SVG does not parse as XML: {e}\n{svg}"));
+        let mut values: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for node in doc.descendants().filter(|n| n.is_element()) {
+            for class in node.attribute("class").unwrap_or("").split(' ') {
+                if class.starts_with("v-") {
+                    let text: String = node
+                        .descendants()
+                        .filter(|n| n.is_text())
+                        .filter_map(|n| n.text())
+                        .collect();
+                    values.entry(class.to_owned()).or_default().push(text);
+                }
+            }
+        }
+        out.push(values);
+        rest = &rest[end..];
+    }
+    out
+}
+
+fn run_tiny(out: &Path, extra: &[&str]) -> std::path::PathBuf {
+    killchain()
+        .args(["run", "tests/data/valid/tiny.toml", "--quiet", "--out"])
+        .arg(out)
+        .args(extra)
+        .assert()
+        .code(0)
+        .stdout("")
+        .stderr("");
+    out.join("tiny")
+}
+
+/// The report draws nothing from the network: no script, no external URL but the SVG
+/// namespace, and a content security policy that forbids fetching anything.
+fn assert_self_contained(html: &str) {
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    for banned in ["<script", "<link", "<img", "@import", "url(", "src="] {
+        assert!(!html.contains(banned), "the report contains {banned:?}");
+    }
+    let without_ns = html.replace("http://www.w3.org/2000/svg", "");
+    assert!(
+        !without_ns.contains("http://") && !without_ns.contains("https://"),
+        "the report names a URL"
+    );
+    assert!(html.contains("default-src 'none'"));
+}
+
+#[test]
+fn the_report_shows_the_csv_numbers_in_parseable_svg() {
+    let out = TempDir::new().unwrap();
+    let dir = run_tiny(out.path(), &["--report"]);
+    let html = fs::read_to_string(dir.join("report.html")).unwrap();
+    assert_self_contained(&html);
+    let svgs = svg_values(&html);
+    assert_eq!(svgs.len(), 2, "funnel and attribution");
+    let phases = Csv::read(&dir.join("phases.csv"));
+    let funnel = &svgs[0];
+    let as_shown = |v: Vec<f64>, f: fn(f64) -> String| v.into_iter().map(f).collect::<Vec<_>>();
+    assert_eq!(
+        funnel["v-reached"],
+        as_shown(phases.numbers("reached"), count)
+    );
+    assert_eq!(
+        funnel["v-broken"],
+        as_shown(phases.numbers("broken"), count)
+    );
+    assert_eq!(
+        funnel["v-rate"],
+        as_shown(phases.numbers("break_rate"), percent)
+    );
+    let ci: Vec<String> = phases
+        .numbers("ci_low")
+        .into_iter()
+        .zip(phases.numbers("ci_high"))
+        .map(|(lo, hi)| format!("[{}, {}]", percent(lo), percent(hi)))
+        .collect();
+    assert_eq!(funnel["v-ci"], ci);
+    // Phase names, readable.
+    for title in ["Reconnaissance", "Delivery", "Actions on", "objectives"] {
+        assert!(html.contains(&format!(">{title}<")), "{title}");
+    }
+    // Attribution: every row of controls.csv has its bar, with its count; grouped by action, so
+    // compare as sets of (count) per control.
+    let controls = Csv::read(&dir.join("controls.csv"));
+    let mut shown = svgs[1]["v-breaks"].clone();
+    let mut expected = as_shown(controls.numbers("breaks"), count);
+    shown.sort();
+    expected.sort();
+    assert_eq!(shown, expected);
+    // Provenance from run.json.
+    let run: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.join("run.json")).unwrap()).unwrap();
+    let sha = run["scenario_sha256"].as_str().unwrap();
+    assert!(html.contains(&format!(
+        "<b class=\"v-completed\">{}</b> of {} campaigns = <b>{}</b>",
+        count(run["completed"].as_f64().unwrap()),
+        count(run["trials"].as_f64().unwrap()),
+        percent(run["completion_rate"].as_f64().unwrap())
+    )));
+    assert!(html.contains(&format!("<dd>{sha}</dd>")));
+    assert!(html.contains("<dd>7</dd>"), "the seed");
+    assert!(html.contains(&format!("<dd>{}</dd>", env!("CARGO_PKG_VERSION"))));
+}
+
+#[test]
+fn report_dir_renders_what_run_report_renders() {
+    let out = TempDir::new().unwrap();
+    let dir = run_tiny(out.path(), &["--report", "--navigator", "--xlsx"]);
+    let first: Vec<Vec<u8>> = ["report.html", "navigator-layer.json", "results.xlsx"]
+        .iter()
+        .map(|f| fs::read(dir.join(f)).unwrap())
+        .collect();
+    for f in ["report.html", "navigator-layer.json", "results.xlsx"] {
+        fs::remove_file(dir.join(f)).unwrap();
+    }
+    killchain()
+        .args(["report", "--navigator", "--xlsx"])
+        .arg(&dir)
+        .assert()
+        .code(0)
+        .stdout(format!(
+            "wrote report.html, navigator-layer.json, results.xlsx in {}\n",
+            dir.display()
+        ));
+    for (f, bytes) in ["report.html", "navigator-layer.json", "results.xlsx"]
+        .iter()
+        .zip(&first)
+    {
+        assert_eq!(&fs::read(dir.join(f)).unwrap(), bytes, "{f}");
+    }
+}
+
+#[test]
+fn renderings_do_not_depend_on_the_thread_count() {
+    let (a, b) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    let flags = ["--report", "--navigator", "--xlsx"];
+    let da = run_tiny(a.path(), &[&flags[..], &["--threads", "1"]].concat());
+    let db = run_tiny(b.path(), &[&flags[..], &["--threads", "3"]].concat());
+    for f in ["report.html", "navigator-layer.json", "results.xlsx"] {
+        assert_eq!(
+            fs::read(da.join(f)).unwrap(),
+            fs::read(db.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}
+
+/// The fixture folder: a comparison with money columns, loss exceedance and a frontier.
+fn fixture_report() -> (TempDir, std::path::PathBuf) {
+    let out = TempDir::new().unwrap();
+    let dir = out.path().join("report");
+    fs::create_dir(&dir).unwrap();
+    for entry in fs::read_dir("tests/data/report").unwrap() {
+        let path = entry.unwrap().path();
+        fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+    }
+    killchain()
+        .args(["report", "--quiet", "--navigator", "--xlsx"])
+        .arg(&dir)
+        .assert()
+        .code(0)
+        .stdout("")
+        .stderr("");
+    (out, dir)
+}
+
+#[test]
+fn a_comparison_report_draws_the_forest_plot_losses_and_frontier() {
+    let (_out, dir) = fixture_report();
+    let html = fs::read_to_string(dir.join("report.html")).unwrap();
+    assert_self_contained(&html);
+    let svgs = svg_values(&html);
+    assert_eq!(
+        svgs.len(),
+        5,
+        "funnel, attribution, forest, exceedance, frontier"
+    );
+    let cmp = Csv::read(&dir.join("comparison.csv"));
+    let variants: Vec<usize> = (0..cmp.rows.len())
+        .filter(|&i| cmp.rows[i][cmp.col("variant")] != "baseline")
+        .collect();
+    let pick = |name: &str| -> Vec<f64> {
+        let all = cmp.numbers(name);
+        variants.iter().map(|&i| all[i]).collect()
+    };
+    let forest = &svgs[2];
+    assert_eq!(
+        forest["v-delta"],
+        pick("delta").into_iter().map(points).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        forest["v-cost"],
+        pick("annual_cost")
+            .into_iter()
+            .map(|c| format!("{} EUR", count(c)))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        forest["v-loss"],
+        pick("expected_annual_loss")
+            .into_iter()
+            .map(|c| format!("{} EUR", count(c)))
+            .collect::<Vec<_>>()
+    );
+    let completed = cmp.numbers("completed")[0];
+    assert!(html.contains(&format!(
+        "Baseline: completed attacks: <b class=\"v-completed\">{}</b> of 2,000 campaigns",
+        count(completed)
+    )));
+    // The funnel shows the baseline's block of phases.csv.
+    let phases = Csv::read(&dir.join("phases.csv"));
+    let reached: Vec<String> = phases.numbers("reached")[..7]
+        .iter()
+        .map(|&x| count(x))
+        .collect();
+    assert_eq!(svgs[0]["v-reached"], reached);
+    // Exceedance: one curve per variant, a log-scaled axis with powers of ten.
+    assert!(html.contains("annual loss (EUR), log scale"));
+    for tick in ["1,000", "10,000", "100,000", "1,000,000", "10,000,000"] {
+        assert!(html.contains(&format!(">{tick}</text>")), "tick {tick}");
+    }
+    let exceedance = html
+        .split("<h2>Loss exceedance</h2>")
+        .nth(1)
+        .unwrap()
+        .split("</section>")
+        .next()
+        .unwrap();
+    assert_eq!(exceedance.matches("<polyline").count(), 2);
+    assert_eq!(exceedance.matches("<polygon").count(), 2, "interval bands");
+    // Frontier: four portfolios, three on the frontier joined by one line.
+    let frontier = html
+        .split("<h2>Cost and risk frontier</h2>")
+        .nth(1)
+        .unwrap()
+        .split("</section>")
+        .next()
+        .unwrap();
+    assert_eq!(frontier.matches("<circle").count(), 4);
+    assert_eq!(frontier.matches("<polyline").count(), 1);
+    let line = frontier.split("<polyline points=\"").nth(1).unwrap();
+    assert_eq!(line.split('"').next().unwrap().split(' ').count(), 3);
+}
+
+#[test]
+fn sections_without_their_file_are_left_out() {
+    let out = TempDir::new().unwrap();
+    let dir = run_tiny(out.path(), &["--report"]);
+    let html = fs::read_to_string(dir.join("report.html")).unwrap();
+    for absent in ["Variants against", "Loss exceedance", "frontier"] {
+        assert!(!html.contains(absent), "{absent}");
+    }
+}
+
+/// Layer format 4.5's required fields, and what killchain promises about each entry.
+fn check_layer(layer: &serde_json::Value, techniques: &Csv, variant: Option<&str>) {
+    assert!(layer["name"].is_string());
+    assert_eq!(layer["domain"], "enterprise-attack");
+    assert_eq!(layer["versions"]["layer"], "4.5");
+    let nav: Vec<u32> = layer["versions"]["navigator"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .map(|p| p.parse().unwrap())
+        .collect();
+    assert!(nav >= vec![4, 9, 0], "navigator version {nav:?}");
+    assert!(layer["versions"].get("attack").is_none());
+    assert_eq!(layer["gradient"]["minValue"], 0);
+    assert_eq!(layer["gradient"]["maxValue"], 100);
+    assert!(layer["gradient"]["colors"].as_array().unwrap().len() >= 2);
+    assert!(!layer["legendItems"].as_array().unwrap().is_empty());
+    let tactics = [
+        "reconnaissance",
+        "resource-development",
+        "initial-access",
+        "execution",
+        "persistence",
+        "command-and-control",
+        "exfiltration",
+        "impact",
+    ];
+    let entries = layer["techniques"].as_array().unwrap();
+    // Techniques with the same ATT&CK id at the same phase make one entry: sum their counts.
+    let counts = [
+        "attempts",
+        "prevented",
+        "deceived",
+        "interrupted",
+        "evicted",
+    ];
+    let mut groups: Vec<((String, String), [f64; 5])> = Vec::new();
+    for row in techniques
+        .rows
+        .iter()
+        .filter(|r| !r[techniques.col("attack")].is_empty())
+        .filter(|r| variant.is_none_or(|v| r[techniques.col("variant")] == v))
+    {
+        let key = (
+            row[techniques.col("attack")].clone(),
+            row[techniques.col("phase")].clone(),
+        );
+        let i = match groups.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                groups.push((key, [0.0; 5]));
+                groups.len() - 1
+            }
+        };
+        for (sum, c) in groups[i].1.iter_mut().zip(counts) {
+            *sum += row[techniques.col(c)].parse::<f64>().unwrap();
+        }
+    }
+    assert_eq!(
+        entries.len(),
+        groups.len(),
+        "one entry per ATT&CK id and phase"
+    );
+    for (e, ((id, _), sums)) in entries.iter().zip(&groups) {
+        assert_eq!(e["techniqueID"].as_str().unwrap(), id);
+        assert!(tactics.contains(&e["tactic"].as_str().unwrap()));
+        let n = |c: &str| sums[counts.iter().position(|x| *x == c).unwrap()];
+        let attempts = n("attempts");
+        let comment = e["comment"].as_str().unwrap();
+        assert!(
+            comment.contains(&format!("{attempts:.0} attempts")),
+            "{comment}"
+        );
+        if attempts > 0.0 {
+            let stopped =
+                (n("prevented") + n("deceived") + n("interrupted") + n("evicted")).min(attempts);
+            assert_eq!(
+                e["score"].as_f64().unwrap(),
+                (100.0 * stopped / attempts).round()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_navigator_layer_has_the_formats_fields_and_the_csvs_counts() {
+    let out = TempDir::new().unwrap();
+    let dir = out.path().join("ransomware-midsize");
+    killchain()
+        .args([
+            "run",
+            "scenarios/ransomware-midsize.toml",
+            "--trials",
+            "20000",
+            "--quiet",
+            "--navigator",
+            "--out",
+        ])
+        .arg(out.path())
+        .assert()
+        .success();
+    let layer: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.join("navigator-layer.json")).unwrap()).unwrap();
+    let techniques = Csv::read(&dir.join("techniques.csv"));
+    check_layer(&layer, &techniques, None);
+    // Phases map to tactics as documented.
+    let tactic_of = |id: &str| {
+        layer["techniques"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["techniqueID"] == id)
+            .map(|e| e["tactic"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(tactic_of("T1566.001").as_deref(), Some("initial-access"));
+    assert_eq!(tactic_of("T1486").as_deref(), Some("impact"));
+}
+
+#[test]
+fn a_comparison_writes_one_layer_per_variant() {
+    let out = TempDir::new().unwrap();
+    killchain()
+        .args([
+            "compare",
+            "tests/data/valid/variants.toml",
+            "--trials",
+            "3000",
+            "--quiet",
+            "--navigator",
+            "--out",
+        ])
+        .arg(out.path())
+        .assert()
+        .success();
+    let dir = out.path().join("variants");
+    let layers: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.join("navigator-layer.json")).unwrap()).unwrap();
+    let techniques = Csv::read(&dir.join("techniques.csv"));
+    let comparison = Csv::read(&dir.join("comparison.csv"));
+    let layers = layers.as_array().unwrap();
+    assert_eq!(layers.len(), comparison.rows.len());
+    for (layer, variant) in layers.iter().zip(comparison.column("variant")) {
+        assert!(layer["name"].as_str().unwrap().ends_with(variant));
+        check_layer(layer, &techniques, Some(variant));
+    }
+}
+
+#[test]
+fn the_workbook_reads_back_as_the_csv_files() {
+    use calamine::{Data, Reader, Xlsx};
+    let (_out, dir) = fixture_report();
+    let mut book: Xlsx<_> = calamine::open_workbook(dir.join("results.xlsx")).unwrap();
+    let sheets = book.sheet_names();
+    assert_eq!(
+        sheets,
+        [
+            "phases",
+            "comparison",
+            "phase_deltas",
+            "controls",
+            "techniques",
+            "loss_exceedance",
+            "frontier"
+        ]
+    );
+    for sheet in &sheets {
+        let csv = Csv::read(&dir.join(format!("{sheet}.csv")));
+        let range = book.worksheet_range(sheet).unwrap();
+        assert_eq!(range.height(), csv.rows.len() + 1, "{sheet}");
+        for (c, h) in csv.header.iter().enumerate() {
+            assert_eq!(range.get((0, c)), Some(&Data::String(h.clone())));
+        }
+        for (r, row) in csv.rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                let got = range.get((r + 1, c)).unwrap_or(&Data::Empty);
+                let name = &csv.header[c];
+                let text_column = [
+                    "scenario",
+                    "variant",
+                    "phase",
+                    "control",
+                    "controls",
+                    "technique",
+                    "name",
+                    "action",
+                    "attack",
+                    "method",
+                    "currency",
+                    "portfolio",
+                    "seed",
+                    "enabled",
+                    "viable",
+                ]
+                .contains(&name.as_str());
+                match got {
+                    Data::Empty => assert!(cell.is_empty(), "{sheet} {name} {cell:?}"),
+                    Data::Float(x) => {
+                        assert!(!text_column, "{sheet} {name} stored as a number");
+                        assert_eq!(*x, cell.parse::<f64>().unwrap(), "{sheet} {name}");
+                    }
+                    Data::String(s) => {
+                        assert!(
+                            text_column || cell.parse::<f64>().is_err(),
+                            "{sheet} {name}: {cell:?} stored as text"
+                        );
+                        assert_eq!(s.as_str(), cell.trim_start_matches('\''));
+                    }
+                    other => panic!("{sheet} {name}: unexpected cell {other:?}"),
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_workbook_has_formats_frozen_headers_and_a_chart() {
+    let (_out, dir) = fixture_report();
+    let bytes = fs::read(dir.join("results.xlsx")).unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut read = |name: &str| {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut s).unwrap();
+        s
+    };
+    let styles = read("xl/styles.xml");
+    assert!(styles.contains(r#"formatCode="0.00%""#), "percent format");
+    assert!(
+        styles.contains(r##"formatCode="#,##0 &quot;EUR&quot;""##),
+        "money format with the currency: {styles}"
+    );
+    let phases = read("xl/worksheets/sheet1.xml");
+    assert!(phases.contains(r#"ySplit="1""#) && phases.contains(r#"state="frozen""#));
+    assert!(phases.contains("<drawing"), "the funnel chart");
+    let chart = read("xl/charts/chart1.xml");
+    assert!(chart.contains("<c:barChart>") || chart.contains("<c:barChart"));
+    // The fixture's phases.csv has a variant column: phase in F, reached in G, broken in H.
+    for range in ["phases!$F$2:$F$8", "phases!$G$2:$G$8", "phases!$H$2:$H$8"] {
+        assert!(chart.contains(range), "{range}");
+    }
+}
+
+/// A scenario file as JSON, as an editor's TOML extension sees it.
+fn as_json(path: &Path) -> serde_json::Value {
+    let text = fs::read_to_string(path).unwrap();
+    let value: toml::Value = toml::from_str(&text).unwrap();
+    serde_json::to_value(value).unwrap()
+}
+
+fn schema() -> jsonschema::Validator {
+    let out = killchain().arg("schema").output().unwrap();
+    assert!(out.status.success());
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    jsonschema::draft202012::new(&schema).unwrap()
+}
+
+#[test]
+fn every_shipped_and_valid_scenario_validates_against_the_schema() {
+    let validator = schema();
+    let mut files: Vec<_> = fs::read_dir("scenarios")
+        .unwrap()
+        .chain(fs::read_dir("tests/data/valid").unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.push("benches/data/reference.toml".into());
+    assert!(files.len() >= 6);
+    for path in files {
+        let errors: Vec<String> = validator
+            .iter_errors(&as_json(&path))
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+    }
+}
+
+#[test]
+fn invalid_fixtures_fail_the_schema_when_a_schema_can_tell() {
+    let validator = schema();
+    // Problems a schema can see: wrong keys, values out of range, malformed ids, unknown
+    // phases. The rest need references between ids or facts, which only `validate` follows.
+    let detectable = [
+        "attack_id_shape",
+        "id_formula",
+        "misspelt_key",
+        "misspelt_phase",
+        "probability_out_of_range",
+        "response_on_deny",
+        "trials_zero",
+        "two_problems",
+        "unknown_key",
+        "unknown_phase",
+        "weight_not_positive",
+    ];
+    let mut seen = Vec::new();
+    for entry in fs::read_dir("tests/data/invalid").unwrap() {
+        let path = entry.unwrap().path();
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let text = fs::read_to_string(&path).unwrap();
+        let Ok(value) = toml::from_str::<toml::Value>(&text) else {
+            assert_eq!(
+                stem, "toml_syntax",
+                "only the syntax fixture fails to parse"
+            );
+            continue;
+        };
+        let valid = validator.is_valid(&serde_json::to_value(value).unwrap());
+        if detectable.contains(&stem.as_str()) {
+            assert!(!valid, "{stem} should fail the schema");
+            seen.push(stem);
+        } else {
+            assert!(valid, "{stem} passes the schema (only `validate` can tell)");
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, detectable);
+}
+
+#[test]
+fn every_field_of_the_schema_has_a_description() {
+    let out = killchain().arg("schema").output().unwrap();
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut objects = vec![&schema];
+    objects.extend(schema["$defs"].as_object().unwrap().values());
+    let mut fields = 0;
+    for object in objects {
+        for (name, field) in object["properties"].as_object().into_iter().flatten() {
+            fields += 1;
+            assert!(
+                field["description"].as_str().is_some_and(|d| !d.is_empty()),
+                "{name} has no description"
+            );
+        }
+    }
+    assert!(fields >= 30, "{fields} fields");
+}
+
+#[test]
+fn report_refuses_folders_without_results() {
+    let out = TempDir::new().unwrap();
+    let missing = out.path().join("nothing-here");
+    killchain()
+        .arg("report")
+        .arg(&missing)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(format!(
+            "error: {}: not a folder; give a result folder such as output/<scenario file stem>\n",
+            missing.display()
+        ));
+    killchain()
+        .arg("report")
+        .arg(out.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no result files"));
+    assert_eq!(fs::read_dir(out.path()).unwrap().count(), 0);
+    // A folder written by rank has nothing the report draws, and no techniques.csv for a layer:
+    // nothing is written.
+    fs::write(
+        out.path().join("ranking.csv"),
+        "scenario,control\r\nS,edr\r\n",
+    )
+    .unwrap();
+    killchain()
+        .arg("report")
+        .arg(out.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot write report.html: it needs phases.csv, controls.csv, comparison.csv, loss_exceedance.csv or frontier.csv",
+        ));
+    assert_eq!(fs::read_dir(out.path()).unwrap().count(), 1);
+    // With phases.csv the report can be drawn, but a layer needs techniques.csv: refused as a
+    // whole, so not even report.html is written.
+    let run = TempDir::new().unwrap();
+    let dir = run_tiny(run.path(), &[]);
+    fs::copy(dir.join("phases.csv"), out.path().join("phases.csv")).unwrap();
+    killchain()
+        .args(["report", "--navigator"])
+        .arg(out.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot write navigator-layer.json: it needs techniques.csv",
+        ));
+    assert_eq!(fs::read_dir(out.path()).unwrap().count(), 2);
+    // A damaged CSV file is named.
+    fs::write(out.path().join("phases.csv"), "a,b\r\n1\r\n").unwrap();
+    killchain()
+        .arg("report")
+        .arg(out.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with(format!(
+            "error: {}: phases.csv: ",
+            out.path().display()
+        )));
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    for (shell, marker) in [
+        ("bash", "_killchain()"),
+        ("zsh", "#compdef killchain"),
+        ("fish", "complete -c killchain"),
+    ] {
+        killchain()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(marker).and(predicate::str::contains("navigator")));
+    }
+    killchain().args(["completions", "tcsh"]).assert().code(2);
+}
+
+#[test]
+fn every_subcommand_help_has_a_worked_example() {
+    let subcommands = [
+        "run",
+        "exact",
+        "check",
+        "compare",
+        "rank",
+        "validate",
+        "merge",
+        "report",
+        "schema",
+        "completions",
+    ];
+    for sub in subcommands {
+        killchain().args([sub, "--help"]).assert().success().stdout(
+            predicate::str::contains("Example")
+                .and(predicate::str::contains(format!("killchain {sub} "))),
+        );
+    }
+}
+
+/// `run` and `compare` share a folder: `report` shows only the files of the last writer.
+#[test]
+fn report_renders_the_files_of_the_command_that_wrote_last() {
+    let out = TempDir::new().unwrap();
+    let dir = out.path().join("variants");
+    let play = |command: &str| {
+        killchain()
+            .args([
+                command,
+                "tests/data/valid/variants.toml",
+                "--trials",
+                "500",
+                "--quiet",
+            ])
+            .arg("--out")
+            .arg(out.path())
+            .assert()
+            .success();
+        killchain()
+            .args(["report", "--quiet"])
+            .arg(&dir)
+            .assert()
+            .success();
+        fs::read_to_string(dir.join("report.html")).unwrap()
+    };
+    let html = play("run");
+    assert!(html.contains("<p class=\"summary\">Completed attacks"));
+    let html = play("compare");
+    assert!(html.contains("Variants against the baseline"));
+    assert!(html.contains("<p class=\"summary\">Baseline: completed attacks"));
+    let html = play("run");
+    assert!(
+        !html.contains("Variants against the baseline"),
+        "stale comparison shown"
+    );
+    assert!(html.contains("<p class=\"summary\">Completed attacks"));
+}
+
+/// TOML has no null: the schema never allows or proposes one, and it offers the defaults.
+#[test]
+fn the_schema_offers_toml_values_only() {
+    let out = killchain().arg("schema").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("null"), "the schema mentions null");
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let defs = &schema["$defs"];
+    assert_eq!(defs["RawMeta"]["properties"]["trials"]["default"], 100000);
+    assert_eq!(defs["RawMeta"]["properties"]["seed"]["default"], 1);
+    assert_eq!(
+        defs["RawAdversary"]["properties"]["max_attempts"]["default"],
+        1
+    );
+    assert_eq!(defs["RawTechnique"]["properties"]["weight"]["default"], 1);
+    assert_eq!(defs["RawControl"]["properties"]["response"]["default"], 1);
+    assert_eq!(defs["RawControl"]["properties"]["enabled"]["default"], true);
+    assert_eq!(defs["RawControl"]["properties"]["name"]["type"], "string");
+}
