@@ -12,6 +12,7 @@ pub mod commands;
 pub mod compare;
 pub mod engine;
 pub mod exact;
+pub mod optimize;
 pub mod phase;
 pub mod report;
 pub mod rng;

@@ -8,6 +8,7 @@
 mod compare_out;
 mod csv_out;
 mod manifest;
+mod optimize_out;
 mod terminal;
 
 pub use compare_out::{
@@ -17,6 +18,7 @@ pub use compare_out::{
 pub use csv_out::{CONTROLS_HEADER, PHASES_HEADER, TECHNIQUES_HEADER};
 pub use csv_out::{controls_csv, phases_csv, phases_csv_by_variant, techniques_csv};
 pub use manifest::run_json;
+pub use optimize_out::{FRONTIER_HEADER, OptimizeSummary, frontier_csv, optimize_table};
 pub use terminal::funnel;
 
 use crate::exact::{ExactResult, TechniqueOdds};
