@@ -12,11 +12,17 @@
 //! order whatever the thread count, and the results are the same bits.
 //!
 //! Search. Up to [`MAX_EXHAUSTIVE`] candidates every portfolio is evaluated. Past that (or when
-//! asked) a heuristic: greedy by marginal return (the largest drop in completed trials per unit
-//! of cost that still fits the budget), then local search from the greedy result and from the
-//! scenario as written (best single move among adding, dropping or swapping one candidate,
-//! within the budget, until none improves). Every portfolio it evaluates is kept.
-
+//! asked) a heuristic. First, starting portfolios: greedy by marginal return (repeatedly add the
+//! candidate with the largest drop in completed trials per unit of cost that still fits the
+//! budget, until none lowers the count), the same greedy by the drop alone, greedy removal (from
+//! every candidate, drop the one that adds the fewest completed trials per unit of cost saved
+//! until the budget is met), and the scenario as written. Then local search from each: among the
+//! portfolios within the budget that differ by adding or dropping one candidate, swapping one for
+//! one, two for one or one for two, move to the one with the fewest completed trials (then the
+//! cheapest) while it improves. Every portfolio it evaluates is kept, including the single
+//! additions above the budget it looks at, from which the next better portfolio is taken. When
+//! the trials fit in one block, the phase bitsets are computed once for the whole search.
+//!
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
@@ -254,6 +260,21 @@ impl Problem {
         fresh: impl Fn() -> A,
         watch: Watch<'_>,
     ) -> Option<Vec<A>> {
+        self.evaluate_cached(seed, trials, portfolios, fresh, watch, &mut None)
+    }
+
+    /// [`Problem::evaluate`], keeping the phase bitsets in `cache` when the trials fit in one
+    /// block, so that later calls with the same seed and trials skip playing the phases (memory
+    /// stays that of one block).
+    fn evaluate_cached<A: PortfolioAccumulator>(
+        &self,
+        seed: u64,
+        trials: u64,
+        portfolios: &[u64],
+        fresh: impl Fn() -> A,
+        watch: Watch<'_>,
+        cache: &mut Option<Vec<u64>>,
+    ) -> Option<Vec<A>> {
         let mut accs: Vec<A> = portfolios.iter().map(|_| fresh()).collect();
         let subsets: Vec<[usize; N_PHASES]> = portfolios
             .iter()
@@ -269,22 +290,29 @@ impl Problem {
         for p in 1..N_PHASES {
             offset[p] = offset[p - 1] + self.plans[p - 1].len();
         }
-        let mut keys = vec![0u64; block];
-        let mut bits = vec![0u64; jobs.len() * words];
+        let single = trials <= CHUNK_TRIALS;
+        let cached = single && cache.is_some();
+        let mut keys = vec![0u64; if cached { 0 } else { block }];
+        let mut bits = match cache.take() {
+            Some(bits) if single => bits,
+            _ => vec![0u64; jobs.len() * words],
+        };
         let mut start = 0u64;
         while start < trials {
             if watch.stopped() {
                 return None;
             }
             let n = (trials - start).min(CHUNK_TRIALS) as usize;
-            let keys = &mut keys[..n];
-            engine::trial_keys(seed, start, keys);
             let used = n.div_ceil(64);
-            bits.par_chunks_mut(words)
-                .zip(jobs.par_iter())
-                .for_each(|(out, &(p, s))| {
-                    engine::play_phase(&self.plans[p][s], p, keys, &mut out[..used]);
-                });
+            if !cached {
+                let keys = &mut keys[..n];
+                engine::trial_keys(seed, start, keys);
+                bits.par_chunks_mut(words)
+                    .zip(jobs.par_iter())
+                    .for_each(|(out, &(p, s))| {
+                        engine::play_phase(&self.plans[p][s], p, keys, &mut out[..used]);
+                    });
+            }
             let bits = &bits;
             accs.par_iter_mut()
                 .zip(&subsets)
@@ -307,6 +335,9 @@ impl Problem {
                 );
             watch.finished(n as u64);
             start += n as u64;
+        }
+        if single {
+            *cache = Some(bits);
         }
         Some(accs)
     }
@@ -451,7 +482,8 @@ pub fn heuristic(
 ) -> Option<Optimum> {
     let n = problem.n_candidates();
     let mut seen: BTreeMap<u64, u64> = BTreeMap::new();
-    let eval = |masks: Vec<u64>, seen: &mut BTreeMap<u64, u64>| -> Option<()> {
+    let mut cache = None;
+    let mut eval = |masks: Vec<u64>, seen: &mut BTreeMap<u64, u64>| -> Option<()> {
         let mut fresh: Vec<u64> = masks
             .into_iter()
             .filter(|m| !seen.contains_key(m))
@@ -459,8 +491,15 @@ pub fn heuristic(
         fresh.sort_unstable();
         fresh.dedup();
         if !fresh.is_empty() {
-            let counts = problem.completed(seed, trials, &fresh, watch)?;
-            seen.extend(fresh.into_iter().zip(counts));
+            let accs = problem.evaluate_cached(
+                seed,
+                trials,
+                &fresh,
+                CompletedCount::default,
+                watch,
+                &mut cache,
+            )?;
+            seen.extend(fresh.into_iter().zip(accs.into_iter().map(|c| c.0)));
         }
         Some(())
     };
@@ -469,54 +508,90 @@ pub fn heuristic(
     let as_written = problem.as_written();
     eval(vec![0, as_written], &mut seen)?;
 
-    // Greedy by marginal return.
-    let mut current = 0u64;
-    loop {
-        let adds: Vec<u64> = (0..n)
-            .filter(|&k| current & bit(k) == 0 && fits(current | bit(k)))
-            .map(|k| current | bit(k))
-            .collect();
-        eval(adds.clone(), &mut seen)?;
-        let base = seen[&current];
-        let gain = |m: u64| {
-            let drop = base.saturating_sub(seen[&m]) as f64;
-            let extra = problem.cost(m) - problem.cost(current);
-            if extra > 0.0 {
-                drop / extra
-            } else {
-                f64::INFINITY * drop
+    // Greedy additions from the empty portfolio, by marginal return (drop in completed trials
+    // per unit of cost) and by the drop alone.
+    let mut starts = Vec::new();
+    for per_cost in [true, false] {
+        let mut current = 0u64;
+        loop {
+            let adds: Vec<u64> = (0..n)
+                .filter(|&k| current & bit(k) == 0 && fits(current | bit(k)))
+                .map(|k| current | bit(k))
+                .collect();
+            eval(adds.clone(), &mut seen)?;
+            let base = seen[&current];
+            let gain = |m: u64| {
+                let drop = base.saturating_sub(seen[&m]) as f64;
+                let extra = problem.cost(m) - problem.cost(current);
+                match (per_cost, extra > 0.0) {
+                    (true, true) => drop / extra,
+                    (true, false) => f64::INFINITY,
+                    (false, _) => drop,
+                }
+            };
+            let pick = adds
+                .iter()
+                .copied()
+                .filter(|m| seen[m] < base)
+                .max_by(|&a, &b| gain(a).total_cmp(&gain(b)).then(b.cmp(&a)));
+            match pick {
+                Some(m) => current = m,
+                None => break,
             }
-        };
-        let pick = adds
-            .iter()
-            .copied()
-            .filter(|m| seen[m] < base)
-            .max_by(|&a, &b| gain(a).total_cmp(&gain(b)).then(b.cmp(&a)));
-        match pick {
+        }
+        starts.push(current);
+    }
+    // Greedy removals from every candidate until the budget is met, each time dropping the one
+    // that adds the fewest completed trials per unit of cost saved.
+    let mut current = (0..n).fold(0u64, |m, k| m | bit(k));
+    eval(vec![current], &mut seen)?;
+    while !fits(current) {
+        let drops: Vec<u64> = (0..n)
+            .filter(|&k| current & bit(k) != 0 && problem.candidate_cost(k) > 0.0)
+            .map(|k| current ^ bit(k))
+            .collect();
+        eval(drops.clone(), &mut seen)?;
+        let base = seen[&current] as f64;
+        let loss = |m: u64| (seen[&m] as f64 - base) / (problem.cost(current) - problem.cost(m));
+        match drops
+            .into_iter()
+            .min_by(|&a, &b| loss(a).total_cmp(&loss(b)).then(a.cmp(&b)))
+        {
             Some(m) => current = m,
             None => break,
         }
     }
-
-    // Local search from the greedy result and from the scenario as written.
-    let better = |a: u64, b: u64, seen: &BTreeMap<u64, u64>| {
-        (seen[&a], problem.cost(a), a) < (seen[&b], problem.cost(b), b)
-    };
-    let mut starts = vec![current];
+    starts.push(current);
     if fits(as_written) {
         starts.push(as_written);
     }
+    starts.retain(|&m| fits(m));
+    starts.sort_unstable();
+    starts.dedup();
+
+    // Local search from each start.
+    let better = |a: u64, b: u64, seen: &BTreeMap<u64, u64>| {
+        (seen[&a], problem.cost(a), a) < (seen[&b], problem.cost(b), b)
+    };
     for mut here in starts {
         loop {
-            let mut moves = Vec::new();
-            for k in 0..n {
-                moves.push(here ^ bit(k)); // add (even above the budget, to look there) or drop
-                if here & bit(k) != 0 {
-                    for j in (0..n).filter(|&j| here & bit(j) == 0) {
-                        moves.push(here ^ bit(k) ^ bit(j));
+            let (inside, outside): (Vec<usize>, Vec<usize>) =
+                (0..n).partition(|&k| here & bit(k) != 0);
+            // Add (even above the budget, to look there) or drop one.
+            let mut moves: Vec<u64> = (0..n).map(|k| here ^ bit(k)).collect();
+            // Swap one for one, two for one, one for two (within the budget).
+            for &k in &inside {
+                for &j in &outside {
+                    moves.push(here ^ bit(k) ^ bit(j));
+                    for &i in outside.iter().filter(|&&i| i > j) {
+                        moves.push(here ^ bit(k) ^ bit(j) ^ bit(i));
+                    }
+                    for &i in inside.iter().filter(|&&i| i > k) {
+                        moves.push(here ^ bit(k) ^ bit(i) ^ bit(j));
                     }
                 }
             }
+            moves.retain(|&m| fits(m) || m & here == here);
             eval(moves.clone(), &mut seen)?;
             let step = moves
                 .into_iter()

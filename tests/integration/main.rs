@@ -9,6 +9,7 @@ mod generate;
 mod interrupt;
 mod limits;
 mod methods;
+mod optimize;
 mod progress;
 mod properties;
 mod shards;
