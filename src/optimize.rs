@@ -109,7 +109,10 @@ pub struct CompletedCount(pub u64);
 impl PortfolioAccumulator for CompletedCount {
     #[inline]
     fn record(&mut self, _block_start: u64, _n_trials: usize, completed: &[u64]) {
-        self.0 += completed.iter().map(|w| u64::from(w.count_ones())).sum::<u64>();
+        self.0 += completed
+            .iter()
+            .map(|w| u64::from(w.count_ones()))
+            .sum::<u64>();
     }
 }
 
@@ -145,8 +148,7 @@ impl Problem {
             (candidates.iter().enumerate())
                 .filter(|&(_, &ci)| {
                     let c = &s.controls[ci];
-                    (s.techniques_in(phase))
-                        .any(|(ti, t)| t.viable && c.applies_to(phase, ti))
+                    (s.techniques_in(phase)).any(|(ti, t)| t.viable && c.applies_to(phase, ti))
                 })
                 .map(|(k, _)| k)
                 .collect::<Vec<usize>>()
@@ -185,6 +187,17 @@ impl Problem {
             problem.plans[p] = plans;
         }
         Ok(problem)
+    }
+
+    /// Per phase, the number of candidates acting in it (a candidate acts in a phase when it
+    /// applies to one of the phase's viable techniques).
+    pub fn phase_candidates(&self) -> [usize; N_PHASES] {
+        std::array::from_fn(|p| self.members[p].len())
+    }
+
+    /// Phase plays per trial: Σ over phases of 2^(candidates acting in the phase).
+    pub fn phase_plays(&self) -> usize {
+        self.plans.iter().map(Vec::len).sum()
     }
 
     /// Number of candidates.
@@ -643,10 +656,21 @@ mod tests {
             ],
             25.0,
         );
-        let marks: Vec<(u64, bool)> = o.portfolios.iter().map(|p| (p.mask, p.on_frontier)).collect();
+        let marks: Vec<(u64, bool)> = o
+            .portfolios
+            .iter()
+            .map(|p| (p.mask, p.on_frontier))
+            .collect();
         assert_eq!(
             marks,
-            [(0, true), (1, true), (2, false), (3, false), (4, true), (5, true)]
+            [
+                (0, true),
+                (1, true),
+                (2, false),
+                (3, false),
+                (4, true),
+                (5, true)
+            ]
         );
         assert_eq!(o.portfolios[o.best].mask, 1);
         assert_eq!(o.portfolios[o.next_better.unwrap()].mask, 4);

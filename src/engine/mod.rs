@@ -74,7 +74,10 @@ pub fn trial_keys(seed: u64, first_trial: u64, keys: &mut [u64]) {
 /// phase here; [`run`] counts the same trials as completed. Bits past `keys.len()` are cleared.
 /// Uses the per-trial reference engine.
 pub fn play_phase(plan: &Plan, phase_idx: usize, keys: &[u64], passed: &mut [u64]) {
-    assert!(phase_idx < crate::phase::N_PHASES, "phase index {phase_idx}");
+    assert!(
+        phase_idx < crate::phase::N_PHASES,
+        "phase index {phase_idx}"
+    );
     assert!(passed.len() * 64 >= keys.len(), "bitset too short");
     passed.fill(0);
     let mut scratch = Tally::new(plan.n_controls, plan.techniques.len());

@@ -98,7 +98,11 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
         s.seed
     );
     let frontier: Vec<&Portfolio> = o.portfolios.iter().filter(|p| p.on_frontier).collect();
-    let _ = writeln!(out, "{:>14} {:>10}  frontier portfolio", "annual cost", "completion");
+    let _ = writeln!(
+        out,
+        "{:>14} {:>10}  frontier portfolio",
+        "annual cost", "completion"
+    );
     for p in frontier.iter().take(SHOWN) {
         let _ = writeln!(
             out,

@@ -56,10 +56,22 @@ fn each_portfolio_completes_exactly_the_trials_a_run_of_it_completes() {
         let scenario = problem.apply(mask);
         let run = engine::run(&Plan::new(&scenario), seed, trials, Some(2)).unwrap();
         assert_eq!(got, run.completed, "portfolio {mask:#b}");
-        assert_eq!(problem.cost(mask), annual_cost(&scenario), "cost of {mask:#b}");
+        assert_eq!(
+            problem.cost(mask),
+            annual_cost(&scenario),
+            "cost of {mask:#b}"
+        );
     }
     // The portfolios differ: the check is not comparing one number seven times.
     assert!(shared[0] > 3 * shared[2], "{shared:?}");
+}
+
+#[test]
+fn the_benchmark_scenario_shares_95_phase_plays_per_trial_among_65536_portfolios() {
+    let problem = Problem::new(&load("benches/data/optimize-16.toml")).unwrap();
+    assert_eq!(problem.n_candidates(), 16);
+    assert_eq!(problem.phase_candidates(), [1, 0, 3, 4, 2, 5, 5]);
+    assert_eq!(problem.phase_plays(), 2 + 1 + 8 + 16 + 4 + 32 + 32);
 }
 
 #[test]
@@ -96,7 +108,10 @@ fn the_frontier_equals_a_brute_force_paired_run_of_every_subset() {
     assert_eq!(frontier.len(), 12, "{frontier:?}");
     let best = got.portfolios[got.best];
     assert!(best.cost <= budget);
-    assert_eq!(problem.ids(best.mask), ["mail-filter", "vpn-lockout", "egress-block"]);
+    assert_eq!(
+        problem.ids(best.mask),
+        ["mail-filter", "vpn-lockout", "egress-block"]
+    );
     let next = got.portfolios[got.next_better.unwrap()];
     assert_eq!(next.cost, 60.0);
     assert!(next.completed < best.completed);
@@ -105,7 +120,9 @@ fn the_frontier_equals_a_brute_force_paired_run_of_every_subset() {
 /// Budgets at fractions of the cost of every candidate, and the cost as written.
 fn budgets(problem: &Problem) -> Vec<f64> {
     let total = problem.cost(u64::MAX >> (64 - problem.n_candidates()));
-    let mut b: Vec<f64> = [0.1, 0.25, 0.5, 0.75].iter().map(|f| f * total).collect();
+    let mut b: Vec<f64> = (1..10)
+        .map(|tenths| f64::from(tenths) / 10.0 * total)
+        .collect();
     b.push(problem.cost(problem.as_written()));
     b
 }
@@ -113,7 +130,10 @@ fn budgets(problem: &Problem) -> Vec<f64> {
 #[test]
 fn the_heuristic_finds_the_exhaustive_optimum_on_every_shipped_scenario() {
     let trials = 3_000;
-    for path in SHIPPED.iter().chain([&SMALL]) {
+    for path in SHIPPED
+        .iter()
+        .chain([&SMALL, &"benches/data/optimize-16.toml"])
+    {
         let s = load(path);
         let problem = Problem::new(&s).unwrap();
         assert!(problem.n_candidates() <= optimize::MAX_EXHAUSTIVE, "{path}");
@@ -122,15 +142,10 @@ fn the_heuristic_finds_the_exhaustive_optimum_on_every_shipped_scenario() {
         })
         .unwrap();
         for budget in budgets(&problem) {
-            let exhaustive = Optimum::new(
-                Search::Exhaustive,
-                trials,
-                all.portfolios.clone(),
-                budget,
-            );
-            let heuristic = engine::unwatched(|w| {
-                optimize::heuristic(&problem, s.seed, trials, budget, w)
-            });
+            let exhaustive =
+                Optimum::new(Search::Exhaustive, trials, all.portfolios.clone(), budget);
+            let heuristic =
+                engine::unwatched(|w| optimize::heuristic(&problem, s.seed, trials, budget, w));
             let (e, h) = (
                 exhaustive.portfolios[exhaustive.best],
                 heuristic.portfolios[heuristic.best],
@@ -154,7 +169,9 @@ fn the_heuristic_finds_the_exhaustive_optimum_on_every_shipped_scenario() {
 fn optimize_csv(dir: &TempDir, threads: &str, search: &str, trials: &str) -> Vec<u8> {
     let out = dir.path().join(format!("{search}-{threads}"));
     killchain()
-        .args(["optimize", SMALL, "--budget", "50", "--quiet", "--trials", trials])
+        .args([
+            "optimize", SMALL, "--budget", "50", "--quiet", "--trials", trials,
+        ])
         .args(["--threads", threads, "--search", search, "--out"])
         .arg(&out)
         .assert()
@@ -221,7 +238,12 @@ fn a_difference_inside_the_paired_interval_is_called_no_clear_difference() {
     // attack-surface candidate, whose effect is within the noise.
     let dir = TempDir::new().unwrap();
     killchain()
-        .args(["optimize", "benches/data/optimize-16.toml", "--budget", "250000"])
+        .args([
+            "optimize",
+            "benches/data/optimize-16.toml",
+            "--budget",
+            "250000",
+        ])
         .args(["--trials", "20000", "--search", "heuristic", "--out"])
         .arg(dir.path())
         .assert()
@@ -241,7 +263,11 @@ fn refuses(args: &[&str], message: &str) {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(message));
-    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "wrote nothing");
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "wrote nothing"
+    );
 }
 
 #[test]
@@ -288,7 +314,12 @@ fn a_negative_or_non_numeric_budget_is_refused() {
 fn auto_search_takes_the_heuristic_past_16_candidates() {
     let dir = TempDir::new().unwrap();
     killchain()
-        .args(["optimize", "tests/data/optimize/seventeen.toml", "--budget", "100000"])
+        .args([
+            "optimize",
+            "tests/data/optimize/seventeen.toml",
+            "--budget",
+            "100000",
+        ])
         .args(["--trials", "2000", "--out"])
         .arg(dir.path())
         .assert()
