@@ -327,3 +327,93 @@ fn auto_search_takes_the_heuristic_past_16_candidates() {
         .stdout(predicate::str::contains("17 candidates,"))
         .stdout(predicate::str::contains("(heuristic)"));
 }
+
+#[test]
+fn sigint_stops_a_search_with_status_130_and_keeps_previous_results() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let out = TempDir::new().unwrap();
+    killchain()
+        .args([
+            "optimize", SMALL, "--budget", "50", "--trials", "1000", "--quiet", "--out",
+        ])
+        .arg(out.path())
+        .assert()
+        .success();
+    let dir = out.path().join("small");
+    let before = fs::read(dir.join("frontier.csv")).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_killchain"))
+        .args([
+            "optimize",
+            SMALL,
+            "--budget",
+            "50",
+            "--trials",
+            "2000000000",
+        ])
+        .args(["--threads", "2", "--out"])
+        .arg(out.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    kill(
+        Pid::from_raw(i32::try_from(child.id()).unwrap()),
+        Signal::SIGINT,
+    )
+    .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("the search did not stop within 30 s of SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "stderr: {stderr}");
+    assert_eq!(
+        stderr,
+        format!(
+            "error: interrupted; previous results in {} are unchanged\n",
+            dir.display()
+        )
+    );
+    assert_eq!(fs::read(dir.join("frontier.csv")).unwrap(), before);
+    assert_eq!(
+        fs::read_dir(&dir).unwrap().count(),
+        1,
+        "no temporary file left"
+    );
+}
+
+#[test]
+fn a_portfolio_whose_first_id_starts_a_formula_is_neutralised() {
+    // The formula fixture, with a cost on its control "-filter" so that it is a candidate.
+    let dir = TempDir::new().unwrap();
+    let text = fs::read_to_string("tests/data/formula/formula.toml").unwrap();
+    let text = text.replace(
+        "id = \"-filter\"\nname = \"=filter\"\n",
+        "id = \"-filter\"\nname = \"=filter\"\ncost = 10\n",
+    );
+    assert!(text.contains("cost = 10\n"));
+    let path = dir.path().join("formula.toml");
+    fs::write(&path, text).unwrap();
+    killchain()
+        .arg("optimize")
+        .arg(&path)
+        .args(["--budget", "100000", "--trials", "2000", "--quiet", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let csv = fs::read_to_string(dir.path().join("formula/frontier.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let controls: Vec<String> = reader.records().map(|r| r.unwrap()[1].to_owned()).collect();
+    assert!(controls.contains(&"'-filter".to_owned()), "{controls:?}");
+    assert!(controls.iter().all(|c| !c.starts_with('-')), "{controls:?}");
+}
