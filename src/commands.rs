@@ -728,16 +728,26 @@ pub fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
     let mut arms = vec![problem.apply(best.mask), problem.apply(written)];
     arms.extend(next.map(|p| problem.apply(p.mask)));
     let plans: Vec<Plan> = arms.iter().map(Plan::new).collect();
-    let results = with_progress(trials, !args.output.quiet, |done| {
+    // And each frontier point against the previous one.
+    let frontier: Vec<u64> = (optimum.portfolios.iter())
+        .filter(|p| p.on_frontier)
+        .map(|p| p.mask)
+        .collect();
+    let steps: Vec<(u64, u64)> = frontier.windows(2).map(|w| (w[1], w[0])).collect();
+    let (results, step_tables) = with_progress(2 * trials, !args.output.quiet, |done| {
         let watch = engine::Watch {
             stop: interrupt_flag(),
             done,
         };
-        engine::run_paired_watched(&plans, seed, trials, Some(threads), watch)
-    })
-    .map_err(|e| Failure::Run(format!("cannot start {threads} worker threads: {e}")))?;
+        let results = engine::run_paired_watched(&plans, seed, trials, Some(threads), watch);
+        let tables = pool.install(|| problem.paired(seed, trials, &steps, watch));
+        (results, tables)
+    });
+    let results =
+        results.map_err(|e| Failure::Run(format!("cannot start {threads} worker threads: {e}")))?;
     check_interrupt(Some(&dir))?;
     let results = results.expect("a run completes unless interrupted");
+    let step_tables = step_tables.expect("a run completes unless interrupted");
     let table = |i: usize| {
         let (tally, joint) = results[i].clone();
         Arm {
@@ -761,6 +771,10 @@ pub fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
         as_written: (written, results[1].0.completed),
         next_vs_best: next.map(|_| table(2).difference().unwrap_or(zero)),
         best_vs_written: w.difference().unwrap_or(zero),
+        frontier_steps: step_tables
+            .iter()
+            .map(|t| t.difference().unwrap_or(zero))
+            .collect(),
     };
     write_all_atomically(
         &dir,

@@ -30,6 +30,7 @@ use rayon::prelude::*;
 use crate::engine::{self, CHUNK_TRIALS, Plan, Watch};
 use crate::phase::{N_PHASES, Phase};
 use crate::scenario::Scenario;
+use crate::stats::PairedTable;
 
 /// Most candidates for which every portfolio is evaluated (2^16 = 65,536 portfolios).
 pub const MAX_EXHAUSTIVE: usize = 16;
@@ -293,6 +294,31 @@ impl Problem {
             .iter()
             .map(|&m| std::array::from_fn(|p| self.subset(p, m)))
             .collect();
+        self.blocks(seed, trials, watch, cache, |block| {
+            accs.par_iter_mut()
+                .zip(&subsets)
+                .with_min_len(64)
+                .for_each_init(
+                    || vec![0u64; block.used],
+                    |completed, (acc, sub)| {
+                        block.completed(sub, completed);
+                        acc.record(block.start, block.n, completed);
+                    },
+                );
+        })?;
+        Some(accs)
+    }
+
+    /// Plays trials `0..trials` block by block and calls `each` with every block's phase bitsets,
+    /// blocks in trial order. `None` when `watch` asked to stop.
+    fn blocks(
+        &self,
+        seed: u64,
+        trials: u64,
+        watch: Watch<'_>,
+        cache: &mut Option<Vec<u64>>,
+        mut each: impl FnMut(&Block<'_>),
+    ) -> Option<()> {
         let block = CHUNK_TRIALS as usize;
         let words = block / 64;
         // One job per (phase, subset): its bitset is `bits[offset[p] + s]`.
@@ -326,33 +352,57 @@ impl Problem {
                         engine::play_phase(&self.plans[p][s], p, keys, &mut out[..used]);
                     });
             }
-            let bits = &bits;
-            accs.par_iter_mut()
-                .zip(&subsets)
-                .with_min_len(64)
-                .for_each_init(
-                    || vec![0u64; used],
-                    |completed, (acc, sub)| {
-                        let at = |p: usize| {
-                            let i = (offset[p] + sub[p]) * words;
-                            &bits[i..i + used]
-                        };
-                        completed.copy_from_slice(at(0));
-                        for p in 1..N_PHASES {
-                            for (c, b) in completed.iter_mut().zip(at(p)) {
-                                *c &= b;
-                            }
-                        }
-                        acc.record(start, n, completed);
-                    },
-                );
+            each(&Block {
+                bits: &bits,
+                offset,
+                words,
+                used,
+                start,
+                n,
+            });
             watch.finished(n as u64);
             start += n as u64;
         }
         if single {
             *cache = Some(bits);
         }
-        Some(accs)
+        Some(())
+    }
+
+    /// For each pair of portfolios (first, second), the paired 2×2 table of "completed" over
+    /// trials `0..trials`, from which [`PairedTable::difference`] gives first − second with its
+    /// paired interval. `None` when `watch` asked to stop.
+    pub fn paired(
+        &self,
+        seed: u64,
+        trials: u64,
+        pairs: &[(u64, u64)],
+        watch: Watch<'_>,
+    ) -> Option<Vec<PairedTable>> {
+        let mut tables = vec![PairedTable::default(); pairs.len()];
+        let sub = |m: u64| -> [usize; N_PHASES] { std::array::from_fn(|p| self.subset(p, m)) };
+        let subsets: Vec<_> = pairs.iter().map(|&(a, b)| (sub(a), sub(b))).collect();
+        self.blocks(seed, trials, watch, &mut None, |block| {
+            let (mut a, mut b) = (vec![0u64; block.used], vec![0u64; block.used]);
+            for (t, (sa, sb)) in tables.iter_mut().zip(&subsets) {
+                block.completed(sa, &mut a);
+                block.completed(sb, &mut b);
+                let count = |f: &dyn Fn(u64, u64) -> u64| -> u64 {
+                    a.iter()
+                        .zip(&b)
+                        .map(|(&x, &y)| u64::from(f(x, y).count_ones()))
+                        .sum()
+                };
+                let both = count(&|x, y| x & y);
+                let first_only = count(&|x, y| x & !y);
+                let second_only = count(&|x, y| !x & y);
+                t.both += both;
+                t.first_only += first_only;
+                t.second_only += second_only;
+                t.neither += block.n as u64 - both - first_only - second_only;
+            }
+        })?;
+        Some(tables)
     }
 
     /// Completed trials of each portfolio.
@@ -365,6 +415,36 @@ impl Problem {
     ) -> Option<Vec<u64>> {
         let accs = self.evaluate(seed, trials, portfolios, CompletedCount::default, watch)?;
         Some(accs.into_iter().map(|c| c.0).collect())
+    }
+}
+
+/// The phase bitsets of one block of trials.
+struct Block<'a> {
+    /// `bits[(offset[p] + s) * words..][..used]`: the trials passing phase p under subset s.
+    bits: &'a [u64],
+    offset: [usize; N_PHASES],
+    words: usize,
+    used: usize,
+    /// The block's first trial and its number of trials.
+    start: u64,
+    n: usize,
+}
+
+impl Block<'_> {
+    /// Writes into `out` the trials completing under the portfolio whose per-phase subsets are
+    /// `sub`: the AND of one bitset per phase.
+    #[inline]
+    fn completed(&self, sub: &[usize; N_PHASES], out: &mut [u64]) {
+        let at = |p: usize| {
+            let i = (self.offset[p] + sub[p]) * self.words;
+            &self.bits[i..i + self.used]
+        };
+        out.copy_from_slice(at(0));
+        for p in 1..N_PHASES {
+            for (c, b) in out.iter_mut().zip(at(p)) {
+                *c &= b;
+            }
+        }
     }
 }
 

@@ -39,6 +39,9 @@ pub struct OptimizeSummary<'a> {
     pub next_vs_best: Option<(f64, f64, f64)>,
     /// Paired difference in completion rate, best − as written, with its 95 % interval.
     pub best_vs_written: (f64, f64, f64),
+    /// For each frontier point after the first (by cost), the paired difference in completion
+    /// rate against the previous frontier point, with its 95 % interval.
+    pub frontier_steps: Vec<(f64, f64, f64)>,
 }
 
 fn rate(p: &Portfolio, trials: u64) -> f64 {
@@ -100,24 +103,56 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
     let frontier: Vec<&Portfolio> = o.portfolios.iter().filter(|p| p.on_frontier).collect();
     let _ = writeln!(
         out,
-        "{:>14} {:>10}  frontier portfolio",
-        "annual cost", "completion"
+        "{:>14} {:>10}  {:<30}  frontier portfolio",
+        "annual cost", "completion", "step [95% paired interval]"
     );
-    for p in frontier.iter().take(SHOWN) {
+    // A window of the frontier around the best portfolio within the budget.
+    let at_best = (frontier.iter())
+        .position(|p| p.mask == o.portfolios[o.best].mask)
+        .unwrap_or(0);
+    let first = at_best
+        .saturating_sub(SHOWN * 2 / 3)
+        .min(frontier.len().saturating_sub(SHOWN));
+    let last = (first + SHOWN).min(frontier.len());
+    if first > 0 {
         let _ = writeln!(
             out,
-            "{:>14.0} {:>10.4}  {}",
+            "{:>14} ({first} cheaper frontier points in frontier.csv)",
+            "…"
+        );
+    }
+    let mut ties = false;
+    for (i, p) in frontier.iter().enumerate().take(last).skip(first) {
+        let step = match i.checked_sub(1).and_then(|j| s.frontier_steps.get(j)) {
+            Some(&(d, lo, hi)) => {
+                let tie = if lo <= 0.0 && hi >= 0.0 { " ≈" } else { "" };
+                ties |= !tie.is_empty();
+                format!("{d:+.4} [{lo:+.4}, {hi:+.4}]{tie}")
+            }
+            None => "—".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "{:>14.0} {:>10.4}  {:<30}  {}",
             p.cost,
             rate(p, o.trials),
+            step,
             s.problem.ids(p.mask).join(" ")
         );
     }
-    if frontier.len() > SHOWN {
+    if last < frontier.len() {
         let _ = writeln!(
             out,
-            "{:>14} ({} more frontier points in frontier.csv)",
+            "{:>14} ({} dearer frontier points in frontier.csv)",
             "…",
-            frontier.len() - SHOWN
+            frontier.len() - last
+        );
+    }
+    if ties {
+        let _ = writeln!(
+            out,
+            "{:>14} ≈: the step is within its paired interval, no clear difference from the point before",
+            ""
         );
     }
     let best = &o.portfolios[o.best];

@@ -67,6 +67,34 @@ fn each_portfolio_completes_exactly_the_trials_a_run_of_it_completes() {
 }
 
 #[test]
+fn paired_tables_of_the_shared_evaluation_equal_those_of_a_paired_run() {
+    let (seed, trials) = (5, 70_000);
+    let s = load("scenarios/ransomware-midsize.toml");
+    let problem = Problem::new(&s).unwrap();
+    let (all, written) = ((1u64 << problem.n_candidates()) - 1, problem.as_written());
+    let pairs = [
+        (all, 0),
+        (written, all ^ written),
+        (0b101_0101_0101_0101, written),
+    ];
+    let tables = engine::unwatched(|w| problem.paired(seed, trials, &pairs, w));
+    for (&(a, b), table) in pairs.iter().zip(&tables) {
+        let (sa, sb) = (problem.apply(a), problem.apply(b));
+        let runs =
+            engine::run_paired(&[Plan::new(&sb), Plan::new(&sa)], seed, trials, None).unwrap();
+        let (tally, joint) = runs[1].clone();
+        let arm = killchain::compare::Arm {
+            name: String::new(),
+            scenario: &sa,
+            tally,
+            joint,
+        };
+        assert_eq!(*table, arm.completion_table(), "{a:#b} vs {b:#b}");
+        assert!(table.first_only + table.second_only > 0, "{table:?}");
+    }
+}
+
+#[test]
 fn the_benchmark_scenario_shares_95_phase_plays_per_trial_among_65536_portfolios() {
     let problem = Problem::new(&load("benches/data/optimize-16.toml")).unwrap();
     assert_eq!(problem.n_candidates(), 16);
