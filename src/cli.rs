@@ -53,6 +53,9 @@ pub enum Command {
      # writes output/ransomware-midsize/ranking.csv, controls by risk reduction per unit of cost"
     )]
     Rank(RankArgs),
+    /// Find the best portfolio of controls with a `cost` within a budget, and the frontier of
+    /// annual cost against completion rate.
+    Optimize(OptimizeArgs),
     /// Check scenario files and print every problem found.
     #[command(after_help = "Example:\n  killchain validate scenarios/*.toml\n  \
      # prints `ok: FILE (...)` per file, or every problem as FILE:LINE:COLUMN: message (exit status 2)")]
@@ -268,4 +271,44 @@ pub struct MergeArgs {
     /// report.html, navigator-layer.json, results.xlsx.
     #[command(flatten)]
     pub export: ExportOptions,
+}
+
+/// How `optimize` searches the portfolios.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SearchArg {
+    /// Exhaustive up to 16 candidates, the heuristic past that.
+    Auto,
+    /// Every portfolio (at most 16 candidates).
+    Exhaustive,
+    /// Greedy by marginal return, then local search.
+    Heuristic,
+}
+
+/// Arguments of `killchain optimize`.
+#[derive(Debug, Args)]
+pub struct OptimizeArgs {
+    /// A scenario file; its controls with a `cost` are the candidates.
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: PathBuf,
+    /// Most annual cost a portfolio may have.
+    #[arg(long, value_name = "B", value_parser = parse_budget)]
+    pub budget: f64,
+    /// How the portfolios are searched.
+    #[arg(long, value_enum, default_value_t = SearchArg::Auto)]
+    pub search: SearchArg,
+    /// Trials, seed, threads.
+    #[command(flatten)]
+    pub trials: TrialOptions,
+    /// Output folder and verbosity.
+    #[command(flatten)]
+    pub output: OutputOptions,
+}
+
+fn parse_budget(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(b) if b.is_finite() && b >= 0.0 => Ok(b),
+        _ => Err(format!(
+            "`{s}` is not a budget; give a finite annual cost of 0 or more, e.g. 250000"
+        )),
+    }
 }

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::cli::{
     CheckArgs, CompareArgs, CompletionsArgs, ExactArgs, ExportOptions, MergeArgs, MethodArg,
-    RankArgs, ReportArgs, RunArgs, SimOptions, TrialOptions, ValidateArgs,
+    OptimizeArgs, RankArgs, ReportArgs, RunArgs, SearchArg, SimOptions, TrialOptions, ValidateArgs,
 };
 use crate::compare::{Arm, ArmSummary};
 use crate::engine::{self, Plan};
@@ -989,6 +989,118 @@ pub fn completions(args: &CompletionsArgs) -> Result<(), Failure> {
         &mut script,
     );
     say(&String::from_utf8_lossy(&script));
+    Ok(())
+}
+
+/// `killchain optimize`.
+pub fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
+    use crate::optimize::{self as opt, MAX_EXHAUSTIVE, Problem};
+    let loaded = load_all(std::slice::from_ref(&args.scenario))?;
+    let l = &loaded[0];
+    let s = &l.scenario;
+    let input = |e: &dyn fmt::Display| Failure::Input(vec![format!("{}: {e}", l.path)]);
+    let problem = Problem::new(s).map_err(|e| input(&e))?;
+    let n = problem.n_candidates();
+    let exhaustive = match args.search {
+        SearchArg::Auto => n <= MAX_EXHAUSTIVE,
+        SearchArg::Exhaustive if n > MAX_EXHAUSTIVE => {
+            return Err(input(&opt::OptimizeError::TooManyForExhaustive(n)));
+        }
+        SearchArg::Exhaustive => true,
+        SearchArg::Heuristic => false,
+    };
+    let seed = args.trials.seed.unwrap_or(s.seed);
+    let trials = args.trials.trials.unwrap_or(s.trials);
+    let threads = thread_count(&args.trials);
+    let dir = output_dir(&args.output.out, &l.path);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Failure::Run(format!("cannot start {threads} worker threads: {e}")))?;
+    // The heuristic makes an unknown number of passes over the trials: no bar for it.
+    let optimum = with_progress(trials, exhaustive && !args.output.quiet, |done| {
+        let watch = engine::Watch {
+            stop: interrupt_flag(),
+            done,
+        };
+        pool.install(|| {
+            if exhaustive {
+                opt::exhaustive(&problem, seed, trials, args.budget, watch)
+            } else {
+                Ok(opt::heuristic(&problem, seed, trials, args.budget, watch))
+            }
+        })
+    })
+    .map_err(|e| input(&e))?;
+    check_interrupt(Some(&dir))?;
+    let optimum = optimum.expect("a search completes unless interrupted");
+
+    // Paired comparisons on the same trials: best (the reference), as written, next better.
+    let best = optimum.portfolios[optimum.best];
+    let next = optimum.next_better.map(|i| optimum.portfolios[i]);
+    let written = problem.as_written();
+    let mut arms = vec![problem.apply(best.mask), problem.apply(written)];
+    arms.extend(next.map(|p| problem.apply(p.mask)));
+    let plans: Vec<Plan> = arms.iter().map(Plan::new).collect();
+    // And each frontier point against the previous one.
+    let frontier: Vec<u64> = (optimum.portfolios.iter())
+        .filter(|p| p.on_frontier)
+        .map(|p| p.mask)
+        .collect();
+    let steps: Vec<(u64, u64)> = frontier.windows(2).map(|w| (w[1], w[0])).collect();
+    let (results, step_tables) = with_progress(2 * trials, !args.output.quiet, |done| {
+        let watch = engine::Watch {
+            stop: interrupt_flag(),
+            done,
+        };
+        let results = engine::run_paired_watched(&plans, seed, trials, Some(threads), watch);
+        let tables = pool.install(|| problem.paired(seed, trials, &steps, watch));
+        (results, tables)
+    });
+    let results =
+        results.map_err(|e| Failure::Run(format!("cannot start {threads} worker threads: {e}")))?;
+    check_interrupt(Some(&dir))?;
+    let results = results.expect("a run completes unless interrupted");
+    let step_tables = step_tables.expect("a run completes unless interrupted");
+    let table = |i: usize| {
+        let (tally, joint) = results[i].clone();
+        Arm {
+            name: String::new(),
+            scenario: &arms[i],
+            tally,
+            joint,
+        }
+        .completion_table()
+    };
+    let zero = (0.0, 0.0, 0.0);
+    // The arm's table is (arm, best); best − as written swaps its two sides.
+    let mut w = table(1);
+    std::mem::swap(&mut w.first_only, &mut w.second_only);
+    let summary = report::OptimizeSummary {
+        scenario: &s.name,
+        problem: &problem,
+        optimum: &optimum,
+        seed,
+        budget: args.budget,
+        as_written: (written, results[1].0.completed),
+        next_vs_best: next.map(|_| table(2).difference().unwrap_or(zero)),
+        best_vs_written: w.difference().unwrap_or(zero),
+        frontier_steps: step_tables
+            .iter()
+            .map(|t| t.difference().unwrap_or(zero))
+            .collect(),
+    };
+    write_all_atomically(
+        &dir,
+        &[("frontier.csv", report::frontier_csv(&problem, &optimum))],
+    )?;
+    if !args.output.quiet {
+        say(&format!(
+            "{}wrote {}\n",
+            report::optimize_table(&summary),
+            dir.display()
+        ));
+    }
     Ok(())
 }
 

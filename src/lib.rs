@@ -4,7 +4,7 @@
 //! A scenario file describes a defended environment, an adversary's techniques at each of the
 //! seven phases, and the defender's controls. [`scenario`] parses and validates it; [`engine`]
 //! runs seeded trials in parallel and returns a [`stats::Tally`]; [`report`] turns the tally into
-//! CSV, JSON and a terminal funnel; [`shard`] cuts a run into slices and merges their tallies. [`rng`] is the only source of randomness.
+//! CSV, JSON and a terminal funnel; [`shard`] cuts a run into slices and merges their tallies; [`optimize`] searches the portfolios of controls with a cost for the best within a budget. [`rng`] is the only source of randomness.
 
 pub mod check;
 pub mod cli;
@@ -13,6 +13,7 @@ pub mod compare;
 pub mod engine;
 pub mod exact;
 pub mod loss;
+pub mod optimize;
 pub mod phase;
 pub mod report;
 pub mod rng;

@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::check(args),
         Command::Compare(args) => commands::compare(args),
         Command::Rank(args) => commands::rank(args),
+        Command::Optimize(args) => commands::optimize(args),
         Command::Validate(args) => commands::validate(args),
         Command::Merge(args) => commands::merge(args),
         Command::Report(args) => commands::report(args),

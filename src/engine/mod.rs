@@ -59,6 +59,41 @@ fn run_range_into(
     batch::run_trials(plan, &mut keys, range.end - range.start, ws, tally);
 }
 
+/// Fills `keys` with the trial keys of trials `first_trial, first_trial + 1, …` of a run with
+/// `seed`: the keys every engine entry point uses, so a trial here is the same trial as in
+/// [`run`].
+pub fn trial_keys(seed: u64, first_trial: u64, keys: &mut [u64]) {
+    let mut stream = TrialKeys::starting_at(seed, first_trial);
+    for k in keys {
+        *k = stream.next_stream().key();
+    }
+}
+
+/// Plays phase `phase_idx` alone for each trial key in `keys` (from [`trial_keys`]) and sets
+/// bit `t % 64` of `passed[t / 64]` when the adversary passes it, as if every trial had reached
+/// the phase. Under the semantics a phase's outcome depends only on the trial's key, the phase
+/// and the controls acting in it, so a trial completes under `plan` exactly when it passes every
+/// phase here; [`run`] counts the same trials as completed. Bits past `keys.len()` are cleared.
+/// Uses the per-trial reference engine.
+pub fn play_phase(plan: &Plan, phase_idx: usize, keys: &[u64], passed: &mut [u64]) {
+    assert!(
+        phase_idx < crate::phase::N_PHASES,
+        "phase index {phase_idx}"
+    );
+    assert!(passed.len() * 64 >= keys.len(), "bitset too short");
+    passed.fill(0);
+    let mut scratch = Tally::new(plan.n_controls, plan.techniques.len());
+    for (w, chunk) in passed.iter_mut().zip(keys.chunks(64)) {
+        let mut word = 0u64;
+        for (b, &key) in chunk.iter().enumerate() {
+            let stream = crate::rng::TrialStream::from_key(key);
+            let pass = trial::passes_phase(plan, phase_idx, stream, &mut scratch);
+            word |= u64::from(pass) << b;
+        }
+        *w = word;
+    }
+}
+
 /// What a caller shares with a run in progress. The engine reads `stop` before each chunk and
 /// adds each finished chunk's trials to `done`; it does no I/O, so the caller decides what sets
 /// `stop` (a signal, a deadline) and what shows `done` (a progress bar).
@@ -72,17 +107,19 @@ pub struct Watch<'a> {
 }
 
 impl Watch<'_> {
-    fn stopped(&self) -> bool {
+    /// Whether the caller asked the run to stop.
+    pub fn stopped(&self) -> bool {
         self.stop.load(Ordering::Relaxed) != 0
     }
 
-    fn finished(&self, trials: u64) {
+    /// Adds `trials` to the finished count.
+    pub fn finished(&self, trials: u64) {
         self.done.fetch_add(trials, Ordering::Relaxed);
     }
 }
 
 /// Runs `f` with a watch that never stops and whose count nobody reads.
-fn unwatched<T>(f: impl FnOnce(Watch<'_>) -> Option<T>) -> T {
+pub fn unwatched<T>(f: impl FnOnce(Watch<'_>) -> Option<T>) -> T {
     let (stop, done) = (AtomicUsize::new(0), AtomicU64::new(0));
     f(Watch {
         stop: &stop,

@@ -44,6 +44,19 @@ pub(crate) fn run_trial(plan: &Plan, s: TrialStream, tally: &mut Tally) {
     tally.completed += 1;
 }
 
+/// Whether the adversary passes phase `phase_idx` of a trial, judged alone: the phase is played
+/// as if reached, whatever earlier phases did. `scratch` takes the counts and is otherwise
+/// ignored.
+#[inline]
+pub(crate) fn passes_phase(
+    plan: &Plan,
+    phase_idx: usize,
+    s: TrialStream,
+    scratch: &mut Tally,
+) -> bool {
+    run_phase(plan, phase_idx, s, scratch).is_none()
+}
+
 /// Plays one phase; `None` when the adversary passes it.
 #[inline]
 fn run_phase(plan: &Plan, phase_idx: usize, s: TrialStream, tally: &mut Tally) -> Option<Breaker> {

@@ -13,6 +13,7 @@ pub mod html;
 mod loss_out;
 mod manifest;
 pub mod navigator;
+mod optimize_out;
 mod terminal;
 pub mod xlsx;
 
@@ -33,6 +34,7 @@ pub use loss_out::{
 };
 pub use manifest::run_json;
 pub use navigator::navigator_layer;
+pub use optimize_out::{FRONTIER_HEADER, OptimizeSummary, frontier_csv, optimize_table};
 pub use terminal::funnel;
 pub use xlsx::results_xlsx;
 

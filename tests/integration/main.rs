@@ -10,6 +10,7 @@ mod interrupt;
 mod limits;
 mod loss;
 mod methods;
+mod optimize;
 mod progress;
 mod properties;
 mod shards;

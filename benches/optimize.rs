@@ -1,0 +1,48 @@
+//! `killchain optimize` at the size its design targets: 16 candidate controls (65,536 portfolios),
+//! 100,000 trials, exhaustive, on `benches/data/optimize-16.toml`, with 2 worker threads and with
+//! 1. `cargo bench --bench optimize`.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use killchain::engine;
+use killchain::optimize::{self, Problem};
+use killchain::scenario::Scenario;
+
+const TRIALS: u64 = 100_000;
+
+fn problem() -> Problem {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/data/optimize-16.toml");
+    let text = std::fs::read_to_string(path).expect("benchmark scenario");
+    let s = Scenario::from_toml(&text, path).unwrap_or_else(|d| panic!("{d}"));
+    let problem = Problem::new(&s).expect("a searchable scenario");
+    assert_eq!(problem.n_candidates(), 16);
+    problem
+}
+
+fn optimize(c: &mut Criterion) {
+    let problem = problem();
+    let mut g = c.benchmark_group("16 candidates, 65536 portfolios, 100k trials, exhaustive");
+    g.throughput(Throughput::Elements(TRIALS << 16));
+    g.sample_size(10);
+    for threads in [2, 1] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a thread pool");
+        g.bench_function(format!("{threads} threads"), |b| {
+            b.iter(|| {
+                pool.install(|| {
+                    engine::unwatched(|w| {
+                        optimize::exhaustive(&problem, black_box(20261127), TRIALS, 250_000.0, w)
+                            .ok()
+                    })
+                })
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, optimize);
+criterion_main!(benches);

@@ -1,0 +1,447 @@
+//! `killchain optimize`: the shared per-phase evaluation against whole runs of each portfolio,
+//! the frontier against a brute-force paired run of every subset, the heuristic against the
+//! exhaustive optimum, determinism across thread counts, and the command line.
+
+use std::fs;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use tempfile::TempDir;
+
+use killchain::compare::annual_cost;
+use killchain::engine::{self, Plan};
+use killchain::optimize::{self, Optimum, Portfolio, Problem, Search};
+use killchain::scenario::Scenario;
+
+const SMALL: &str = "tests/data/optimize/small.toml";
+const SHIPPED: [&str; 3] = [
+    "scenarios/ransomware-midsize.toml",
+    "scenarios/saas-credential-phishing.toml",
+    "scenarios/industrial-state-actor.toml",
+];
+
+fn killchain() -> Command {
+    assert_cmd::cargo::cargo_bin_cmd!("killchain")
+}
+
+fn load(path: &str) -> Scenario {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    Scenario::from_toml(&text, path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn completed(problem: &Problem, seed: u64, trials: u64, masks: &[u64]) -> Vec<u64> {
+    engine::unwatched(|watch| problem.completed(seed, trials, masks, watch))
+}
+
+#[test]
+fn each_portfolio_completes_exactly_the_trials_a_run_of_it_completes() {
+    // 70,000 trials: two blocks, the second partial.
+    let (seed, trials) = (11, 70_000);
+    let s = load("scenarios/ransomware-midsize.toml");
+    let problem = Problem::new(&s).unwrap();
+    let n = problem.n_candidates();
+    assert_eq!(n, 15);
+    let all = (1u64 << n) - 1;
+    let masks = [
+        0,
+        problem.as_written(),
+        all,
+        0b101_0101_0101_0101,
+        0b010_1010_1010_1010,
+        0b000_1111_0000_1111,
+        all ^ problem.as_written(),
+    ];
+    let shared = completed(&problem, seed, trials, &masks);
+    for (&mask, &got) in masks.iter().zip(&shared) {
+        let scenario = problem.apply(mask);
+        let run = engine::run(&Plan::new(&scenario), seed, trials, Some(2)).unwrap();
+        assert_eq!(got, run.completed, "portfolio {mask:#b}");
+        assert_eq!(
+            problem.cost(mask),
+            annual_cost(&scenario),
+            "cost of {mask:#b}"
+        );
+    }
+    // The portfolios differ: the check is not comparing one number seven times.
+    assert!(shared[0] > 3 * shared[2], "{shared:?}");
+}
+
+#[test]
+fn paired_tables_of_the_shared_evaluation_equal_those_of_a_paired_run() {
+    let (seed, trials) = (5, 70_000);
+    let s = load("scenarios/ransomware-midsize.toml");
+    let problem = Problem::new(&s).unwrap();
+    let (all, written) = ((1u64 << problem.n_candidates()) - 1, problem.as_written());
+    let pairs = [
+        (all, 0),
+        (written, all ^ written),
+        (0b101_0101_0101_0101, written),
+    ];
+    let tables = engine::unwatched(|w| problem.paired(seed, trials, &pairs, w));
+    for (&(a, b), table) in pairs.iter().zip(&tables) {
+        let (sa, sb) = (problem.apply(a), problem.apply(b));
+        let runs =
+            engine::run_paired(&[Plan::new(&sb), Plan::new(&sa)], seed, trials, None).unwrap();
+        let (tally, joint) = runs[1].clone();
+        let arm = killchain::compare::Arm {
+            name: String::new(),
+            scenario: &sa,
+            tally,
+            joint,
+        };
+        assert_eq!(*table, arm.completion_table(), "{a:#b} vs {b:#b}");
+        assert!(table.first_only + table.second_only > 0, "{table:?}");
+    }
+}
+
+#[test]
+fn the_benchmark_scenario_shares_95_phase_plays_per_trial_among_65536_portfolios() {
+    let problem = Problem::new(&load("benches/data/optimize-16.toml")).unwrap();
+    assert_eq!(problem.n_candidates(), 16);
+    assert_eq!(problem.phase_candidates(), [1, 0, 3, 4, 2, 5, 5]);
+    assert_eq!(problem.phase_plays(), 2 + 1 + 8 + 16 + 4 + 32 + 32);
+}
+
+#[test]
+fn the_frontier_equals_a_brute_force_paired_run_of_every_subset() {
+    let s = load(SMALL);
+    let problem = Problem::new(&s).unwrap();
+    assert_eq!(problem.n_candidates(), 5);
+    let (seed, trials, budget) = (s.seed, s.trials, 50.0);
+    // Brute force, as `compare` plays arms: every subset as a scenario, all on the same trials.
+    let masks: Vec<u64> = (0..32).collect();
+    let scenarios: Vec<Scenario> = masks.iter().map(|&m| problem.apply(m)).collect();
+    let plans: Vec<Plan> = scenarios.iter().map(Plan::new).collect();
+    let runs = engine::run_paired(&plans, seed, trials, None).unwrap();
+    let brute: Vec<Portfolio> = masks
+        .iter()
+        .zip(&scenarios)
+        .zip(&runs)
+        .map(|((&mask, sc), (tally, _))| Portfolio {
+            mask,
+            cost: annual_cost(sc),
+            completed: tally.completed,
+            on_frontier: false,
+        })
+        .collect();
+    let expected = Optimum::new(Search::Exhaustive, trials, brute, budget);
+    let got = engine::unwatched(|w| optimize::exhaustive(&problem, seed, trials, budget, w).ok())
+        .unwrap();
+    assert_eq!(got, expected);
+    // What the frontier says for this scenario, read off the brute-force run.
+    let frontier: Vec<u64> = (got.portfolios.iter())
+        .filter(|p| p.on_frontier)
+        .map(|p| p.mask)
+        .collect();
+    assert_eq!(frontier.len(), 12, "{frontier:?}");
+    let best = got.portfolios[got.best];
+    assert!(best.cost <= budget);
+    assert_eq!(
+        problem.ids(best.mask),
+        ["mail-filter", "vpn-lockout", "egress-block"]
+    );
+    let next = got.portfolios[got.next_better.unwrap()];
+    assert_eq!(next.cost, 60.0);
+    assert!(next.completed < best.completed);
+}
+
+/// Budgets at fractions of the cost of every candidate, and the cost as written.
+fn budgets(problem: &Problem) -> Vec<f64> {
+    let total = problem.cost(u64::MAX >> (64 - problem.n_candidates()));
+    let mut b: Vec<f64> = (1..10)
+        .map(|tenths| f64::from(tenths) / 10.0 * total)
+        .collect();
+    b.push(problem.cost(problem.as_written()));
+    b
+}
+
+#[test]
+fn the_heuristic_finds_the_exhaustive_optimum_on_every_shipped_scenario() {
+    let trials = 3_000;
+    for path in SHIPPED
+        .iter()
+        .chain([&SMALL, &"benches/data/optimize-16.toml"])
+    {
+        let s = load(path);
+        let problem = Problem::new(&s).unwrap();
+        assert!(problem.n_candidates() <= optimize::MAX_EXHAUSTIVE, "{path}");
+        let all = engine::unwatched(|w| {
+            optimize::exhaustive(&problem, s.seed, trials, f64::INFINITY, w).ok()
+        })
+        .unwrap();
+        for budget in budgets(&problem) {
+            let exhaustive =
+                Optimum::new(Search::Exhaustive, trials, all.portfolios.clone(), budget);
+            let heuristic =
+                engine::unwatched(|w| optimize::heuristic(&problem, s.seed, trials, budget, w));
+            let (e, h) = (
+                exhaustive.portfolios[exhaustive.best],
+                heuristic.portfolios[heuristic.best],
+            );
+            assert_eq!(
+                (h.completed, h.cost),
+                (e.completed, e.cost),
+                "{path}, budget {budget}: heuristic {:?} vs exhaustive {:?}",
+                problem.ids(h.mask),
+                problem.ids(e.mask)
+            );
+            // Every portfolio the heuristic evaluated has the exhaustive count.
+            for p in &heuristic.portfolios {
+                let same = all.portfolios.iter().find(|q| q.mask == p.mask).unwrap();
+                assert_eq!(p.completed, same.completed, "{path}: {:#b}", p.mask);
+            }
+        }
+    }
+}
+
+fn optimize_csv(dir: &TempDir, threads: &str, search: &str, trials: &str) -> Vec<u8> {
+    let out = dir.path().join(format!("{search}-{threads}"));
+    killchain()
+        .args([
+            "optimize", SMALL, "--budget", "50", "--quiet", "--trials", trials,
+        ])
+        .args(["--threads", threads, "--search", search, "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    fs::read(out.join("small/frontier.csv")).unwrap()
+}
+
+#[test]
+fn frontier_csv_is_identical_for_any_thread_count() {
+    let dir = TempDir::new().unwrap();
+    for search in ["exhaustive", "heuristic"] {
+        let one = optimize_csv(&dir, "1", search, "70000");
+        assert_eq!(optimize_csv(&dir, "2", search, "70000"), one, "{search}");
+        assert_eq!(optimize_csv(&dir, "4", search, "70000"), one, "{search}");
+    }
+}
+
+#[test]
+fn frontier_csv_has_the_documented_columns_and_every_portfolio() {
+    let dir = TempDir::new().unwrap();
+    let csv = String::from_utf8(optimize_csv(&dir, "2", "exhaustive", "20000")).unwrap();
+    let lines: Vec<&str> = csv.split_terminator("\r\n").collect();
+    assert_eq!(
+        lines[0],
+        "portfolio,controls,annual_cost,completion_rate,expected_annual_loss,ale_ci_low,ale_ci_high,on_frontier,method"
+    );
+    assert_eq!(lines.len(), 1 + 32);
+    // The cheapest portfolio holding the free candidate comes first; the empty one follows it.
+    assert!(lines[1].starts_with("4,vpn-lockout,0.00,"), "{}", lines[1]);
+    assert!(lines[1].ends_with(",,,,true,monte-carlo"), "{}", lines[1]);
+    assert!(lines[2].starts_with("0,,0.00,"), "{}", lines[2]);
+    assert!(lines[2].ends_with(",false,monte-carlo"), "{}", lines[2]);
+    let all = lines.iter().position(|l| l.starts_with("31,")).unwrap();
+    assert!(
+        lines[all].starts_with("31,mail-filter edr vpn-lockout egress-block decoy-share,120.00,"),
+        "{}",
+        lines[all]
+    );
+    // Sorted by cost: the dearest portfolio is among the last two rows (both cost 120).
+    assert!(all >= 31, "{all}");
+}
+
+#[test]
+fn the_terminal_names_the_best_within_budget_and_the_next_better_with_paired_verdicts() {
+    let dir = TempDir::new().unwrap();
+    killchain()
+        .args(["optimize", SMALL, "--budget", "50", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "best within budget 50: cost 45, completion 0.0437: mail-filter vpn-lockout egress-block",
+        ))
+        .stdout(predicate::str::contains(
+            "next better above it: cost 60 (+15), completion 0.0350",
+        ))
+        .stdout(predicate::str::contains("next better − best: -0.0087 ["))
+        .stdout(predicate::str::contains("best − as written: -0.0071 ["));
+}
+
+#[test]
+fn a_difference_inside_the_paired_interval_is_called_no_clear_difference() {
+    // On the benchmark scenario at 20,000 trials the next better portfolio adds only the
+    // attack-surface candidate, whose effect is within the noise.
+    let dir = TempDir::new().unwrap();
+    killchain()
+        .args([
+            "optimize",
+            "benches/data/optimize-16.toml",
+            "--budget",
+            "250000",
+        ])
+        .args(["--trials", "20000", "--search", "heuristic", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "no clear difference: the paired interval contains 0",
+        ));
+}
+
+fn refuses(args: &[&str], message: &str) {
+    let dir = TempDir::new().unwrap();
+    killchain()
+        .arg("optimize")
+        .args(args)
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(message));
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "wrote nothing"
+    );
+}
+
+#[test]
+fn a_scenario_without_costs_is_refused() {
+    refuses(
+        &["tests/data/valid/tiny.toml", "--budget", "10"],
+        "error: tests/data/valid/tiny.toml: no control has a `cost`; optimize chooses among the controls with one",
+    );
+}
+
+#[test]
+fn too_many_candidates_in_one_phase_are_refused_naming_them() {
+    refuses(
+        &["tests/data/optimize/phase-too-large.toml", "--budget", "10"],
+        "error: tests/data/optimize/phase-too-large.toml: 13 candidate controls act in phase command_and_control (c2-block-0, c2-block-1,",
+    );
+}
+
+#[test]
+fn exhaustive_search_of_more_than_16_candidates_is_refused() {
+    refuses(
+        &[
+            "tests/data/optimize/seventeen.toml",
+            "--budget",
+            "10",
+            "--search",
+            "exhaustive",
+        ],
+        "17 candidate controls (controls with a `cost`) make 2^17 portfolios; exhaustive search takes at most 16; use --search heuristic or auto",
+    );
+}
+
+#[test]
+fn a_negative_or_non_numeric_budget_is_refused() {
+    for bad in ["-5", "lots", "inf"] {
+        refuses(
+            &[SMALL, &format!("--budget={bad}")],
+            &format!("`{bad}` is not a budget; give a finite annual cost of 0 or more"),
+        );
+    }
+}
+
+#[test]
+fn auto_search_takes_the_heuristic_past_16_candidates() {
+    let dir = TempDir::new().unwrap();
+    killchain()
+        .args([
+            "optimize",
+            "tests/data/optimize/seventeen.toml",
+            "--budget",
+            "100000",
+        ])
+        .args(["--trials", "2000", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("17 candidates,"))
+        .stdout(predicate::str::contains("(heuristic)"));
+}
+
+#[test]
+fn sigint_stops_a_search_with_status_130_and_keeps_previous_results() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let out = TempDir::new().unwrap();
+    killchain()
+        .args([
+            "optimize", SMALL, "--budget", "50", "--trials", "1000", "--quiet", "--out",
+        ])
+        .arg(out.path())
+        .assert()
+        .success();
+    let dir = out.path().join("small");
+    let before = fs::read(dir.join("frontier.csv")).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_killchain"))
+        .args([
+            "optimize",
+            SMALL,
+            "--budget",
+            "50",
+            "--trials",
+            "2000000000",
+        ])
+        .args(["--threads", "2", "--out"])
+        .arg(out.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    kill(
+        Pid::from_raw(i32::try_from(child.id()).unwrap()),
+        Signal::SIGINT,
+    )
+    .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("the search did not stop within 30 s of SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "stderr: {stderr}");
+    assert_eq!(
+        stderr,
+        format!(
+            "error: interrupted; previous results in {} are unchanged\n",
+            dir.display()
+        )
+    );
+    assert_eq!(fs::read(dir.join("frontier.csv")).unwrap(), before);
+    assert_eq!(
+        fs::read_dir(&dir).unwrap().count(),
+        1,
+        "no temporary file left"
+    );
+}
+
+#[test]
+fn a_portfolio_whose_first_id_starts_a_formula_is_neutralised() {
+    // The formula fixture, with a cost on its control "-filter" so that it is a candidate.
+    let dir = TempDir::new().unwrap();
+    let text = fs::read_to_string("tests/data/formula/formula.toml").unwrap();
+    let text = text.replace(
+        "id = \"-filter\"\nname = \"=filter\"\n",
+        "id = \"-filter\"\nname = \"=filter\"\ncost = 10\n",
+    );
+    assert!(text.contains("cost = 10\n"));
+    let path = dir.path().join("formula.toml");
+    fs::write(&path, text).unwrap();
+    killchain()
+        .arg("optimize")
+        .arg(&path)
+        .args(["--budget", "100000", "--trials", "2000", "--quiet", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let csv = fs::read_to_string(dir.path().join("formula/frontier.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let controls: Vec<String> = reader.records().map(|r| r.unwrap()[1].to_owned()).collect();
+    assert!(controls.contains(&"'-filter".to_owned()), "{controls:?}");
+    assert!(controls.iter().all(|c| !c.starts_with('-')), "{controls:?}");
+}
