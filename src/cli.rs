@@ -54,7 +54,11 @@ pub enum Command {
     )]
     Rank(RankArgs),
     /// Find the best portfolio of controls with a `cost` within a budget, and the frontier of
-    /// annual cost against completion rate.
+    /// annual cost against expected annual loss (completion rate without `[loss]`).
+    #[command(
+        after_help = "Example:\n  killchain optimize scenarios/ransomware-midsize.toml --budget 150000 --trials 200000\n  \
+     # writes output/ransomware-midsize/frontier.csv and prints the best portfolio within 150000 a year"
+    )]
     Optimize(OptimizeArgs),
     /// Check scenario files and print every problem found.
     #[command(after_help = "Example:\n  killchain validate scenarios/*.toml\n  \

@@ -749,23 +749,22 @@ fn completions_are_printed_for_each_shell() {
 
 #[test]
 fn every_subcommand_help_has_a_worked_example() {
-    let subcommands = [
-        "run",
-        "exact",
-        "check",
-        "compare",
-        "rank",
-        "validate",
-        "merge",
-        "report",
-        "schema",
-        "completions",
-    ];
-    for sub in subcommands {
-        killchain().args([sub, "--help"]).assert().success().stdout(
-            predicate::str::contains("Example")
-                .and(predicate::str::contains(format!("killchain {sub} "))),
-        );
+    // Every subcommand clap knows, so a new one cannot be left without an example.
+    let command = <killchain::cli::Cli as clap::CommandFactory>::command();
+    let subcommands: Vec<String> = command
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .collect();
+    assert!(subcommands.len() >= 11, "{subcommands:?}");
+    for sub in &subcommands {
+        killchain()
+            .args([sub.as_str(), "--help"])
+            .assert()
+            .success()
+            .stdout(
+                predicate::str::contains("Example")
+                    .and(predicate::str::contains(format!("killchain {sub} "))),
+            );
     }
 }
 
