@@ -159,9 +159,7 @@ fn run_trials_portable(
 ) {
     while n > 0 {
         let b = (n.min(BATCH as u64)) as usize;
-        for k in &mut ws.alive[..b] {
-            *k = keys.next_stream().key();
-        }
+        keys.fill_keys(&mut ws.alive[..b]);
         run_batch::<false>(plan, b, ws, tally);
         n -= b as u64;
     }
@@ -180,9 +178,7 @@ fn run_paired_portable(
 ) {
     while n > 0 {
         let b = (n.min(BATCH as u64)) as usize;
-        for k in &mut batch_keys[..b] {
-            *k = keys.next_stream().key();
-        }
+        keys.fill_keys(&mut batch_keys[..b]);
         for (v, (plan, tally)) in plans.iter().zip(tallies.iter_mut()).enumerate() {
             ws.alive[..b].copy_from_slice(&batch_keys[..b]);
             for (i, id) in ws.alive_id[..b].iter_mut().enumerate() {
@@ -588,22 +584,15 @@ fn pick(phase: &PhasePlan, phase_idx: usize, attempt: u32, p: usize, ws: &mut Wo
     let choice = &mut ws.choice[..p];
     let threshold = &mut ws.threshold[..p];
     if attempt == 0 {
-        // The number of cumulative thresholds at or below the draw (the last is never), and
-        // with it the technique's success threshold: as the cumulative thresholds increase,
-        // the last one at or below the draw gives it.
-        let draw = &mut ws.draw[..p];
-        for (d, &k) in draw.iter_mut().zip(key) {
-            *d = TrialStream::from_key(k).draw53_at(off);
-        }
-        choice.fill(0);
-        threshold.fill(phase.success[0]);
-        let cumulative = &phase.first_pick[..phase.first_pick.len() - 1];
-        for (&x, &s) in cumulative.iter().zip(&phase.success[1..]) {
-            let lanes = choice.iter_mut().zip(&mut *threshold);
-            for ((c, th), &d) in lanes.zip(&*draw) {
-                *c += u8::from(d >= x);
-                *th = if d >= x { s } else { *th };
-            }
+        let n = phase.viable.len();
+        if n <= 4 {
+            first_pick::<4>(phase, off, key, choice, threshold);
+        } else if n <= 8 {
+            first_pick::<8>(phase, off, key, choice, threshold);
+        } else if n <= 16 {
+            first_pick::<16>(phase, off, key, choice, threshold);
+        } else {
+            first_pick_any(phase, off, key, choice, threshold, &mut ws.draw[..p]);
         }
         return;
     }
@@ -646,6 +635,61 @@ fn pick(phase: &PhasePlan, phase_idx: usize, attempt: u32, p: usize, ws: &mut Wo
     for (j, &t) in phase.success.iter().enumerate() {
         for (th, &c) in threshold.iter_mut().zip(&*choice) {
             *th = if usize::from(c) == j { t } else { *th };
+        }
+    }
+}
+
+/// The pick of a first attempt for a phase of at most `K` viable techniques, in one pass: the
+/// number of cumulative thresholds at or below the draw (the last is never), and with it the
+/// technique's success threshold (as the cumulative thresholds increase, the last one at or
+/// below the draw gives it). Padding the thresholds with `u64::MAX`, which no 53-bit draw
+/// reaches, gives every phase of the size class the same fixed loop.
+#[inline(always)]
+fn first_pick<const K: usize>(
+    phase: &PhasePlan,
+    off: SlotOffset,
+    key: &[u64],
+    choice: &mut [u8],
+    threshold: &mut [u64],
+) {
+    let n = phase.viable.len();
+    let (mut cumulative, mut success) = ([u64::MAX; K], [0u64; K]);
+    cumulative[..n - 1].copy_from_slice(&phase.first_pick[..n - 1]);
+    success[..n].copy_from_slice(&phase.success);
+    let lanes = choice.iter_mut().zip(threshold.iter_mut());
+    for ((c, th), &k) in lanes.zip(key) {
+        let d = TrialStream::from_key(k).draw53_at(off);
+        let (mut j, mut t) = (0u8, success[0]);
+        for (&x, &s) in cumulative[..K - 1].iter().zip(&success[1..]) {
+            j += u8::from(d >= x);
+            t = if d >= x { s } else { t };
+        }
+        *c = j;
+        *th = t;
+    }
+}
+
+/// [`first_pick`] for any number of techniques: one pass per cumulative threshold.
+#[inline(always)]
+fn first_pick_any(
+    phase: &PhasePlan,
+    off: SlotOffset,
+    key: &[u64],
+    choice: &mut [u8],
+    threshold: &mut [u64],
+    draw: &mut [u64],
+) {
+    for (d, &k) in draw.iter_mut().zip(key) {
+        *d = TrialStream::from_key(k).draw53_at(off);
+    }
+    choice.fill(0);
+    threshold.fill(phase.success[0]);
+    let cumulative = &phase.first_pick[..phase.first_pick.len() - 1];
+    for (&x, &s) in cumulative.iter().zip(&phase.success[1..]) {
+        let lanes = choice.iter_mut().zip(&mut *threshold);
+        for ((c, th), &d) in lanes.zip(&*draw) {
+            *c += u8::from(d >= x);
+            *th = if d >= x { s } else { *th };
         }
     }
 }
