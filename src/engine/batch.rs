@@ -525,18 +525,17 @@ fn count_outcomes(
 ) -> u64 {
     const _: () = assert!(BATCH < 1 << 16);
     let mut broken = 0;
+    // Without deceive or disrupt controls in the phase no trial is deceived or interrupted:
+    // those counts are 0 and their sums are left out of the loop.
+    let plain = phase.acts(DECEIVE).is_empty() && phase.acts(DISRUPT).is_empty();
+    let one_quad = phase.viable.len() <= 4;
     for (quad, viable) in phase.viable.chunks(4).enumerate() {
-        let mut sums = [0u64; COUNTED.len()];
-        for (&j, &st) in choice.iter().zip(state) {
-            let one = if j >> 2 == quad as u8 {
-                1u64 << (16 * (j & 3))
-            } else {
-                0
-            };
-            for (sum, &(mask, value)) in sums.iter_mut().zip(&COUNTED) {
-                *sum += if st & mask == value { one } else { 0 };
-            }
-        }
+        let sums = match (plain, one_quad) {
+            (true, true) => sum_quad::<true, true>(choice, state, quad),
+            (true, false) => sum_quad::<true, false>(choice, state, quad),
+            (false, true) => sum_quad::<false, true>(choice, state, quad),
+            (false, false) => sum_quad::<false, false>(choice, state, quad),
+        };
         for (q, &ti) in viable.iter().enumerate() {
             let [
                 attempts,
@@ -573,6 +572,32 @@ fn count_outcomes(
         }
     }
     broken
+}
+
+/// The [`COUNTED`] sums of techniques `4 quad .. 4 quad + 4`, as 16-bit fields. `PLAIN`: no
+/// trial can be deceived or interrupted (those sums stay 0); `ONE_QUAD`: every choice is
+/// below 4.
+#[inline(always)]
+fn sum_quad<const PLAIN: bool, const ONE_QUAD: bool>(
+    choice: &[u8],
+    state: &[u8],
+    quad: usize,
+) -> [u64; COUNTED.len()] {
+    let mut sums = [0u64; COUNTED.len()];
+    for (&j, &st) in choice.iter().zip(state) {
+        let one = if ONE_QUAD || j >> 2 == quad as u8 {
+            1u64 << (16 * (j & 3))
+        } else {
+            0
+        };
+        for (sum, &(mask, value)) in sums.iter_mut().zip(&COUNTED) {
+            if PLAIN && (mask == DECEIVED || mask == INTERRUPTED) {
+                continue;
+            }
+            *sum += if st & mask == value { one } else { 0 };
+        }
+    }
+    sums
 }
 
 /// Each of the first `p` trying trials picks a technique into `ws.choice`, and its success
