@@ -10,7 +10,8 @@
 #
 # Each side is built in its own target folder under ${AB_DIR:-/tmp/killchain-ab}; the revision
 # is exported there with `git archive` (the repository's worktrees are not touched). Prints
-# criterion's time and throughput lines, labelled A (REV) and B (working tree). Run it on an
+# criterion's time and throughput lines, labelled A (REV) and B (working tree); from the second
+# round on, criterion also prints each side's change since its previous round. Run it on an
 # otherwise idle machine: the numbers are only comparable within one run of the script.
 set -euo pipefail
 
@@ -40,8 +41,8 @@ echo "building B = working tree of $root" >&2
 bin_b=$(build "$root" "$dir/target-b")
 [[ -x "$bin_a" && -x "$bin_b" ]] || { echo "build failed" >&2; exit 1; }
 
-run() { # label binary
-    (cd "$root" && "$2" --bench "$filter" 2>/dev/null) |
+run() { # label binary; each side keeps its own criterion data, so no line compares A with B
+    (cd "$root" && CRITERION_HOME="$dir/criterion-$1" "$2" --bench "$filter" 2>/dev/null) |
         awk -v l="$1" '/^reference\// || /time:|thrpt:/ { print l, $0 }'
 }
 for ((r = 1; r <= rounds; r++)); do
