@@ -17,7 +17,7 @@
 //! Draws are compared as integers: a Bernoulli(p) event fires when the top 53 bits of the draw
 //! are below `round(p · 2^53)`, which is exact for p = 0 and p = 1.
 
-use rand::{Rng, SeedableRng};
+use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// Domain separation for the ChaCha8 key (bytes 8..32); bytes 0..8 hold the seed.
@@ -214,6 +214,13 @@ impl TrialKeys {
     pub fn next_stream(&mut self) -> TrialStream {
         TrialStream(self.rng.next_u64())
     }
+
+    /// The keys of the next `keys.len()` trials, in order: the same as that many calls of
+    /// [`Self::next_stream`], read from the keystream in bulk.
+    #[inline]
+    pub fn fill_keys(&mut self, keys: &mut [u64]) {
+        self.rng.fill(keys);
+    }
 }
 
 #[cfg(test)]
@@ -229,6 +236,22 @@ mod tests {
             assert_eq!(k.next_stream(), sequential[i as usize], "trial {i}");
         }
         assert_ne!(TrialKeys::starting_at(8, 0).next_stream(), sequential[0]);
+    }
+
+    /// Keys read in bulk are the keys read one by one, wherever a run starts and however many
+    /// are read at once (across the generator's 64-word buffers).
+    #[test]
+    fn bulk_keys_equal_keys_read_one_by_one() {
+        for first in [0u64, 1, 31, 32, 33, 1_000_003] {
+            let mut one = TrialKeys::starting_at(5, first);
+            let mut bulk = TrialKeys::starting_at(5, first);
+            for len in [1, 7, 32, 33, 100, 4096] {
+                let expect: Vec<u64> = (0..len).map(|_| one.next_stream().key()).collect();
+                let mut got = vec![0; len];
+                bulk.fill_keys(&mut got);
+                assert_eq!(got, expect, "first {first}, len {len}");
+            }
+        }
     }
 
     /// Pins the stream for one seed: a change here changes every published result.

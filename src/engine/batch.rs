@@ -35,10 +35,12 @@ const DECEIVED: u8 = 32;
 /// Reusable buffers for one worker.
 pub(crate) struct Workspace {
     /// Keys of the batch trials still in the chain (those that passed the phase so far).
-    alive: Vec<u64>,
+    /// The buffers that trials are moved between have the batch size in their type, so that
+    /// indexing them needs no bounds check.
+    alive: Box<[u64; BATCH]>,
     /// The trials still trying in this phase: keys and techniques tried.
-    key: Vec<u64>,
-    tried: Vec<u64>,
+    key: Box<[u64; BATCH]>,
+    tried: Box<[u64; BATCH]>,
     /// Per trying trial within one attempt: viable-technique index picked, state bits,
     /// disrupt control that interrupted it.
     choice: Vec<u8>,
@@ -46,6 +48,8 @@ pub(crate) struct Workspace {
     ender: Vec<u32>,
     /// Scratch for the pick: the draw, running sums of weights, target, last untried.
     draw: Vec<u64>,
+    /// The success threshold of the technique each trying trial picked.
+    threshold: Vec<u64>,
     acc: Vec<f64>,
     target: Vec<f64>,
     last: Vec<u8>,
@@ -54,27 +58,28 @@ pub(crate) struct Workspace {
     /// When outcomes are tracked: the batch position of each trial in `alive` and `key`, and
     /// each trial's outcome: the number of phases it passed, which is the index of the phase
     /// where its chain broke, or `N_PHASES` if it completed.
-    alive_id: Vec<u16>,
-    key_id: Vec<u16>,
+    alive_id: Box<[u16; BATCH]>,
+    key_id: Box<[u16; BATCH]>,
     pub(crate) outcome: Vec<u8>,
 }
 
 impl Workspace {
     pub(crate) fn new(n_controls: usize) -> Workspace {
         Workspace {
-            alive: vec![0; BATCH],
-            key: vec![0; BATCH],
-            tried: vec![0; BATCH],
+            alive: Box::new([0; BATCH]),
+            key: Box::new([0; BATCH]),
+            tried: Box::new([0; BATCH]),
             choice: vec![0; BATCH],
             state: vec![0; BATCH],
             ender: vec![NONE; BATCH],
             draw: vec![0; BATCH],
+            threshold: vec![0; BATCH],
             acc: vec![0.0; BATCH],
             target: vec![0.0; BATCH],
             last: vec![0; BATCH],
             breaks: vec![0; n_controls + 1],
-            alive_id: vec![0; BATCH],
-            key_id: vec![0; BATCH],
+            alive_id: Box::new([0; BATCH]),
+            key_id: Box::new([0; BATCH]),
             outcome: vec![0; BATCH],
         }
     }
@@ -157,9 +162,7 @@ fn run_trials_portable(
 ) {
     while n > 0 {
         let b = (n.min(BATCH as u64)) as usize;
-        for k in &mut ws.alive[..b] {
-            *k = keys.next_stream().key();
-        }
+        keys.fill_keys(&mut ws.alive[..b]);
         run_batch::<false>(plan, b, ws, tally);
         n -= b as u64;
     }
@@ -178,9 +181,7 @@ fn run_paired_portable(
 ) {
     while n > 0 {
         let b = (n.min(BATCH as u64)) as usize;
-        for k in &mut batch_keys[..b] {
-            *k = keys.next_stream().key();
-        }
+        keys.fill_keys(&mut batch_keys[..b]);
         for (v, (plan, tally)) in plans.iter().zip(tallies.iter_mut()).enumerate() {
             ws.alive[..b].copy_from_slice(&batch_keys[..b]);
             for (i, id) in ws.alive_id[..b].iter_mut().enumerate() {
@@ -256,26 +257,14 @@ fn run_phase<const TRACK: bool>(
         roll_controls(phase, phase_idx, attempt, last, p, ws, tally);
         broken += count_outcomes(plan, phase, last, &ws.choice[..p], &ws.state[..p], tally);
         // Sort the trials by outcome: passed ones join `alive`, failed ones try again.
-        let (mut n_pass, mut n_fail) = (passed, 0);
-        for i in 0..p {
-            let (st, key) = (ws.state[i], ws.key[i]);
-            let out = st & (SUCCEEDED | EVICTED);
-            ws.alive[n_pass] = key;
-            if TRACK {
-                let id = ws.key_id[i];
-                ws.alive_id[n_pass] = id;
-                if !last {
-                    ws.key_id[n_fail] = id;
-                }
-            }
-            n_pass += usize::from(out == SUCCEEDED);
-            if !last {
-                let tried = if attempt == 0 { 0 } else { ws.tried[i] };
-                ws.key[n_fail] = key;
-                ws.tried[n_fail] = tried | 1 << (ws.choice[i] & 63);
-                n_fail += usize::from(out == 0);
-            }
-        }
+        let n_pass = keep::<TRACK>(ws, p, passed);
+        let n_fail = if last {
+            0
+        } else if attempt == 0 {
+            retry::<TRACK, true>(ws, p)
+        } else {
+            retry::<TRACK, false>(ws, p)
+        };
         passed = n_pass;
         pending = n_fail;
         if pending == 0 {
@@ -290,6 +279,224 @@ fn run_phase<const TRACK: bool>(
         }
     }
     passed
+}
+
+/// The state bits that decide where a trial goes after an attempt, and their values for a
+/// trial that passed the phase and for one that tries again.
+const SORTED_BY: u8 = SUCCEEDED | EVICTED;
+const PASSED: u8 = SUCCEEDED;
+const TRY_AGAIN: u8 = 0;
+
+/// Appends the first `p` trying trials that passed to `ws.alive` after its first `passed`;
+/// returns how many `ws.alive` then holds.
+#[inline(always)]
+fn keep<const TRACK: bool>(ws: &mut Workspace, p: usize, passed: usize) -> usize {
+    let state = &ws.state[..p];
+    let n = append_where(&mut ws.alive, passed, &ws.key[..p], state, PASSED);
+    if TRACK {
+        let n_id = append_where(&mut ws.alive_id, passed, &ws.key_id[..p], state, PASSED);
+        debug_assert_eq!(n, n_id);
+    }
+    n
+}
+
+/// Moves the first `p` trying trials that neither passed nor were evicted to the front of
+/// `ws.key` (in order) and adds their technique to `ws.tried` (`FIRST`: the first attempt,
+/// whose `tried` is empty); returns how many try again.
+#[inline(always)]
+fn retry<const TRACK: bool, const FIRST: bool>(ws: &mut Workspace, p: usize) -> usize {
+    for (t, &c) in ws.tried[..p].iter_mut().zip(&ws.choice[..p]) {
+        let before = if FIRST { 0 } else { *t };
+        *t = before | 1 << (c & 63);
+    }
+    let state = &ws.state[..p];
+    let n = retain_where(&mut ws.key, p, state, TRY_AGAIN);
+    retain_where(&mut ws.tried, p, state, TRY_AGAIN);
+    if TRACK {
+        retain_where(&mut ws.key_id, p, state, TRY_AGAIN);
+    }
+    n
+}
+
+/// An element type that trials are moved in, with the fastest way to move it.
+trait Moved: Copy {
+    /// Compresses the first whole blocks of 8 `src` elements whose state is `sorted` into `dst`
+    /// from `n` (see [`append_where`]); returns the new `n` and how many elements of `src` it
+    /// handled. `dst` may be `src` itself, as long as `n` ≤ the first element's index.
+    ///
+    /// # Safety
+    /// `dst` is valid for writes of `n + src_len` elements, `src` for reads of `src_len`
+    /// (`src_len` = `state.len()`).
+    #[inline(always)]
+    #[allow(unsafe_code)]
+    unsafe fn compress_blocks(
+        _dst: *mut Self,
+        n: usize,
+        _src: *const Self,
+        _state: &[u8],
+        _sorted: u8,
+    ) -> (usize, usize) {
+        (n, 0)
+    }
+}
+
+impl Moved for u16 {}
+
+impl Moved for u64 {
+    #[inline(always)]
+    #[allow(unsafe_code)]
+    unsafe fn compress_blocks(
+        dst: *mut u64,
+        n: usize,
+        src: *const u64,
+        state: &[u8],
+        sorted: u8,
+    ) -> (usize, usize) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            if has!("avx512f") && has!("avx512bw") && has!("avx512vl") {
+                // SAFETY: the processor has the features `compress_avx512` is compiled for, and
+                // the caller guarantees the pointers' ranges, which are all it requires.
+                return unsafe { compress_avx512(dst, n, src, state, sorted) };
+            }
+        }
+        let _ = (dst, src, state, sorted);
+        (n, 0)
+    }
+}
+
+/// [`Moved::compress_blocks`] for u64 with AVX-512's compress: 8 elements per step, each
+/// stored as a whole vector at `n` (the lanes past the kept ones are overwritten later or lie
+/// past the result).
+///
+/// # Safety
+/// The processor supports AVX-512 F, BW and VL; `src` is valid for reads of `state.len()`
+/// elements and `dst` for writes of `n + state.len()` elements; `dst` may be `src` if `n` is 0.
+///
+/// The AVX-512 intrinsics exist from Rust 1.89; older compilers build the stub below, which
+/// leaves every element to the scalar loop.
+#[cfg(target_arch = "x86_64")]
+#[rustversion::since(1.89)]
+#[allow(unsafe_code, clippy::incompatible_msrv)]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+unsafe fn compress_avx512(
+    dst: *mut u64,
+    mut n: usize,
+    src: *const u64,
+    state: &[u8],
+    sorted: u8,
+) -> (usize, usize) {
+    use std::arch::x86_64::{
+        _mm_and_si128, _mm_cmpeq_epi8_mask, _mm_cvtsi64_si128, _mm_set1_epi8, _mm512_loadu_si512,
+        _mm512_maskz_compress_epi64, _mm512_storeu_si512,
+    };
+    let (by, want) = (_mm_set1_epi8(SORTED_BY as i8), _mm_set1_epi8(sorted as i8));
+    let mut i = 0;
+    for block in state.chunks_exact(8) {
+        let bytes = u64::from_le_bytes(block.try_into().expect("a chunk of 8"));
+        // Bit l of `keep` is set when lane l's state is `sorted` (only the low 8 lanes of the
+        // 16 compared hold states).
+        let keep = _mm_cmpeq_epi8_mask(_mm_and_si128(_mm_cvtsi64_si128(bytes as i64), by), want);
+        let keep = keep as u8;
+        // SAFETY: `i + 8 <= state.len()`, so the 8 elements read are within `src`'s range;
+        // `n <= (n at entry) + i`, so the 8 written end within `dst`'s range. In place
+        // (`dst == src`, `n <= i`), every element overwritten at or past `i` was loaded first.
+        unsafe {
+            let x = _mm512_loadu_si512(src.add(i).cast());
+            _mm512_storeu_si512(dst.add(n).cast(), _mm512_maskz_compress_epi64(keep, x));
+        }
+        n += keep.count_ones() as usize;
+        i += 8;
+    }
+    (n, i)
+}
+
+/// [`compress_avx512`] for compilers without the AVX-512 intrinsics: handles nothing.
+#[cfg(target_arch = "x86_64")]
+#[rustversion::before(1.89)]
+#[allow(unsafe_code)]
+unsafe fn compress_avx512(
+    _dst: *mut u64,
+    n: usize,
+    _src: *const u64,
+    _state: &[u8],
+    _sorted: u8,
+) -> (usize, usize) {
+    (n, 0)
+}
+
+/// Writes the `src[i]` whose `state[i]` has the bits [`SORTED_BY`] equal to `sorted` to `dst`
+/// from index `n`, in order, and returns the index after the last written. Elements of `dst`
+/// from there up to `n + src.len()` may be overwritten.
+///
+/// Every path gives the same `dst` up to the result (tested against a filter). In the scalar
+/// loops indices are reduced modulo `BATCH`, a no-op that spares them bounds checks.
+#[inline(always)]
+fn append_where<T: Moved>(
+    dst: &mut [T; BATCH],
+    n: usize,
+    src: &[T],
+    state: &[u8],
+    sorted: u8,
+) -> usize {
+    assert!(src.len() == state.len() && n + src.len() <= BATCH);
+    // SAFETY: `dst` holds `BATCH` ≥ `n + src.len()` elements, `src` `state.len()`; they are
+    // different buffers.
+    #[allow(unsafe_code)]
+    let (n0, done) =
+        unsafe { T::compress_blocks(dst.as_mut_ptr(), n, src.as_ptr(), state, sorted) };
+    append_from(dst, n0, src, state, sorted, done)
+}
+
+/// The scalar [`append_where`] of the elements of `src` from index `from`: every element is
+/// written at the next free place, which only advances past an element that is kept.
+#[inline(always)]
+fn append_from<T: Moved>(
+    dst: &mut [T; BATCH],
+    mut n: usize,
+    src: &[T],
+    state: &[u8],
+    sorted: u8,
+    from: usize,
+) -> usize {
+    for (&x, &st) in src[from..].iter().zip(&state[from..]) {
+        dst[n % BATCH] = x;
+        n += usize::from(st & SORTED_BY == sorted);
+    }
+    n
+}
+
+/// [`append_where`] of the first `p` elements of `buf` to `buf` itself from 0: an element only
+/// moves forward.
+#[inline(always)]
+fn retain_where<T: Moved>(buf: &mut [T; BATCH], p: usize, state: &[u8], sorted: u8) -> usize {
+    assert!(p == state.len() && p <= BATCH);
+    let ptr = buf.as_mut_ptr();
+    // SAFETY: `buf` holds `BATCH` ≥ `p` elements, valid for reads and writes; writing in place
+    // from 0 is allowed.
+    #[allow(unsafe_code)]
+    let (n, done) = unsafe { T::compress_blocks(ptr, 0, ptr, state, sorted) };
+    retain_from(buf, n, p, state, sorted, done)
+}
+
+/// The scalar [`retain_where`] of the elements from index `from`, the first `n` places being
+/// taken.
+#[inline(always)]
+fn retain_from<T: Moved>(
+    buf: &mut [T; BATCH],
+    mut n: usize,
+    p: usize,
+    state: &[u8],
+    sorted: u8,
+    from: usize,
+) -> usize {
+    for i in from..p {
+        let i = i % BATCH;
+        buf[n % BATCH] = buf[i];
+        n += usize::from(state[i] & SORTED_BY == sorted);
+    }
+    n
 }
 
 /// What [`count_outcomes`] counts per technique, as state masks and the values they must have.
@@ -321,18 +528,17 @@ fn count_outcomes(
 ) -> u64 {
     const _: () = assert!(BATCH < 1 << 16);
     let mut broken = 0;
+    // Without deceive or disrupt controls in the phase no trial is deceived or interrupted:
+    // those counts are 0 and their sums are left out of the loop.
+    let plain = phase.acts(DECEIVE).is_empty() && phase.acts(DISRUPT).is_empty();
+    let one_quad = phase.viable.len() <= 4;
     for (quad, viable) in phase.viable.chunks(4).enumerate() {
-        let mut sums = [0u64; COUNTED.len()];
-        for (&j, &st) in choice.iter().zip(state) {
-            let one = if j >> 2 == quad as u8 {
-                1u64 << (16 * (j & 3))
-            } else {
-                0
-            };
-            for (sum, &(mask, value)) in sums.iter_mut().zip(&COUNTED) {
-                *sum += if st & mask == value { one } else { 0 };
-            }
-        }
+        let sums = match (plain, one_quad) {
+            (true, true) => sum_quad::<true, true>(choice, state, quad),
+            (true, false) => sum_quad::<true, false>(choice, state, quad),
+            (false, true) => sum_quad::<false, true>(choice, state, quad),
+            (false, false) => sum_quad::<false, false>(choice, state, quad),
+        };
         for (q, &ti) in viable.iter().enumerate() {
             let [
                 attempts,
@@ -371,23 +577,50 @@ fn count_outcomes(
     broken
 }
 
-/// Each of the first `p` trying trials picks a technique into `ws.choice`.
+/// The [`COUNTED`] sums of techniques `4 quad .. 4 quad + 4`, as 16-bit fields. `PLAIN`: no
+/// trial can be deceived or interrupted (those sums stay 0); `ONE_QUAD`: every choice is
+/// below 4.
+#[inline(always)]
+fn sum_quad<const PLAIN: bool, const ONE_QUAD: bool>(
+    choice: &[u8],
+    state: &[u8],
+    quad: usize,
+) -> [u64; COUNTED.len()] {
+    let mut sums = [0u64; COUNTED.len()];
+    for (&j, &st) in choice.iter().zip(state) {
+        let one = if ONE_QUAD || j >> 2 == quad as u8 {
+            1u64 << (16 * (j & 3))
+        } else {
+            0
+        };
+        for (sum, &(mask, value)) in sums.iter_mut().zip(&COUNTED) {
+            if PLAIN && (mask == DECEIVED || mask == INTERRUPTED) {
+                continue;
+            }
+            *sum += if st & mask == value { one } else { 0 };
+        }
+    }
+    sums
+}
+
+/// Each of the first `p` trying trials picks a technique into `ws.choice`, and its success
+/// threshold into `ws.threshold`.
 #[inline(always)]
 fn pick(phase: &PhasePlan, phase_idx: usize, attempt: u32, p: usize, ws: &mut Workspace) {
     let off = Slot::new(SlotKind::Pick, phase_idx, attempt, 0).offset();
     let key = &ws.key[..p];
     let choice = &mut ws.choice[..p];
+    let threshold = &mut ws.threshold[..p];
     if attempt == 0 {
-        // The number of cumulative thresholds at or below the draw (the last is never).
-        let draw = &mut ws.draw[..p];
-        for (d, &k) in draw.iter_mut().zip(key) {
-            *d = TrialStream::from_key(k).draw53_at(off);
-        }
-        choice.fill(0);
-        for &x in &phase.first_pick[..phase.first_pick.len() - 1] {
-            for (c, &d) in choice.iter_mut().zip(&*draw) {
-                *c += u8::from(d >= x);
-            }
+        let n = phase.viable.len();
+        if n <= 4 {
+            first_pick::<4>(phase, off, key, choice, threshold);
+        } else if n <= 8 {
+            first_pick::<8>(phase, off, key, choice, threshold);
+        } else if n <= 16 {
+            first_pick::<16>(phase, off, key, choice, threshold);
+        } else {
+            first_pick_any(phase, off, key, choice, threshold, &mut ws.draw[..p]);
         }
         return;
     }
@@ -424,6 +657,69 @@ fn pick(phase: &PhasePlan, phase_idx: usize, attempt: u32, p: usize, ws: &mut Wo
     for (c, &l) in choice.iter_mut().zip(&*last) {
         *c = if *c as usize == n { l } else { *c };
     }
+    // The threshold of each trial's technique, chosen without a table lookup (which would not
+    // vectorise).
+    threshold.fill(0);
+    for (j, &t) in phase.success.iter().enumerate() {
+        for (th, &c) in threshold.iter_mut().zip(&*choice) {
+            *th = if usize::from(c) == j { t } else { *th };
+        }
+    }
+}
+
+/// The pick of a first attempt for a phase of at most `K` viable techniques, in one pass: the
+/// number of cumulative thresholds at or below the draw (the last is never), and with it the
+/// technique's success threshold (as the cumulative thresholds increase, the last one at or
+/// below the draw gives it). Padding the thresholds with `u64::MAX`, which no 53-bit draw
+/// reaches, gives every phase of the size class the same fixed loop.
+#[inline(always)]
+fn first_pick<const K: usize>(
+    phase: &PhasePlan,
+    off: SlotOffset,
+    key: &[u64],
+    choice: &mut [u8],
+    threshold: &mut [u64],
+) {
+    let n = phase.viable.len();
+    let (mut cumulative, mut success) = ([u64::MAX; K], [0u64; K]);
+    cumulative[..n - 1].copy_from_slice(&phase.first_pick[..n - 1]);
+    success[..n].copy_from_slice(&phase.success);
+    let lanes = choice.iter_mut().zip(threshold.iter_mut());
+    for ((c, th), &k) in lanes.zip(key) {
+        let d = TrialStream::from_key(k).draw53_at(off);
+        let (mut j, mut t) = (0u8, success[0]);
+        for (&x, &s) in cumulative[..K - 1].iter().zip(&success[1..]) {
+            j += u8::from(d >= x);
+            t = if d >= x { s } else { t };
+        }
+        *c = j;
+        *th = t;
+    }
+}
+
+/// [`first_pick`] for any number of techniques: one pass per cumulative threshold.
+#[inline(always)]
+fn first_pick_any(
+    phase: &PhasePlan,
+    off: SlotOffset,
+    key: &[u64],
+    choice: &mut [u8],
+    threshold: &mut [u64],
+    draw: &mut [u64],
+) {
+    for (d, &k) in draw.iter_mut().zip(key) {
+        *d = TrialStream::from_key(k).draw53_at(off);
+    }
+    choice.fill(0);
+    threshold.fill(phase.success[0]);
+    let cumulative = &phase.first_pick[..phase.first_pick.len() - 1];
+    for (&x, &s) in cumulative.iter().zip(&phase.success[1..]) {
+        let lanes = choice.iter_mut().zip(&mut *threshold);
+        for ((c, th), &d) in lanes.zip(&*draw) {
+            *c += u8::from(d >= x);
+            *th = if d >= x { s } else { *th };
+        }
+    }
 }
 
 /// `w` if bit `j` of `tried` is clear, else +0.0 (selected on the bits, so that it vectorises
@@ -435,6 +731,8 @@ fn untried_weight(w: f64, tried: u64, j: usize) -> f64 {
 
 /// The trying trials of one attempt, for the per-control loops.
 struct Lanes<'a> {
+    /// The viable techniques of the phase as a bit set (the choices' possible values).
+    all: u64,
     key: &'a [u64],
     choice: &'a [u8],
     state: &'a mut [u8],
@@ -445,18 +743,6 @@ struct Lanes<'a> {
 #[inline(always)]
 fn hit(key: u64, off: SlotOffset, t: u64) -> u8 {
     u8::from(TrialStream::from_key(key).draw53_at(off) < t)
-}
-
-/// [`hit`] that reads no slot when the outcome is certain (`t` is 0 or 1).
-#[inline(always)]
-fn hit_or_certain(key: u64, off: SlotOffset, t: Threshold) -> u8 {
-    if t == Threshold::ONE {
-        1
-    } else if t.raw() == 0 {
-        0
-    } else {
-        hit(key, off, t.raw())
-    }
 }
 
 /// The fire threshold of `a` for a trial that picked technique `j`: 0 where it does not act.
@@ -473,6 +759,10 @@ impl Lanes<'_> {
     /// For each trial whose state has none of `skip` and on whose technique `a` acts: roll its
     /// fire threshold at `fire`; where it hits, set `set`, and when `resp` is given roll the
     /// response at its offset and set [`EVICTED`] on a hit. Returns the fire and response hits.
+    ///
+    /// The loop is chosen for what is fixed for the phase: whether the control acts on every
+    /// technique (then its threshold is the same for all trials) and whether the response is
+    /// certain, 0 or 1 (then no slot is read for it).
     #[inline(always)]
     fn roll(
         &mut self,
@@ -482,21 +772,66 @@ impl Lanes<'_> {
         set: u8,
         resp: Option<SlotOffset>,
     ) -> (u64, u64) {
+        let every = a.applies & self.all == self.all;
+        let (mode, off) = match resp {
+            Some(_) if a.act.response.raw() == 0 => (NO_RESPONSE, fire),
+            Some(_) if a.act.response == Threshold::ONE => (CERTAIN_RESPONSE, fire),
+            Some(off) => (DRAWN_RESPONSE, off),
+            None => (NO_RESPONSE, fire),
+        };
+        match (every, mode) {
+            (true, NO_RESPONSE) => self.roll_as::<true, NO_RESPONSE>(a, skip, fire, set, off),
+            (true, CERTAIN_RESPONSE) => {
+                self.roll_as::<true, CERTAIN_RESPONSE>(a, skip, fire, set, off)
+            }
+            (true, _) => self.roll_as::<true, DRAWN_RESPONSE>(a, skip, fire, set, off),
+            (false, NO_RESPONSE) => self.roll_as::<false, NO_RESPONSE>(a, skip, fire, set, off),
+            (false, CERTAIN_RESPONSE) => {
+                self.roll_as::<false, CERTAIN_RESPONSE>(a, skip, fire, set, off)
+            }
+            (false, _) => self.roll_as::<false, DRAWN_RESPONSE>(a, skip, fire, set, off),
+        }
+    }
+
+    /// [`Self::roll`] for a control that acts on every technique (`EVERY`) or not, with a
+    /// response `MODE` and the response's slot at `resp`.
+    #[inline(always)]
+    fn roll_as<const EVERY: bool, const MODE: u8>(
+        &mut self,
+        a: &PhaseAct,
+        skip: u8,
+        fire: SlotOffset,
+        set: u8,
+        resp: SlotOffset,
+    ) -> (u64, u64) {
         let (mut hits, mut evicts) = (0u64, 0u64);
-        for i in 0..self.state.len() {
-            let (st, k) = (self.state[i], self.key[i]);
-            let f = u8::from(st & skip == 0) & hit(k, fire, fire_threshold(a, self.choice[i]));
-            let r = match resp {
-                Some(off) => f & hit_or_certain(k, off, a.act.response),
-                None => 0,
+        let fire_all = a.act.fire.raw();
+        let lanes = self.state.iter_mut().zip(self.key).zip(self.choice);
+        for ((st, &k), &c) in lanes {
+            let t = if EVERY {
+                fire_all
+            } else {
+                fire_threshold(a, c)
             };
-            self.state[i] = st | (f * set) | (r * EVICTED);
+            let f = u8::from(*st & skip == 0) & hit(k, fire, t);
+            let r = match MODE {
+                CERTAIN_RESPONSE => f,
+                DRAWN_RESPONSE => f & hit(k, resp, a.act.response.raw()),
+                _ => 0,
+            };
+            *st |= (f * set) | (r * EVICTED);
             hits += u64::from(f);
             evicts += u64::from(r);
         }
         (hits, evicts)
     }
 }
+
+/// How a roll treats a control's response: none is rolled (or it never evicts), it always
+/// evicts, or it is drawn.
+const NO_RESPONSE: u8 = 0;
+const CERTAIN_RESPONSE: u8 = 1;
+const DRAWN_RESPONSE: u8 = 2;
 
 /// Rolls every control of the phase, and the success, for the first `p` trying trials, into
 /// `ws.state`; counts the controls' fires and the chains they break.
@@ -512,7 +847,9 @@ fn roll_controls(
     tally: &mut Tally,
 ) {
     ws.state[..p].fill(0);
+    let n = phase.viable.len();
     let mut g = Lanes {
+        all: if n >= 64 { u64::MAX } else { (1 << n) - 1 },
         key: &ws.key[..p],
         choice: &ws.choice[..p],
         state: &mut ws.state[..p],
@@ -560,16 +897,8 @@ fn roll_controls(
     }
     // 5. the success roll, unless interrupted.
     let success_at = Slot::new(SlotKind::Success, phase_idx, attempt, 0).offset();
-    // The threshold of each trial's technique, chosen without a table lookup (which would not
-    // vectorise).
-    let threshold = &mut ws.draw[..p];
-    threshold.fill(0);
-    for (j, &t) in phase.success.iter().enumerate() {
-        for (th, &c) in threshold.iter_mut().zip(g.choice) {
-            *th = if usize::from(c) == j { t } else { *th };
-        }
-    }
-    for ((st, &k), &t) in g.state.iter_mut().zip(g.key).zip(&*threshold) {
+    let threshold = &ws.threshold[..p];
+    for ((st, &k), &t) in g.state.iter_mut().zip(g.key).zip(threshold) {
         let f = u8::from(*st & (BLOCKED | INTERRUPTED) == 0) & hit(k, success_at, t);
         *st |= f * SUCCEEDED;
     }
@@ -595,4 +924,71 @@ fn roll_controls(
             breaks[c as usize] += n;
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// States of `p` trials from a fixed xorshift sequence, with every combination of the bits
+    /// trials are sorted by (and other bits set too).
+    fn states(p: usize, seed: u64) -> Vec<u8> {
+        let mut x = seed | 1;
+        (0..p)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 40) as u8 & 0x3f
+            })
+            .collect()
+    }
+
+    /// Moving trials keeps exactly the elements a filter keeps, in order, on whatever path the
+    /// processor takes (AVX-512 compress in whole blocks of 8 when it has it), and on the scalar
+    /// path alone; lengths cover empty, partial and whole blocks up to a full batch.
+    #[test]
+    fn moving_trials_keeps_the_filtered_elements_in_order() {
+        for (case, p) in [0, 1, 7, 8, 9, 63, 64, 100, 1000, BATCH - 3, BATCH]
+            .into_iter()
+            .enumerate()
+        {
+            let state = states(p, case as u64 + 11);
+            let src: Vec<u64> = (0..p as u64).map(|i| i.wrapping_mul(GOLDEN) ^ 5).collect();
+            for sorted in [PASSED, TRY_AGAIN] {
+                let expect: Vec<u64> = (src.iter().zip(&state))
+                    .filter(|&(_, &st)| st & SORTED_BY == sorted)
+                    .map(|(&x, _)| x)
+                    .collect();
+                let lead = (BATCH - p).min(5);
+                let mut dst = Box::new([u64::MAX; BATCH]);
+                let n = append_where(&mut dst, lead, &src, &state, sorted);
+                assert_eq!(n, lead + expect.len(), "p = {p}");
+                assert_eq!(&dst[lead..n], &expect[..], "append, p = {p}");
+                assert!(dst[..lead].iter().all(|&x| x == u64::MAX), "p = {p}");
+
+                let mut scalar = Box::new([u64::MAX; BATCH]);
+                let n = append_from(&mut scalar, lead, &src, &state, sorted, 0);
+                assert_eq!(&scalar[lead..n], &expect[..], "scalar append, p = {p}");
+
+                let mut buf = Box::new([0u64; BATCH]);
+                buf[..p].copy_from_slice(&src);
+                let n = retain_where(&mut buf, p, &state, sorted);
+                assert_eq!(&buf[..n], &expect[..], "retain, p = {p}");
+
+                buf[..p].copy_from_slice(&src);
+                let n = retain_from(&mut buf, 0, p, &state, sorted, 0);
+                assert_eq!(&buf[..n], &expect[..], "scalar retain, p = {p}");
+
+                let ids: Vec<u16> = (0..p as u16).collect();
+                let mut id_buf = Box::new([0u16; BATCH]);
+                id_buf[..p].copy_from_slice(&ids);
+                let n = retain_where(&mut id_buf, p, &state, sorted);
+                let kept: Vec<u64> = id_buf[..n].iter().map(|&i| src[i as usize]).collect();
+                assert_eq!(kept, expect, "ids, p = {p}");
+            }
+        }
+    }
+
+    const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
 }

@@ -342,3 +342,40 @@ fn paired_runs_count_like_separate_runs_and_pair_outcomes_by_trial() {
         .sum();
     assert!(changed > 0);
 }
+
+/// Phases with many viable techniques take other pick loops in the batched engine (size classes
+/// of 4, 8 and 16, and one pass per threshold beyond); each must count like the per-trial
+/// engine, with controls acting on some techniques only and retries.
+#[test]
+fn batched_picks_among_many_techniques_count_like_the_per_trial_engine() {
+    let phases = [
+        ("delivery", 7),
+        ("exploitation", 12),
+        ("installation", 16),
+        ("command_and_control", 21),
+    ];
+    let mut extra = String::new();
+    for (phase, n) in phases {
+        for j in 0..n {
+            let (weight, success) = (1 + j % 5, 0.2 + 0.03 * j as f64);
+            extra += &format!(
+                "[[adversary.techniques]]\nid = \"{phase}-{j}\"\nphase = \"{phase}\"\n\
+                 weight = {weight}\nsuccess = {success}\n"
+            );
+        }
+        extra += &format!(
+            "[[controls]]\nid = \"deny-{phase}\"\naction = \"deny\"\n\
+             phases = [\"{phase}\"]\ntechniques = [\"{phase}-1\", \"{phase}-{}\"]\neffectiveness = 0.5\n\
+             [[controls]]\nid = \"detect-{phase}\"\naction = \"detect\"\n\
+             phases = [\"{phase}\"]\neffectiveness = 0.2\nresponse = 0.5\n",
+            n - 1
+        );
+    }
+    for max_attempts in [1, 3] {
+        let s = scenario(max_attempts, &extra);
+        let plan = Plan::new(&s);
+        let batched = run_range(&plan, 7, 0..5000);
+        assert!(batched.completed > 0 && batched.completed < 5000);
+        assert_eq!(batched, run_range_per_trial(&plan, 7, 0..5000));
+    }
+}
