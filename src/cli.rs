@@ -306,6 +306,12 @@ pub struct OptimizeArgs {
     /// Output folder and verbosity.
     #[command(flatten)]
     pub output: OutputOptions,
+    /// Also write report.html: the cost and risk frontier as a chart (no network needed).
+    #[arg(long)]
+    pub report: bool,
+    /// Also write results.xlsx: frontier.csv as a sheet.
+    #[arg(long)]
+    pub xlsx: bool,
 }
 
 fn parse_budget(s: &str) -> Result<f64, String> {

@@ -1090,10 +1090,24 @@ pub fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
             .map(|t| t.difference().unwrap_or(zero))
             .collect(),
     };
-    write_all_atomically(
-        &dir,
-        &[("frontier.csv", report::frontier_csv(&problem, &optimum))],
-    )?;
+    let mut files = vec![("frontier.csv", report::frontier_csv(&problem, &optimum))];
+    let export = ExportOptions {
+        report: args.report,
+        navigator: false,
+        xlsx: args.xlsx,
+    };
+    let facts = vec![
+        ("scenario", s.name.clone()),
+        ("scenario file", l.path.clone()),
+        ("scenario SHA-256", sha256_hex(&l.source)),
+        ("budget", args.budget.to_string()),
+        ("seed", seed.to_string()),
+        ("trials", trials.to_string()),
+    ];
+    // Rendered from frontier.csv alone: files of an earlier run in the folder are not this
+    // optimization's.
+    files.extend(render(&files, export, &dir, facts)?);
+    write_all_atomically(&dir, &files)?;
     if !args.output.quiet {
         say(&format!(
             "{}wrote {}\n",

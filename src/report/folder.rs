@@ -107,7 +107,8 @@ pub struct ResultFolder {
     /// `run.json`, when present.
     pub run: Option<serde_json::Value>,
     /// Facts about the run that no file of the folder states (for a comparison, which writes
-    /// no run.json: the scenario files and their SHA-256), shown first in the provenance.
+    /// no run.json: the scenario files and their SHA-256; for `optimize`, also the scenario's
+    /// name, the budget, seed and trials), shown first in the provenance.
     pub facts: Vec<(&'static str, String)>,
 }
 
@@ -157,6 +158,9 @@ impl ResultFolder {
 
     /// The scenario's name, from the first file that states it.
     pub fn scenario_name(&self) -> String {
+        if let Some((_, name)) = self.facts.iter().find(|(label, _)| *label == "scenario") {
+            return name.clone();
+        }
         if let Some(name) = self.run.as_ref().and_then(|r| r["scenario"].as_str()) {
             return name.to_owned();
         }
@@ -198,7 +202,7 @@ impl ResultFolder {
         {
             for (label, key) in [("method", "method"), ("seed", "seed"), ("trials", "trials")] {
                 let v = t.cell(row, key);
-                if !v.is_empty() {
+                if !v.is_empty() && !facts.iter().any(|(l, _)| *l == label) {
                     facts.push((label, v.to_owned()));
                 }
             }

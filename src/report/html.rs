@@ -686,49 +686,78 @@ fn exceedance_svg(t: &Table) -> Option<String> {
     Some(out)
 }
 
-/// Cost against expected annual loss (or completion rate) per portfolio, the frontier joined.
-fn frontier_svg(t: &Table) -> Option<String> {
-    let use_loss = t
-        .rows
+/// One point of a cost/risk chart: a variant of a comparison or a portfolio of `optimize`.
+struct CostPoint<'a> {
+    name: &'a str,
+    cost: f64,
+    /// Expected annual loss, or completion rate.
+    risk: f64,
+    /// The 95 % interval of `risk`, drawn as a whisker.
+    ci: Option<(f64, f64)>,
+    on_frontier: bool,
+}
+
+/// Which of the (cost, risk) points are on the Pareto frontier: no other point is at most as
+/// costly and at most as risky and better on one of the two.
+fn pareto(points: &[(f64, f64)]) -> Vec<bool> {
+    points
         .iter()
-        .any(|r| t.num(r, "expected_annual_loss").is_some());
-    let y_col = if use_loss {
-        "expected_annual_loss"
-    } else {
-        "completion_rate"
-    };
-    let pts: Vec<(f64, f64, &str, bool)> = t
-        .rows
-        .iter()
-        .filter_map(|r| {
-            Some((
-                t.num(r, "annual_cost")?,
-                t.num(r, y_col)?,
-                t.text(r, "portfolio"),
-                t.cell(r, "on_frontier") == "true",
-            ))
+        .map(|&(c, r)| {
+            !points
+                .iter()
+                .any(|&(c2, r2)| c2 <= c && r2 <= r && (c2 < c || r2 < r))
         })
-        .collect();
-    if pts.is_empty() {
-        return None;
+        .collect()
+}
+
+/// A signed ratio with two decimals (ROSI), or "—" when there is none.
+pub fn ratio(x: Option<f64>) -> String {
+    match x {
+        Some(v) if v < 0.0 && format!("{:.2}", -v) != "0.00" => format!("−{:.2}", -v),
+        Some(v) => format!("{:.2}", v.abs()),
+        None => "—".to_owned(),
     }
-    let currency = t.rows.first().map_or("", |r| t.text(r, "currency"));
-    let unit = if currency.is_empty() {
+}
+
+/// The ` (EUR)` after an axis label, when the currency is known.
+fn unit(currency: &str) -> String {
+    if currency.is_empty() {
         String::new()
     } else {
         format!(" ({currency})")
-    };
+    }
+}
+
+/// Annual cost against risk (expected annual loss in money when `money_axis`, else completion
+/// rate), the frontier points joined. Points are labelled with their name and risk: all of
+/// them when `label_all`, else those on the frontier whose labels do not overlap; these points
+/// carry a tooltip with their cost and interval.
+fn cost_risk_svg(
+    pts: &[CostPoint],
+    currency: &str,
+    money_axis: bool,
+    label_all: bool,
+    legend: &str,
+) -> String {
     let (xmin, xmax, ymax) = pts.iter().fold((f64::MAX, 0.0f64, 0.0f64), |(a, b, c), p| {
-        (a.min(p.0), b.max(p.0), c.max(p.1))
+        let top = p.ci.map_or(p.risk, |(_, hi)| hi.max(p.risk));
+        (a.min(p.cost), b.max(p.cost), c.max(top))
     });
     let (w, h) = (1000.0, 420.0);
-    let frame = (100.0, 20.0, 960.0, 350.0);
+    let frame = (100.0, 20.0, 900.0, 350.0);
     let xpad = ((xmax - xmin) * 0.05).max(1.0);
     let x = Scale::linear((xmin - xpad).max(0.0), xmax + xpad, frame.0, frame.2);
     let y = Scale::linear(0.0, ymax * 1.1, frame.3, frame.1);
+    let fmt_risk = |v: f64| {
+        if money_axis {
+            money(v, currency)
+        } else {
+            percent(v)
+        }
+    };
     let mut out = String::new();
-    svg_open(&mut out, w, h, "annual cost against risk per portfolio");
-    let y_fmt: Box<dyn Fn(f64) -> String> = if use_loss {
+    svg_open(&mut out, w, h, "annual cost against risk");
+    let y_fmt: Box<dyn Fn(f64) -> String> = if money_axis {
         Box::new(|v| count(v.round()))
     } else {
         Box::new(percent)
@@ -739,56 +768,308 @@ fn frontier_svg(t: &Table) -> Option<String> {
         &y,
         &|v| count(v.round()),
         &*y_fmt,
-        &format!("annual cost of the controls{unit}"),
-        &if use_loss {
-            format!("expected annual loss{unit}")
+        &format!("annual cost of the controls{}", unit(currency)),
+        &if money_axis {
+            format!("expected annual loss{}", unit(currency))
         } else {
             "completion rate".to_owned()
         },
         frame,
     );
-    let mut frontier: Vec<&(f64, f64, &str, bool)> = pts.iter().filter(|p| p.3).collect();
-    frontier.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut frontier: Vec<&CostPoint> = pts.iter().filter(|p| p.on_frontier).collect();
+    frontier.sort_by(|a, b| a.cost.total_cmp(&b.cost).then(b.risk.total_cmp(&a.risk)));
     let path: Vec<String> = frontier
         .iter()
-        .map(|p| format!("{:.1},{:.1}", x.at(p.0), y.at(p.1)))
+        .map(|p| format!("{:.1},{:.1}", x.at(p.cost), y.at(p.risk)))
         .collect();
     let _ = write!(
         out,
         r#"<polyline points="{}" fill="none" stroke="{BROKEN}" stroke-width="2"/>"#,
         path.join(" ")
     );
-    for p in &pts {
-        let (colour, r) = if p.3 { (BROKEN, 5) } else { ("#888888", 4) };
+    // The others first, plain (an exhaustive search may have evaluated tens of thousands).
+    let shown = |p: &CostPoint| label_all || p.on_frontier;
+    for p in pts.iter().filter(|p| !shown(p)) {
         let _ = write!(
             out,
-            r#"<circle cx="{:.1}" cy="{:.1}" r="{r}" fill="{colour}"/>"#,
-            x.at(p.0),
-            y.at(p.1)
+            r##"<circle cx="{:.1}" cy="{:.1}" r="4" fill="#888888"/>"##,
+            x.at(p.cost),
+            y.at(p.risk)
         );
-        if p.3 {
-            text(
-                &mut out,
-                x.at(p.0) + 7.0,
-                y.at(p.1) - 7.0,
-                "start",
-                "small",
-                p.2,
+    }
+    let mut placed: Vec<(f64, f64, f64)> = Vec::new();
+    for p in pts.iter().filter(|p| shown(p)) {
+        let (colour, r) = if p.on_frontier {
+            (BROKEN, 5)
+        } else {
+            ("#888888", 4)
+        };
+        let (px, py) = (x.at(p.cost), y.at(p.risk));
+        let interval =
+            p.ci.map(|(lo, hi)| format!(" [95 % interval {}, {}]", fmt_risk(lo), fmt_risk(hi)))
+                .unwrap_or_default();
+        let _ = write!(
+            out,
+            "<g><title>{}: annual cost {}, {} {}{}</title>",
+            esc(p.name),
+            esc(&money(p.cost, currency)),
+            if money_axis {
+                "expected annual loss"
+            } else {
+                "completion rate"
+            },
+            esc(&fmt_risk(p.risk)),
+            esc(&interval)
+        );
+        if let Some((lo, hi)) = p.ci {
+            let (ylo, yhi) = (y.at(lo), y.at(hi));
+            let _ = write!(
+                out,
+                r#"<path d="M{px:.1},{ylo:.1}V{yhi:.1}M{:.1},{ylo:.1}H{:.1}M{:.1},{yhi:.1}H{:.1}" stroke="{colour}" stroke-width="1.5" fill="none"/>"#,
+                px - 4.0,
+                px + 4.0,
+                px - 4.0,
+                px + 4.0
             );
         }
+        let _ = write!(
+            out,
+            r#"<circle cx="{px:.1}" cy="{py:.1}" r="{r}" fill="{colour}"/></g>"#
+        );
+        // Labels of points near the right edge go to their left, so that none is clipped.
+        let label = format!("{} {}", p.name, fmt_risk(p.risk));
+        let width = 6.5 * label.chars().count() as f64;
+        let (lx, anchor, x0) = if px > frame.2 - 220.0 {
+            (px - 8.0, "end", px - 8.0 - width)
+        } else {
+            (px + 8.0, "start", px + 8.0)
+        };
+        // A comparison's variant is labelled above its point, else below, else further out: the
+        // first place inside the frame whose label overlaps no earlier one (over another where
+        // it must). A frontier point is labelled above it where that is free (each point keeps
+        // its tooltip), so that a long frontier stays readable.
+        let free = |ly: f64| {
+            !placed
+                .iter()
+                .any(|(qx, qw, qy)| x0 < qx + qw && *qx < x0 + width && (qy - ly).abs() < 13.0)
+        };
+        let places: &[f64] = if label_all {
+            &[-6.0, 17.0, -20.0, 31.0]
+        } else {
+            &[-6.0]
+        };
+        let ly = match places
+            .iter()
+            .map(|d| py + d)
+            .filter(|ly| (frame.1 + 10.0..=frame.3 - 4.0).contains(ly))
+            .find(|ly| free(*ly))
+        {
+            Some(ly) => ly,
+            None if label_all => py - 6.0,
+            None => continue,
+        };
+        placed.push((x0, width, ly));
+        let _ = write!(
+            out,
+            r#"<text x="{lx:.1}" y="{ly:.1}" text-anchor="{anchor}" class="small"><tspan class="v-name">{}</tspan> <tspan class="v-risk">{}</tspan></text>"#,
+            esc(p.name),
+            esc(&fmt_risk(p.risk))
+        );
+    }
+    text(&mut out, frame.0 + 10.0, h - 8.0, "start", "small", legend);
+    out.push_str("</svg>");
+    out
+}
+
+/// `optimize`'s portfolios by annual cost and expected annual loss (or completion rate when
+/// the loss cells are empty), the frontier joined, with the loss interval of frontier points.
+fn frontier_svg(t: &Table) -> Option<String> {
+    let use_loss = t
+        .rows
+        .iter()
+        .any(|r| t.num(r, "expected_annual_loss").is_some());
+    let y_col = if use_loss {
+        "expected_annual_loss"
+    } else {
+        "completion_rate"
+    };
+    let pts: Vec<CostPoint> = t
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let on_frontier = t.cell(r, "on_frontier") == "true";
+            let ci = (use_loss && on_frontier)
+                .then(|| t.num(r, "ale_ci_low").zip(t.num(r, "ale_ci_high")))
+                .flatten();
+            Some(CostPoint {
+                name: t.text(r, "portfolio"),
+                cost: t.num(r, "annual_cost")?,
+                risk: t.num(r, y_col)?,
+                ci,
+                on_frontier,
+            })
+        })
+        .collect();
+    if pts.is_empty() {
+        return None;
+    }
+    let currency = t.rows.first().map_or("", |r| t.text(r, "currency"));
+    let legend = if use_loss {
+        "red: portfolios on the frontier (no other is both cheaper and less risky), joined, with the 95 % interval of their loss; grey: the others"
+    } else {
+        "red: portfolios on the frontier (no other is both cheaper and less risky), joined; grey: the others"
+    };
+    Some(cost_risk_svg(&pts, currency, use_loss, false, legend))
+}
+
+/// A comparison's variants by annual cost and expected annual loss with its 95 % interval,
+/// the variants that no other beats on both joined; `None` without loss figures.
+fn variants_cost_loss_svg(t: &Table) -> Option<String> {
+    let pts: Vec<CostPoint> = t
+        .rows
+        .iter()
+        .filter_map(|r| {
+            Some(CostPoint {
+                name: t.text(r, "variant"),
+                cost: t.num(r, "annual_cost")?,
+                risk: t.num(r, "expected_annual_loss")?,
+                ci: t.num(r, "ale_ci_low").zip(t.num(r, "ale_ci_high")),
+                on_frontier: false,
+            })
+        })
+        .collect();
+    if pts.is_empty() {
+        return None;
+    }
+    let onf = pareto(&pts.iter().map(|p| (p.cost, p.risk)).collect::<Vec<_>>());
+    let pts: Vec<CostPoint> = pts
+        .into_iter()
+        .zip(onf)
+        .map(|(p, on_frontier)| CostPoint { on_frontier, ..p })
+        .collect();
+    let currency = t.rows.first().map_or("", |r| t.text(r, "currency"));
+    Some(cost_risk_svg(
+        &pts,
+        currency,
+        true,
+        true,
+        "red: variants that no other beats on both cost and loss, joined; whiskers: the 95 % interval of the expected annual loss",
+    ))
+}
+
+/// Forest plot in money: each variant's paired reduction of the expected annual loss against
+/// the baseline with its interval, and its ROSI; `None` without loss figures.
+fn ale_forest_svg(t: &Table) -> Option<String> {
+    let rows: Vec<&Vec<String>> = t
+        .rows
+        .iter()
+        .filter(|r| t.text(r, "variant") != crate::scenario::BASELINE)
+        .filter(|r| t.num(r, "ale_reduction").is_some())
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let currency = t.rows.first().map_or("", |r| t.text(r, "currency"));
+    let bounds = |r: &Vec<String>| {
+        let d = t.num(r, "ale_reduction").unwrap_or(0.0);
+        (
+            d,
+            t.num(r, "ale_reduction_ci_low").unwrap_or(d),
+            t.num(r, "ale_reduction_ci_high").unwrap_or(d),
+        )
+    };
+    let (lo, hi) = rows.iter().fold((0.0f64, 0.0f64), |(lo, hi), r| {
+        let (_, l, h) = bounds(r);
+        (lo.min(l), hi.max(h))
+    });
+    let pad = ((hi - lo) * 0.08).max(1.0);
+    let (left, plot_w, row_h, top) = (210.0, 430.0, 30.0, 20.0);
+    let w = 1000.0;
+    let x = Scale::linear(lo - pad, hi + pad, left, left + plot_w);
+    let h = top + row_h * (rows.len() as f64 + 1.0) + 50.0;
+    let bottom = top + row_h * (rows.len() as f64 + 0.5);
+    let mut out = String::new();
+    svg_open(
+        &mut out,
+        w,
+        h,
+        "paired reduction of the expected annual loss per variant",
+    );
+    let cols = [left + plot_w + 20.0, left + plot_w + 270.0];
+    text(
+        &mut out,
+        cols[0],
+        top,
+        "start",
+        "title",
+        &format!("reduction [95 % interval]{}", unit(currency)),
+    );
+    text(&mut out, cols[1], top, "start", "title", "ROSI");
+    for tick in x.ticks(5) {
+        let px = x.at(tick);
+        line(&mut out, px, top + 8.0, px, bottom, "grid");
+        text(
+            &mut out,
+            px,
+            bottom + 16.0,
+            "middle",
+            "small",
+            &count(tick.round()),
+        );
+    }
+    line(&mut out, x.at(0.0), top + 8.0, x.at(0.0), bottom, "zero");
+    line(&mut out, left, bottom, left + plot_w, bottom, "axis");
+    for (i, row) in rows.iter().enumerate() {
+        let cy = top + row_h * (i as f64 + 1.0);
+        let colour = PALETTE[i % PALETTE.len()];
+        text(
+            &mut out,
+            left - 10.0,
+            cy + 4.0,
+            "end",
+            "",
+            t.text(row, "variant"),
+        );
+        let (d, l, u) = bounds(row);
+        let _ = write!(
+            out,
+            r#"<line x1="{:.1}" y1="{cy:.1}" x2="{:.1}" y2="{cy:.1}" stroke="{colour}" stroke-width="2"/><circle cx="{:.1}" cy="{cy:.1}" r="5" fill="{colour}"/>"#,
+            x.at(l),
+            x.at(u),
+            x.at(d)
+        );
+        let _ = write!(
+            out,
+            r#"<text x="{:.1}" y="{:.1}"><tspan class="v-ale-reduction">{}</tspan> <tspan class="small v-ale-reduction-ci">[{}, {}]</tspan></text>"#,
+            cols[0],
+            cy + 4.0,
+            esc(&count(d.round())),
+            esc(&count(l.round())),
+            esc(&count(u.round()))
+        );
+        text(
+            &mut out,
+            cols[1],
+            cy + 4.0,
+            "start",
+            "v-rosi",
+            &ratio(t.num(row, "rosi")),
+        );
     }
     text(
         &mut out,
-        frame.0 + 10.0,
-        h - 8.0,
-        "start",
-        "small",
-        "red: portfolios on the frontier (no other is both cheaper and less risky), joined; grey: the others",
+        left + plot_w / 2.0,
+        bottom + 36.0,
+        "middle",
+        "title",
+        &format!(
+            "reduction of the expected annual loss vs baseline{}; right of the dashed line is better",
+            unit(currency)
+        ),
     );
     out.push_str("</svg>");
     Some(out)
 }
-
 /// The completed attacks, trials, completion rate and its interval: from run.json, or from the
 /// baseline's row of comparison.csv (then prefixed "Baseline: c", else "C").
 #[allow(clippy::type_complexity)]
@@ -900,6 +1181,22 @@ pub fn report_html(folder: &ResultFolder) -> Option<Vec<u8>> {
             "Each variant's change in the completion rate against the baseline on the same trials (a paired difference), with its 95 % interval, and its annual cost (the change against the baseline in brackets).",
             &forest_svg(t),
         );
+        if let Some(svg) = ale_forest_svg(t) {
+            section(
+                &mut body,
+                "Expected annual loss saved against the baseline",
+                "Each variant's reduction of the expected annual loss against the baseline, as the mean of the paired differences of the same simulated years, with its 95 % interval, and its return on security investment: ROSI = (reduction − extra annual cost) / extra annual cost (— when the variant costs no more than the baseline does).",
+                &svg,
+            );
+        }
+        if let Some(svg) = variants_cost_loss_svg(t) {
+            section(
+                &mut body,
+                "Cost and expected annual loss",
+                "Each variant (the baseline too) by annual cost and expected annual loss, with the 95 % interval of the loss as a whisker; the variants that no other beats on both (none is at most as costly and at most as lossy, and better on one) are joined.",
+                &svg,
+            );
+        }
     }
     if let Some(svg) = folder.table("loss_exceedance.csv").and_then(exceedance_svg) {
         section(
@@ -913,7 +1210,7 @@ pub fn report_html(folder: &ResultFolder) -> Option<Vec<u8>> {
         section(
             &mut body,
             "Cost and risk frontier",
-            "Each portfolio of controls by annual cost and risk; the frontier joins the portfolios that no other beats on both.",
+            "Each portfolio of candidate controls that `killchain optimize` evaluated, by annual cost and risk (expected annual loss when the scenario has a loss model, else completion rate); the frontier joins the portfolios that no other beats on both. Its figures come from the optimization's own trials.",
             &svg,
         );
     }
@@ -953,6 +1250,25 @@ mod tests {
         let l = Scale::log(1e3, 1e6, 0.0, 300.0);
         assert!((l.at(1e4) - 100.0).abs() < 1e-9);
         assert_eq!(l.ticks(5), vec![1e3, 1e4, 1e5, 1e6]);
+    }
+
+    #[test]
+    fn the_pareto_frontier_keeps_what_nothing_beats_on_both() {
+        // (cost, loss): the second is beaten by the third (cheaper and less lossy); ties on
+        // both stay on the frontier together.
+        let pts = [
+            (0.0, 300.0),
+            (50.0, 200.0),
+            (40.0, 150.0),
+            (100.0, 50.0),
+            (100.0, 50.0),
+            (0.0, 400.0),
+        ];
+        assert_eq!(pareto(&pts), [true, false, true, true, true, false]);
+        assert_eq!(ratio(Some(3.65)), "3.65");
+        assert_eq!(ratio(Some(-0.3)), "−0.30");
+        assert_eq!(ratio(Some(-0.001)), "0.00");
+        assert_eq!(ratio(None), "—");
     }
 
     #[test]

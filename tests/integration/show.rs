@@ -12,7 +12,7 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use tempfile::TempDir;
 
-use killchain::report::html::{count, percent, points};
+use killchain::report::html::{count, percent, points, ratio};
 
 fn killchain() -> Command {
     assert_cmd::cargo::cargo_bin_cmd!("killchain")
@@ -239,8 +239,8 @@ fn a_comparison_report_draws_the_forest_plot_losses_and_frontier() {
     let svgs = svg_values(&html);
     assert_eq!(
         svgs.len(),
-        5,
-        "funnel, attribution, forest, exceedance, frontier"
+        7,
+        "funnel, attribution, forest, ALE forest, cost/loss, exceedance, frontier"
     );
     let cmp = Csv::read(&dir.join("comparison.csv"));
     let variants: Vec<usize> = (0..cmp.rows.len())
@@ -268,6 +268,86 @@ fn a_comparison_report_draws_the_forest_plot_losses_and_frontier() {
             .into_iter()
             .map(|c| format!("{} EUR", count(c)))
             .collect::<Vec<_>>()
+    );
+    // The forest in money: each variant's ALE reduction, its paired interval and its ROSI.
+    let money_forest = &svgs[3];
+    assert_eq!(
+        money_forest["v-ale-reduction"],
+        pick("ale_reduction")
+            .into_iter()
+            .map(count)
+            .collect::<Vec<_>>()
+    );
+    let (lo, hi) = (pick("ale_reduction_ci_low"), pick("ale_reduction_ci_high"));
+    assert_eq!(
+        money_forest["v-ale-reduction-ci"],
+        lo.iter()
+            .zip(&hi)
+            .map(|(l, h)| format!("[{}, {}]", count(*l), count(*h)))
+            .collect::<Vec<_>>()
+    );
+    let rosi: Vec<String> = variants
+        .iter()
+        .map(|&i| ratio(cmp.rows[i][cmp.col("rosi")].parse().ok()))
+        .collect();
+    assert_eq!(money_forest["v-rosi"], rosi);
+    assert_eq!(rosi, ["−0.30", "3.65", "—"], "the fixture's ROSI cells");
+    assert!(html.contains("reduction [95 % interval] (EUR)"));
+    // Cost and expected annual loss: every variant (the baseline too) labelled with its ALE,
+    // a whisker per interval, the variants that no other beats on both joined.
+    let cost_loss = &svgs[4];
+    assert_eq!(cost_loss["v-name"], cmp.column("variant"));
+    assert_eq!(
+        cost_loss["v-risk"],
+        cmp.numbers("expected_annual_loss")
+            .into_iter()
+            .map(|x| format!("{} EUR", count(x)))
+            .collect::<Vec<_>>()
+    );
+    let chart = html
+        .split("<h2>Cost and expected annual loss</h2>")
+        .nth(1)
+        .unwrap()
+        .split("</section>")
+        .next()
+        .unwrap();
+    assert!(chart.contains("annual cost of the controls (EUR)"));
+    assert!(chart.contains("expected annual loss (EUR)"));
+    let (cost, ale) = (
+        cmp.numbers("annual_cost"),
+        cmp.numbers("expected_annual_loss"),
+    );
+    let (ale_lo, ale_hi) = (cmp.numbers("ale_ci_low"), cmp.numbers("ale_ci_high"));
+    for i in 0..cmp.rows.len() {
+        let tooltip = format!(
+            "<title>{}: annual cost {} EUR, expected annual loss {} EUR [95 % interval {} EUR, {} EUR]</title>",
+            cmp.rows[i][cmp.col("variant")],
+            count(cost[i]),
+            count(ale[i]),
+            count(ale_lo[i]),
+            count(ale_hi[i])
+        );
+        assert!(chart.contains(&tooltip), "{tooltip}");
+    }
+    assert_eq!(
+        chart.matches("<path d=").count(),
+        cmp.rows.len(),
+        "whiskers"
+    );
+    // The frontier, worked out here: not beaten on both cost and loss by another variant.
+    let on_frontier = (0..cost.len())
+        .filter(|&i| {
+            !(0..cost.len()).any(|j| {
+                cost[j] <= cost[i] && ale[j] <= ale[i] && (cost[j] < cost[i] || ale[j] < ale[i])
+            })
+        })
+        .count();
+    assert_eq!(on_frontier, 2, "better-filter and mfa");
+    assert_eq!(chart.matches("fill=\"#d55e00\"/></g>").count(), on_frontier);
+    let joined = chart.split("<polyline points=\"").nth(1).unwrap();
+    assert_eq!(
+        joined.split('"').next().unwrap().split(' ').count(),
+        on_frontier
     );
     let completed = cmp.numbers("completed")[0];
     assert!(html.contains(&format!(
@@ -307,6 +387,31 @@ fn a_comparison_report_draws_the_forest_plot_losses_and_frontier() {
     assert_eq!(frontier.matches("<polyline").count(), 1);
     let line = frontier.split("<polyline points=\"").nth(1).unwrap();
     assert_eq!(line.split('"').next().unwrap().split(' ').count(), 3);
+    // Frontier points are labelled with their ALE and carry its interval as a whisker.
+    let fr = Csv::read(&dir.join("frontier.csv"));
+    let on: Vec<usize> = (0..fr.rows.len())
+        .filter(|&i| fr.rows[i][fr.col("on_frontier")] == "true")
+        .collect();
+    let ale = fr.numbers("expected_annual_loss");
+    assert_eq!(
+        svgs[6]["v-name"],
+        on.iter()
+            .map(|&i| fr.rows[i][fr.col("portfolio")].as_str())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        svgs[6]["v-risk"],
+        on.iter().map(|&i| count(ale[i])).collect::<Vec<_>>()
+    );
+    assert_eq!(frontier.matches("<path d=").count(), on.len(), "whiskers");
+    let (lo, hi) = (fr.numbers("ale_ci_low"), fr.numbers("ale_ci_high"));
+    for &i in &on {
+        assert!(frontier.contains(&format!(
+            "[95 % interval {}, {}]</title>",
+            count(lo[i]),
+            count(hi[i])
+        )));
+    }
 }
 
 #[test]
@@ -824,4 +929,266 @@ fn the_schema_offers_toml_values_only() {
     assert_eq!(defs["RawControl"]["properties"]["response"]["default"], 1);
     assert_eq!(defs["RawControl"]["properties"]["enabled"]["default"], true);
     assert_eq!(defs["RawControl"]["properties"]["name"]["type"], "string");
+}
+
+/// The number format of every styled cell of one sheet of a workbook, by cell reference
+/// (`E2`), read from the sheet's and the styles' XML.
+fn cell_formats(xlsx: &Path, sheet_index: usize) -> BTreeMap<String, String> {
+    let bytes = fs::read(xlsx).unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut read = |name: &str| {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut s).unwrap();
+        s
+    };
+    let styles = read("xl/styles.xml");
+    let sheet = read(&format!("xl/worksheets/sheet{sheet_index}.xml"));
+    let styles = roxmltree::Document::parse(&styles).unwrap();
+    // Excel's built-in formats that rust_xlsxwriter uses instead of writing them out.
+    let mut codes: BTreeMap<String, String> = [("0", "General"), ("3", "#,##0"), ("10", "0.00%")]
+        .map(|(id, code)| (id.to_owned(), code.to_owned()))
+        .into();
+    for f in styles.descendants().filter(|n| n.has_tag_name("numFmt")) {
+        codes.insert(
+            f.attribute("numFmtId").unwrap().to_owned(),
+            f.attribute("formatCode").unwrap().to_owned(),
+        );
+    }
+    let xfs: Vec<String> = styles
+        .descendants()
+        .find(|n| n.has_tag_name("cellXfs"))
+        .unwrap()
+        .children()
+        .filter(|n| n.has_tag_name("xf"))
+        .map(|xf| {
+            let id = xf.attribute("numFmtId").unwrap_or("0");
+            codes
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| format!("builtin {id}"))
+        })
+        .collect();
+    let sheet = roxmltree::Document::parse(&sheet).unwrap();
+    sheet
+        .descendants()
+        .filter(|n| n.has_tag_name("c"))
+        .map(|c| {
+            let s: usize = c.attribute("s").unwrap_or("0").parse().unwrap();
+            (c.attribute("r").unwrap().to_owned(), xfs[s].clone())
+        })
+        .collect()
+}
+
+/// The spreadsheet column letters of a 0-based column index.
+fn column_letters(mut i: usize) -> String {
+    let mut s = String::new();
+    loop {
+        s.insert(0, char::from(b'A' + (i % 26) as u8));
+        if i < 26 {
+            return s;
+        }
+        i = i / 26 - 1;
+    }
+}
+
+/// Checks that every non-empty cell of `columns` of a CSV file has number format `code` in
+/// the workbook's sheet.
+fn assert_format(formats: &BTreeMap<String, String>, csv: &Csv, columns: &[&str], code: &str) {
+    for name in columns {
+        let c = csv.col(name);
+        for (r, row) in csv.rows.iter().enumerate() {
+            if row[c].is_empty() {
+                continue;
+            }
+            let cell = format!("{}{}", column_letters(c), r + 2);
+            assert_eq!(
+                formats.get(&cell).map(String::as_str),
+                Some(code),
+                "{name} at {cell}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_workbook_shows_money_in_the_currency_and_rates_as_percentages() {
+    assert_eq!(column_letters(0), "A");
+    assert_eq!(column_letters(25), "Z");
+    assert_eq!(column_letters(26), "AA");
+    let (_out, dir) = fixture_report();
+    let xlsx = dir.join("results.xlsx");
+    // Sheets in CSV_FILES order: phases, comparison, phase_deltas, controls, techniques,
+    // loss_exceedance, frontier.
+    let cmp = Csv::read(&dir.join("comparison.csv"));
+    let formats = cell_formats(&xlsx, 2);
+    let money = [
+        "annual_cost",
+        "expected_annual_loss",
+        "ale_ci_low",
+        "ale_ci_high",
+        "ale_reduction",
+        "ale_reduction_ci_low",
+        "ale_reduction_ci_high",
+        "loss_p50",
+        "loss_p90",
+        "loss_p99",
+    ];
+    assert_format(&formats, &cmp, &money, "#,##0 \"EUR\"");
+    assert_format(
+        &formats,
+        &cmp,
+        &["completion_rate", "ci_low", "ci_high"],
+        "0.00%",
+    );
+    assert_format(
+        &formats,
+        &cmp,
+        &["delta", "delta_ci_low", "delta_ci_high"],
+        "+0.00%;-0.00%;0.00%",
+    );
+    assert_format(&formats, &cmp, &["rosi"], "#,##0.00####");
+    // frontier.csv states no currency: money without a code.
+    let fr = Csv::read(&dir.join("frontier.csv"));
+    let formats = cell_formats(&xlsx, 7);
+    assert_format(
+        &formats,
+        &fr,
+        &[
+            "annual_cost",
+            "expected_annual_loss",
+            "ale_ci_low",
+            "ale_ci_high",
+        ],
+        "#,##0",
+    );
+    assert_format(&formats, &fr, &["completion_rate"], "0.00%");
+}
+
+/// The frontier chart's labels: portfolios on the frontier, in the file's order, each with its
+/// expected annual loss, or completion rate while the loss cells are empty (a long frontier
+/// labels only the points whose labels do not overlap).
+fn assert_frontier_labels(html: &str, frontier: &Csv) {
+    let svgs = svg_values(html);
+    let chart = svgs.last().expect("a frontier chart");
+    let names = &chart["v-name"];
+    let risks = &chart["v-risk"];
+    assert!(!names.is_empty() && names.len() == risks.len());
+    let has_loss = frontier
+        .column("expected_annual_loss")
+        .iter()
+        .any(|c| !c.is_empty());
+    let mut from = 0;
+    for (name, risk) in names.iter().zip(risks) {
+        let i = (from..frontier.rows.len())
+            .find(|&i| &frontier.rows[i][frontier.col("portfolio")] == name)
+            .unwrap_or_else(|| panic!("{name} labelled out of order or not in frontier.csv"));
+        let row = &frontier.rows[i];
+        assert_eq!(row[frontier.col("on_frontier")], "true", "{name}");
+        let want = if has_loss {
+            count(row[frontier.col("expected_annual_loss")].parse().unwrap())
+        } else {
+            percent(row[frontier.col("completion_rate")].parse().unwrap())
+        };
+        assert_eq!(risk, &want, "{name}");
+        from = i + 1;
+    }
+}
+
+#[test]
+fn optimize_writes_a_report_and_workbook_of_its_frontier() {
+    let out = TempDir::new().unwrap();
+    let dir = out.path().join("small");
+    let optimize = || {
+        killchain()
+            .args([
+                "optimize",
+                "tests/data/optimize/small.toml",
+                "--budget",
+                "50",
+                "--trials",
+                "2000",
+                "--quiet",
+                "--report",
+                "--xlsx",
+                "--out",
+            ])
+            .arg(out.path())
+            .assert()
+            .code(0)
+            .stdout("")
+            .stderr("");
+        fs::read_to_string(dir.join("report.html")).unwrap()
+    };
+    let html = optimize();
+    assert_self_contained(&html);
+    let frontier = Csv::read(&dir.join("frontier.csv"));
+    assert_eq!(svg_values(&html).len(), 1, "the frontier alone");
+    assert_frontier_labels(&html, &frontier);
+    assert!(html.contains("<h1>Small optimisation</h1>"));
+    for fact in [
+        "<dt>budget</dt><dd>50</dd>",
+        "<dt>seed</dt><dd>7</dd>",
+        "<dt>trials</dt><dd>2000</dd>",
+        "<dt>scenario file</dt><dd>tests/data/optimize/small.toml</dd>",
+    ] {
+        assert!(html.contains(fact), "{fact}");
+    }
+    {
+        use calamine::{Reader, Xlsx};
+        let book: Xlsx<_> = calamine::open_workbook(dir.join("results.xlsx")).unwrap();
+        assert_eq!(book.sheet_names(), ["frontier"]);
+    }
+    // With a run's files in the folder: `optimize --report` still shows its frontier alone, and
+    // `killchain report` shows the run and the frontier, each from its own files.
+    killchain()
+        .args([
+            "run",
+            "tests/data/optimize/small.toml",
+            "--trials",
+            "500",
+            "--quiet",
+            "--out",
+        ])
+        .arg(out.path())
+        .assert()
+        .success();
+    let html = optimize();
+    assert_eq!(svg_values(&html).len(), 1, "the frontier alone");
+    assert!(!html.contains("Kill-chain funnel"));
+    killchain()
+        .args(["report", "--quiet"])
+        .arg(&dir)
+        .assert()
+        .success();
+    let html = fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("<p class=\"summary\">Completed attacks"));
+    assert!(html.contains("Kill-chain funnel"));
+    assert!(html.contains("Cost and risk frontier"));
+    assert_frontier_labels(&html, &Csv::read(&dir.join("frontier.csv")));
+}
+
+#[test]
+fn a_comparison_without_loss_figures_has_no_money_charts() {
+    let out = TempDir::new().unwrap();
+    killchain()
+        .args([
+            "compare",
+            "tests/data/valid/variants.toml",
+            "--trials",
+            "500",
+            "--quiet",
+            "--report",
+            "--out",
+        ])
+        .arg(out.path())
+        .assert()
+        .success();
+    let html = fs::read_to_string(out.path().join("variants/report.html")).unwrap();
+    assert!(html.contains("Variants against the baseline"));
+    for absent in [
+        "Expected annual loss saved",
+        "Cost and expected annual loss",
+    ] {
+        assert!(!html.contains(absent), "{absent}");
+    }
 }
