@@ -1,6 +1,6 @@
 //! The best portfolio of controls within a budget: every subset of the candidate controls (those
 //! with a `cost`) judged on the same trials, and the Pareto frontier of annual cost against the
-//! objective (the completion rate).
+//! objective: the expected annual loss when the scenario has `[loss]`, else the completion rate.
 //!
 //! Sharing the work. A trial completes exactly when it passes all seven phases, and whether it
 //! passes phase p depends only on its key, the phase and the controls acting in p. So for each
@@ -11,17 +11,27 @@
 //! with its own [`PortfolioAccumulator`]; so every accumulator sees the same blocks in the same
 //! order whatever the thread count, and the results are the same bits.
 //!
+//! Money. With `[loss]` the blocks are the run's year-aligned work units
+//! ([`crate::loss::YearLayout::units`]), so each block closes its own years. Per block, once for
+//! all portfolios, [`BlockYears`] holds each trial's year and the impact of every trial that
+//! completes under some portfolio; a portfolio's [`PortfolioTally`] walks the set bits of its
+//! completed trials, sums their impacts per year and keeps the count, Σ and Σ² of its annual
+//! losses ([`LossSums`]): the integers a run of that portfolio counts, so its expected annual
+//! loss and interval are the run's to the last bit. [`Problem::paired`] sums the year-by-year
+//! differences of two portfolios the same way, from the trials completed under one of them only.
+//!
 //! Search. Up to [`MAX_EXHAUSTIVE`] candidates every portfolio is evaluated. Past that (or when
 //! asked) a heuristic. First, starting portfolios: greedy by marginal return (repeatedly add the
-//! candidate with the largest drop in completed trials per unit of cost that still fits the
-//! budget, until none lowers the count), the same greedy by the drop alone, greedy removal (from
-//! every candidate, drop the one that adds the fewest completed trials per unit of cost saved
-//! until the budget is met), and the scenario as written. Then local search from each: among the
-//! portfolios within the budget that differ by adding or dropping one candidate, swapping one for
-//! one, two for one or one for two, move to the one with the fewest completed trials (then the
-//! cheapest) while it improves. Every portfolio it evaluates is kept, including the single
-//! additions above the budget it looks at, from which the next better portfolio is taken. When
-//! the trials fit in one block, the phase bitsets are computed once for the whole search.
+//! candidate with the largest drop in the objective per unit of cost that still fits the
+//! budget, until none lowers it) from the empty portfolio and from each single candidate, the
+//! same greedy by the drop alone from the empty portfolio, greedy removal (from every candidate,
+//! drop the one that worsens the objective least per unit of cost saved until the budget is
+//! met), and the scenario as written. Then local search from each: among the portfolios within
+//! the budget that differ by adding or dropping one candidate, swapping one for one, two for one
+//! or one for two, move to the one with the lowest objective (then the cheapest) while it
+//! improves. Every portfolio it evaluates is kept, including the single additions above the
+//! budget it looks at, from which the next better portfolio is taken. When the trials fit in one
+//! block, the phase bitsets are computed once for the whole search.
 //!
 use std::collections::BTreeMap;
 
@@ -881,17 +891,32 @@ pub fn heuristic(
     let as_written = problem.as_written();
     eval(vec![0, as_written], &mut seen)?;
 
-    // Greedy additions from the empty portfolio, by marginal return (drop in the objective per
-    // unit of cost) and by the drop alone.
-    let mut starts = Vec::new();
-    for per_cost in [true, false] {
-        let mut current = 0u64;
-        loop {
-            let adds: Vec<u64> = (0..n)
+    // Greedy additions, by marginal return (drop in the objective per unit of cost) from the
+    // empty portfolio and from each single candidate, and by the drop alone from the empty
+    // portfolio. The runs advance together: one evaluation per round.
+    let mut runs: Vec<(u64, bool)> = std::iter::once((0, false))
+        .chain(std::iter::once(0).chain((0..n).map(bit)).map(|m| (m, true)))
+        .filter(|&(m, _)| fits(m))
+        .collect();
+    eval(runs.iter().map(|r| r.0).collect(), &mut seen)?;
+    let mut active: Vec<bool> = vec![true; runs.len()];
+    while active.contains(&true) {
+        let adds_of = |current: u64| -> Vec<u64> {
+            (0..n)
                 .filter(|&k| current & bit(k) == 0 && fits(current | bit(k)))
                 .map(|k| current | bit(k))
-                .collect();
-            eval(adds.clone(), &mut seen)?;
+                .collect()
+        };
+        let all: Vec<u64> = (runs.iter().zip(&active))
+            .filter(|(_, a)| **a)
+            .flat_map(|(r, _)| adds_of(r.0))
+            .collect();
+        eval(all, &mut seen)?;
+        for (run, live) in runs.iter_mut().zip(active.iter_mut()) {
+            if !*live {
+                continue;
+            }
+            let (current, per_cost) = *run;
             let base = obj(&seen, current);
             let gain = |m: u64| {
                 let drop = base.saturating_sub(obj(&seen, m)) as f64;
@@ -902,18 +927,17 @@ pub fn heuristic(
                     (false, _) => drop,
                 }
             };
-            let pick = adds
-                .iter()
-                .copied()
+            let pick = adds_of(current)
+                .into_iter()
                 .filter(|&m| obj(&seen, m) < base)
                 .max_by(|&a, &b| gain(a).total_cmp(&gain(b)).then(b.cmp(&a)));
             match pick {
-                Some(m) => current = m,
-                None => break,
+                Some(m) => run.0 = m,
+                None => *live = false,
             }
         }
-        starts.push(current);
     }
+    let mut starts: Vec<u64> = runs.iter().map(|r| r.0).collect();
     // Greedy removals from every candidate until the budget is met, each time dropping the one
     // that worsens the objective least per unit of cost saved.
     let mut current = (0..n).fold(0u64, |m, k| m | bit(k));

@@ -138,6 +138,11 @@ fn the_benchmark_scenario_shares_95_phase_plays_per_trial_among_65536_portfolios
     assert_eq!(problem.n_candidates(), 16);
     assert_eq!(problem.phase_candidates(), [1, 0, 3, 4, 2, 5, 5]);
     assert_eq!(problem.phase_plays(), 2 + 1 + 8 + 16 + 4 + 32 + 32);
+    // Its [loss] twin: the same candidates, the annual loss as objective.
+    let with_loss = Problem::new(&load("benches/data/optimize-16-loss.toml")).unwrap();
+    assert_eq!(with_loss.candidate_ids(), problem.candidate_ids());
+    assert_eq!(with_loss.phase_candidates(), problem.phase_candidates());
+    assert!(problem.loss_model().is_none() && with_loss.loss_model().is_some());
 }
 
 #[test]
