@@ -400,10 +400,14 @@ impl LossSums {
         self.sum_sq = self.sum_sq.saturating_add(l * l);
     }
 
-    /// Counts `n` years without loss.
+    /// Counts `n` years whose losses sum to `sum` and whose squares sum to `sum_sq`: the same
+    /// as [`Self::add_year`] for each of them (the sums are integers, so the order of addition
+    /// does not matter, and saturation is reached alike).
     #[inline]
-    pub fn add_zero_years(&mut self, n: u64) {
+    pub fn add_years(&mut self, n: u64, sum: u128, sum_sq: u128) {
         self.years += n;
+        self.sum += sum;
+        self.sum_sq = self.sum_sq.saturating_add(sum_sq);
     }
 
     /// Expected annual loss (the mean over years); 0 without years.

@@ -159,31 +159,29 @@ impl BlockYears {
         }
     }
 
-    /// Calls `close` with the loss of each year of the block in which a trial of `completed`
-    /// falls (years in order; a year's loss is the sum of its completed trials' impacts), and
-    /// returns the number of such years.
+    /// The annual losses of the block's years when the trials of `completed` complete: Σ loss
+    /// and Σ loss² over its years (a year's loss is the sum of its completed trials' impacts;
+    /// years without a completed trial add nothing). The walk over the set bits is branch-free:
+    /// a year's loss is squared when the next completed trial falls in a later year.
     #[inline]
-    fn year_losses(&self, completed: &[u64], mut close: impl FnMut(u64)) -> u64 {
-        let (mut year, mut loss, mut closed) = (NO_YEAR, 0u64, 0u64);
+    fn loss_sums(&self, completed: &[u64]) -> (u128, u128) {
+        if self.count == 0 {
+            return (0, 0); // the tail: no year
+        }
+        // Every trial of a block with years belongs to one of them.
+        let (mut year, mut loss, mut sum, mut sum_sq) = (NO_YEAR, 0u64, 0u128, 0u128);
         for_each_bit(completed, |t| {
             let y = self.year_of[t];
-            if y == NO_YEAR {
-                return;
-            }
-            if y != year {
-                if year != NO_YEAR {
-                    close(loss);
-                    closed += 1;
-                }
-                (year, loss) = (y, 0);
-            }
-            loss += self.impact[t];
+            let keep = 0u64.wrapping_sub(u64::from(y == year)); // all ones within the same year
+            let closed = u128::from(loss & !keep);
+            sum_sq = sum_sq.saturating_add(closed * closed);
+            let impact = self.impact[t];
+            sum += u128::from(impact);
+            loss = (loss & keep) + impact;
+            year = y;
         });
-        if year != NO_YEAR {
-            close(loss);
-            closed += 1;
-        }
-        closed
+        let last = u128::from(loss);
+        (sum, sum_sq.saturating_add(last * last))
     }
 }
 
@@ -240,9 +238,8 @@ impl PortfolioAccumulator for PortfolioTally {
     fn record(&mut self, block: &BlockTrials<'_>, completed: &[u64]) {
         self.completed += count_ones(completed);
         if let Some(years) = block.years {
-            let loss = &mut self.loss;
-            let with_trials = years.year_losses(completed, |l| loss.add_year(l));
-            loss.add_zero_years(years.count - with_trials);
+            let (sum, sum_sq) = years.loss_sums(completed);
+            self.loss.add_years(years.count, sum, sum_sq);
         }
     }
 }
@@ -1052,6 +1049,67 @@ mod tests {
         );
         assert_eq!(o.portfolios[o.best].mask, 1);
         assert_eq!(o.portfolios[o.next_better.unwrap()].mask, 4);
+    }
+
+    /// A block of three years (2, 0 and 3 campaigns) and a tail-free walk: each year's loss is
+    /// the sum of its completed trials' impacts, the sums those of `LossTally::add_year`.
+    #[test]
+    fn block_years_sum_impacts_per_year_like_a_loss_tally() {
+        let years = BlockYears {
+            count: 3,
+            year_of: vec![0, 0, 2, 2, 2],
+            impact: vec![10, 7, 1, 2, 4],
+        };
+        for (completed, losses) in [
+            (0b11011u64, [17, 0, 6]),
+            (0b00100, [0, 0, 1]),
+            (0b00010, [7, 0, 0]),
+            (0b00000, [0, 0, 0]),
+            (0b11111, [17, 0, 7]),
+        ] {
+            let mut want = crate::loss::LossTally::default();
+            for l in losses {
+                want.add_year(l);
+            }
+            let mut got = PortfolioTally::default();
+            let block = BlockTrials {
+                start: 0,
+                n: 5,
+                years: Some(&years),
+            };
+            got.record(&block, &[completed]);
+            assert_eq!(got.loss, want.sums(), "{completed:#b}");
+            assert_eq!(got.completed, u64::from(completed.count_ones()));
+        }
+    }
+
+    #[test]
+    fn with_losses_the_objective_is_the_annual_loss_not_the_completions() {
+        let with = |mask, cost, completed, sum| Portfolio {
+            loss: Some(LossSums {
+                years: 10,
+                sum,
+                sum_sq: sum * sum,
+            }),
+            ..p(mask, cost, completed)
+        };
+        // Mask 1 completes fewer attacks, mask 2 loses less: mask 2 is the best.
+        let o = Optimum::new(
+            Search::Exhaustive,
+            100,
+            vec![
+                with(0, 0.0, 50, 900),
+                with(1, 10.0, 20, 800),
+                with(2, 10.0, 30, 500),
+            ],
+            10.0,
+        );
+        assert!(o.by_loss());
+        assert_eq!(o.portfolios[o.best].mask, 2);
+        let marks: Vec<(u64, bool)> = (o.portfolios.iter())
+            .map(|p| (p.mask, p.on_frontier))
+            .collect();
+        assert_eq!(marks, [(0, true), (2, true), (1, false)]);
     }
 
     #[test]
