@@ -460,6 +460,53 @@ fn the_terminal_names_the_best_within_budget_and_the_next_better_with_paired_ver
 }
 
 #[test]
+fn with_loss_the_terminal_ranks_by_expected_annual_loss_with_paired_differences_in_money() {
+    let dir = TempDir::new().unwrap();
+    let out = killchain()
+        .args(["optimize", SMALL_LOSS, "--budget", "50", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    for line in [
+        "objective = expected annual loss (EUR, 1660 simulated years)",
+        "best within budget 50: cost 45, expected annual loss 85,147 EUR [75,874, 94,420], completion 0.0437: mail-filter vpn-lockout egress-block",
+        "next better above it: cost 60 (+15), expected annual loss 66,764 EUR [58,592, 74,935], completion 0.0350",
+        "  next better − best: -18,383 EUR [-22,439, -14,327] a year, better; completion -0.0087 [",
+        "as written: cost 35, expected annual loss 97,229 EUR [87,541, 106,917], completion 0.0508",
+        "  best − as written: -12,082 EUR [-18,794, -5,370] a year, better;",
+    ] {
+        assert!(text.contains(line), "{line}\n{text}");
+    }
+    // The frontier's step to the next better point (the shared evaluation's paired years) is
+    // the paired run's difference between the two (the engine's).
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("60 "))
+        .unwrap();
+    assert!(row.contains("-18,383 [-22,439, -14,327] "), "{row}");
+}
+
+#[test]
+fn a_difference_in_money_inside_the_paired_interval_is_called_no_clear_difference() {
+    let dir = TempDir::new().unwrap();
+    killchain()
+        .args([
+            "optimize",
+            "benches/data/optimize-16-loss.toml",
+            "--budget",
+            "250000",
+        ])
+        .args(["--trials", "20000", "--search", "heuristic", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "next better − best: -385 USD [-17,824, +17,055] a year, no clear difference: the paired interval contains 0",
+        ));
+}
+
+#[test]
 fn a_difference_inside_the_paired_interval_is_called_no_clear_difference() {
     // On the benchmark scenario at 20,000 trials the next better portfolio adds only the
     // attack-surface candidate, whose effect is within the noise.
