@@ -1,6 +1,8 @@
 //! `killchain optimize` at the size its design targets: 16 candidate controls (65,536 portfolios),
 //! 100,000 trials, exhaustive, on `benches/data/optimize-16.toml`, with 2 worker threads and with
-//! 1. `cargo bench --bench optimize`.
+//! 1; and the same with the expected annual loss as the objective
+//! (`benches/data/optimize-16-loss.toml`, its `[loss]` table added), with 2 worker threads.
+//! `cargo bench --bench optimize`.
 
 use std::hint::black_box;
 
@@ -12,7 +14,13 @@ use killchain::scenario::Scenario;
 const TRIALS: u64 = 100_000;
 
 fn problem() -> Problem {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/data/optimize-16.toml");
+    load(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/benches/data/optimize-16.toml"
+    ))
+}
+
+fn load(path: &str) -> Problem {
     let text = std::fs::read_to_string(path).expect("benchmark scenario");
     let s = Scenario::from_toml(&text, path).unwrap_or_else(|d| panic!("{d}"));
     let problem = Problem::new(&s).expect("a searchable scenario");
@@ -41,6 +49,31 @@ fn optimize(c: &mut Criterion) {
             })
         });
     }
+    g.finish();
+
+    let problem = load(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/benches/data/optimize-16-loss.toml"
+    ));
+    assert!(problem.loss_model().is_some());
+    let mut g = c.benchmark_group(
+        "16 candidates, 65536 portfolios, 100k trials, exhaustive, expected annual loss",
+    );
+    g.throughput(Throughput::Elements(TRIALS << 16));
+    g.sample_size(10);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .expect("a thread pool");
+    g.bench_function("2 threads", |b| {
+        b.iter(|| {
+            pool.install(|| {
+                engine::unwatched(|w| {
+                    optimize::exhaustive(&problem, black_box(20261127), TRIALS, 250_000.0, w).ok()
+                })
+            })
+        })
+    });
     g.finish();
 }
 

@@ -1048,19 +1048,26 @@ pub fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
         .map(|p| p.mask)
         .collect();
     let steps: Vec<(u64, u64)> = frontier.windows(2).map(|w| (w[1], w[0])).collect();
+    // With [loss], the same years too: each arm's annual losses against the best's.
+    let layout = problem.loss_model().map(|m| YearLayout::new(m, seed));
+    let units = layout.as_ref().map(|l| l.units(trials));
+    let units = units
+        .as_deref()
+        .map_or(engine::Units::chunks(0..trials), engine::Units::List);
     let (results, step_tables) = with_progress(2 * trials, !args.output.quiet, |done| {
         let watch = engine::Watch {
             stop: interrupt_flag(),
             done,
         };
-        let results = engine::run_paired_watched(&plans, seed, trials, Some(threads), watch);
+        let results =
+            engine::run_units_watched(&plans, seed, units, layout.as_ref(), Some(threads), watch);
         let tables = pool.install(|| problem.paired(seed, trials, &steps, watch));
         (results, tables)
     });
     let results =
         results.map_err(|e| Failure::Run(format!("cannot start {threads} worker threads: {e}")))?;
     check_interrupt(Some(&dir))?;
-    let results = results.expect("a run completes unless interrupted");
+    let (results, losses) = results.expect("a run completes unless interrupted");
     let step_tables = step_tables.expect("a run completes unless interrupted");
     let table = |i: usize| {
         let (tally, joint) = results[i].clone();
@@ -1087,8 +1094,25 @@ pub fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
         best_vs_written: w.difference().unwrap_or(zero),
         frontier_steps: step_tables
             .iter()
-            .map(|t| t.difference().unwrap_or(zero))
+            .map(|t| t.completion.difference().unwrap_or(zero))
             .collect(),
+        money: match (optimum.by_loss(), problem.loss_model()) {
+            (true, Some(model)) => {
+                // Each arm's paired loss is best − arm, year by year.
+                let flip = |(d, lo, hi): (f64, f64, f64)| (-d, -hi, -lo);
+                Some(report::MoneySummary {
+                    currency: &model.currency,
+                    as_written: losses[1].tally.sums(),
+                    next_vs_best: losses.get(2).map(|l| flip(l.paired.reduction())),
+                    best_vs_written: losses[1].paired.reduction(),
+                    frontier_steps: step_tables
+                        .iter()
+                        .map(|t| t.loss.map_or(zero, |l| l.reduction()))
+                        .collect(),
+                })
+            }
+            _ => None,
+        },
     };
     let mut files = vec![("frontier.csv", report::frontier_csv(&problem, &optimum))];
     let export = ExportOptions {

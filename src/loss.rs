@@ -377,18 +377,37 @@ pub struct Exceedance {
     pub years: u64,
 }
 
-impl LossTally {
+/// The count, sum and sum of squares of a set of annual losses: what the expected annual loss
+/// and its interval need, without the histogram. [`LossTally`] reads its mean and interval from
+/// these, so any tally of the same years gives the same figures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LossSums {
+    /// Years counted.
+    pub years: u64,
+    /// Σ annual loss.
+    pub sum: u128,
+    /// Σ annual loss² (saturating at 2^128).
+    pub sum_sq: u128,
+}
+
+impl LossSums {
     /// Counts one year's loss.
+    #[inline]
     pub fn add_year(&mut self, loss: u64) {
         self.years += 1;
         let l = u128::from(loss);
         self.sum += l;
         self.sum_sq = self.sum_sq.saturating_add(l * l);
-        if loss == 0 {
-            self.zero_years += 1;
-        } else {
-            self.bins[bin_of(loss)] += 1;
-        }
+    }
+
+    /// Counts `n` years whose losses sum to `sum` and whose squares sum to `sum_sq`: the same
+    /// as [`Self::add_year`] for each of them (the sums are integers, so the order of addition
+    /// does not matter, and saturation is reached alike).
+    #[inline]
+    pub fn add_years(&mut self, n: u64, sum: u128, sum_sq: u128) {
+        self.years += n;
+        self.sum += sum;
+        self.sum_sq = self.sum_sq.saturating_add(sum_sq);
     }
 
     /// Expected annual loss (the mean over years); 0 without years.
@@ -405,6 +424,40 @@ impl LossTally {
         let m = self.ale();
         let h = Z95 * standard_error(self.years, self.sum as f64, self.sum_sq as f64);
         (m - h, m + h)
+    }
+}
+
+impl LossTally {
+    /// Its count, sum and sum of squares.
+    pub fn sums(&self) -> LossSums {
+        LossSums {
+            years: self.years,
+            sum: self.sum,
+            sum_sq: self.sum_sq,
+        }
+    }
+
+    /// Counts one year's loss.
+    pub fn add_year(&mut self, loss: u64) {
+        self.years += 1;
+        let l = u128::from(loss);
+        self.sum += l;
+        self.sum_sq = self.sum_sq.saturating_add(l * l);
+        if loss == 0 {
+            self.zero_years += 1;
+        } else {
+            self.bins[bin_of(loss)] += 1;
+        }
+    }
+
+    /// Expected annual loss (the mean over years); 0 without years.
+    pub fn ale(&self) -> f64 {
+        self.sums().ale()
+    }
+
+    /// The 95 % interval of the expected annual loss (normal approximation over years).
+    pub fn ci(&self) -> (f64, f64) {
+        self.sums().ci()
     }
 
     /// The annual loss at quantile `q` in [0, 1] (nearest rank): 0 when that many years had no
@@ -584,7 +637,12 @@ pub struct PairedLoss {
 impl PairedLoss {
     /// Counts one year.
     pub fn add_year(&mut self, baseline: u64, arm: u64) {
-        let d = i128::from(baseline) - i128::from(arm);
+        self.add_difference(i128::from(baseline) - i128::from(arm));
+    }
+
+    /// Counts one year whose difference `baseline − arm` is `d`.
+    #[inline]
+    pub fn add_difference(&mut self, d: i128) {
         self.years += 1;
         self.sum_d += d;
         self.sum_d2 = self.sum_d2.saturating_add(d.unsigned_abs().pow(2));

@@ -1,6 +1,6 @@
 //! The best portfolio of controls within a budget: every subset of the candidate controls (those
 //! with a `cost`) judged on the same trials, and the Pareto frontier of annual cost against the
-//! objective (the completion rate).
+//! objective: the expected annual loss when the scenario has `[loss]`, else the completion rate.
 //!
 //! Sharing the work. A trial completes exactly when it passes all seven phases, and whether it
 //! passes phase p depends only on its key, the phase and the controls acting in p. So for each
@@ -11,24 +11,36 @@
 //! with its own [`PortfolioAccumulator`]; so every accumulator sees the same blocks in the same
 //! order whatever the thread count, and the results are the same bits.
 //!
+//! Money. With `[loss]` the blocks are the run's year-aligned work units
+//! ([`crate::loss::YearLayout::units`]), so each block closes its own years. Per block, once for
+//! all portfolios, [`BlockYears`] holds each trial's year and the impact of every trial that
+//! completes under some portfolio; a portfolio's [`PortfolioTally`] walks the set bits of its
+//! completed trials, sums their impacts per year and keeps the count, Σ and Σ² of its annual
+//! losses ([`LossSums`]): the integers a run of that portfolio counts, so its expected annual
+//! loss and interval are the run's to the last bit. [`Problem::paired`] sums the year-by-year
+//! differences of two portfolios the same way, from the trials completed under one of them only.
+//!
 //! Search. Up to [`MAX_EXHAUSTIVE`] candidates every portfolio is evaluated. Past that (or when
 //! asked) a heuristic. First, starting portfolios: greedy by marginal return (repeatedly add the
-//! candidate with the largest drop in completed trials per unit of cost that still fits the
-//! budget, until none lowers the count), the same greedy by the drop alone, greedy removal (from
-//! every candidate, drop the one that adds the fewest completed trials per unit of cost saved
-//! until the budget is met), and the scenario as written. Then local search from each: among the
-//! portfolios within the budget that differ by adding or dropping one candidate, swapping one for
-//! one, two for one or one for two, move to the one with the fewest completed trials (then the
-//! cheapest) while it improves. Every portfolio it evaluates is kept, including the single
-//! additions above the budget it looks at, from which the next better portfolio is taken. When
-//! the trials fit in one block, the phase bitsets are computed once for the whole search.
+//! candidate with the largest drop in the objective per unit of cost that still fits the
+//! budget, until none lowers it) from the empty portfolio and from each single candidate, the
+//! same greedy by the drop alone from the empty portfolio, greedy removal (from every candidate,
+//! drop the one that worsens the objective least per unit of cost saved until the budget is
+//! met), and the scenario as written. Then local search from each: among the portfolios within
+//! the budget that differ by adding or dropping one candidate, swapping one for one, two for one
+//! or one for two, move to the one with the lowest objective (then the cheapest) while it
+//! improves. Every portfolio it evaluates is kept, including the single additions above the
+//! budget it looks at, from which the next better portfolio is taken. When the trials fit in one
+//! block, the phase bitsets are computed once for the whole search.
 //!
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use crate::engine::{self, CHUNK_TRIALS, Plan, Watch};
+use crate::engine::{self, CHUNK_TRIALS, Plan, Units, Watch};
+use crate::loss::{LossModel, LossSums, PairedLoss, WorkUnit, YearLayout};
 use crate::phase::{N_PHASES, Phase};
+use crate::rng::TrialStream;
 use crate::scenario::Scenario;
 use crate::stats::PairedTable;
 
@@ -93,14 +105,106 @@ pub enum OptimizeError {
     TooMany(usize),
 }
 
+/// One block of trials as a portfolio's accumulator sees it: trials
+/// `start..start + n`, and with `[loss]` the block's simulated years (the block is then a
+/// [`crate::loss::WorkUnit`], whole years, so it closes every year it holds).
+#[derive(Debug, Clone, Copy)]
+pub struct BlockTrials<'a> {
+    /// The block's first trial.
+    pub start: u64,
+    /// Its number of trials.
+    pub n: usize,
+    /// Its years and the impact of each trial that may complete, with `[loss]`.
+    pub years: Option<&'a BlockYears>,
+}
+
+/// A trial in no counted year (the tail after the last whole year).
+const NO_YEAR: u32 = u32::MAX;
+
+/// The simulated years of one block of trials, computed once per block and shared by every
+/// portfolio: which year each trial belongs to and what it loses should it complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockYears {
+    /// Years in the block.
+    count: u64,
+    /// Per trial of the block, the index of its year within the block ([`NO_YEAR`] for none).
+    year_of: Vec<u32>,
+    /// Per trial, its loss should it complete ([`LossModel::impact_of`]); filled only for trials
+    /// that complete under at least one portfolio, 0 elsewhere.
+    impact: Vec<u64>,
+}
+
+impl BlockYears {
+    /// The years of `unit`, whose trial keys are `keys`; `may_complete` has a bit set for every
+    /// trial that completes under some portfolio (only those trials' impacts are drawn).
+    fn new(layout: &YearLayout, unit: &WorkUnit, keys: &[u64], may_complete: &[u64]) -> Self {
+        let n = keys.len();
+        let mut year_of = vec![NO_YEAR; n];
+        let mut t = 0usize;
+        for (k, y) in unit.years.clone().enumerate() {
+            let c = layout.campaigns(y) as usize;
+            year_of[t..t + c].fill(k as u32);
+            t += c;
+        }
+        let mut impact = vec![0u64; n];
+        for_each_bit(may_complete, |t| {
+            if year_of[t] != NO_YEAR {
+                impact[t] = layout.model.impact_of(TrialStream::from_key(keys[t]));
+            }
+        });
+        BlockYears {
+            count: unit.years.end - unit.years.start,
+            year_of,
+            impact,
+        }
+    }
+
+    /// The annual losses of the block's years when the trials of `completed` complete: Σ loss
+    /// and Σ loss² over its years (a year's loss is the sum of its completed trials' impacts;
+    /// years without a completed trial add nothing). The walk over the set bits is branch-free:
+    /// a year's loss is squared when the next completed trial falls in a later year.
+    #[inline]
+    fn loss_sums(&self, completed: &[u64]) -> (u128, u128) {
+        if self.count == 0 {
+            return (0, 0); // the tail: no year
+        }
+        // Every trial of a block with years belongs to one of them.
+        let (mut year, mut loss, mut sum, mut sum_sq) = (NO_YEAR, 0u64, 0u128, 0u128);
+        for_each_bit(completed, |t| {
+            let y = self.year_of[t];
+            let keep = 0u64.wrapping_sub(u64::from(y == year)); // all ones within the same year
+            let closed = u128::from(loss & !keep);
+            sum_sq = sum_sq.saturating_add(closed * closed);
+            let impact = self.impact[t];
+            sum += u128::from(impact);
+            loss = (loss & keep) + impact;
+            year = y;
+        });
+        let last = u128::from(loss);
+        (sum, sum_sq.saturating_add(last * last))
+    }
+}
+
+/// Calls `f` with the index of every set bit of `bits`, in increasing order.
+#[inline]
+fn for_each_bit(bits: &[u64], mut f: impl FnMut(usize)) {
+    for (w, &word) in bits.iter().enumerate() {
+        let mut word = word;
+        while word != 0 {
+            f(w * 64 + word.trailing_zeros() as usize);
+            word &= word - 1;
+        }
+    }
+}
+
 /// What a portfolio's accumulator is told about each block of trials. The one place where a
-/// portfolio's completed trials are seen: the completion count uses it, and so can a loss model
-/// that sums per-trial impacts into simulated years.
+/// portfolio's completed trials are seen: [`PortfolioTally`] counts them and, with `[loss]`,
+/// sums their impacts into simulated years.
 pub trait PortfolioAccumulator: Send {
-    /// Trials `block_start..block_start + n_trials` were played; bit `t % 64` of
-    /// `completed[t / 64]` is set when trial `block_start + t` completed under this portfolio
-    /// (bits from `n_trials` on are clear). Called once per block, blocks in trial order.
-    fn record(&mut self, block_start: u64, n_trials: usize, completed: &[u64]);
+    /// The trials of `block` were played; bit `t % 64` of `completed[t / 64]` is set when trial
+    /// `block.start + t` completed under this portfolio (bits from `block.n` on are clear).
+    /// Called once per block, blocks in trial order.
+    fn record(&mut self, block: &BlockTrials<'_>, completed: &[u64]);
 }
 
 /// The number of completed trials.
@@ -109,11 +213,34 @@ pub struct CompletedCount(pub u64);
 
 impl PortfolioAccumulator for CompletedCount {
     #[inline]
-    fn record(&mut self, _block_start: u64, _n_trials: usize, completed: &[u64]) {
-        self.0 += completed
-            .iter()
-            .map(|w| u64::from(w.count_ones()))
-            .sum::<u64>();
+    fn record(&mut self, _block: &BlockTrials<'_>, completed: &[u64]) {
+        self.0 += count_ones(completed);
+    }
+}
+
+fn count_ones(bits: &[u64]) -> u64 {
+    bits.iter().map(|w| u64::from(w.count_ones())).sum()
+}
+
+/// A portfolio's completed trials and, with `[loss]`, the count, Σ and Σ² of its annual losses
+/// over the simulated years: the same integers a run of the portfolio gives (its
+/// [`crate::loss::LossTally::sums`]). A few words per portfolio, whatever the trial count.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PortfolioTally {
+    /// Trials that completed.
+    pub completed: u64,
+    /// Annual losses (all zero without `[loss]`).
+    pub loss: LossSums,
+}
+
+impl PortfolioAccumulator for PortfolioTally {
+    #[inline]
+    fn record(&mut self, block: &BlockTrials<'_>, completed: &[u64]) {
+        self.completed += count_ones(completed);
+        if let Some(years) = block.years {
+            let (sum, sum_sq) = years.loss_sums(completed);
+            self.loss.add_years(years.count, sum, sum_sq);
+        }
     }
 }
 
@@ -262,10 +389,17 @@ impl Problem {
             .fold(0, |s, (j, &k)| s | ((portfolio >> k & 1) as usize) << j)
     }
 
+    /// The scenario's `[loss]`, if any.
+    pub fn loss_model(&self) -> Option<&LossModel> {
+        self.scenario.loss.as_ref()
+    }
+
     /// Plays trials `0..trials` of a run with `seed` for every portfolio in `portfolios`, and
     /// returns one accumulator per portfolio (in the same order), each made by `fresh` and fed
-    /// every block of trials in order. `None` when `watch` asked to stop. Runs on the current
-    /// rayon pool; the result does not depend on its size.
+    /// every block of trials in order. Without `[loss]` the blocks are chunks of
+    /// [`CHUNK_TRIALS`]; with it they are the run's year-aligned work units
+    /// ([`YearLayout::units`]), each with its [`BlockYears`]. `None` when `watch` asked to stop.
+    /// Runs on the current rayon pool; the result does not depend on its size.
     pub fn evaluate<A: PortfolioAccumulator>(
         &self,
         seed: u64,
@@ -277,9 +411,9 @@ impl Problem {
         self.evaluate_cached(seed, trials, portfolios, fresh, watch, &mut None)
     }
 
-    /// [`Problem::evaluate`], keeping the phase bitsets in `cache` when the trials fit in one
-    /// block, so that later calls with the same seed and trials skip playing the phases (memory
-    /// stays that of one block).
+    /// [`Problem::evaluate`], keeping the phase bitsets (and the block's years) in `cache` when
+    /// the trials fit in one block, so that later calls with the same seed and trials skip
+    /// playing the phases (memory stays that of one block).
     fn evaluate_cached<A: PortfolioAccumulator>(
         &self,
         seed: u64,
@@ -287,7 +421,7 @@ impl Problem {
         portfolios: &[u64],
         fresh: impl Fn() -> A,
         watch: Watch<'_>,
-        cache: &mut Option<Vec<u64>>,
+        cache: &mut Option<Cached>,
     ) -> Option<Vec<A>> {
         let mut accs: Vec<A> = portfolios.iter().map(|_| fresh()).collect();
         let subsets: Vec<[usize; N_PHASES]> = portfolios
@@ -295,6 +429,7 @@ impl Problem {
             .map(|&m| std::array::from_fn(|p| self.subset(p, m)))
             .collect();
         self.blocks(seed, trials, watch, cache, |block| {
+            let trials = block.trials();
             accs.par_iter_mut()
                 .zip(&subsets)
                 .with_min_len(64)
@@ -302,7 +437,7 @@ impl Problem {
                     || vec![0u64; block.used],
                     |completed, (acc, sub)| {
                         block.completed(sub, completed);
-                        acc.record(block.start, block.n, completed);
+                        acc.record(&trials, completed);
                     },
                 );
         })?;
@@ -316,11 +451,21 @@ impl Problem {
         seed: u64,
         trials: u64,
         watch: Watch<'_>,
-        cache: &mut Option<Vec<u64>>,
+        cache: &mut Option<Cached>,
         mut each: impl FnMut(&Block<'_>),
     ) -> Option<()> {
-        let block = CHUNK_TRIALS as usize;
-        let words = block / 64;
+        let layout = self.loss_model().map(|m| YearLayout::new(m, seed));
+        let list = layout.as_ref().map(|l| l.units(trials));
+        let units = list
+            .as_deref()
+            .map_or(Units::chunks(0..trials), Units::List);
+        let longest = list.as_ref().map_or(CHUNK_TRIALS, |l| {
+            l.iter()
+                .map(|u| u.trials.end - u.trials.start)
+                .max()
+                .unwrap_or(0)
+        }) as usize;
+        let words = longest.div_ceil(64);
         // One job per (phase, subset): its bitset is `bits[offset[p] + s]`.
         let jobs: Vec<(usize, usize)> = (0..N_PHASES)
             .flat_map(|p| (0..self.plans[p].len()).map(move |s| (p, s)))
@@ -329,19 +474,28 @@ impl Problem {
         for p in 1..N_PHASES {
             offset[p] = offset[p - 1] + self.plans[p - 1].len();
         }
-        let single = trials <= CHUNK_TRIALS;
+        let single = units.len() <= 1;
         let cached = single && cache.is_some();
-        let mut keys = vec![0u64; if cached { 0 } else { block }];
-        let mut bits = match cache.take() {
-            Some(bits) if single => bits,
-            _ => vec![0u64; jobs.len() * words],
+        let mut keys = vec![0u64; if cached { 0 } else { longest }];
+        let Cached {
+            mut bits,
+            mut years,
+        } = match cache.take() {
+            Some(c) if single => c,
+            _ => Cached {
+                bits: vec![0u64; jobs.len() * words],
+                years: None,
+            },
         };
-        let mut start = 0u64;
-        while start < trials {
+        for i in 0..units.len() {
             if watch.stopped() {
                 return None;
             }
-            let n = (trials - start).min(CHUNK_TRIALS) as usize;
+            let unit = units.get(i);
+            let (start, n) = (
+                unit.trials.start,
+                (unit.trials.end - unit.trials.start) as usize,
+            );
             let used = n.div_ceil(64);
             if !cached {
                 let keys = &mut keys[..n];
@@ -351,6 +505,24 @@ impl Problem {
                     .for_each(|(out, &(p, s))| {
                         engine::play_phase(&self.plans[p][s], p, keys, &mut out[..used]);
                     });
+                years = layout.as_ref().map(|l| {
+                    // The trials that complete under some portfolio: per phase, those passing
+                    // under any subset; then the AND over phases.
+                    let mut may = vec![u64::MAX; used];
+                    for (plans, &first) in self.plans.iter().zip(&offset) {
+                        let mut any = vec![0u64; used];
+                        for s in 0..plans.len() {
+                            let at = (first + s) * words;
+                            for (a, b) in any.iter_mut().zip(&bits[at..at + used]) {
+                                *a |= b;
+                            }
+                        }
+                        for (m, a) in may.iter_mut().zip(&any) {
+                            *m &= a;
+                        }
+                    }
+                    BlockYears::new(l, &unit, keys, &may)
+                });
             }
             each(&Block {
                 bits: &bits,
@@ -359,32 +531,42 @@ impl Problem {
                 used,
                 start,
                 n,
+                years: years.as_ref(),
             });
             watch.finished(n as u64);
-            start += n as u64;
         }
         if single {
-            *cache = Some(bits);
+            *cache = Some(Cached { bits, years });
         }
         Some(())
     }
 
-    /// For each pair of portfolios (first, second), the paired 2×2 table of "completed" over
-    /// trials `0..trials`, from which [`PairedTable::difference`] gives first − second with its
-    /// paired interval. `None` when `watch` asked to stop.
+    /// For each pair of portfolios (first, second), over trials `0..trials`: the paired 2×2
+    /// table of "completed", from which [`PairedTable::difference`] gives first − second with its
+    /// paired interval, and with `[loss]` the year-by-year differences of annual loss, first −
+    /// second (a [`PairedLoss`] with the first as baseline, whose `reduction` is then first −
+    /// second). `None` when `watch` asked to stop.
     pub fn paired(
         &self,
         seed: u64,
         trials: u64,
         pairs: &[(u64, u64)],
         watch: Watch<'_>,
-    ) -> Option<Vec<PairedTable>> {
-        let mut tables = vec![PairedTable::default(); pairs.len()];
+    ) -> Option<Vec<PairedPortfolios>> {
+        let with_loss = self.loss_model().is_some();
+        let mut out = vec![
+            PairedPortfolios {
+                completion: PairedTable::default(),
+                loss: with_loss.then(PairedLoss::default),
+            };
+            pairs.len()
+        ];
         let sub = |m: u64| -> [usize; N_PHASES] { std::array::from_fn(|p| self.subset(p, m)) };
         let subsets: Vec<_> = pairs.iter().map(|&(a, b)| (sub(a), sub(b))).collect();
         self.blocks(seed, trials, watch, &mut None, |block| {
             let (mut a, mut b) = (vec![0u64; block.used], vec![0u64; block.used]);
-            for (t, (sa, sb)) in tables.iter_mut().zip(&subsets) {
+            let mut first_only = vec![0u64; block.used];
+            for (o, (sa, sb)) in out.iter_mut().zip(&subsets) {
                 block.completed(sa, &mut a);
                 block.completed(sb, &mut b);
                 let count = |f: &dyn Fn(u64, u64) -> u64| -> u64 {
@@ -394,15 +576,49 @@ impl Problem {
                         .sum()
                 };
                 let both = count(&|x, y| x & y);
-                let first_only = count(&|x, y| x & !y);
-                let second_only = count(&|x, y| !x & y);
+                let only_a = count(&|x, y| x & !y);
+                let only_b = count(&|x, y| !x & y);
+                let t = &mut o.completion;
                 t.both += both;
-                t.first_only += first_only;
-                t.second_only += second_only;
-                t.neither += block.n as u64 - both - first_only - second_only;
+                t.first_only += only_a;
+                t.second_only += only_b;
+                t.neither += block.n as u64 - both - only_a - only_b;
+                if let (Some(years), Some(loss)) = (block.years, o.loss.as_mut()) {
+                    // Trials completed under both lose the same amount: only those completed
+                    // under one of the two make a difference.
+                    for ((f, &x), &y) in first_only.iter_mut().zip(&a).zip(&b) {
+                        *f = x & !y;
+                    }
+                    let either: Vec<u64> = a.iter().zip(&b).map(|(&x, &y)| x ^ y).collect();
+                    let (mut year, mut d, mut closed) = (NO_YEAR, 0i128, 0u64);
+                    for_each_bit(&either, |t| {
+                        let y = years.year_of[t];
+                        if y == NO_YEAR {
+                            return;
+                        }
+                        if y != year {
+                            if year != NO_YEAR {
+                                loss.add_difference(d);
+                                closed += 1;
+                            }
+                            (year, d) = (y, 0);
+                        }
+                        let l = i128::from(years.impact[t]);
+                        d += if first_only[t / 64] >> (t % 64) & 1 == 1 {
+                            l
+                        } else {
+                            -l
+                        };
+                    });
+                    if year != NO_YEAR {
+                        loss.add_difference(d);
+                        closed += 1;
+                    }
+                    loss.years += years.count - closed;
+                }
             }
         })?;
-        Some(tables)
+        Some(out)
     }
 
     /// Completed trials of each portfolio.
@@ -416,6 +632,58 @@ impl Problem {
         let accs = self.evaluate(seed, trials, portfolios, CompletedCount::default, watch)?;
         Some(accs.into_iter().map(|c| c.0).collect())
     }
+
+    /// Each portfolio as evaluated: its cost, completed trials and, with `[loss]`, annual losses.
+    pub fn portfolios(
+        &self,
+        seed: u64,
+        trials: u64,
+        masks: &[u64],
+        watch: Watch<'_>,
+    ) -> Option<Vec<Portfolio>> {
+        self.portfolios_cached(seed, trials, masks, watch, &mut None)
+    }
+
+    fn portfolios_cached(
+        &self,
+        seed: u64,
+        trials: u64,
+        masks: &[u64],
+        watch: Watch<'_>,
+        cache: &mut Option<Cached>,
+    ) -> Option<Vec<Portfolio>> {
+        let accs =
+            self.evaluate_cached(seed, trials, masks, PortfolioTally::default, watch, cache)?;
+        let with_loss = self.loss_model().is_some();
+        Some(
+            masks
+                .iter()
+                .zip(accs)
+                .map(|(&mask, t)| Portfolio {
+                    mask,
+                    cost: self.cost(mask),
+                    completed: t.completed,
+                    loss: with_loss.then_some(t.loss),
+                    on_frontier: false,
+                })
+                .collect(),
+        )
+    }
+}
+
+/// One pair of portfolios judged on the same trials (see [`Problem::paired`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PairedPortfolios {
+    /// "Completed" under the first and under the second, trial by trial.
+    pub completion: PairedTable,
+    /// With `[loss]`: annual loss of the first − the second, year by year.
+    pub loss: Option<PairedLoss>,
+}
+
+/// What a search keeps between evaluations when the trials fit in one block.
+struct Cached {
+    bits: Vec<u64>,
+    years: Option<BlockYears>,
 }
 
 /// The phase bitsets of one block of trials.
@@ -428,9 +696,20 @@ struct Block<'a> {
     /// The block's first trial and its number of trials.
     start: u64,
     n: usize,
+    /// With `[loss]`: the block's years.
+    years: Option<&'a BlockYears>,
 }
 
 impl Block<'_> {
+    /// The block as its accumulators see it.
+    fn trials(&self) -> BlockTrials<'_> {
+        BlockTrials {
+            start: self.start,
+            n: self.n,
+            years: self.years,
+        }
+    }
+
     /// Writes into `out` the trials completing under the portfolio whose per-phase subsets are
     /// `sub`: the AND of one bitset per phase.
     #[inline]
@@ -457,9 +736,28 @@ pub struct Portfolio {
     pub cost: f64,
     /// Trials that completed under it.
     pub completed: u64,
-    /// Whether no other evaluated portfolio is at most as costly and completes at most as many
-    /// trials, one of the two strictly.
+    /// With `[loss]`: its annual losses over the simulated years.
+    pub loss: Option<LossSums>,
+    /// Whether no other evaluated portfolio is at most as costly and at most as bad by the
+    /// objective, one of the two strictly.
     pub on_frontier: bool,
+}
+
+impl Portfolio {
+    /// The objective, lower is better: Σ annual loss with `[loss]` (the expected annual loss
+    /// times the years, which all portfolios share), else the completed trials. Without a whole
+    /// simulated year in the trials, the completed trials.
+    pub fn objective(&self) -> u128 {
+        match self.loss {
+            Some(l) if l.years > 0 => l.sum,
+            _ => u128::from(self.completed),
+        }
+    }
+
+    /// Whether the objective is the expected annual loss.
+    pub fn by_loss(&self) -> bool {
+        self.loss.is_some_and(|l| l.years > 0)
+    }
 }
 
 /// The outcome of a search.
@@ -469,13 +767,13 @@ pub struct Optimum {
     pub search: Search,
     /// Trials each portfolio was judged on.
     pub trials: u64,
-    /// The evaluated portfolios, by annual cost, then completed trials, then mask.
+    /// The evaluated portfolios, by annual cost, then objective, then mask.
     pub portfolios: Vec<Portfolio>,
-    /// Index in `portfolios` of the best within the budget: fewest completed trials, then
-    /// cheapest, then smallest mask.
+    /// Index in `portfolios` of the best within the budget: lowest objective, then cheapest,
+    /// then smallest mask.
     pub best: usize,
-    /// Index of the cheapest evaluated portfolio above the budget that completes fewer trials
-    /// than the best (fewest completed among equally cheap), if any.
+    /// Index of the cheapest evaluated portfolio above the budget with a lower objective than
+    /// the best (the lowest among equally cheap), if any.
     pub next_better: Option<usize>,
 }
 
@@ -485,22 +783,21 @@ impl Optimum {
     pub fn new(search: Search, trials: u64, mut portfolios: Vec<Portfolio>, budget: f64) -> Self {
         portfolios.sort_by(|a, b| {
             (a.cost.total_cmp(&b.cost))
-                .then(a.completed.cmp(&b.completed))
+                .then(a.objective().cmp(&b.objective()))
                 .then(a.mask.cmp(&b.mask))
         });
         mark_frontier(&mut portfolios);
-        let key = |p: &Portfolio| (p.completed, p.cost, p.mask);
         let best = (0..portfolios.len())
             .filter(|&i| portfolios[i].cost <= budget)
             .min_by(|&i, &j| {
-                let (a, b) = (key(&portfolios[i]), key(&portfolios[j]));
-                (a.0.cmp(&b.0))
-                    .then(a.1.total_cmp(&b.1))
-                    .then(a.2.cmp(&b.2))
+                let (a, b) = (&portfolios[i], &portfolios[j]);
+                (a.objective().cmp(&b.objective()))
+                    .then(a.cost.total_cmp(&b.cost))
+                    .then(a.mask.cmp(&b.mask))
             })
             .expect("the empty portfolio costs nothing and is always evaluated");
         let next_better = (0..portfolios.len()).find(|&i| {
-            portfolios[i].cost > budget && portfolios[i].completed < portfolios[best].completed
+            portfolios[i].cost > budget && portfolios[i].objective() < portfolios[best].objective()
         });
         Optimum {
             search,
@@ -510,20 +807,26 @@ impl Optimum {
             next_better,
         }
     }
+
+    /// Whether the objective is the expected annual loss (a `[loss]` table and at least one
+    /// whole simulated year).
+    pub fn by_loss(&self) -> bool {
+        self.portfolios.first().is_some_and(Portfolio::by_loss)
+    }
 }
 
-/// Marks the Pareto frontier of portfolios sorted by (cost, completed).
+/// Marks the Pareto frontier of portfolios sorted by (cost, objective).
 fn mark_frontier(sorted: &mut [Portfolio]) {
-    let mut best_cheaper = u64::MAX; // fewest completed among strictly cheaper portfolios
+    let mut best_cheaper = u128::MAX; // lowest objective among strictly cheaper portfolios
     let mut i = 0;
     while i < sorted.len() {
         let cost = sorted[i].cost;
         let end = (i..sorted.len())
             .find(|&j| sorted[j].cost != cost)
             .unwrap_or(sorted.len());
-        let least = sorted[i].completed; // sorted: the first of a cost group completes fewest
+        let least = sorted[i].objective(); // sorted: the first of a cost group is the lowest
         for p in &mut sorted[i..end] {
-            p.on_frontier = p.completed == least && least < best_cheaper;
+            p.on_frontier = p.objective() == least && least < best_cheaper;
         }
         best_cheaper = best_cheaper.min(least);
         i = end;
@@ -543,19 +846,9 @@ pub fn exhaustive(
         return Err(OptimizeError::TooManyForExhaustive(n));
     }
     let masks: Vec<u64> = (0..1u64 << n).collect();
-    let Some(completed) = problem.completed(seed, trials, &masks, watch) else {
+    let Some(portfolios) = problem.portfolios(seed, trials, &masks, watch) else {
         return Ok(None);
     };
-    let portfolios = masks
-        .iter()
-        .zip(completed)
-        .map(|(&mask, completed)| Portfolio {
-            mask,
-            cost: problem.cost(mask),
-            completed,
-            on_frontier: false,
-        })
-        .collect();
     Ok(Some(Optimum::new(
         Search::Exhaustive,
         trials,
@@ -574,9 +867,9 @@ pub fn heuristic(
     watch: Watch<'_>,
 ) -> Option<Optimum> {
     let n = problem.n_candidates();
-    let mut seen: BTreeMap<u64, u64> = BTreeMap::new();
+    let mut seen: BTreeMap<u64, Portfolio> = BTreeMap::new();
     let mut cache = None;
-    let mut eval = |masks: Vec<u64>, seen: &mut BTreeMap<u64, u64>| -> Option<()> {
+    let mut eval = |masks: Vec<u64>, seen: &mut BTreeMap<u64, Portfolio>| -> Option<()> {
         let mut fresh: Vec<u64> = masks
             .into_iter()
             .filter(|m| !seen.contains_key(m))
@@ -584,37 +877,46 @@ pub fn heuristic(
         fresh.sort_unstable();
         fresh.dedup();
         if !fresh.is_empty() {
-            let accs = problem.evaluate_cached(
-                seed,
-                trials,
-                &fresh,
-                CompletedCount::default,
-                watch,
-                &mut cache,
-            )?;
-            seen.extend(fresh.into_iter().zip(accs.into_iter().map(|c| c.0)));
+            let evaluated = problem.portfolios_cached(seed, trials, &fresh, watch, &mut cache)?;
+            seen.extend(fresh.into_iter().zip(evaluated));
         }
         Some(())
     };
+    let obj = |seen: &BTreeMap<u64, Portfolio>, m: u64| seen[&m].objective();
     let fits = |m: u64| problem.cost(m) <= budget;
     let bit = |k: usize| 1u64 << k;
     let as_written = problem.as_written();
     eval(vec![0, as_written], &mut seen)?;
 
-    // Greedy additions from the empty portfolio, by marginal return (drop in completed trials
-    // per unit of cost) and by the drop alone.
-    let mut starts = Vec::new();
-    for per_cost in [true, false] {
-        let mut current = 0u64;
-        loop {
-            let adds: Vec<u64> = (0..n)
+    // Greedy additions, by marginal return (drop in the objective per unit of cost) from the
+    // empty portfolio and from each single candidate, and by the drop alone from the empty
+    // portfolio. The runs advance together: one evaluation per round.
+    let mut runs: Vec<(u64, bool)> = std::iter::once((0, false))
+        .chain(std::iter::once(0).chain((0..n).map(bit)).map(|m| (m, true)))
+        .filter(|&(m, _)| fits(m))
+        .collect();
+    eval(runs.iter().map(|r| r.0).collect(), &mut seen)?;
+    let mut active: Vec<bool> = vec![true; runs.len()];
+    while active.contains(&true) {
+        let adds_of = |current: u64| -> Vec<u64> {
+            (0..n)
                 .filter(|&k| current & bit(k) == 0 && fits(current | bit(k)))
                 .map(|k| current | bit(k))
-                .collect();
-            eval(adds.clone(), &mut seen)?;
-            let base = seen[&current];
+                .collect()
+        };
+        let all: Vec<u64> = (runs.iter().zip(&active))
+            .filter(|(_, a)| **a)
+            .flat_map(|(r, _)| adds_of(r.0))
+            .collect();
+        eval(all, &mut seen)?;
+        for (run, live) in runs.iter_mut().zip(active.iter_mut()) {
+            if !*live {
+                continue;
+            }
+            let (current, per_cost) = *run;
+            let base = obj(&seen, current);
             let gain = |m: u64| {
-                let drop = base.saturating_sub(seen[&m]) as f64;
+                let drop = base.saturating_sub(obj(&seen, m)) as f64;
                 let extra = problem.cost(m) - problem.cost(current);
                 match (per_cost, extra > 0.0) {
                     (true, true) => drop / extra,
@@ -622,20 +924,19 @@ pub fn heuristic(
                     (false, _) => drop,
                 }
             };
-            let pick = adds
-                .iter()
-                .copied()
-                .filter(|m| seen[m] < base)
+            let pick = adds_of(current)
+                .into_iter()
+                .filter(|&m| obj(&seen, m) < base)
                 .max_by(|&a, &b| gain(a).total_cmp(&gain(b)).then(b.cmp(&a)));
             match pick {
-                Some(m) => current = m,
-                None => break,
+                Some(m) => run.0 = m,
+                None => *live = false,
             }
         }
-        starts.push(current);
     }
+    let mut starts: Vec<u64> = runs.iter().map(|r| r.0).collect();
     // Greedy removals from every candidate until the budget is met, each time dropping the one
-    // that adds the fewest completed trials per unit of cost saved.
+    // that worsens the objective least per unit of cost saved.
     let mut current = (0..n).fold(0u64, |m, k| m | bit(k));
     eval(vec![current], &mut seen)?;
     while !fits(current) {
@@ -644,8 +945,9 @@ pub fn heuristic(
             .map(|k| current ^ bit(k))
             .collect();
         eval(drops.clone(), &mut seen)?;
-        let base = seen[&current] as f64;
-        let loss = |m: u64| (seen[&m] as f64 - base) / (problem.cost(current) - problem.cost(m));
+        let base = obj(&seen, current) as f64;
+        let loss =
+            |m: u64| (obj(&seen, m) as f64 - base) / (problem.cost(current) - problem.cost(m));
         match drops
             .into_iter()
             .min_by(|&a, &b| loss(a).total_cmp(&loss(b)).then(a.cmp(&b)))
@@ -663,8 +965,8 @@ pub fn heuristic(
     starts.dedup();
 
     // Local search from each start.
-    let better = |a: u64, b: u64, seen: &BTreeMap<u64, u64>| {
-        (seen[&a], problem.cost(a), a) < (seen[&b], problem.cost(b), b)
+    let better = |a: u64, b: u64, seen: &BTreeMap<u64, Portfolio>| {
+        (obj(seen, a), problem.cost(a), a) < (obj(seen, b), problem.cost(b), b)
     };
     for mut here in starts {
         loop {
@@ -696,15 +998,7 @@ pub fn heuristic(
             }
         }
     }
-    let portfolios = seen
-        .into_iter()
-        .map(|(mask, completed)| Portfolio {
-            mask,
-            cost: problem.cost(mask),
-            completed,
-            on_frontier: false,
-        })
-        .collect();
+    let portfolios = seen.into_values().collect();
     Some(Optimum::new(Search::Heuristic, trials, portfolios, budget))
 }
 
@@ -717,6 +1011,7 @@ mod tests {
             mask,
             cost,
             completed,
+            loss: None,
             on_frontier: false,
         }
     }
@@ -754,6 +1049,67 @@ mod tests {
         );
         assert_eq!(o.portfolios[o.best].mask, 1);
         assert_eq!(o.portfolios[o.next_better.unwrap()].mask, 4);
+    }
+
+    /// A block of three years (2, 0 and 3 campaigns) and a tail-free walk: each year's loss is
+    /// the sum of its completed trials' impacts, the sums those of `LossTally::add_year`.
+    #[test]
+    fn block_years_sum_impacts_per_year_like_a_loss_tally() {
+        let years = BlockYears {
+            count: 3,
+            year_of: vec![0, 0, 2, 2, 2],
+            impact: vec![10, 7, 1, 2, 4],
+        };
+        for (completed, losses) in [
+            (0b11011u64, [17, 0, 6]),
+            (0b00100, [0, 0, 1]),
+            (0b00010, [7, 0, 0]),
+            (0b00000, [0, 0, 0]),
+            (0b11111, [17, 0, 7]),
+        ] {
+            let mut want = crate::loss::LossTally::default();
+            for l in losses {
+                want.add_year(l);
+            }
+            let mut got = PortfolioTally::default();
+            let block = BlockTrials {
+                start: 0,
+                n: 5,
+                years: Some(&years),
+            };
+            got.record(&block, &[completed]);
+            assert_eq!(got.loss, want.sums(), "{completed:#b}");
+            assert_eq!(got.completed, u64::from(completed.count_ones()));
+        }
+    }
+
+    #[test]
+    fn with_losses_the_objective_is_the_annual_loss_not_the_completions() {
+        let with = |mask, cost, completed, sum| Portfolio {
+            loss: Some(LossSums {
+                years: 10,
+                sum,
+                sum_sq: sum * sum,
+            }),
+            ..p(mask, cost, completed)
+        };
+        // Mask 1 completes fewer attacks, mask 2 loses less: mask 2 is the best.
+        let o = Optimum::new(
+            Search::Exhaustive,
+            100,
+            vec![
+                with(0, 0.0, 50, 900),
+                with(1, 10.0, 20, 800),
+                with(2, 10.0, 30, 500),
+            ],
+            10.0,
+        );
+        assert!(o.by_loss());
+        assert_eq!(o.portfolios[o.best].mask, 2);
+        let marks: Vec<(u64, bool)> = (o.portfolios.iter())
+            .map(|p| (p.mask, p.on_frontier))
+            .collect();
+        assert_eq!(marks, [(0, true), (2, true), (1, false)]);
     }
 
     #[test]

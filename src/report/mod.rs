@@ -34,7 +34,9 @@ pub use loss_out::{
 };
 pub use manifest::run_json;
 pub use navigator::navigator_layer;
-pub use optimize_out::{FRONTIER_HEADER, OptimizeSummary, frontier_csv, optimize_table};
+pub use optimize_out::{
+    FRONTIER_HEADER, MoneySummary, OptimizeSummary, frontier_csv, optimize_table,
+};
 pub use terminal::funnel;
 pub use xlsx::results_xlsx;
 

@@ -3,8 +3,10 @@
 use std::fmt::Write as _;
 
 use super::csv_out::{finish, record, writer};
+use super::loss_out::grouped;
 use super::{Method, rate6, text_cell};
 use crate::compare::verdict;
+use crate::loss::LossSums;
 use crate::optimize::{Optimum, Portfolio, Problem};
 
 /// Column names of `frontier.csv`.
@@ -42,18 +44,81 @@ pub struct OptimizeSummary<'a> {
     /// For each frontier point after the first (by cost), the paired difference in completion
     /// rate against the previous frontier point, with its 95 % interval.
     pub frontier_steps: Vec<(f64, f64, f64)>,
+    /// When the objective is the expected annual loss: the same comparisons in money.
+    pub money: Option<MoneySummary<'a>>,
+}
+
+/// The comparisons of an `optimize` summary in expected annual loss, each a paired difference
+/// over the same simulated years with its 95 % interval.
+#[derive(Debug, Clone)]
+pub struct MoneySummary<'a> {
+    /// The currency label.
+    pub currency: &'a str,
+    /// The scenario as written: its annual losses.
+    pub as_written: LossSums,
+    /// Next better − best.
+    pub next_vs_best: Option<(f64, f64, f64)>,
+    /// Best − as written.
+    pub best_vs_written: (f64, f64, f64),
+    /// Each frontier point after the first − the previous frontier point.
+    pub frontier_steps: Vec<(f64, f64, f64)>,
+}
+
+impl MoneySummary<'_> {
+    /// "1,234,567 USD".
+    fn amount(&self, x: f64) -> String {
+        let mut s = grouped(x);
+        if !self.currency.is_empty() {
+            s.push(' ');
+            s.push_str(self.currency);
+        }
+        s
+    }
+
+    /// A portfolio's expected annual loss with its 95 % interval.
+    fn ale(&self, l: &LossSums) -> String {
+        let (lo, hi) = l.ci();
+        format!(
+            "{} [{}, {}]",
+            self.amount(l.ale()),
+            grouped(lo),
+            grouped(hi)
+        )
+    }
+}
+
+/// A signed whole amount with thousands separators: "+1,234", "-1,234", "+0".
+fn signed(x: f64) -> String {
+    let g = grouped(x);
+    if g.starts_with('-') {
+        g
+    } else {
+        format!("+{g}")
+    }
 }
 
 fn rate(p: &Portfolio, trials: u64) -> f64 {
     p.completed as f64 / trials.max(1) as f64
 }
 
-/// `frontier.csv`: every evaluated portfolio, by annual cost, then completion rate. The loss
-/// columns are empty: the objective is the completion rate.
+fn money(x: f64) -> String {
+    format!("{x:.2}")
+}
+
+/// `frontier.csv`: every evaluated portfolio, by annual cost, then objective. The loss columns
+/// hold the expected annual loss and its 95 % interval when the scenario has `[loss]` (and the
+/// trials hold a whole simulated year); empty otherwise.
 pub fn frontier_csv(problem: &Problem, optimum: &Optimum) -> Vec<u8> {
     let mut w = writer();
     record(&mut w, &FRONTIER_HEADER);
     for p in &optimum.portfolios {
+        let [ale, lo, hi] = match p.loss.filter(|l| l.years > 0) {
+            Some(l) => {
+                let (lo, hi) = l.ci();
+                [money(l.ale()), money(lo), money(hi)]
+            }
+            None => Default::default(),
+        };
         record(
             &mut w,
             &[
@@ -61,9 +126,9 @@ pub fn frontier_csv(problem: &Problem, optimum: &Optimum) -> Vec<u8> {
                 text_cell(&problem.ids(p.mask).join(" ")),
                 format!("{:.2}", p.cost),
                 rate6(Some(rate(p, optimum.trials))),
-                String::new(),
-                String::new(),
-                String::new(),
+                ale,
+                lo,
+                hi,
                 p.on_frontier.to_string(),
                 Method::MonteCarlo.id().to_owned(),
             ],
@@ -77,22 +142,58 @@ const SHOWN: usize = 30;
 
 fn paired(d: (f64, f64, f64)) -> String {
     let (d, lo, hi) = d;
-    let word = match verdict(lo, hi) {
+    format!("{d:+.4} [{lo:+.4}, {hi:+.4}] {}", word(lo, hi))
+}
+
+fn paired_money(m: &MoneySummary, d: (f64, f64, f64)) -> String {
+    let (d, lo, hi) = d;
+    let currency = if m.currency.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", m.currency)
+    };
+    format!(
+        "{}{currency} [{}, {}] a year, {}",
+        signed(d),
+        signed(lo),
+        signed(hi),
+        word(lo, hi)
+    )
+}
+
+fn word(lo: f64, hi: f64) -> &'static str {
+    match verdict(lo, hi) {
         "no clear difference" => "no clear difference: the paired interval contains 0",
         w => w,
-    };
-    format!("{d:+.4} [{lo:+.4}, {hi:+.4}] {word}")
+    }
 }
 
 /// The terminal summary: the frontier, the best portfolio within the budget, the next better one
-/// above it, and the paired differences that tell whether either difference is real.
+/// above it, and the paired differences that tell whether either difference is real. With
+/// `[loss]` the objective, the steps and the differences are in expected annual loss.
 pub fn optimize_table(s: &OptimizeSummary) -> String {
     let o = s.optimum;
+    let m = s.money.as_ref();
     let mut out = String::new();
     let n = s.problem.n_candidates();
+    let objective = match (m, o.portfolios.first().and_then(|p| p.loss)) {
+        (Some(m), Some(l)) => format!(
+            "expected annual loss ({}{} simulated years)",
+            if m.currency.is_empty() {
+                String::new()
+            } else {
+                format!("{}, ", m.currency)
+            },
+            l.years
+        ),
+        (None, Some(_)) => {
+            "completion rate (no whole simulated year in these trials; run more for the expected annual loss)".to_owned()
+        }
+        _ => "completion rate".to_owned(),
+    };
     let _ = writeln!(
         out,
-        "{} — {} candidates, {} portfolios evaluated ({}), {} trials, seed {}; objective = completion rate",
+        "{} — {} candidates, {} portfolios evaluated ({}), {} trials, seed {}; objective = {objective}",
         s.scenario,
         n,
         o.portfolios.len(),
@@ -101,11 +202,20 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
         s.seed
     );
     let frontier: Vec<&Portfolio> = o.portfolios.iter().filter(|p| p.on_frontier).collect();
-    let _ = writeln!(
-        out,
-        "{:>14} {:>10}  {:<30}  frontier portfolio",
-        "annual cost", "completion", "step [95% paired interval]"
-    );
+    let step_width = if m.is_some() { 36 } else { 30 };
+    if m.is_some() {
+        let _ = writeln!(
+            out,
+            "{:>14} {:>14} {:>10}  {:<step_width$}  frontier portfolio",
+            "annual cost", "annual loss", "completion", "step [95% paired interval]"
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "{:>14} {:>10}  {:<step_width$}  frontier portfolio",
+            "annual cost", "completion", "step [95% paired interval]"
+        );
+    }
     // A window of the frontier around the best portfolio within the budget.
     let at_best = (frontier.iter())
         .position(|p| p.mask == o.portfolios[o.best].mask)
@@ -123,17 +233,26 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
     }
     let mut ties = false;
     for (i, p) in frontier.iter().enumerate().take(last).skip(first) {
-        let step = match i.checked_sub(1).and_then(|j| s.frontier_steps.get(j)) {
+        let steps = m.map_or(&s.frontier_steps, |m| &m.frontier_steps);
+        let step = match i.checked_sub(1).and_then(|j| steps.get(j)) {
             Some(&(d, lo, hi)) => {
                 let tie = if lo <= 0.0 && hi >= 0.0 { " ≈" } else { "" };
                 ties |= !tie.is_empty();
-                format!("{d:+.4} [{lo:+.4}, {hi:+.4}]{tie}")
+                if m.is_some() {
+                    format!("{} [{}, {}]{tie}", signed(d), signed(lo), signed(hi))
+                } else {
+                    format!("{d:+.4} [{lo:+.4}, {hi:+.4}]{tie}")
+                }
             }
             None => "—".to_owned(),
         };
+        let ale = match p.loss {
+            Some(l) if m.is_some() => format!("{:>14} ", grouped(l.ale())),
+            _ => String::new(),
+        };
         let _ = writeln!(
             out,
-            "{:>14.0} {:>10.4}  {:<30}  {}",
+            "{:>14.0} {ale}{:>10.4}  {:<step_width$}  {}",
             p.cost,
             rate(p, o.trials),
             step,
@@ -164,11 +283,17 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
             ids.join(" ")
         }
     };
+    // "expected annual loss …, " with [loss].
+    let loss_of = |p: &Portfolio| match (m, p.loss) {
+        (Some(m), Some(l)) => format!("expected annual loss {}, ", m.ale(&l)),
+        _ => String::new(),
+    };
     let _ = writeln!(
         out,
-        "best within budget {:.0}: cost {:.0}, completion {:.4}: {}",
+        "best within budget {:.0}: cost {:.0}, {}completion {:.4}: {}",
         s.budget,
         best.cost,
+        loss_of(best),
         rate(best, o.trials),
         list(best.mask)
     );
@@ -177,28 +302,62 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
             let next = &o.portfolios[i];
             let _ = writeln!(
                 out,
-                "next better above it: cost {:.0} (+{:.0}), completion {:.4}: {}",
+                "next better above it: cost {:.0} (+{:.0}), {}completion {:.4}: {}",
                 next.cost,
                 next.cost - best.cost,
+                loss_of(next),
                 rate(next, o.trials),
                 list(next.mask)
             );
-            let _ = writeln!(out, "  next better − best: {}", paired(d));
+            match m.and_then(|m| m.next_vs_best.map(|dm| (m, dm))) {
+                Some((m, dm)) => {
+                    let _ = writeln!(
+                        out,
+                        "  next better − best: {}; completion {}",
+                        paired_money(m, dm),
+                        paired(d)
+                    );
+                }
+                None => {
+                    let _ = writeln!(out, "  next better − best: {}", paired(d));
+                }
+            }
         }
         _ => {
+            let what = if m.is_some() {
+                "has a lower expected annual loss"
+            } else {
+                "completes fewer trials"
+            };
             let _ = writeln!(
                 out,
-                "next better above it: none evaluated (no dearer portfolio completes fewer trials)"
+                "next better above it: none evaluated (no dearer portfolio {what})"
             );
         }
     }
     let (written, completed) = s.as_written;
+    let written_loss = match m {
+        Some(m) => format!("expected annual loss {}, ", m.ale(&m.as_written)),
+        None => String::new(),
+    };
     let _ = writeln!(
         out,
-        "as written: cost {:.0}, completion {:.4}",
+        "as written: cost {:.0}, {written_loss}completion {:.4}",
         s.problem.cost(written),
         completed as f64 / o.trials.max(1) as f64
     );
-    let _ = writeln!(out, "  best − as written: {}", paired(s.best_vs_written));
+    match m {
+        Some(m) => {
+            let _ = writeln!(
+                out,
+                "  best − as written: {}; completion {}",
+                paired_money(m, m.best_vs_written),
+                paired(s.best_vs_written)
+            );
+        }
+        None => {
+            let _ = writeln!(out, "  best − as written: {}", paired(s.best_vs_written));
+        }
+    }
     out
 }

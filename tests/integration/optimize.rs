@@ -9,11 +9,16 @@ use predicates::prelude::*;
 use tempfile::TempDir;
 
 use killchain::compare::annual_cost;
-use killchain::engine::{self, Plan};
+use killchain::engine::{self, Plan, Units};
+use killchain::loss::{ArmLoss, PairedLoss, YearLayout};
 use killchain::optimize::{self, Optimum, Portfolio, Problem, Search};
+use killchain::report;
 use killchain::scenario::Scenario;
+use killchain::stats::{Joint, Tally};
 
 const SMALL: &str = "tests/data/optimize/small.toml";
+/// The same with a `[loss]` table.
+const SMALL_LOSS: &str = "tests/data/optimize/small-loss.toml";
 const SHIPPED: [&str; 3] = [
     "scenarios/ransomware-midsize.toml",
     "scenarios/saas-credential-phishing.toml",
@@ -27,6 +32,24 @@ fn killchain() -> Command {
 fn load(path: &str) -> Scenario {
     let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     Scenario::from_toml(&text, path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Plays `scenarios` (the first as baseline) as `compare` and `run` do: on the same trials and,
+/// with the first one's `[loss]`, the same simulated years, through the engine's paired driver.
+fn paired_run(
+    scenarios: &[Scenario],
+    seed: u64,
+    trials: u64,
+) -> (Vec<(Tally, Joint)>, Vec<ArmLoss>) {
+    let plans: Vec<Plan> = scenarios.iter().map(Plan::new).collect();
+    let layout = scenarios[0].loss.as_ref().map(|m| YearLayout::new(m, seed));
+    let units = layout.as_ref().map(|l| l.units(trials));
+    let units = units
+        .as_deref()
+        .map_or(Units::chunks(0..trials), Units::List);
+    engine::unwatched(|w| {
+        engine::run_units_watched(&plans, seed, units, layout.as_ref(), Some(2), w).unwrap()
+    })
 }
 
 fn completed(problem: &Problem, seed: u64, trials: u64, masks: &[u64]) -> Vec<u64> {
@@ -52,15 +75,22 @@ fn each_portfolio_completes_exactly_the_trials_a_run_of_it_completes() {
         all ^ problem.as_written(),
     ];
     let shared = completed(&problem, seed, trials, &masks);
-    for (&mask, &got) in masks.iter().zip(&shared) {
+    let evaluated = engine::unwatched(|w| problem.portfolios(seed, trials, &masks, w));
+    for ((&mask, &got), p) in masks.iter().zip(&shared).zip(&evaluated) {
         let scenario = problem.apply(mask);
         let run = engine::run(&Plan::new(&scenario), seed, trials, Some(2)).unwrap();
         assert_eq!(got, run.completed, "portfolio {mask:#b}");
+        assert_eq!(p.completed, run.completed, "portfolio {mask:#b}");
         assert_eq!(
             problem.cost(mask),
             annual_cost(&scenario),
             "cost of {mask:#b}"
         );
+        // The scenario has [loss]: the same years and the same integer sums as its run.
+        let (_, losses) = paired_run(std::slice::from_ref(&scenario), seed, trials);
+        let sums = losses[0].tally.sums();
+        assert_eq!(p.loss, Some(sums), "annual losses of {mask:#b}");
+        assert!(sums.years > 8_000 && sums.sum > 0, "{sums:?}");
     }
     // The portfolios differ: the check is not comparing one number seven times.
     assert!(shared[0] > 3 * shared[2], "{shared:?}");
@@ -80,8 +110,7 @@ fn paired_tables_of_the_shared_evaluation_equal_those_of_a_paired_run() {
     let tables = engine::unwatched(|w| problem.paired(seed, trials, &pairs, w));
     for (&(a, b), table) in pairs.iter().zip(&tables) {
         let (sa, sb) = (problem.apply(a), problem.apply(b));
-        let runs =
-            engine::run_paired(&[Plan::new(&sb), Plan::new(&sa)], seed, trials, None).unwrap();
+        let (runs, losses) = paired_run(&[sb, sa.clone()], seed, trials);
         let (tally, joint) = runs[1].clone();
         let arm = killchain::compare::Arm {
             name: String::new(),
@@ -89,8 +118,17 @@ fn paired_tables_of_the_shared_evaluation_equal_those_of_a_paired_run() {
             tally,
             joint,
         };
-        assert_eq!(*table, arm.completion_table(), "{a:#b} vs {b:#b}");
-        assert!(table.first_only + table.second_only > 0, "{table:?}");
+        let t = table.completion;
+        assert_eq!(t, arm.completion_table(), "{a:#b} vs {b:#b}");
+        assert!(t.first_only + t.second_only > 0, "{table:?}");
+        // The run's paired loss is b − a year by year (b is its baseline); ours is a − b.
+        let run = losses[1].paired;
+        let want = PairedLoss {
+            sum_d: -run.sum_d,
+            ..run
+        };
+        assert_eq!(table.loss, Some(want), "{a:#b} vs {b:#b}");
+        assert!(want.sum_d2 > 0 && want.years > 8_000, "{want:?}");
     }
 }
 
@@ -100,6 +138,11 @@ fn the_benchmark_scenario_shares_95_phase_plays_per_trial_among_65536_portfolios
     assert_eq!(problem.n_candidates(), 16);
     assert_eq!(problem.phase_candidates(), [1, 0, 3, 4, 2, 5, 5]);
     assert_eq!(problem.phase_plays(), 2 + 1 + 8 + 16 + 4 + 32 + 32);
+    // Its [loss] twin: the same candidates, the annual loss as objective.
+    let with_loss = Problem::new(&load("benches/data/optimize-16-loss.toml")).unwrap();
+    assert_eq!(with_loss.candidate_ids(), problem.candidate_ids());
+    assert_eq!(with_loss.phase_candidates(), problem.phase_candidates());
+    assert!(problem.loss_model().is_none() && with_loss.loss_model().is_some());
 }
 
 #[test]
@@ -121,6 +164,7 @@ fn the_frontier_equals_a_brute_force_paired_run_of_every_subset() {
             mask,
             cost: annual_cost(sc),
             completed: tally.completed,
+            loss: None,
             on_frontier: false,
         })
         .collect();
@@ -145,6 +189,127 @@ fn the_frontier_equals_a_brute_force_paired_run_of_every_subset() {
     assert!(next.completed < best.completed);
 }
 
+#[test]
+fn with_loss_the_frontier_in_money_equals_a_brute_force_paired_run_of_every_subset() {
+    let s = load(SMALL_LOSS);
+    let problem = Problem::new(&s).unwrap();
+    assert_eq!(problem.n_candidates(), 5);
+    let (seed, trials, budget) = (s.seed, s.trials, 50.0);
+    // Brute force, as `compare` plays arms: every subset as a scenario, on the same trials and
+    // the same simulated years, each arm's annual losses summed by the engine.
+    let masks: Vec<u64> = (0..32).collect();
+    let scenarios: Vec<Scenario> = masks.iter().map(|&m| problem.apply(m)).collect();
+    let (runs, losses) = paired_run(&scenarios, seed, trials);
+    let brute: Vec<Portfolio> = (masks.iter().zip(&scenarios))
+        .zip(runs.iter().zip(&losses))
+        .map(|((&mask, sc), ((tally, _), loss))| Portfolio {
+            mask,
+            cost: annual_cost(sc),
+            completed: tally.completed,
+            loss: Some(loss.tally.sums()),
+            on_frontier: false,
+        })
+        .collect();
+    let expected = Optimum::new(Search::Exhaustive, trials, brute, budget);
+    let got = engine::unwatched(|w| optimize::exhaustive(&problem, seed, trials, budget, w).ok())
+        .unwrap();
+    assert_eq!(got, expected);
+    // Every cell of frontier.csv, ALE and interval included, is the brute force's.
+    assert_eq!(
+        report::frontier_csv(&problem, &got),
+        report::frontier_csv(&problem, &expected)
+    );
+    assert!(got.by_loss());
+    // The objective is the annual loss: the best within the budget has the least Σ loss of all
+    // portfolios within it, and the frontier's losses fall as its costs rise.
+    let best = got.portfolios[got.best];
+    let least = (losses.iter().zip(&scenarios))
+        .filter(|(_, sc)| annual_cost(sc) <= budget)
+        .map(|(l, _)| l.tally.sum)
+        .min()
+        .unwrap();
+    assert_eq!(best.loss.unwrap().sum, least);
+    let frontier: Vec<&Portfolio> = got.portfolios.iter().filter(|p| p.on_frontier).collect();
+    assert!(frontier.len() >= 5, "{frontier:?}");
+    for w in frontier.windows(2) {
+        assert!(w[1].cost > w[0].cost && w[1].loss.unwrap().sum < w[0].loss.unwrap().sum);
+    }
+    // Ranked by money, not by completions: the frontier differs from the completion one.
+    let by_completion = Optimum::new(
+        Search::Exhaustive,
+        trials,
+        (got.portfolios.iter())
+            .map(|p| Portfolio { loss: None, ..*p })
+            .collect(),
+        budget,
+    );
+    let marks = |o: &Optimum| -> Vec<(u64, bool)> {
+        let mut v: Vec<(u64, bool)> = o
+            .portfolios
+            .iter()
+            .map(|p| (p.mask, p.on_frontier))
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    assert_ne!(marks(&got), marks(&by_completion));
+}
+
+#[test]
+fn the_expected_annual_loss_of_a_portfolio_is_that_of_killchain_run_on_it() {
+    let dir = TempDir::new().unwrap();
+    // As written, and with the two disabled candidates (edr, egress-block) enabled too.
+    let text = fs::read_to_string(SMALL_LOSS).unwrap();
+    let all = text.replace("enabled = false\ncost", "enabled = true\ncost");
+    assert_eq!(all.matches("enabled = true\ncost").count(), 2);
+    let all_path = dir.path().join("all.toml");
+    fs::write(&all_path, &all).unwrap();
+    let out = dir.path().join("out");
+    killchain()
+        .args(["optimize", SMALL_LOSS, "--budget", "50", "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let csv = fs::read_to_string(out.join("small-loss/frontier.csv")).unwrap();
+    let row = |controls: &str| -> Vec<String> {
+        let mut r = csv::Reader::from_reader(csv.as_bytes());
+        r.records()
+            .map(|r| r.unwrap())
+            .find(|r| &r[1] == controls)
+            .map(|r| r.iter().map(str::to_owned).collect())
+            .unwrap_or_else(|| panic!("no row {controls}"))
+    };
+    for (path, name, controls) in [
+        (
+            SMALL_LOSS.into(),
+            "small-loss",
+            "mail-filter vpn-lockout decoy-share",
+        ),
+        (
+            all_path,
+            "all",
+            "mail-filter edr vpn-lockout egress-block decoy-share",
+        ),
+    ] {
+        killchain()
+            .arg("run")
+            .arg(&path)
+            .args(["--quiet", "--out"])
+            .arg(&out)
+            .assert()
+            .success();
+        let json: serde_json::Value =
+            serde_json::from_slice(&fs::read(out.join(name).join("run.json")).unwrap()).unwrap();
+        let loss = &json["loss"];
+        let cells: Vec<String> = ["expected_annual_loss", "ale_ci_low", "ale_ci_high"]
+            .iter()
+            .map(|k| format!("{:.2}", loss[k].as_f64().unwrap()))
+            .collect();
+        assert_eq!(row(controls)[4..7], cells[..], "{controls}");
+        assert!(loss["expected_annual_loss"].as_f64().unwrap() > 10_000.0);
+    }
+}
+
 /// Budgets at fractions of the cost of every candidate, and the cost as written.
 fn budgets(problem: &Problem) -> Vec<f64> {
     let total = problem.cost(u64::MAX >> (64 - problem.n_candidates()));
@@ -160,7 +325,7 @@ fn the_heuristic_finds_the_exhaustive_optimum_on_every_shipped_scenario() {
     let trials = 3_000;
     for path in SHIPPED
         .iter()
-        .chain([&SMALL, &"benches/data/optimize-16.toml"])
+        .chain([&SMALL, &SMALL_LOSS, &"benches/data/optimize-16.toml"])
     {
         let s = load(path);
         let problem = Problem::new(&s).unwrap();
@@ -179,41 +344,75 @@ fn the_heuristic_finds_the_exhaustive_optimum_on_every_shipped_scenario() {
                 heuristic.portfolios[heuristic.best],
             );
             assert_eq!(
-                (h.completed, h.cost),
-                (e.completed, e.cost),
+                (h.objective(), h.cost),
+                (e.objective(), e.cost),
                 "{path}, budget {budget}: heuristic {:?} vs exhaustive {:?}",
                 problem.ids(h.mask),
                 problem.ids(e.mask)
             );
-            // Every portfolio the heuristic evaluated has the exhaustive count.
+            // With [loss] the objective is the annual loss.
+            assert_eq!(h.by_loss(), s.loss.is_some(), "{path}");
+            // Every portfolio the heuristic evaluated has the exhaustive count and losses.
             for p in &heuristic.portfolios {
                 let same = all.portfolios.iter().find(|q| q.mask == p.mask).unwrap();
-                assert_eq!(p.completed, same.completed, "{path}: {:#b}", p.mask);
+                assert_eq!(
+                    (p.completed, p.loss),
+                    (same.completed, same.loss),
+                    "{path}: {:#b}",
+                    p.mask
+                );
             }
         }
     }
 }
 
 fn optimize_csv(dir: &TempDir, threads: &str, search: &str, trials: &str) -> Vec<u8> {
+    optimize_csv_of(SMALL, dir, threads, search, trials)
+}
+
+fn optimize_csv_of(
+    path: &str,
+    dir: &TempDir,
+    threads: &str,
+    search: &str,
+    trials: &str,
+) -> Vec<u8> {
     let out = dir.path().join(format!("{search}-{threads}"));
     killchain()
         .args([
-            "optimize", SMALL, "--budget", "50", "--quiet", "--trials", trials,
+            "optimize", path, "--budget", "50", "--quiet", "--trials", trials,
         ])
         .args(["--threads", threads, "--search", search, "--out"])
         .arg(&out)
         .assert()
         .success();
-    fs::read(out.join("small/frontier.csv")).unwrap()
+    let stem = std::path::Path::new(path).file_stem().unwrap();
+    fs::read(out.join(stem).join("frontier.csv")).unwrap()
 }
 
 #[test]
 fn frontier_csv_is_identical_for_any_thread_count() {
     let dir = TempDir::new().unwrap();
-    for search in ["exhaustive", "heuristic"] {
-        let one = optimize_csv(&dir, "1", search, "70000");
-        assert_eq!(optimize_csv(&dir, "2", search, "70000"), one, "{search}");
-        assert_eq!(optimize_csv(&dir, "4", search, "70000"), one, "{search}");
+    // 70,000 trials: two blocks (with [loss], two year-aligned units and a tail).
+    for path in [SMALL, SMALL_LOSS] {
+        for search in ["exhaustive", "heuristic"] {
+            let one = optimize_csv_of(path, &dir, "1", search, "70000");
+            let what = format!("{path} {search}");
+            assert_eq!(
+                optimize_csv_of(path, &dir, "2", search, "70000"),
+                one,
+                "{what}"
+            );
+            assert_eq!(
+                optimize_csv_of(path, &dir, "4", search, "70000"),
+                one,
+                "{what}"
+            );
+            let text = String::from_utf8(one).unwrap();
+            let row = text.lines().nth(1).unwrap();
+            // The loss columns are filled with [loss] and empty without.
+            assert_eq!(row.contains(",,,,"), path == SMALL, "{what}: {row}");
+        }
     }
 }
 
@@ -258,6 +457,53 @@ fn the_terminal_names_the_best_within_budget_and_the_next_better_with_paired_ver
         ))
         .stdout(predicate::str::contains("next better − best: -0.0087 ["))
         .stdout(predicate::str::contains("best − as written: -0.0071 ["));
+}
+
+#[test]
+fn with_loss_the_terminal_ranks_by_expected_annual_loss_with_paired_differences_in_money() {
+    let dir = TempDir::new().unwrap();
+    let out = killchain()
+        .args(["optimize", SMALL_LOSS, "--budget", "50", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    for line in [
+        "objective = expected annual loss (EUR, 1660 simulated years)",
+        "best within budget 50: cost 45, expected annual loss 85,147 EUR [75,874, 94,420], completion 0.0437: mail-filter vpn-lockout egress-block",
+        "next better above it: cost 60 (+15), expected annual loss 66,764 EUR [58,592, 74,935], completion 0.0350",
+        "  next better − best: -18,383 EUR [-22,439, -14,327] a year, better; completion -0.0087 [",
+        "as written: cost 35, expected annual loss 97,229 EUR [87,541, 106,917], completion 0.0508",
+        "  best − as written: -12,082 EUR [-18,794, -5,370] a year, better;",
+    ] {
+        assert!(text.contains(line), "{line}\n{text}");
+    }
+    // The frontier's step to the next better point (the shared evaluation's paired years) is
+    // the paired run's difference between the two (the engine's).
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("60 "))
+        .unwrap();
+    assert!(row.contains("-18,383 [-22,439, -14,327] "), "{row}");
+}
+
+#[test]
+fn a_difference_in_money_inside_the_paired_interval_is_called_no_clear_difference() {
+    let dir = TempDir::new().unwrap();
+    killchain()
+        .args([
+            "optimize",
+            "benches/data/optimize-16-loss.toml",
+            "--budget",
+            "250000",
+        ])
+        .args(["--trials", "20000", "--search", "heuristic", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "next better − best: -385 USD [-17,824, +17,055] a year, no clear difference: the paired interval contains 0",
+        ));
 }
 
 #[test]
