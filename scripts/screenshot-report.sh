@@ -6,7 +6,7 @@
 #
 # The README's docs/report.png is made by:
 #   cargo run --release -- compare scenarios/ransomware-midsize.toml --report --quiet
-#   scripts/screenshot-report.sh output/ransomware-midsize/report.html docs/report.png 1100 1840
+#   scripts/screenshot-report.sh output/ransomware-midsize/report.html docs/report.png 1100 3300
 set -eu
 
 if [ "$#" -lt 2 ]; then
