@@ -209,6 +209,18 @@ fn first_variant(t: &Table) -> (String, Vec<&Vec<String>>) {
         .unwrap_or_else(|| (crate::scenario::BASELINE.to_owned(), Vec::new()))
 }
 
+/// The rows of the first variant and, for a comparison's table, the sentence that says whose
+/// they are.
+fn shown_for(t: &Table) -> (String, Vec<&Vec<String>>) {
+    let (variant, rows) = first_variant(t);
+    let whose = if t.col("variant").is_some() {
+        format!(" Shown for the {variant}.")
+    } else {
+        String::new()
+    };
+    (whose, rows)
+}
+
 /// The kill-chain funnel of one block of `phases.csv` rows.
 fn funnel_svg(t: &Table, rows: &[&Vec<String>]) -> String {
     let (w, h) = (1000.0, 430.0);
@@ -1143,12 +1155,7 @@ pub fn report_html(folder: &ResultFolder) -> Option<Vec<u8>> {
     }
     body.push_str("</header>\n");
     if let Some(t) = folder.table("phases.csv") {
-        let (variant, rows) = first_variant(t);
-        let whose = if t.col("variant").is_some() {
-            format!(" Shown for the {variant}.")
-        } else {
-            String::new()
-        };
+        let (whose, rows) = shown_for(t);
         section(
             &mut body,
             "Kill-chain funnel",
@@ -1159,12 +1166,7 @@ pub fn report_html(folder: &ResultFolder) -> Option<Vec<u8>> {
         );
     }
     if let Some(t) = folder.table("controls.csv") {
-        let (variant, rows) = first_variant(t);
-        let whose = if t.col("variant").is_some() {
-            format!(" Shown for the {variant}.")
-        } else {
-            String::new()
-        };
+        let (whose, rows) = shown_for(t);
         section(
             &mut body,
             "Which controls broke the chain",
