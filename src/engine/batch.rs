@@ -629,8 +629,15 @@ fn pick(phase: &PhasePlan, phase_idx: usize, attempt: u32, p: usize, ws: &mut Wo
     // nothing), and as they never decrease, the first untried j with target < sum_j is the
     // number of sums at or below the target; when there is none, the last untried j.
     let n = phase.viable.len();
-    let weights = &phase.weights;
     let tried = &ws.tried[..p];
+    if n <= 4 {
+        return later_pick::<4>(phase, off, key, tried, choice, threshold);
+    } else if n <= 8 {
+        return later_pick::<8>(phase, off, key, tried, choice, threshold);
+    } else if n <= 16 {
+        return later_pick::<16>(phase, off, key, tried, choice, threshold);
+    }
+    let weights = &phase.weights;
     let acc = &mut ws.acc[..p];
     let target = &mut ws.target[..p];
     let last = &mut ws.last[..p];
@@ -694,6 +701,52 @@ fn first_pick<const K: usize>(
         }
         *c = j;
         *th = t;
+    }
+}
+
+/// The pick of a later attempt (see [`pick`]) for a phase of at most `K` viable techniques, in
+/// one pass per trial: the total of the untried weights, the target, then the running sums
+/// again, in the same order and so to the same bits as the pass-per-technique loops. The
+/// techniques past the phase's are padded as tried (weight +0.0, never the last untried): their
+/// sums equal the total, so they are counted only when every sum is, which picks the last
+/// untried either way. The threshold follows the count as in [`first_pick`]: as the sums at or
+/// below the target are a prefix, the threshold after the last of them is the picked one's.
+#[inline(always)]
+fn later_pick<const K: usize>(
+    phase: &PhasePlan,
+    off: SlotOffset,
+    key: &[u64],
+    tried: &[u64],
+    choice: &mut [u8],
+    threshold: &mut [u64],
+) {
+    let n = phase.viable.len();
+    let (mut weights, mut success) = ([0.0f64; K], [0u64; K]);
+    weights[..n].copy_from_slice(&phase.weights);
+    success[..n].copy_from_slice(&phase.success);
+    let padding = !0u64 << n;
+    let lanes = choice.iter_mut().zip(threshold.iter_mut());
+    for ((c, th), (&k, &t)) in lanes.zip(key.iter().zip(tried)) {
+        let t = t | padding;
+        let mut total = 0.0;
+        for (j, &w) in weights.iter().enumerate() {
+            total += untried_weight(w, t, j);
+        }
+        let target = TrialStream::from_key(k).unit_at(off) * total;
+        let (mut sum, mut count, mut next) = (0.0, 0u8, success[0]);
+        let (mut last, mut last_t) = (0u8, 0u64);
+        for (j, &w) in weights.iter().enumerate() {
+            sum += untried_weight(w, t, j);
+            let below = sum <= target;
+            count += u8::from(below);
+            next = if below { success[(j + 1) % K] } else { next };
+            let untried = t >> j & 1 == 0;
+            last = if untried { j as u8 } else { last };
+            last_t = if untried { success[j] } else { last_t };
+        }
+        let all = usize::from(count) >= n;
+        *c = if all { last } else { count };
+        *th = if all { last_t } else { next };
     }
 }
 
