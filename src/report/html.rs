@@ -418,62 +418,43 @@ fn attribution_svg(t: &Table, rows: &[&Vec<String>]) -> String {
     out
 }
 
-/// Forest plot: each variant's paired change in completion rate with its interval, and cost.
-fn forest_svg(t: &Table) -> String {
-    let rows: Vec<&Vec<String>> = t
-        .rows
-        .iter()
-        .filter(|r| t.text(r, "variant") != crate::scenario::BASELINE)
-        .collect();
-    let base_cost = t
-        .rows
-        .iter()
-        .find(|r| t.text(r, "variant") == crate::scenario::BASELINE)
-        .and_then(|r| t.num(r, "annual_cost"));
-    let currency = t.rows.first().map_or("", |r| t.text(r, "currency"));
-    let has_loss = t.col("expected_annual_loss").is_some();
+/// How a forest plot is drawn: its accessible label, width, number of ticks, smallest padding of
+/// the axis, tick labels and the caption under the axis.
+struct Forest<'a> {
+    label: &'a str,
+    width: f64,
+    ticks: usize,
+    min_pad: f64,
+    tick_label: fn(f64) -> String,
+    caption: &'a str,
+}
+
+/// The frame shared by the forest plots: one row per variant with its name, its interval as a
+/// line and its estimate as a dot, the grid at the ticks, the zero line and the caption.
+/// `bounds` gives a row's (estimate, low, high); `headers` writes the column titles right of the
+/// plot (given the plot's right edge and top), `cells` a row's numbers (given the right edge, the
+/// row's y and its bounds).
+fn forest_frame(
+    t: &Table,
+    rows: &[&Vec<String>],
+    spec: &Forest,
+    bounds: impl Fn(&Vec<String>) -> (f64, f64, f64),
+    headers: impl FnOnce(&mut String, f64, f64),
+    mut cells: impl FnMut(&mut String, &Vec<String>, f64, f64, (f64, f64, f64)),
+) -> String {
     let (lo, hi) = rows.iter().fold((0.0f64, 0.0f64), |(lo, hi), r| {
-        let l = t
-            .num(r, "delta_ci_low")
-            .or(t.num(r, "delta"))
-            .unwrap_or(0.0);
-        let h = t
-            .num(r, "delta_ci_high")
-            .or(t.num(r, "delta"))
-            .unwrap_or(0.0);
+        let (_, l, h) = bounds(r);
         (lo.min(l), hi.max(h))
     });
-    let pad = ((hi - lo) * 0.08).max(1e-4);
+    let pad = ((hi - lo) * 0.08).max(spec.min_pad);
     let (left, plot_w, row_h, top) = (210.0, 430.0, 30.0, 20.0);
-    let w = if has_loss { 1180.0 } else { 1000.0 };
     let x = Scale::linear(lo - pad, hi + pad, left, left + plot_w);
     let h = top + row_h * (rows.len() as f64 + 1.0) + 50.0;
     let bottom = top + row_h * (rows.len() as f64 + 0.5);
     let mut out = String::new();
-    svg_open(
-        &mut out,
-        w,
-        h,
-        "paired change in completion rate per variant",
-    );
-    let cols = [
-        left + plot_w + 20.0,
-        left + plot_w + 200.0,
-        left + plot_w + 380.0,
-    ];
-    text(
-        &mut out,
-        cols[0],
-        top,
-        "start",
-        "title",
-        "delta [95 % interval], pp",
-    );
-    text(&mut out, cols[1], top, "start", "title", "annual cost");
-    if has_loss {
-        text(&mut out, cols[2], top, "start", "title", "exp. annual loss");
-    }
-    for tick in x.ticks(6) {
+    svg_open(&mut out, spec.width, h, spec.label);
+    headers(&mut out, left + plot_w, top);
+    for tick in x.ticks(spec.ticks) {
         let px = x.at(tick);
         line(&mut out, px, top + 8.0, px, bottom, "grid");
         text(
@@ -482,7 +463,7 @@ fn forest_svg(t: &Table) -> String {
             bottom + 16.0,
             "middle",
             "small",
-            &points(tick),
+            &(spec.tick_label)(tick),
         );
     }
     line(&mut out, x.at(0.0), top + 8.0, x.at(0.0), bottom, "zero");
@@ -498,11 +479,7 @@ fn forest_svg(t: &Table) -> String {
             "",
             t.text(row, "variant"),
         );
-        let d = t.num(row, "delta").unwrap_or(0.0);
-        let (l, u) = (
-            t.num(row, "delta_ci_low").unwrap_or(d),
-            t.num(row, "delta_ci_high").unwrap_or(d),
-        );
+        let (d, l, u) = bounds(row);
         let _ = write!(
             out,
             r#"<line x1="{:.1}" y1="{cy:.1}" x2="{:.1}" y2="{cy:.1}" stroke="{colour}" stroke-width="2"/><circle cx="{:.1}" cy="{cy:.1}" r="5" fill="{colour}"/>"#,
@@ -510,6 +487,68 @@ fn forest_svg(t: &Table) -> String {
             x.at(u),
             x.at(d)
         );
+        cells(&mut out, row, left + plot_w, cy, (d, l, u));
+    }
+    text(
+        &mut out,
+        left + plot_w / 2.0,
+        bottom + 36.0,
+        "middle",
+        "title",
+        spec.caption,
+    );
+    out.push_str("</svg>");
+    out
+}
+
+/// Forest plot: each variant's paired change in completion rate with its interval, and cost.
+fn forest_svg(t: &Table) -> String {
+    let rows: Vec<&Vec<String>> = t
+        .rows
+        .iter()
+        .filter(|r| t.text(r, "variant") != crate::scenario::BASELINE)
+        .collect();
+    let base_cost = t
+        .rows
+        .iter()
+        .find(|r| t.text(r, "variant") == crate::scenario::BASELINE)
+        .and_then(|r| t.num(r, "annual_cost"));
+    let currency = t.rows.first().map_or("", |r| t.text(r, "currency"));
+    let has_loss = t.col("expected_annual_loss").is_some();
+    let spec = Forest {
+        label: "paired change in completion rate per variant",
+        width: if has_loss { 1180.0 } else { 1000.0 },
+        ticks: 6,
+        min_pad: 1e-4,
+        tick_label: points,
+        caption: "change in completion rate vs baseline (percentage points); left of the dashed line is better",
+    };
+    let bounds = |r: &Vec<String>| {
+        let d = t.num(r, "delta").unwrap_or(0.0);
+        (
+            d,
+            t.num(r, "delta_ci_low").unwrap_or(d),
+            t.num(r, "delta_ci_high").unwrap_or(d),
+        )
+    };
+    let col = |right: f64| [right + 20.0, right + 200.0, right + 380.0];
+    let headers = |out: &mut String, right: f64, top: f64| {
+        let cols = col(right);
+        text(
+            out,
+            cols[0],
+            top,
+            "start",
+            "title",
+            "delta [95 % interval], pp",
+        );
+        text(out, cols[1], top, "start", "title", "annual cost");
+        if has_loss {
+            text(out, cols[2], top, "start", "title", "exp. annual loss");
+        }
+    };
+    let cells = |out: &mut String, row: &Vec<String>, right: f64, cy: f64, (d, l, u)| {
+        let cols = col(right);
         let _ = write!(
             out,
             r#"<text x="{:.1}" y="{:.1}"><tspan class="v-delta">{}</tspan> [{}, {}]</text>"#,
@@ -543,7 +582,7 @@ fn forest_svg(t: &Table) -> String {
         }
         if let Some(loss) = t.num(row, "expected_annual_loss") {
             text(
-                &mut out,
+                out,
                 cols[2],
                 cy + 4.0,
                 "start",
@@ -551,17 +590,8 @@ fn forest_svg(t: &Table) -> String {
                 &money(loss, currency),
             );
         }
-    }
-    text(
-        &mut out,
-        left + plot_w / 2.0,
-        bottom + 36.0,
-        "middle",
-        "title",
-        "change in completion rate vs baseline (percentage points); left of the dashed line is better",
-    );
-    out.push_str("</svg>");
-    out
+    };
+    forest_frame(t, &rows, &spec, bounds, headers, cells)
 }
 
 /// Axes with ticks for an x–y chart; returns nothing, draws into `out`.
@@ -982,6 +1012,18 @@ fn ale_forest_svg(t: &Table) -> Option<String> {
         return None;
     }
     let currency = t.rows.first().map_or("", |r| t.text(r, "currency"));
+    let caption = format!(
+        "reduction of the expected annual loss vs baseline{}; right of the dashed line is better",
+        unit(currency)
+    );
+    let spec = Forest {
+        label: "paired reduction of the expected annual loss per variant",
+        width: 1000.0,
+        ticks: 5,
+        min_pad: 1.0,
+        tick_label: |x| count(x.round()),
+        caption: &caption,
+    };
     let bounds = |r: &Vec<String>| {
         let d = t.num(r, "ale_reduction").unwrap_or(0.0);
         (
@@ -990,66 +1032,25 @@ fn ale_forest_svg(t: &Table) -> Option<String> {
             t.num(r, "ale_reduction_ci_high").unwrap_or(d),
         )
     };
-    let (lo, hi) = rows.iter().fold((0.0f64, 0.0f64), |(lo, hi), r| {
-        let (_, l, h) = bounds(r);
-        (lo.min(l), hi.max(h))
-    });
-    let pad = ((hi - lo) * 0.08).max(1.0);
-    let (left, plot_w, row_h, top) = (210.0, 430.0, 30.0, 20.0);
-    let w = 1000.0;
-    let x = Scale::linear(lo - pad, hi + pad, left, left + plot_w);
-    let h = top + row_h * (rows.len() as f64 + 1.0) + 50.0;
-    let bottom = top + row_h * (rows.len() as f64 + 0.5);
-    let mut out = String::new();
-    svg_open(
-        &mut out,
-        w,
-        h,
-        "paired reduction of the expected annual loss per variant",
-    );
-    let cols = [left + plot_w + 20.0, left + plot_w + 270.0];
-    text(
-        &mut out,
-        cols[0],
-        top,
-        "start",
-        "title",
-        &format!("reduction [95 % interval]{}", unit(currency)),
-    );
-    text(&mut out, cols[1], top, "start", "title", "ROSI");
-    for tick in x.ticks(5) {
-        let px = x.at(tick);
-        line(&mut out, px, top + 8.0, px, bottom, "grid");
+    let col = |right: f64| [right + 20.0, right + 270.0];
+    let headers = |out: &mut String, right: f64, top: f64| {
+        let cols = col(right);
         text(
-            &mut out,
-            px,
-            bottom + 16.0,
-            "middle",
-            "small",
-            &count(tick.round()),
-        );
-    }
-    line(&mut out, x.at(0.0), top + 8.0, x.at(0.0), bottom, "zero");
-    line(&mut out, left, bottom, left + plot_w, bottom, "axis");
-    for (i, row) in rows.iter().enumerate() {
-        let cy = top + row_h * (i as f64 + 1.0);
-        let colour = PALETTE[i % PALETTE.len()];
-        text(
-            &mut out,
-            left - 10.0,
-            cy + 4.0,
-            "end",
-            "",
-            t.text(row, "variant"),
-        );
-        let (d, l, u) = bounds(row);
-        let _ = write!(
             out,
-            r#"<line x1="{:.1}" y1="{cy:.1}" x2="{:.1}" y2="{cy:.1}" stroke="{colour}" stroke-width="2"/><circle cx="{:.1}" cy="{cy:.1}" r="5" fill="{colour}"/>"#,
-            x.at(l),
-            x.at(u),
-            x.at(d)
+            cols[0],
+            top,
+            "start",
+            "title",
+            &format!("reduction [95 % interval]{}", unit(currency)),
         );
+        text(out, cols[1], top, "start", "title", "ROSI");
+    };
+    let cells = |out: &mut String,
+                 row: &Vec<String>,
+                 right: f64,
+                 cy: f64,
+                 (d, l, u): (f64, f64, f64)| {
+        let cols = col(right);
         let _ = write!(
             out,
             r#"<text x="{:.1}" y="{:.1}"><tspan class="v-ale-reduction">{}</tspan> <tspan class="small v-ale-reduction-ci">[{}, {}]</tspan></text>"#,
@@ -1060,28 +1061,17 @@ fn ale_forest_svg(t: &Table) -> Option<String> {
             esc(&count(u.round()))
         );
         text(
-            &mut out,
+            out,
             cols[1],
             cy + 4.0,
             "start",
             "v-rosi",
             &ratio(t.num(row, "rosi")),
         );
-    }
-    text(
-        &mut out,
-        left + plot_w / 2.0,
-        bottom + 36.0,
-        "middle",
-        "title",
-        &format!(
-            "reduction of the expected annual loss vs baseline{}; right of the dashed line is better",
-            unit(currency)
-        ),
-    );
-    out.push_str("</svg>");
-    Some(out)
+    };
+    Some(forest_frame(t, &rows, &spec, bounds, headers, cells))
 }
+
 /// The completed attacks, trials, completion rate and its interval: from run.json, or from the
 /// baseline's row of comparison.csv (then prefixed "Baseline: c", else "C").
 #[allow(clippy::type_complexity)]
