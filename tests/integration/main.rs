@@ -15,4 +15,6 @@ mod progress;
 mod properties;
 mod shards;
 mod show;
+mod snapshots;
+mod support;
 mod variants;
