@@ -3,10 +3,10 @@
 
 use std::fmt::Write;
 
-use crate::exact::ExactResult;
 use crate::phase::Phase;
 use crate::report::Figures;
 use crate::scenario::Scenario;
+use crate::sim::exact::ExactResult;
 
 /// One compared proportion.
 #[derive(Debug, Clone, PartialEq)]

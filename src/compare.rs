@@ -6,10 +6,10 @@
 //! "completed". Every paired 2×2 table (completion, broken at each phase) and the number of
 //! trials whose outcome changed derive from that 8×8 matrix.
 
-use crate::exact::ExactResult;
 use crate::phase::N_PHASES;
 use crate::report::{Figures, LossFigures};
 use crate::scenario::Scenario;
+use crate::sim::exact::ExactResult;
 use crate::stats::{Joint, PairedTable, Tally};
 
 /// Outcome code of a completed attack; codes 0..7 are the phase where the chain broke.

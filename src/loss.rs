@@ -24,7 +24,7 @@ use statrs::distribution::{Beta, ContinuousCDF, DiscreteCDF, Poisson};
 use statrs::function::erf::erfc_inv;
 use statrs::function::gamma::ln_gamma;
 
-use crate::rng::{self, Slot, SlotKind, TrialStream};
+use crate::sim::rng::{self, Slot, SlotKind, TrialStream};
 use crate::stats::Z95;
 
 /// Largest loss of one campaign, in currency units; larger draws are capped at it.

@@ -5,24 +5,12 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use killchain::cli::{Cli, Command};
-use killchain::commands;
+use killchain::app;
+use killchain::cli::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let outcome = match &cli.command {
-        Command::Run(args) => commands::run(args),
-        Command::Exact(args) => commands::exact(args),
-        Command::Check(args) => commands::check(args),
-        Command::Compare(args) => commands::compare(args),
-        Command::Rank(args) => commands::rank(args),
-        Command::Optimize(args) => commands::optimize(args),
-        Command::Validate(args) => commands::validate(args),
-        Command::Merge(args) => commands::merge(args),
-        Command::Report(args) => commands::report(args),
-        Command::Schema => commands::schema(),
-        Command::Completions(args) => commands::completions(args),
-    };
+    let outcome = app::dispatch(&cli);
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {

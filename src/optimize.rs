@@ -37,11 +37,11 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use crate::engine::{self, CHUNK_TRIALS, Plan, Units, Watch};
 use crate::loss::{LossModel, LossSums, PairedLoss, WorkUnit, YearLayout};
 use crate::phase::{N_PHASES, Phase};
-use crate::rng::TrialStream;
 use crate::scenario::Scenario;
+use crate::sim::engine::{self, CHUNK_TRIALS, Plan, Units, Watch};
+use crate::sim::rng::TrialStream;
 use crate::stats::PairedTable;
 
 /// Most candidates for which every portfolio is evaluated (2^16 = 65,536 portfolios).

@@ -40,9 +40,9 @@ pub use optimize_out::{
 pub use terminal::funnel;
 pub use xlsx::results_xlsx;
 
-use crate::exact::{ExactResult, TechniqueOdds};
 use crate::phase::N_PHASES;
 use crate::scenario::Scenario;
+use crate::sim::exact::{ExactResult, TechniqueOdds};
 use crate::stats::{Rate, Tally};
 
 /// How the figures were obtained.

@@ -11,7 +11,3 @@ pub fn killchain() -> Command {
     cmd
 }
 
-/// `tests/data/invalid/KIND.toml`.
-pub fn invalid(kind: &str) -> String {
-    format!("tests/data/invalid/{kind}.toml")
-}

@@ -19,7 +19,7 @@ pub use plan::Plan;
 
 use crate::compare::COMPLETED;
 use crate::loss::{ArmLoss, WorkUnit, YearLayout};
-use crate::rng::{TrialKeys, TrialStream};
+use crate::sim::rng::{TrialKeys, TrialStream};
 use crate::stats::{Joint, Tally};
 
 /// Trials per chunk: the unit of parallel work.
@@ -86,7 +86,7 @@ pub fn play_phase(plan: &Plan, phase_idx: usize, keys: &[u64], passed: &mut [u64
     for (w, chunk) in passed.iter_mut().zip(keys.chunks(64)) {
         let mut word = 0u64;
         for (b, &key) in chunk.iter().enumerate() {
-            let stream = crate::rng::TrialStream::from_key(key);
+            let stream = crate::sim::rng::TrialStream::from_key(key);
             let pass = trial::passes_phase(plan, phase_idx, stream, &mut scratch);
             word |= u64::from(pass) << b;
         }
@@ -128,13 +128,10 @@ pub fn unwatched<T>(f: impl FnOnce(Watch<'_>) -> Option<T>) -> T {
     .expect("a run that nobody stops completes")
 }
 
-/// Runs trials `range` in parallel on the current rayon pool.
-pub fn run_range_parallel(plan: &Plan, seed: u64, range: Range<u64>) -> Tally {
-    unwatched(|watch| run_range_watched(plan, seed, range, watch))
-}
-
-/// [`run_range_parallel`] under a [`Watch`]: `None` when it was asked to stop.
-pub fn run_range_watched(
+/// Runs trials `range` in parallel on the current rayon pool, in fixed chunks of
+/// [`CHUNK_TRIALS`]; `None` when `watch` asked it to stop. The single-plan kernel of
+/// `sim::Session::play`.
+pub(crate) fn play_chunks(
     plan: &Plan,
     seed: u64,
     range: Range<u64>,
@@ -179,19 +176,9 @@ pub fn run_paired(
     trials: u64,
     threads: Option<usize>,
 ) -> Result<Vec<(Tally, Joint)>, rayon::ThreadPoolBuildError> {
-    unwatched(|watch| run_paired_watched(plans, seed, trials, threads, watch).transpose())
-}
-
-/// [`run_paired`] under a [`Watch`]: `Ok(None)` when it was asked to stop.
-pub fn run_paired_watched(
-    plans: &[Plan],
-    seed: u64,
-    trials: u64,
-    threads: Option<usize>,
-    watch: Watch<'_>,
-) -> Result<Option<Vec<(Tally, Joint)>>, rayon::ThreadPoolBuildError> {
     let units = Units::chunks(0..trials);
-    Ok(run_units_watched(plans, seed, units, None, threads, watch)?.map(|(arms, _)| arms))
+    unwatched(|watch| run_units_watched(plans, seed, units, None, threads, watch).transpose())
+        .map(|(arms, _)| arms)
 }
 
 /// The work units of a paired run: fixed chunks computed on demand (memory does not grow with
@@ -311,6 +298,19 @@ pub fn run_units_watched(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
         .build()?;
+    Ok(pool.install(|| play_units(plans, seed, units, years, watch)))
+}
+
+/// Plays `plans` (the baseline first) on the trials of `units` on the current rayon pool, as
+/// [`run_units_watched`] does; `None` when `watch` asked it to stop. The paired kernel of
+/// `sim::Session::play`.
+pub(crate) fn play_units(
+    plans: &[Plan],
+    seed: u64,
+    units: Units<'_>,
+    years: Option<&YearLayout>,
+    watch: Watch<'_>,
+) -> Option<PairedRun> {
     let n_arms = plans.len();
     let tallies = || -> Vec<Tally> {
         plans
@@ -321,7 +321,7 @@ pub fn run_units_watched(
     let joints = || vec![Joint::default(); n_arms];
     let losses = || vec![ArmLoss::default(); if years.is_some() { n_arms } else { 0 }];
     let n_controls = plans.iter().map(|p| p.n_controls).max().unwrap_or(0);
-    let (tallies, joints, losses) = pool.install(|| {
+    let (tallies, joints, losses) = {
         (0..units.len())
             .into_par_iter()
             .fold(
@@ -432,8 +432,8 @@ pub fn run_units_watched(
                     (ta, ja, la)
                 },
             )
-    });
-    Ok((!watch.stopped()).then(|| (tallies.into_iter().zip(joints).collect(), losses)))
+    };
+    (!watch.stopped()).then(|| (tallies.into_iter().zip(joints).collect(), losses))
 }
 
 /// What [`run_units_watched`] returns: per plan its tally and joint outcomes against the
@@ -447,33 +447,12 @@ pub fn run(
     trials: u64,
     threads: Option<usize>,
 ) -> Result<Tally, rayon::ThreadPoolBuildError> {
-    run_slice(plan, seed, 0..trials, threads)
-}
-
-/// Runs trials `range` of a run with `seed` (a shard of it, see `crate::shard`) on a pool of
-/// `threads` workers. The trials keep their indices, so the tallies of slices that cover
-/// `0..trials` sum to exactly the tally of [`run`].
-pub fn run_slice(
-    plan: &Plan,
-    seed: u64,
-    range: Range<u64>,
-    threads: Option<usize>,
-) -> Result<Tally, rayon::ThreadPoolBuildError> {
-    unwatched(|watch| run_watched(plan, seed, range, threads, watch).transpose())
-}
-
-/// [`run_slice`] under a [`Watch`]: `Ok(None)` when it was asked to stop.
-pub fn run_watched(
-    plan: &Plan,
-    seed: u64,
-    range: Range<u64>,
-    threads: Option<usize>,
-    watch: Watch<'_>,
-) -> Result<Option<Tally>, rayon::ThreadPoolBuildError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.unwrap_or(0))
         .build()?;
-    Ok(pool.install(|| run_range_watched(plan, seed, range, watch)))
+    Ok(unwatched(|watch| {
+        pool.install(|| play_chunks(plan, seed, 0..trials, watch))
+    }))
 }
 
 #[cfg(test)]

@@ -271,8 +271,11 @@ effectiveness = 0.5
     assert_eq!(one.trials, n);
     // Parallel slices starting mid-chunk, as shards run them, sum to the whole run.
     let cut = CHUNK_TRIALS + 12_345;
-    let mut sliced = run_slice(&plan, 9, 0..cut, Some(2)).unwrap();
-    sliced += &run_slice(&plan, 9, cut..n, Some(2)).unwrap();
+    let stop = std::sync::atomic::AtomicUsize::new(0);
+    let session = crate::sim::Session::new(Some(2), &stop).unwrap();
+    let slice = |r: std::ops::Range<u64>| session.run(|w| play_chunks(&plan, 9, r, w)).unwrap();
+    let mut sliced = slice(0..cut);
+    sliced += &slice(cut..n);
     assert_eq!(one, sliced);
 }
 

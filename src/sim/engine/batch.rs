@@ -12,7 +12,7 @@
 
 use super::plan::{DECEIVE, DEGRADE, DENY, DESTROY, DETECT, DISRUPT, PhaseAct, PhasePlan, Plan};
 use crate::phase::N_PHASES;
-use crate::rng::{Slot, SlotKind, SlotOffset, Threshold, TrialKeys, TrialStream};
+use crate::sim::rng::{Slot, SlotKind, SlotOffset, Threshold, TrialKeys, TrialStream};
 use crate::stats::{Tally, TechniqueCounts};
 
 /// Trials per batch: small enough for the buffers to stay in the L1/L2 cache.

@@ -1,8 +1,8 @@
 //! A scenario compiled for the hot path: flat arrays, integer thresholds, no strings.
 
 use crate::phase::{CourseOfAction, N_PHASES, Phase};
-use crate::rng::{Threshold, control_tag};
 use crate::scenario::Scenario;
+use crate::sim::rng::{Threshold, control_tag};
 
 /// Positions of the courses of action in `CourseOfAction::ENGINE_ORDER`, as indices of a
 /// technique's control groups.

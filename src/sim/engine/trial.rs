@@ -3,7 +3,7 @@
 
 use super::plan::{DECEIVE, DEGRADE, DENY, DESTROY, DETECT, DISRUPT, Plan, TechniquePlan};
 use crate::phase::N_PHASES;
-use crate::rng::{Slot, SlotKind, TrialStream};
+use crate::sim::rng::{Slot, SlotKind, TrialStream};
 use crate::stats::Tally;
 
 /// How one attempt ended.

@@ -1,0 +1,270 @@
+//! `killchain compare` and `killchain rank`: arms played on the same trials (or evaluated
+//! exactly), the paired differences between them, and the ranking of one-control switches.
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::{CompareArgs, MethodArg, RankArgs, SimOptions};
+use crate::compare::{Arm, ArmSummary};
+use crate::report::{self, Figures, LossFigures};
+use crate::scenario::{BASELINE, LoadedScenario, Scenario};
+use crate::sim::engine::Plan;
+use crate::sim::{Schedule, exact};
+
+use super::settings::{self, Settings};
+use super::{Failure, io, publish};
+
+/// The differences between two scenarios' ids, if any.
+fn id_mismatch(a: &Scenario, b: &Scenario) -> Option<String> {
+    let ids = |s: &Scenario| -> std::collections::BTreeSet<String> {
+        let t = s.techniques.iter().map(|t| format!("technique {}", t.id));
+        t.chain(s.controls.iter().map(|c| format!("control {}", c.id)))
+            .collect()
+    };
+    let (ia, ib) = (ids(a), ids(b));
+    let only_a: Vec<&String> = ia.difference(&ib).collect();
+    let only_b: Vec<&String> = ib.difference(&ia).collect();
+    if only_a.is_empty() && only_b.is_empty() {
+        return None;
+    }
+    let list = |v: &[&String]| {
+        if v.is_empty() {
+            "nothing".to_owned()
+        } else {
+            v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        }
+    };
+    Some(format!(
+        "only in the first: {}; only in the second: {}",
+        list(&only_a),
+        list(&only_b)
+    ))
+}
+
+/// `killchain compare`.
+pub(super) fn compare(args: &CompareArgs) -> Result<(), Failure> {
+    let loaded = io::load_all(&args.scenarios)?;
+    let base = &loaded[0];
+    let (named, dir): (Vec<(String, &Scenario)>, PathBuf) = match &loaded[..] {
+        [one] => {
+            if one.scenario.variants.is_empty() {
+                return Err(Failure::Input(vec![format!(
+                    "{}: no [[variants]] to compare; add some, or give a second scenario file to compare with",
+                    one.path
+                )]));
+            }
+            let mut named = vec![(BASELINE.to_owned(), &one.scenario)];
+            named.extend(
+                one.scenario
+                    .variants
+                    .iter()
+                    .map(|v| (v.name.clone(), &v.scenario)),
+            );
+            (named, io::output_dir(&args.sim.output.out, &one.path))
+        }
+        [a, b] => {
+            if a.scenario.loss != b.scenario.loss {
+                return Err(Failure::Input(vec![format!(
+                    "{} and {}: the two scenarios must have the same [loss] table (or none) to be compared year by year",
+                    a.path, b.path
+                )]));
+            }
+            if let Some(diff) = id_mismatch(&a.scenario, &b.scenario) {
+                return Err(Failure::Input(vec![format!(
+                    "{} and {}: the two scenarios must have the same technique and control ids to be compared trial by trial; {diff}",
+                    a.path, b.path
+                )]));
+            }
+            let stem = |p: &str| {
+                Path::new(p)
+                    .file_stem()
+                    .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned())
+            };
+            let (sa, sb) = (stem(&a.path), stem(&b.path));
+            let dir = args.sim.output.out.join(format!("{sa}-vs-{sb}"));
+            (
+                vec![(BASELINE.to_owned(), &a.scenario), (sb, &b.scenario)],
+                dir,
+            )
+        }
+        _ => unreachable!("clap takes one or two scenario files"),
+    };
+    let scenarios: Vec<&Scenario> = named.iter().map(|(_, s)| *s).collect();
+    let (arms, seed) = summarize_arms(named, &args.sim, base, &dir)?;
+    let name = &base.scenario.name;
+    let by_variant: Vec<(&str, &Figures)> =
+        arms.iter().map(|a| (a.name.as_str(), &a.figures)).collect();
+    let with_scenario: Vec<(&str, &Scenario, &Figures)> = arms
+        .iter()
+        .zip(&scenarios)
+        .map(|(a, s)| (a.name.as_str(), *s, &a.figures))
+        .collect();
+    let mut files = vec![
+        (
+            "phases.csv",
+            report::phases_csv_by_variant(name, seed, &by_variant),
+        ),
+        ("comparison.csv", report::comparison_csv(name, seed, &arms)),
+        (
+            "phase_deltas.csv",
+            report::phase_deltas_csv(name, seed, &arms),
+        ),
+        (
+            "controls.csv",
+            report::controls_csv_by_variant(name, &with_scenario),
+        ),
+        (
+            "techniques.csv",
+            report::techniques_csv_by_variant(name, &with_scenario),
+        ),
+    ];
+    let curves: Vec<(&str, &LossFigures)> = arms
+        .iter()
+        .filter_map(|a| a.loss.as_ref().map(|l| (a.name.as_str(), l)))
+        .collect();
+    if !curves.is_empty() {
+        files.push(("loss_exceedance.csv", report::loss_exceedance_csv(&curves)));
+    }
+    let facts = loaded
+        .iter()
+        .flat_map(|l| {
+            [
+                ("scenario file", l.path.clone()),
+                ("scenario SHA-256", io::sha256_hex(&l.source)),
+            ]
+        })
+        .collect();
+    let rendered = publish::render(&files, args.export, &dir, facts)?;
+    files.extend(rendered);
+    io::write_all_atomically(&dir, &files)?;
+    if !args.sim.output.quiet {
+        io::say(&format!(
+            "{}wrote {}\n",
+            report::comparison_table(name, seed, &arms),
+            dir.display()
+        ));
+    }
+    Ok(())
+}
+
+/// Every arm's summary by the method asked for: paired Monte Carlo trials (with the seed used)
+/// or exact evaluation (no seed).
+fn summarize_arms(
+    named: Vec<(String, &Scenario)>,
+    sim: &SimOptions,
+    base: &LoadedScenario,
+    dir: &Path,
+) -> Result<(Vec<ArmSummary>, Option<u64>), Failure> {
+    match sim.method {
+        MethodArg::MonteCarlo => {
+            let settings = Settings::resolve(&sim.trials, &base.scenario);
+            let session = settings.session()?;
+            // Every arm plays the same trials; with the baseline's [loss], the same years too.
+            let schedule = Schedule::new(
+                base.scenario.loss.as_ref(),
+                settings.seed,
+                settings.trials,
+                None,
+            );
+            let plans: Vec<Plan> = named.iter().map(|(_, s)| Plan::new(s)).collect();
+            let played = settings::play(&session, &plans, &schedule, !sim.output.quiet, Some(dir))?;
+            let summaries = named
+                .into_iter()
+                .zip(played)
+                .map(|((name, scenario), r)| {
+                    let loss = base.scenario.loss.as_ref().zip(r.loss.as_ref());
+                    let mut summary = ArmSummary::sampled(&Arm {
+                        name,
+                        scenario,
+                        tally: r.tally,
+                        joint: r.joint,
+                    });
+                    summary.loss = loss.map(|(model, l)| LossFigures::sampled(model, l));
+                    summary
+                })
+                .collect();
+            Ok((summaries, Some(settings.seed)))
+        }
+        MethodArg::Exact => {
+            let trials = sim.trials.trials.unwrap_or(base.scenario.trials);
+            let mut results = Vec::with_capacity(named.len());
+            for (name, s) in &named {
+                let r = exact::evaluate(s)
+                    .map_err(|e| Failure::Input(vec![format!("{} ({name}): {e}", base.path)]))?;
+                results.push(r);
+            }
+            let arms = named
+                .iter()
+                .zip(&results)
+                .map(|((name, s), r)| ArmSummary::exact(name, s, r, &results[0], trials))
+                .collect();
+            Ok((arms, None))
+        }
+    }
+}
+
+/// `killchain rank`.
+pub(super) fn rank(args: &RankArgs) -> Result<(), Failure> {
+    let loaded = io::load_all(std::slice::from_ref(&args.scenario))?;
+    let l = &loaded[0];
+    let s = &l.scenario;
+    let switched: Vec<Scenario> = (0..s.controls.len())
+        .map(|i| {
+            let mut v = s.clone();
+            v.variants.clear();
+            v.controls[i].enabled = !v.controls[i].enabled;
+            v
+        })
+        .collect();
+    let mut named = vec![(BASELINE.to_owned(), s)];
+    named.extend(
+        s.controls
+            .iter()
+            .zip(&switched)
+            .map(|(c, v)| (c.id.clone(), v)),
+    );
+    let dir = io::output_dir(&args.sim.output.out, &l.path);
+    let (arms, seed) = summarize_arms(named, &args.sim, l, &dir)?;
+    let mut marginals: Vec<report::Marginal> = s
+        .controls
+        .iter()
+        .zip(&arms[1..])
+        .map(|(c, arm)| report::Marginal {
+            control: c.id.clone(),
+            action: c.action,
+            enabled: c.enabled,
+            cost: c.cost,
+            delta: arm.delta,
+            ale_delta: arm
+                .loss
+                .as_ref()
+                .filter(|l| l.defined())
+                .map(|l| 0.0 - l.reduction.0),
+        })
+        .collect();
+    report::rank(&mut marginals);
+    let method = arms[0].figures.method;
+    let how = match seed {
+        Some(seed) => format!("{} paired trials, seed {seed}", arms[0].figures.trials),
+        None => "exact".to_owned(),
+    };
+    io::write_all_atomically(
+        &dir,
+        &[(
+            "ranking.csv",
+            report::ranking_csv(&s.name, method, &marginals),
+        )],
+    )?;
+    if !args.sim.output.quiet {
+        io::say(&format!(
+            "{}wrote {}\n",
+            report::ranking_table(
+                &s.name,
+                &how,
+                s.loss.as_ref().map_or("", |m| m.currency.as_str()),
+                &marginals
+            ),
+            dir.display()
+        ));
+    }
+    Ok(())
+}

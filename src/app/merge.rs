@@ -1,0 +1,87 @@
+//! `killchain merge`: check that the folders hold every shard of one run, sum their tallies and
+//! write what the whole run would have written.
+
+use crate::cli::MergeArgs;
+use crate::report::{Figures, LossFigures, RunResult};
+use crate::scenario::Scenario;
+use crate::shard::{self, Shard, TallyFile};
+use crate::sim::Schedule;
+
+use super::{Failure, io, publish};
+
+/// `killchain merge`: checks that the folders hold all shards of one run, each once, sums their
+/// tallies and writes what the whole run would have written (but tally.json). The scenario is the
+/// text embedded in the shards, so merging needs neither the file nor the machine that ran it.
+pub(super) fn merge(args: &MergeArgs) -> Result<(), Failure> {
+    let mut files = Vec::with_capacity(args.shards.len());
+    let mut problems = Vec::new();
+    for dir in &args.shards {
+        let path = dir.join(shard::FILE_NAME);
+        let name = path.display().to_string();
+        let read = std::fs::read(&path)
+            .map_err(|e| {
+                format!(
+                    "cannot read the shard's tally ({e}); give each shard's output folder, e.g. out/shard-1/<scenario file stem>"
+                )
+            })
+            .and_then(|bytes| TallyFile::from_json(&bytes, io::sha256_hex));
+        match read {
+            Ok(f) => files.push((name, f)),
+            Err(e) => problems.push(format!("{name}: {e}")),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Failure::Input(problems));
+    }
+    let (name, first) = &files[0];
+    let s = Scenario::from_toml(&first.scenario_source, &first.scenario_file).map_err(|d| {
+        Failure::Input(
+            d.0.iter()
+                .map(|p| format!("{name}: the embedded scenario does not load: {p}"))
+                .collect(),
+        )
+    })?;
+    let (tally, loss) =
+        shard::merge(&files, s.controls.len(), s.techniques.len()).map_err(Failure::Input)?;
+    if let Some(model) = &s.loss {
+        // Shards of a run with [loss] are whole years: check each slice against the years.
+        let mut problems = Vec::new();
+        for (name, f) in &files {
+            let k = Shard::new(f.shard, f.shards).map_err(|e| Failure::Input(vec![e]))?;
+            let range = Schedule::new(Some(model), first.seed, f.trials, Some(k)).range();
+            if (f.trial_start..f.trial_end) != range || f.loss.is_none() {
+                problems.push(format!(
+                    "{name}: shard {k} of {} trials covers trials {}..{} (whole years), but the file holds {}..{}; the file was altered",
+                    f.trials, range.start, range.end, f.trial_start, f.trial_end
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Failure::Input(problems));
+        }
+    }
+    let figures = Figures::sampled(&tally);
+    let loss_figures = s
+        .loss
+        .as_ref()
+        .zip(loss.as_ref())
+        .map(|(m, l)| LossFigures::sampled(m, l));
+    let result = RunResult {
+        scenario: &s,
+        path: &first.scenario_file,
+        sha256: &first.scenario_sha256,
+        seed: Some(first.seed),
+        threads: files.iter().map(|(_, f)| f.threads).max().unwrap_or(1),
+        wall_seconds: files.iter().map(|(_, f)| f.wall_time_seconds).sum(),
+        figures: &figures,
+        loss: loss_figures.as_ref(),
+    };
+    let dir = io::output_dir(&args.output.out, &first.scenario_file);
+    publish::publish(
+        &result,
+        &dir,
+        args.output.quiet,
+        publish::loss_files(loss_figures.as_ref()),
+        args.export,
+    )
+}

@@ -1,0 +1,55 @@
+//! `killchain report`: render report.html (and navigator-layer.json, results.xlsx when asked
+//! for) from the files of an existing result folder.
+
+use crate::cli::{ExportOptions, ReportArgs};
+use crate::report;
+
+use super::{Failure, io, publish};
+
+/// `killchain report`: renders report.html (and navigator-layer.json, results.xlsx when asked
+/// for) from the files of an existing result folder.
+pub(super) fn report(args: &ReportArgs) -> Result<(), Failure> {
+    let dir = &args.dir;
+    if !dir.is_dir() {
+        return Err(Failure::Input(vec![format!(
+            "{}: not a folder; give a result folder such as output/<scenario file stem>",
+            dir.display()
+        )]));
+    }
+    let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
+    for name in report::folder::CSV_FILES
+        .iter()
+        .chain(std::iter::once(&report::folder::RUN_JSON))
+    {
+        let path = dir.join(name);
+        match std::fs::read(&path) {
+            Ok(bytes) => files.push((name, bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(Failure::Run(format!("cannot read {}: {e}", path.display())));
+            }
+        }
+    }
+    if files.is_empty() {
+        return Err(Failure::Input(vec![format!(
+            "{}: no result files (phases.csv, comparison.csv, ...) to report on; run `killchain run` or `killchain compare` into it first",
+            dir.display()
+        )]));
+    }
+    let export = ExportOptions {
+        report: true,
+        navigator: args.navigator,
+        xlsx: args.xlsx,
+    };
+    let rendered = publish::render(&files, export, dir, Vec::new())?;
+    io::write_all_atomically(dir, &rendered)?;
+    if !args.quiet {
+        let names: Vec<&str> = rendered.iter().map(|(n, _)| *n).collect();
+        io::say(&format!(
+            "wrote {} in {}\n",
+            names.join(", "),
+            dir.display()
+        ));
+    }
+    Ok(())
+}

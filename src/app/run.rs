@@ -1,0 +1,89 @@
+//! `killchain run`: simulate each scenario (or a shard of its trials) and write its results.
+
+use std::time::Instant;
+
+use crate::cli::RunArgs;
+use crate::report::{Figures, LossFigures, RunResult};
+use crate::shard::{self, TallyFile};
+use crate::sim::engine::Plan;
+use crate::sim::{ArmResult, Schedule};
+
+use super::settings::{self, Settings};
+use super::{Failure, io, publish};
+
+/// `killchain run`.
+pub(super) fn run(args: &RunArgs) -> Result<(), Failure> {
+    let loaded = io::load_all(&args.scenarios)?;
+    let dirs = io::output_dirs(&args.output.out, &loaded)?;
+    for (l, dir) in loaded.iter().zip(&dirs) {
+        let s = &l.scenario;
+        let settings = Settings::resolve(&args.trials, s);
+        let session = settings.session()?;
+        let (seed, trials, threads) = (settings.seed, settings.trials, session.threads());
+        let schedule = Schedule::new(s.loss.as_ref(), seed, trials, args.shard);
+        let range = schedule.range();
+        let started = Instant::now();
+        let plans = [Plan::new(s)];
+        let played = settings::play(&session, &plans, &schedule, !args.output.quiet, Some(dir))?;
+        let wall_seconds = started.elapsed().as_secs_f64();
+        let ArmResult { tally, loss, .. } = played.into_iter().next().expect("one arm");
+        let figures = Figures::sampled(&tally);
+        let loss_figures = s
+            .loss
+            .as_ref()
+            .zip(loss.as_ref())
+            .map(|(m, l)| LossFigures::sampled(m, l));
+        let sha256 = io::sha256_hex(&l.source);
+        let extra = match args.shard {
+            None => publish::loss_files(loss_figures.as_ref()),
+            Some(k) => {
+                let file = TallyFile {
+                    format_version: shard::FORMAT_VERSION,
+                    killchain_version: env!("CARGO_PKG_VERSION").to_owned(),
+                    scenario: s.name.clone(),
+                    scenario_file: l.path.clone(),
+                    scenario_sha256: sha256.clone(),
+                    scenario_source: l.source.clone(),
+                    seed,
+                    trials,
+                    shard: k.k(),
+                    shards: k.n(),
+                    trial_start: range.start,
+                    trial_end: range.end,
+                    threads,
+                    wall_time_seconds: wall_seconds,
+                    tally,
+                    loss,
+                };
+                let mut files = publish::loss_files(loss_figures.as_ref());
+                files.push((shard::FILE_NAME, file.to_json()));
+                files
+            }
+        };
+        let result = RunResult {
+            scenario: s,
+            path: &l.path,
+            sha256: &sha256,
+            seed: Some(seed),
+            threads,
+            wall_seconds,
+            figures: &figures,
+            loss: loss_figures.as_ref(),
+        };
+        if let (Some(k), false) = (args.shard, args.output.quiet) {
+            let which = if range.is_empty() {
+                "no trials (fewer trials than shards)".to_owned()
+            } else if range.end - range.start == 1 {
+                format!("trial {}", range.start)
+            } else {
+                format!("trials {} to {}", range.start, range.end - 1)
+            };
+            io::say(&format!(
+                "shard {k} of a {trials}-trial run: {which}; `killchain merge` sums all {} shards' folders\n",
+                k.n()
+            ));
+        }
+        publish::publish(&result, dir, args.output.quiet, extra, args.export)?;
+    }
+    Ok(())
+}
