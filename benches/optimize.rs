@@ -7,8 +7,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use killchain::analysis::optimize::{self, Problem};
 use killchain::engine;
-use killchain::optimize::{self, Problem};
 use killchain::scenario::Scenario;
 
 const TRIALS: u64 = 100_000;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::shard::Shard;
+use crate::sim::schedule::Shard;
 
 /// Monte Carlo simulation of attacks along the Lockheed Martin Cyber Kill Chain.
 ///

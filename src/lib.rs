@@ -6,16 +6,14 @@
 //! runs seeded trials in parallel and returns a [`stats::Tally`]; [`report`] turns the tally into
 //! CSV, JSON and a terminal funnel; [`shard`] cuts a run into slices and merges their tallies; [`optimize`] searches the portfolios of controls with a cost for the best within a budget. [`rng`] is the only source of randomness.
 
+pub mod analysis;
 pub mod app;
-pub mod check;
 pub mod cli;
-pub mod compare;
-pub mod loss;
-pub mod optimize;
+pub mod money;
+pub mod persist;
 pub mod phase;
 pub mod report;
 pub mod scenario;
-pub mod shard;
 pub mod sim;
 pub mod stats;
 

@@ -23,8 +23,8 @@ pub(super) fn check(args: &CheckArgs) -> Result<(), Failure> {
         let schedule = Schedule::new(None, seed, trials, None);
         let played = settings::play(&session, &[Plan::new(s)], &schedule, true, None)?;
         let sampled = Figures::sampled(&played[0].tally);
-        let rows = crate::check::compare(s, &exact, &sampled);
-        io::say(&crate::check::table(
+        let rows = crate::analysis::check::compare(s, &exact, &sampled);
+        io::say(&crate::analysis::check::table(
             s,
             &rows,
             seed,

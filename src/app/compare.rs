@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::analysis::arms::{Arm, ArmSummary};
 use crate::cli::{CompareArgs, MethodArg, RankArgs, SimOptions};
-use crate::compare::{Arm, ArmSummary};
 use crate::report::{self, Figures, LossFigures};
 use crate::scenario::{BASELINE, LoadedScenario, Scenario};
 use crate::sim::engine::Plan;

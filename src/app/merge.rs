@@ -2,10 +2,11 @@
 //! write what the whole run would have written.
 
 use crate::cli::MergeArgs;
+use crate::persist::tally::{self as tally_file, TallyFile};
 use crate::report::{Figures, LossFigures, RunResult};
 use crate::scenario::Scenario;
-use crate::shard::{self, Shard, TallyFile};
 use crate::sim::Schedule;
+use crate::sim::schedule::Shard;
 
 use super::{Failure, io, publish};
 
@@ -16,7 +17,7 @@ pub(super) fn merge(args: &MergeArgs) -> Result<(), Failure> {
     let mut files = Vec::with_capacity(args.shards.len());
     let mut problems = Vec::new();
     for dir in &args.shards {
-        let path = dir.join(shard::FILE_NAME);
+        let path = dir.join(tally_file::FILE_NAME);
         let name = path.display().to_string();
         let read = std::fs::read(&path)
             .map_err(|e| {
@@ -42,7 +43,7 @@ pub(super) fn merge(args: &MergeArgs) -> Result<(), Failure> {
         )
     })?;
     let (tally, loss) =
-        shard::merge(&files, s.controls.len(), s.techniques.len()).map_err(Failure::Input)?;
+        tally_file::merge(&files, s.controls.len(), s.techniques.len()).map_err(Failure::Input)?;
     if let Some(model) = &s.loss {
         // Shards of a run with [loss] are whole years: check each slice against the years.
         let mut problems = Vec::new();

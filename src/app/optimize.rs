@@ -3,9 +3,9 @@
 
 use std::fmt;
 
+use crate::analysis::arms::Arm;
+use crate::analysis::optimize::{self as opt, MAX_EXHAUSTIVE, Problem};
 use crate::cli::{ExportOptions, OptimizeArgs, SearchArg};
-use crate::compare::Arm;
-use crate::optimize::{self as opt, MAX_EXHAUSTIVE, Problem};
 use crate::report;
 use crate::sim::engine::Plan;
 use crate::sim::{ArmResult, Schedule, Stopped};

@@ -3,8 +3,8 @@
 use std::time::Instant;
 
 use crate::cli::RunArgs;
+use crate::persist::tally::{self as tally_file, TallyFile};
 use crate::report::{Figures, LossFigures, RunResult};
-use crate::shard::{self, TallyFile};
 use crate::sim::engine::Plan;
 use crate::sim::{ArmResult, Schedule};
 
@@ -38,7 +38,7 @@ pub(super) fn run(args: &RunArgs) -> Result<(), Failure> {
             None => publish::loss_files(loss_figures.as_ref()),
             Some(k) => {
                 let file = TallyFile {
-                    format_version: shard::FORMAT_VERSION,
+                    format_version: tally_file::FORMAT_VERSION,
                     killchain_version: env!("CARGO_PKG_VERSION").to_owned(),
                     scenario: s.name.clone(),
                     scenario_file: l.path.clone(),
@@ -56,7 +56,7 @@ pub(super) fn run(args: &RunArgs) -> Result<(), Failure> {
                     loss,
                 };
                 let mut files = publish::loss_files(loss_figures.as_ref());
-                files.push((shard::FILE_NAME, file.to_json()));
+                files.push((tally_file::FILE_NAME, file.to_json()));
                 files
             }
         };

@@ -7,8 +7,8 @@ use super::LossFigures;
 use super::csv_out::{finish, record, writer};
 use super::loss_out::grouped;
 use super::{Method, rate6, text_cell};
-use crate::compare::{ArmSummary, verdict};
-use crate::loss::rosi;
+use crate::analysis::arms::{ArmSummary, verdict};
+use crate::money::rosi;
 use crate::phase::{CourseOfAction, Phase};
 use crate::scenario::BASELINE;
 

@@ -7,8 +7,9 @@ use serde::Serialize;
 
 use super::csv_out::{finish, record, writer};
 use super::{Method, text_cell};
-use crate::loss::{ArmLoss, LossModel};
+use crate::money::LossModel;
 use crate::stats::Rate;
+use crate::stats::loss::ArmLoss;
 
 /// Points of a simulated loss exceedance curve (besides its first point, at zero loss).
 pub const EXCEEDANCE_POINTS: usize = 60;

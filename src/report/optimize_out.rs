@@ -5,9 +5,9 @@ use std::fmt::Write as _;
 use super::csv_out::{finish, record, writer};
 use super::loss_out::grouped;
 use super::{Method, rate6, text_cell};
-use crate::compare::verdict;
-use crate::loss::LossSums;
-use crate::optimize::{Optimum, Portfolio, Problem};
+use crate::analysis::arms::verdict;
+use crate::analysis::optimize::{Optimum, Portfolio, Problem};
+use crate::stats::loss::LossSums;
 
 /// Column names of `frontier.csv`.
 pub const FRONTIER_HEADER: [&str; 9] = [

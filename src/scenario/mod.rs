@@ -21,7 +21,7 @@ use std::path::Path;
 
 pub use diagnostic::{Diagnostic, Diagnostics};
 
-use crate::loss::LossModel;
+use crate::money::LossModel;
 use crate::phase::{CourseOfAction, Phase};
 
 /// Largest scenario file accepted, in bytes.

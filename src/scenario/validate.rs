@@ -12,7 +12,7 @@ use super::{
     Adversary, Control, DEFAULT_SEED, DEFAULT_TRIALS, Fact, MAX_TECHNIQUES_PER_PHASE, MAX_WEIGHT,
     Probability, Requirement, Scenario, Technique, valid_weight,
 };
-use crate::loss::{Impact, LossModel, MAX_ATTACKS_PER_YEAR, MAX_IMPACT, MIN_ATTACKS_PER_YEAR};
+use crate::money::{Impact, LossModel, MAX_ATTACKS_PER_YEAR, MAX_IMPACT, MIN_ATTACKS_PER_YEAR};
 use crate::phase::{CourseOfAction, N_PHASES, Phase};
 
 /// Most attempts per phase: the engine's tried-set holds 64 techniques.

@@ -9,6 +9,7 @@ pub mod exact;
 pub mod rng;
 pub mod schedule;
 pub mod session;
+pub mod years;
 
 pub use schedule::Schedule;
 pub use session::{ArmResult, PoolError, Session, Stopped};

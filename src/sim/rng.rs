@@ -223,6 +223,11 @@ impl TrialKeys {
     }
 }
 
+/// A 53-bit draw as a uniform in (0, 1): the middle of its cell, never 0 or 1.
+pub(crate) fn midpoint_unit(d: u64) -> f64 {
+    (d as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

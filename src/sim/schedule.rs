@@ -6,10 +6,12 @@
 //!
 //! Invariant: a schedule depends only on (loss model, seed, trials, shard), never on threads.
 
+use std::fmt;
 use std::ops::Range;
+use std::str::FromStr;
 
-use crate::loss::{LossModel, WorkUnit, YearLayout};
-use crate::shard::Shard;
+use crate::money::LossModel;
+use crate::sim::years::{WorkUnit, YearLayout};
 
 use super::engine::Units;
 
@@ -115,4 +117,104 @@ fn unit_slice(shard: Shard, units: &[WorkUnit], trials: u64) -> (Range<usize>, R
         units[r.start].trials.start..units[r.end - 1].trials.end
     };
     (r, trials)
+}
+
+/// Shard `k` of `n` (1 ≤ k ≤ n), written `K/N`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    k: u64,
+    n: u64,
+}
+
+impl Shard {
+    /// Shard `k` of `n`, or why that is not one.
+    pub fn new(k: u64, n: u64) -> Result<Shard, String> {
+        if n == 0 {
+            return Err("the number of shards N must be at least 1".to_owned());
+        }
+        if !(1..=n).contains(&k) {
+            return Err(format!(
+                "shard {k} of {n} does not exist; K runs from 1 to {n}"
+            ));
+        }
+        Ok(Shard { k, n })
+    }
+
+    /// K, from 1.
+    pub fn k(self) -> u64 {
+        self.k
+    }
+
+    /// N.
+    pub fn n(self) -> u64 {
+        self.n
+    }
+
+    /// The trials of a `trials`-trial run that this shard plays:
+    /// `[floor((k−1)·trials/n), floor(k·trials/n))`.
+    pub fn range(self, trials: u64) -> Range<u64> {
+        let bound = |i: u64| (u128::from(i) * u128::from(trials) / u128::from(self.n)) as u64;
+        bound(self.k - 1)..bound(self.k)
+    }
+}
+
+impl FromStr for Shard {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let expected = || format!("expected K/N, e.g. 2/8 for the second of 8 shards, not {s:?}");
+        let (k, n) = s.split_once('/').ok_or_else(expected)?;
+        let num = |t: &str| {
+            t.parse::<u64>()
+                .ok()
+                .filter(|_| t.bytes().all(|b| b.is_ascii_digit()))
+        };
+        match (num(k), num(n)) {
+            (Some(k), Some(n)) => Shard::new(k, n),
+            _ => Err(expected()),
+        }
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.k, self.n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_cover_the_range_once_in_order() {
+        for trials in [0, 1, 5, 7, 100, 1_000_003, u64::MAX] {
+            for n in [1, 2, 3, 7, 64] {
+                let mut next = 0;
+                for k in 1..=n {
+                    let r = Shard::new(k, n).unwrap().range(trials);
+                    assert_eq!(r.start, next);
+                    assert!(r.end >= r.start);
+                    next = r.end;
+                }
+                assert_eq!(next, trials);
+            }
+        }
+        assert_eq!(Shard::new(2, 3).unwrap().range(10), 3..6);
+    }
+
+    #[test]
+    fn k_of_n_is_parsed_strictly() {
+        assert_eq!("2/8".parse::<Shard>(), Shard::new(2, 8));
+        assert_eq!("1/1".parse::<Shard>().unwrap().to_string(), "1/1");
+        for bad in [
+            "x", "0/3", "4/3", "1/0", "/3", "1/", "+1/3", "1/3/5", " 1/3", "-1/3",
+        ] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad} accepted");
+        }
+        assert_eq!(
+            "4/3".parse::<Shard>().unwrap_err(),
+            "shard 4 of 3 does not exist; K runs from 1 to 3"
+        );
+    }
 }

@@ -8,7 +8,7 @@
 use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use crate::loss::ArmLoss;
+use crate::stats::loss::ArmLoss;
 use crate::stats::{Joint, Tally};
 
 use super::engine::{self, Plan, Watch};

@@ -15,7 +15,7 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use tempfile::TempDir;
 
-use killchain::compare::Arm;
+use killchain::analysis::arms::Arm;
 use killchain::engine::{self, Plan};
 use killchain::exact;
 use killchain::phase::{N_PHASES, Phase};

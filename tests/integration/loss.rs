@@ -8,8 +8,9 @@ use std::path::Path;
 use assert_cmd::Command;
 use killchain::engine::{self, Plan};
 use killchain::exact;
-use killchain::loss::{Impact, LossModel, YearLayout};
+use killchain::money::{Impact, LossModel};
 use killchain::scenario::Scenario;
+use killchain::sim::years::YearLayout;
 use killchain::stats::Z95;
 use tempfile::TempDir;
 

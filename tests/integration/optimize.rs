@@ -8,12 +8,13 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use tempfile::TempDir;
 
-use killchain::compare::annual_cost;
+use killchain::analysis::optimize::{self, Optimum, Portfolio, Problem, Search};
 use killchain::engine::{self, Plan, Units};
-use killchain::loss::{ArmLoss, PairedLoss, YearLayout};
-use killchain::optimize::{self, Optimum, Portfolio, Problem, Search};
+use killchain::money::annual_cost;
 use killchain::report;
 use killchain::scenario::Scenario;
+use killchain::sim::years::YearLayout;
+use killchain::stats::loss::{ArmLoss, PairedLoss};
 use killchain::stats::{Joint, Tally};
 
 const SMALL: &str = "tests/data/optimize/small.toml";
@@ -112,7 +113,7 @@ fn paired_tables_of_the_shared_evaluation_equal_those_of_a_paired_run() {
         let (sa, sb) = (problem.apply(a), problem.apply(b));
         let (runs, losses) = paired_run(&[sb, sa.clone()], seed, trials);
         let (tally, joint) = runs[1].clone();
-        let arm = killchain::compare::Arm {
+        let arm = killchain::analysis::arms::Arm {
             name: String::new(),
             scenario: &sa,
             tally,

@@ -10,4 +10,3 @@ pub fn killchain() -> Command {
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd
 }
-

@@ -17,9 +17,10 @@ use rayon::prelude::*;
 
 pub use plan::Plan;
 
-use crate::compare::COMPLETED;
-use crate::loss::{ArmLoss, WorkUnit, YearLayout};
 use crate::sim::rng::{TrialKeys, TrialStream};
+use crate::sim::years::{WorkUnit, YearLayout};
+use crate::stats::COMPLETED;
+use crate::stats::loss::ArmLoss;
 use crate::stats::{Joint, Tally};
 
 /// Trials per chunk: the unit of parallel work.
@@ -192,7 +193,7 @@ pub enum Units<'a> {
         /// One past the last trial.
         end: u64,
     },
-    /// These units, in order (see `crate::loss::YearLayout::units`).
+    /// These units, in order (see `crate::sim::years::YearLayout::units`).
     List(&'a [WorkUnit]),
 }
 
@@ -284,7 +285,7 @@ struct Scratch {
 
 /// Plays `plans` (the baseline first) on the trials of `units` with the same random slots, as
 /// [`run_paired`] does. With a year layout, also counts each arm's annual losses over the
-/// units' years (see `crate::loss`); the units must then be whole years, as
+/// units' years (see `crate::sim::years`); the units must then be whole years, as
 /// [`YearLayout::units`] cuts them. Returns each plan's tally and joint outcomes against the
 /// baseline, and each arm's annual losses (empty without a layout); `Ok(None)` when asked to stop.
 pub fn run_units_watched(

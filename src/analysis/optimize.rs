@@ -12,7 +12,7 @@
 //! order whatever the thread count, and the results are the same bits.
 //!
 //! Money. With `[loss]` the blocks are the run's year-aligned work units
-//! ([`crate::loss::YearLayout::units`]), so each block closes its own years. Per block, once for
+//! ([`crate::sim::years::YearLayout::units`]), so each block closes its own years. Per block, once for
 //! all portfolios, [`BlockYears`] holds each trial's year and the impact of every trial that
 //! completes under some portfolio; a portfolio's [`PortfolioTally`] walks the set bits of its
 //! completed trials, sums their impacts per year and keeps the count, Σ and Σ² of its annual
@@ -37,12 +37,14 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use crate::loss::{LossModel, LossSums, PairedLoss, WorkUnit, YearLayout};
+use crate::money::LossModel;
 use crate::phase::{N_PHASES, Phase};
 use crate::scenario::Scenario;
 use crate::sim::engine::{self, CHUNK_TRIALS, Plan, Units, Watch};
 use crate::sim::rng::TrialStream;
+use crate::sim::years::{WorkUnit, YearLayout};
 use crate::stats::PairedTable;
+use crate::stats::loss::{LossSums, PairedLoss};
 
 /// Most candidates for which every portfolio is evaluated (2^16 = 65,536 portfolios).
 pub const MAX_EXHAUSTIVE: usize = 16;
@@ -107,7 +109,7 @@ pub enum OptimizeError {
 
 /// One block of trials as a portfolio's accumulator sees it: trials
 /// `start..start + n`, and with `[loss]` the block's simulated years (the block is then a
-/// [`crate::loss::WorkUnit`], whole years, so it closes every year it holds).
+/// [`crate::sim::years::WorkUnit`], whole years, so it closes every year it holds).
 #[derive(Debug, Clone, Copy)]
 pub struct BlockTrials<'a> {
     /// The block's first trial.
@@ -224,7 +226,7 @@ fn count_ones(bits: &[u64]) -> u64 {
 
 /// A portfolio's completed trials and, with `[loss]`, the count, Σ and Σ² of its annual losses
 /// over the simulated years: the same integers a run of the portfolio gives (its
-/// [`crate::loss::LossTally::sums`]). A few words per portfolio, whatever the trial count.
+/// [`crate::stats::loss::LossTally::sums`]). A few words per portfolio, whatever the trial count.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PortfolioTally {
     /// Trials that completed.
@@ -1067,7 +1069,7 @@ mod tests {
             (0b00000, [0, 0, 0]),
             (0b11111, [17, 0, 7]),
         ] {
-            let mut want = crate::loss::LossTally::default();
+            let mut want = crate::stats::loss::LossTally::default();
             for l in losses {
                 want.add_year(l);
             }

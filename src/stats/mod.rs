@@ -2,11 +2,16 @@
 //!
 //! Every count is a `u64` sum, so merging per-thread tallies in any order gives the same bits.
 
+pub mod loss;
+
 use std::ops::AddAssign;
 
 use serde::{Deserialize, Serialize};
 
 use crate::phase::N_PHASES;
+
+/// Outcome code of a completed attack; codes 0..7 are the phase where the chain broke.
+pub const COMPLETED: usize = N_PHASES;
 
 /// Two-sided 95 % standard normal quantile.
 pub const Z95: f64 = 1.959_963_984_540_054;

@@ -6,14 +6,13 @@
 //! "completed". Every paired 2×2 table (completion, broken at each phase) and the number of
 //! trials whose outcome changed derive from that 8×8 matrix.
 
+use crate::money::annual_cost;
 use crate::phase::N_PHASES;
 use crate::report::{Figures, LossFigures};
 use crate::scenario::Scenario;
 use crate::sim::exact::ExactResult;
+use crate::stats::COMPLETED;
 use crate::stats::{Joint, PairedTable, Tally};
-
-/// Outcome code of a completed attack; codes 0..7 are the phase where the chain broke.
-pub const COMPLETED: usize = N_PHASES;
 
 /// One arm of a comparison: the baseline or a variant.
 #[derive(Debug, Clone)]
@@ -76,16 +75,6 @@ impl Arm<'_> {
         }
         n
     }
-}
-
-/// Sum of the annual `cost` of a scenario's enabled controls.
-pub fn annual_cost(s: &Scenario) -> f64 {
-    s.controls
-        .iter()
-        .filter(|c| c.enabled)
-        .filter_map(|c| c.cost)
-        .sum::<f64>()
-        + 0.0 // an empty float sum is -0.0, which would print as "-0.00"
 }
 
 /// What the paired interval of a completion-rate change says.

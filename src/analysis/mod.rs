@@ -1,0 +1,9 @@
+//! Counts → decisions: arms of a comparison and their pairing ([`arms`]), Monte Carlo against
+//! exact ([`check`]), and the search for the best portfolio within a budget ([`optimize`]).
+//!
+//! Invariant: `analysis` plays trials only through `sim` and imports nothing from `report`,
+//! `persist` or `app`.
+
+pub mod arms;
+pub mod check;
+pub mod optimize;

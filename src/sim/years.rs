@@ -1,0 +1,223 @@
+//! Simulated years: which trials make up which year, and the year-aligned work units.
+//!
+//! A run's trials are campaigns, in trial order. Year `y` holds `N_y ~ Poisson(λ)` campaigns,
+//! drawn from slot [`SlotKind::Campaigns`] of the year's own stream ([`rng::year_stream`]), and
+//! its campaigns are trials `[S_y, S_y + N_y)` with `S_y = Σ_{z<y} N_z`. The years counted are
+//! those that end within the run's trials; the trials after the last counted year are still
+//! played (and counted in every phase figure) but belong to no year.
+//!
+//! Invariant: work is cut into [`WorkUnit`]s of whole years ([`YearLayout::units`]); a year is
+//! never split between two units, threads or shards, so each unit closes its own years.
+
+use std::ops::Range;
+
+use statrs::distribution::{DiscreteCDF, Poisson};
+use statrs::function::gamma::ln_gamma;
+
+use crate::money::LossModel;
+use crate::sim::rng::{self, Slot, SlotKind, midpoint_unit};
+
+/// Trials a work unit aims at (whole years, so it may hold more or fewer).
+pub const UNIT_TRIALS: u64 = 1 << 16;
+
+/// Poisson sampling by inverse CDF: from zero for small λ, from the mode for large λ.
+#[derive(Debug, Clone, PartialEq)]
+struct PoissonSampler {
+    lambda: f64,
+    /// Start of the search: k0, F(k0), P(k0).
+    k0: u64,
+    f0: f64,
+    p0: f64,
+}
+
+impl PoissonSampler {
+    fn new(lambda: f64) -> PoissonSampler {
+        if lambda < 30.0 {
+            let p0 = (-lambda).exp();
+            return PoissonSampler {
+                lambda,
+                k0: 0,
+                f0: p0,
+                p0,
+            };
+        }
+        let k0 = lambda.floor() as u64;
+        let f0 = Poisson::new(lambda).map_or(0.5, |p| p.cdf(k0));
+        let p0 = (k0 as f64 * lambda.ln() - lambda - ln_gamma(k0 as f64 + 1.0)).exp();
+        PoissonSampler { lambda, k0, f0, p0 }
+    }
+
+    /// The smallest k with F(k) > u.
+    fn sample(&self, u: f64) -> u64 {
+        let (mut k, mut f, mut p) = (self.k0, self.f0, self.p0);
+        if u < f {
+            while k > 0 && u < f - p {
+                f -= p;
+                p *= k as f64 / self.lambda;
+                k -= 1;
+            }
+        } else {
+            while u >= f {
+                k += 1;
+                p *= self.lambda / k as f64;
+                if p <= 0.0 {
+                    break;
+                }
+                f += p;
+            }
+        }
+        k
+    }
+}
+
+/// A slice of a run's trials made of whole years (or, for the last unit, the trials after the
+/// last counted year, with no years).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkUnit {
+    /// Its trials.
+    pub trials: Range<u64>,
+    /// Its years (empty for the tail).
+    pub years: Range<u64>,
+}
+
+/// Which trials make up which year, for a run with a given seed and loss model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct YearLayout {
+    seed: u64,
+    poisson: PoissonSampler,
+    /// The loss model the years are drawn for.
+    pub model: LossModel,
+}
+
+impl YearLayout {
+    /// The layout of the years of a run with `seed`.
+    pub fn new(model: &LossModel, seed: u64) -> YearLayout {
+        YearLayout {
+            seed,
+            poisson: PoissonSampler::new(model.attacks_per_year),
+            model: model.clone(),
+        }
+    }
+
+    /// The number of campaigns of year `year`.
+    pub fn campaigns(&self, year: u64) -> u64 {
+        let s = rng::year_stream(self.seed, year);
+        self.poisson.sample(midpoint_unit(s.draw53(Slot::new(
+            SlotKind::Campaigns,
+            0,
+            0,
+            0,
+        ))))
+    }
+
+    /// Years per work unit: about [`UNIT_TRIALS`] campaigns.
+    pub fn years_per_unit(&self) -> u64 {
+        ((UNIT_TRIALS as f64 / self.model.attacks_per_year).ceil() as u64).max(1)
+    }
+
+    /// The work units of a `trials`-trial run, in order: each [`Self::years_per_unit`] whole
+    /// years (the last counted one may hold fewer), then the tail of trials in no year, if any.
+    /// The years counted are 0..Y, where year Y is the first that does not end within the
+    /// trials. Together the units cover `0..trials` exactly once.
+    pub fn units(&self, trials: u64) -> Vec<WorkUnit> {
+        let per = self.years_per_unit();
+        let mut units = Vec::new();
+        let (mut year, mut start) = (0u64, 0u64);
+        let (mut unit_year, mut unit_start) = (0u64, 0u64);
+        loop {
+            let n = self.campaigns(year);
+            if start + n > trials {
+                break;
+            }
+            start += n;
+            year += 1;
+            if year - unit_year == per {
+                units.push(WorkUnit {
+                    trials: unit_start..start,
+                    years: unit_year..year,
+                });
+                (unit_year, unit_start) = (year, start);
+            }
+        }
+        if year > unit_year {
+            units.push(WorkUnit {
+                trials: unit_start..start,
+                years: unit_year..year,
+            });
+        }
+        if start < trials {
+            units.push(WorkUnit {
+                trials: start..trials,
+                years: year..year,
+            });
+        }
+        units
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::Impact;
+
+    fn model(impact: Impact) -> LossModel {
+        LossModel {
+            attacks_per_year: 6.0,
+            impact,
+            currency: "USD".into(),
+        }
+    }
+
+    #[test]
+    fn campaign_counts_are_poisson() {
+        for lambda in [0.05, 6.0, 45.5, 2500.0] {
+            let l = YearLayout::new(
+                &LossModel {
+                    attacks_per_year: lambda,
+                    ..model(Impact::Fixed(1.0))
+                },
+                9,
+            );
+            let years = 100_000u64;
+            let (mut s, mut zeros) = (0u64, 0u64);
+            for y in 0..years {
+                let n = l.campaigns(y);
+                s += n;
+                zeros += u64::from(n == 0);
+            }
+            let mean = s as f64 / years as f64;
+            let se = (lambda / years as f64).sqrt();
+            assert!((mean - lambda).abs() < 4.0 * se, "λ {lambda}: mean {mean}");
+            let p0 = (-lambda).exp();
+            let se0 = (p0 * (1.0 - p0) / years as f64).sqrt().max(1e-9);
+            let share0 = zeros as f64 / years as f64;
+            assert!(
+                (share0 - p0).abs() < 4.0 * se0 + 1e-9,
+                "λ {lambda}: P(0) {share0}"
+            );
+        }
+    }
+
+    #[test]
+    fn units_are_whole_years_covering_the_trials() {
+        let l = YearLayout::new(&model(Impact::Fixed(1.0)), 5);
+        let trials = 300_001;
+        let units = l.units(trials);
+        let mut next = 0;
+        let mut year = 0;
+        for u in &units {
+            assert_eq!(u.trials.start, next);
+            assert_eq!(u.years.start, year);
+            let n: u64 = u.years.clone().map(|y| l.campaigns(y)).sum();
+            if !u.years.is_empty() {
+                assert_eq!(n, u.trials.end - u.trials.start);
+            }
+            next = u.trials.end;
+            year = u.years.end;
+        }
+        assert_eq!(next, trials);
+        // the first uncounted year does not end within the trials
+        let counted_end = units.iter().rev().find(|u| !u.years.is_empty()).unwrap();
+        assert!(counted_end.trials.end + l.campaigns(year) > trials);
+    }
+}

@@ -1,0 +1,489 @@
+//! The integer tallies of annual loss: their sums (ALE and its interval), a log-linear histogram
+//! (percentiles, the exceedance curve), the paired differences against a baseline.
+//!
+//! Invariant: every sum is an integer (`u128`/`i128`), so totals are exact and independent of the
+//! order of addition (threads, work units, shards).
+
+use std::ops::AddAssign;
+
+use serde::{Deserialize, Serialize};
+
+use crate::stats::Z95;
+
+/// Sub-bins per octave of the annual-loss histogram (values below this have a bin each).
+const SUB_BINS: u64 = 64;
+const SUB_BITS: u32 = 6;
+/// Bins of the annual-loss histogram: exact ones for 1..63, then 64 per octave up to 2^64.
+pub const N_BINS: usize = (SUB_BINS * (64 - SUB_BITS as u64 + 1)) as usize;
+
+/// The annual losses of a set of years: their count, exact sums, the count of years without loss
+/// and a log-linear histogram of the others. Merges with `+=`; all integers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "SparseLossTally", try_from = "SparseLossTally")]
+pub struct LossTally {
+    /// Years counted.
+    pub years: u64,
+    /// Years with no loss.
+    pub zero_years: u64,
+    /// Σ annual loss.
+    pub sum: u128,
+    /// Σ annual loss² (saturating at 2^128, far beyond any realistic run).
+    pub sum_sq: u128,
+    /// Years with a positive loss, per bin (see [`bin_of`]).
+    pub bins: Vec<u64>,
+}
+
+impl Default for LossTally {
+    fn default() -> Self {
+        LossTally {
+            years: 0,
+            zero_years: 0,
+            sum: 0,
+            sum_sq: 0,
+            bins: vec![0; N_BINS],
+        }
+    }
+}
+
+/// The histogram bin of a positive annual loss: values 1..63 have a bin each; above, each
+/// octave `[2^e, 2^(e+1))` has 64 bins of equal width (at most 1/64 of their lower bound).
+pub fn bin_of(loss: u64) -> usize {
+    if loss < SUB_BINS {
+        return loss as usize;
+    }
+    let e = 63 - loss.leading_zeros();
+    let m = (loss >> (e - SUB_BITS)) & (SUB_BINS - 1);
+    (SUB_BINS * u64::from(e - SUB_BITS + 1) + m) as usize
+}
+
+/// The least and greatest losses in bin `bin`.
+pub fn bin_bounds(bin: usize) -> (u64, u64) {
+    let bin = bin as u64;
+    if bin < SUB_BINS {
+        return (bin, bin);
+    }
+    let e = bin / SUB_BINS + u64::from(SUB_BITS) - 1;
+    let m = bin % SUB_BINS;
+    let lo = (u128::from(SUB_BINS + m)) << (e - u64::from(SUB_BITS));
+    let hi = ((u128::from(SUB_BINS + m + 1)) << (e - u64::from(SUB_BITS))) - 1;
+    (lo as u64, hi.min(u128::from(u64::MAX)) as u64)
+}
+
+/// One point of a loss exceedance curve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exceedance {
+    /// The annual loss.
+    pub threshold: u64,
+    /// Years whose loss was greater.
+    pub exceeded: u64,
+    /// Years counted.
+    pub years: u64,
+}
+
+/// The count, sum and sum of squares of a set of annual losses: what the expected annual loss
+/// and its interval need, without the histogram. [`LossTally`] reads its mean and interval from
+/// these, so any tally of the same years gives the same figures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LossSums {
+    /// Years counted.
+    pub years: u64,
+    /// Σ annual loss.
+    pub sum: u128,
+    /// Σ annual loss² (saturating at 2^128).
+    pub sum_sq: u128,
+}
+
+impl LossSums {
+    /// Counts one year's loss.
+    #[inline]
+    pub fn add_year(&mut self, loss: u64) {
+        self.years += 1;
+        let l = u128::from(loss);
+        self.sum += l;
+        self.sum_sq = self.sum_sq.saturating_add(l * l);
+    }
+
+    /// Counts `n` years whose losses sum to `sum` and whose squares sum to `sum_sq`: the same
+    /// as [`Self::add_year`] for each of them (the sums are integers, so the order of addition
+    /// does not matter, and saturation is reached alike).
+    #[inline]
+    pub fn add_years(&mut self, n: u64, sum: u128, sum_sq: u128) {
+        self.years += n;
+        self.sum += sum;
+        self.sum_sq = self.sum_sq.saturating_add(sum_sq);
+    }
+
+    /// Expected annual loss (the mean over years); 0 without years.
+    pub fn ale(&self) -> f64 {
+        if self.years == 0 {
+            0.0
+        } else {
+            self.sum as f64 / self.years as f64
+        }
+    }
+
+    /// The 95 % interval of the expected annual loss (normal approximation over years).
+    pub fn ci(&self) -> (f64, f64) {
+        let m = self.ale();
+        let h = Z95 * standard_error(self.years, self.sum as f64, self.sum_sq as f64);
+        (m - h, m + h)
+    }
+}
+
+impl LossTally {
+    /// Its count, sum and sum of squares.
+    pub fn sums(&self) -> LossSums {
+        LossSums {
+            years: self.years,
+            sum: self.sum,
+            sum_sq: self.sum_sq,
+        }
+    }
+
+    /// Counts one year's loss.
+    pub fn add_year(&mut self, loss: u64) {
+        self.years += 1;
+        let l = u128::from(loss);
+        self.sum += l;
+        self.sum_sq = self.sum_sq.saturating_add(l * l);
+        if loss == 0 {
+            self.zero_years += 1;
+        } else {
+            self.bins[bin_of(loss)] += 1;
+        }
+    }
+
+    /// Expected annual loss (the mean over years); 0 without years.
+    pub fn ale(&self) -> f64 {
+        self.sums().ale()
+    }
+
+    /// The 95 % interval of the expected annual loss (normal approximation over years).
+    pub fn ci(&self) -> (f64, f64) {
+        self.sums().ci()
+    }
+
+    /// The annual loss at quantile `q` in [0, 1] (nearest rank): 0 when that many years had no
+    /// loss, else the middle of the histogram bin holding it (exact below 64, within 1/128 of
+    /// the value above). `None` without years.
+    pub fn percentile(&self, q: f64) -> Option<u64> {
+        if self.years == 0 {
+            return None;
+        }
+        let rank = ((q * self.years as f64).ceil() as u64).clamp(1, self.years);
+        if rank <= self.zero_years {
+            return Some(0);
+        }
+        self.positive_rank(rank - self.zero_years).map(mid)
+    }
+
+    /// The bin of the `r`-th smallest positive loss (from 1).
+    fn positive_rank(&self, r: u64) -> Option<usize> {
+        let mut seen = 0;
+        for (b, &k) in self.bins.iter().enumerate() {
+            seen += k;
+            if seen >= r {
+                return Some(b);
+            }
+        }
+        None
+    }
+
+    /// The loss exceedance curve: first the probability of any loss (threshold 0), then at most
+    /// `points` thresholds, log-spaced histogram bin tops, from the bin of the 1st to that of the
+    /// 99.9th percentile of the years with a positive loss. Each point counts the years whose loss
+    /// was greater than its threshold, which the bins give exactly.
+    pub fn exceedance(&self, points: usize) -> Vec<Exceedance> {
+        let positive = self.years - self.zero_years;
+        let mut out = vec![Exceedance {
+            threshold: 0,
+            exceeded: positive,
+            years: self.years,
+        }];
+        if positive == 0 || points == 0 {
+            return out;
+        }
+        let at = |q: f64| ((q * positive as f64).ceil() as u64).clamp(1, positive);
+        let (Some(first), Some(last)) =
+            (self.positive_rank(at(0.01)), self.positive_rank(at(0.999)))
+        else {
+            return out;
+        };
+        let span = last - first;
+        let n = points.min(span + 1);
+        let mut above: Vec<u64> = vec![0; N_BINS + 1];
+        for b in (0..N_BINS).rev() {
+            above[b] = above[b + 1] + self.bins[b];
+        }
+        let mut prev = None;
+        for i in 0..n {
+            let b = if n == 1 {
+                first
+            } else {
+                first + (i * span + (n - 1) / 2) / (n - 1)
+            };
+            if prev == Some(b) {
+                continue;
+            }
+            prev = Some(b);
+            out.push(Exceedance {
+                threshold: bin_bounds(b).1,
+                exceeded: above[b + 1],
+                years: self.years,
+            });
+        }
+        out
+    }
+}
+
+fn mid(bin: usize) -> u64 {
+    let (lo, hi) = bin_bounds(bin);
+    lo + (hi - lo) / 2
+}
+
+/// Standard error of a mean from n, Σx and Σx² (0 for fewer than two values).
+pub(crate) fn standard_error(n: u64, sum: f64, sum_sq: f64) -> f64 {
+    if n < 2 {
+        return 0.0;
+    }
+    let n = n as f64;
+    let var = ((sum_sq - sum * sum / n) / (n - 1.0)).max(0.0);
+    (var / n).sqrt()
+}
+
+impl AddAssign<&LossTally> for LossTally {
+    fn add_assign(&mut self, o: &LossTally) {
+        self.years += o.years;
+        self.zero_years += o.zero_years;
+        self.sum += o.sum;
+        self.sum_sq = self.sum_sq.saturating_add(o.sum_sq);
+        for (a, b) in self.bins.iter_mut().zip(&o.bins) {
+            *a += b;
+        }
+    }
+}
+
+/// The serde form of a [`LossTally`]: the histogram as `[bin, count]` pairs of its nonzero bins,
+/// and the 128-bit sums as decimal strings (JSON readers often hold numbers as doubles).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SparseLossTally {
+    years: u64,
+    zero_years: u64,
+    sum: String,
+    sum_sq: String,
+    bins: Vec<(usize, u64)>,
+}
+
+impl From<LossTally> for SparseLossTally {
+    fn from(t: LossTally) -> Self {
+        SparseLossTally {
+            years: t.years,
+            zero_years: t.zero_years,
+            sum: t.sum.to_string(),
+            sum_sq: t.sum_sq.to_string(),
+            bins: t
+                .bins
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| **k > 0)
+                .map(|(b, k)| (b, *k))
+                .collect(),
+        }
+    }
+}
+
+impl TryFrom<SparseLossTally> for LossTally {
+    type Error = String;
+
+    fn try_from(s: SparseLossTally) -> Result<Self, String> {
+        let num = |x: &str| {
+            x.parse::<u128>()
+                .map_err(|_| format!("loss sum {x:?} is not a non-negative integer"))
+        };
+        let mut t = LossTally {
+            years: s.years,
+            zero_years: s.zero_years,
+            sum: num(&s.sum)?,
+            sum_sq: num(&s.sum_sq)?,
+            ..LossTally::default()
+        };
+        for (b, k) in s.bins {
+            *t.bins
+                .get_mut(b)
+                .ok_or_else(|| format!("loss histogram bin {b} is out of range"))? += k;
+        }
+        let counted: u64 = t.bins.iter().sum::<u64>() + t.zero_years;
+        if counted != t.years {
+            return Err(format!(
+                "loss histogram holds {counted} years but years is {}",
+                t.years
+            ));
+        }
+        Ok(t)
+    }
+}
+
+/// Paired differences of annual loss between the baseline and one arm, year by year:
+/// `d = baseline loss − arm loss` (positive when the arm loses less).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "SparsePaired", try_from = "SparsePaired")]
+pub struct PairedLoss {
+    /// Years counted.
+    pub years: u64,
+    /// Σ d.
+    pub sum_d: i128,
+    /// Σ d² (saturating).
+    pub sum_d2: u128,
+}
+
+impl PairedLoss {
+    /// Counts one year.
+    pub fn add_year(&mut self, baseline: u64, arm: u64) {
+        self.add_difference(i128::from(baseline) - i128::from(arm));
+    }
+
+    /// Counts one year whose difference `baseline − arm` is `d`.
+    #[inline]
+    pub fn add_difference(&mut self, d: i128) {
+        self.years += 1;
+        self.sum_d += d;
+        self.sum_d2 = self.sum_d2.saturating_add(d.unsigned_abs().pow(2));
+    }
+
+    /// Mean reduction of annual loss against the baseline with its 95 % interval.
+    pub fn reduction(&self) -> (f64, f64, f64) {
+        if self.years == 0 {
+            return (0.0, 0.0, 0.0);
+        }
+        let m = self.sum_d as f64 / self.years as f64;
+        let h = Z95 * standard_error(self.years, self.sum_d as f64, self.sum_d2 as f64);
+        (m, m - h, m + h)
+    }
+}
+
+impl AddAssign<&PairedLoss> for PairedLoss {
+    fn add_assign(&mut self, o: &PairedLoss) {
+        self.years += o.years;
+        self.sum_d += o.sum_d;
+        self.sum_d2 = self.sum_d2.saturating_add(o.sum_d2);
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SparsePaired {
+    years: u64,
+    sum_d: String,
+    sum_d2: String,
+}
+
+impl From<PairedLoss> for SparsePaired {
+    fn from(p: PairedLoss) -> Self {
+        SparsePaired {
+            years: p.years,
+            sum_d: p.sum_d.to_string(),
+            sum_d2: p.sum_d2.to_string(),
+        }
+    }
+}
+
+impl TryFrom<SparsePaired> for PairedLoss {
+    type Error = String;
+
+    fn try_from(s: SparsePaired) -> Result<Self, String> {
+        Ok(PairedLoss {
+            years: s.years,
+            sum_d: s
+                .sum_d
+                .parse()
+                .map_err(|_| format!("paired sum {:?} is not an integer", s.sum_d))?,
+            sum_d2: s
+                .sum_d2
+                .parse()
+                .map_err(|_| format!("paired sum {:?} is not an integer", s.sum_d2))?,
+        })
+    }
+}
+
+/// The annual losses of one arm: its own years and its differences from the baseline.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArmLoss {
+    /// The arm's annual losses.
+    pub tally: LossTally,
+    /// Its year-by-year differences from the baseline (all zero for the baseline itself).
+    pub paired: PairedLoss,
+}
+
+impl AddAssign<&ArmLoss> for ArmLoss {
+    fn add_assign(&mut self, o: &ArmLoss) {
+        self.tally += &o.tally;
+        self.paired += &o.paired;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bins_tile_the_positive_integers() {
+        let mut next = 1u64;
+        for b in 1..N_BINS {
+            let (lo, hi) = bin_bounds(b);
+            assert_eq!(lo, next, "bin {b}");
+            assert!(hi >= lo);
+            assert_eq!(bin_of(lo), b);
+            assert_eq!(bin_of(hi), b);
+            if hi == u64::MAX {
+                assert_eq!(b, N_BINS - 1);
+                return;
+            }
+            next = hi + 1;
+        }
+        panic!("bins end before u64::MAX");
+    }
+
+    /// The fitted lognormal's 5th and 95th percentiles are the given ones: sampled quantiles of
+    /// 200,000 impacts lie within 4 standard errors (in probability) of 0.05 and 0.95.
+
+    #[test]
+    fn percentiles_and_exceedance_read_the_histogram() {
+        let mut t = LossTally::default();
+        for loss in [0, 0, 0, 0, 0, 10, 20, 30, 40, 1000] {
+            t.add_year(loss);
+        }
+        assert_eq!(t.ale(), 110.0);
+        assert_eq!(t.percentile(0.5), Some(0));
+        assert_eq!(t.percentile(0.6), Some(10));
+        assert_eq!(t.percentile(0.9), Some(40));
+        let p99 = t.percentile(0.99).unwrap();
+        assert!((1000u64.abs_diff(p99) as f64) / 1000.0 < 1.0 / 128.0);
+        let curve = t.exceedance(60);
+        assert_eq!(curve[0].exceeded, 5);
+        assert_eq!(curve[1].threshold, 10);
+        assert_eq!(curve[1].exceeded, 4);
+        let last = curve.last().unwrap();
+        assert!(last.threshold >= 1000 && last.exceeded == 0);
+        // merge and serde keep every count
+        let mut u = t.clone();
+        u += &t;
+        assert_eq!(u.years, 20);
+        let json = serde_json::to_string(&u).unwrap();
+        assert_eq!(serde_json::from_str::<LossTally>(&json).unwrap(), u);
+    }
+
+    #[test]
+    fn paired_reduction_is_the_mean_difference() {
+        let mut p = PairedLoss::default();
+        for (b, a) in [(10, 4), (0, 0), (8, 8), (2, 0)] {
+            p.add_year(b, a);
+        }
+        let (m, lo, hi) = p.reduction();
+        assert_eq!(m, 2.0);
+        // d = 6, 0, 0, 2: sample variance 8, SE √2
+        let h = Z95 * 2f64.sqrt();
+        assert!((lo - (2.0 - h)).abs() < 1e-12 && (hi - (2.0 + h)).abs() < 1e-12);
+    }
+}
