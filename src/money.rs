@@ -171,7 +171,6 @@ pub fn annual_cost(s: &Scenario) -> f64 {
 mod tests {
     use super::*;
     use crate::sim::rng;
-    use crate::stats::loss::standard_error;
 
     fn model(impact: Impact) -> LossModel {
         LossModel {
@@ -231,7 +230,9 @@ mod tests {
                 s2 += x * x;
             }
             let mean = s / n as f64;
-            let se = standard_error(n, s, s2);
+            // The sample's standard error of the mean.
+            let nf = n as f64;
+            let se = ((s2 - s * s / nf) / (nf - 1.0) / nf).sqrt();
             let want = impact.mean();
             assert!(
                 (mean - want).abs() <= 4.0 * se + 0.5,

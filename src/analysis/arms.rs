@@ -8,10 +8,10 @@
 
 use crate::money::annual_cost;
 use crate::phase::N_PHASES;
-use crate::report::{Figures, LossFigures};
 use crate::scenario::Scenario;
 use crate::sim::exact::ExactResult;
 use crate::stats::COMPLETED;
+use crate::stats::figures::{Figures, LossFigures};
 use crate::stats::{Joint, PairedTable, Tally};
 
 /// One arm of a comparison: the baseline or a variant.

@@ -4,9 +4,9 @@
 use std::fmt::Write;
 
 use crate::phase::Phase;
-use crate::report::Figures;
 use crate::scenario::Scenario;
 use crate::sim::exact::ExactResult;
+use crate::stats::figures::Figures;
 
 /// One compared proportion.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,103 +6,10 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::csv_out::{finish, record, writer};
-use super::{Method, text_cell};
-use crate::money::LossModel;
-use crate::stats::Rate;
-use crate::stats::loss::ArmLoss;
-
-/// Points of a simulated loss exceedance curve (besides its first point, at zero loss).
-pub const EXCEEDANCE_POINTS: usize = 60;
-
-/// One point of a loss exceedance curve: the probability a year's loss exceeds `annual_loss`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct CurvePoint {
-    /// The annual loss.
-    pub annual_loss: u64,
-    /// Probability that a year's loss is greater, with its 95 % (Wilson) interval.
-    pub probability: (f64, f64, f64),
-}
-
-/// What the reports print about one arm's annual losses.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LossFigures {
-    /// The method that produced them.
-    pub method: Method,
-    /// The loss model.
-    pub model: LossModel,
-    /// Simulated years counted (0 for exact evaluation).
-    pub years: u64,
-    /// Expected annual loss with its 95 % interval (the value itself when exact).
-    pub ale: (f64, f64, f64),
-    /// Reduction of the expected annual loss against the baseline with its 95 % paired interval.
-    pub reduction: (f64, f64, f64),
-    /// P50, P90 and P99 of annual loss (simulated only).
-    pub percentiles: Option<[u64; 3]>,
-    /// The loss exceedance curve.
-    pub curve: Vec<CurvePoint>,
-}
+use super::text_cell;
+use crate::stats::figures::{LossFigures, Method};
 
 impl LossFigures {
-    /// Figures from simulated years.
-    pub fn sampled(model: &LossModel, loss: &ArmLoss) -> LossFigures {
-        let t = &loss.tally;
-        let (lo, hi) = t.ci();
-        let percentiles = match (t.percentile(0.5), t.percentile(0.9), t.percentile(0.99)) {
-            (Some(a), Some(b), Some(c)) => Some([a, b, c]),
-            _ => None,
-        };
-        let curve = t
-            .exceedance(EXCEEDANCE_POINTS)
-            .into_iter()
-            .filter(|e| e.years > 0)
-            .map(|e| {
-                let r = Rate::new(e.exceeded, e.years);
-                let (lo, hi) = r.interval.unwrap_or((0.0, 0.0));
-                CurvePoint {
-                    annual_loss: e.threshold,
-                    probability: (r.estimate.unwrap_or(0.0), lo, hi),
-                }
-            })
-            .collect();
-        LossFigures {
-            method: Method::MonteCarlo,
-            model: model.clone(),
-            years: t.years,
-            ale: (t.ale(), lo, hi),
-            reduction: loss.paired.reduction(),
-            percentiles,
-            curve,
-        }
-    }
-
-    /// Exact figures for an arm whose campaigns complete with probability `p_complete`, against
-    /// a baseline whose complete with `p_baseline`. Percentiles are not computed; the curve has
-    /// its one exact point, the probability of any loss in a year (assuming every completed
-    /// campaign loses something).
-    pub fn exact(model: &LossModel, p_complete: f64, p_baseline: f64) -> LossFigures {
-        let ale = model.exact_ale(p_complete);
-        let reduction = model.exact_ale(p_baseline) - ale;
-        let any = model.exact_loss_probability(p_complete);
-        LossFigures {
-            method: Method::Exact,
-            model: model.clone(),
-            years: 0,
-            ale: (ale, ale, ale),
-            reduction: (reduction, reduction, reduction),
-            percentiles: None,
-            curve: vec![CurvePoint {
-                annual_loss: 0,
-                probability: (any, any, any),
-            }],
-        }
-    }
-
-    /// Whether there are figures: exact ones, or at least one simulated year. A run too short
-    /// for one whole year (fewer trials than the first year's campaigns) has none.
-    pub fn defined(&self) -> bool {
-        self.method == Method::Exact || self.years > 0
-    }
-
     /// The `loss` object of `run.json`.
     pub fn json(&self) -> LossJson<'_> {
         let some = |x: f64| self.defined().then_some(x);

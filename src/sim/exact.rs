@@ -13,65 +13,10 @@ use std::collections::BTreeMap;
 
 use crate::phase::{CourseOfAction, N_PHASES, Phase};
 use crate::scenario::Scenario;
+pub use crate::stats::figures::{ExactResult, TechniqueOdds};
 
 /// Most technique sets one phase may visit before exact evaluation is refused.
 pub const MAX_STATES: u64 = 1 << 20;
-
-/// Expected outcome counts of one technique per trial (each a probability: a technique is
-/// attempted at most once per trial).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct TechniqueOdds {
-    /// Attempts made with the technique.
-    pub attempts: f64,
-    /// Attempts a deny control prevented.
-    pub prevented: f64,
-    /// Attempts a deceive control diverted.
-    pub deceived: f64,
-    /// Attempts a disrupt control interrupted.
-    pub interrupted: f64,
-    /// Attempts that ran and failed.
-    pub failed: f64,
-    /// Attempts that ran and succeeded.
-    pub succeeded: f64,
-    /// Attempts on which a detect control fired.
-    pub detected: f64,
-    /// Attempts on which the chain was broken.
-    pub evicted: f64,
-}
-
-impl TechniqueOdds {
-    pub(crate) fn add_scaled(&mut self, o: &TechniqueOdds, p: f64) {
-        self.attempts += p * o.attempts;
-        self.prevented += p * o.prevented;
-        self.deceived += p * o.deceived;
-        self.interrupted += p * o.interrupted;
-        self.failed += p * o.failed;
-        self.succeeded += p * o.succeeded;
-        self.detected += p * o.detected;
-        self.evicted += p * o.evicted;
-    }
-}
-
-/// Exact per-trial probabilities and expectations of a scenario (disabled controls ignored).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ExactResult {
-    /// Probability of reaching each phase.
-    pub reached: [f64; N_PHASES],
-    /// Probability that the chain is broken at each phase.
-    pub broken: [f64; N_PHASES],
-    /// Probability that the attack completes.
-    pub completed: f64,
-    /// Per control (scenario order): expected attempts it acts on per trial.
-    pub control_fired: Vec<f64>,
-    /// Per control (scenario order): probability a trial's break is attributed to it.
-    pub control_breaks: Vec<f64>,
-    /// Probability of a break attributed to `technique-failed`.
-    pub breaks_technique_failed: f64,
-    /// Probability of a break attributed to `no-viable-technique`.
-    pub breaks_no_viable: f64,
-    /// Per technique (scenario order): expected outcome counts per trial.
-    pub techniques: Vec<TechniqueOdds>,
-}
 
 /// Why a scenario cannot be evaluated exactly.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

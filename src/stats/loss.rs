@@ -242,7 +242,7 @@ fn mid(bin: usize) -> u64 {
 }
 
 /// Standard error of a mean from n, Σx and Σx² (0 for fewer than two values).
-pub(crate) fn standard_error(n: u64, sum: f64, sum_sq: f64) -> f64 {
+fn standard_error(n: u64, sum: f64, sum_sq: f64) -> f64 {
     if n < 2 {
         return 0.0;
     }

@@ -2,6 +2,7 @@
 //!
 //! Every count is a `u64` sum, so merging per-thread tallies in any order gives the same bits.
 
+pub mod figures;
 pub mod loss;
 
 use std::ops::AddAssign;

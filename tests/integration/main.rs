@@ -1,5 +1,6 @@
 //! Integration tests, one binary: CLI behaviour, exact agreement, determinism, properties.
 
+mod architecture;
 mod cli;
 mod compare;
 mod determinism;

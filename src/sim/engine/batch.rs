@@ -11,6 +11,7 @@
 //! All buffers live in a [`Workspace`] sized once per worker; nothing is allocated per trial.
 
 use super::plan::{DECEIVE, DEGRADE, DENY, DESTROY, DETECT, DISRUPT, PhaseAct, PhasePlan, Plan};
+use super::simd::{self, dispatched};
 use crate::phase::N_PHASES;
 use crate::sim::rng::{Slot, SlotKind, SlotOffset, Threshold, TrialKeys, TrialStream};
 use crate::stats::{Tally, TechniqueCounts};
@@ -83,47 +84,6 @@ impl Workspace {
             outcome: vec![0; BATCH],
         }
     }
-}
-
-/// Defines `$name`, which runs `$portable` compiled for AVX-512 or AVX2 when the processor has
-/// them (chosen at run time) and as written otherwise. The feature-specific copies vectorise the
-/// 64-bit arithmetic of the per-control loops. Only integer arithmetic and IEEE float operations
-/// without contraction are involved, so every path gives the same bits.
-macro_rules! dispatched {
-    ($(#[$doc:meta])* fn $name:ident => $portable:ident($($arg:ident: $ty:ty),* $(,)?)) => {
-        $(#[$doc])*
-        pub(crate) fn $name($($arg: $ty),*) {
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[allow(unsafe_code)]
-                #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
-                unsafe fn avx512($($arg: $ty),*) {
-                    $portable($($arg),*)
-                }
-                #[allow(unsafe_code)]
-                #[target_feature(enable = "avx2,bmi2")]
-                unsafe fn avx2($($arg: $ty),*) {
-                    $portable($($arg),*)
-                }
-                use std::arch::is_x86_feature_detected as has;
-                if has!("avx512f") && has!("avx512dq") && has!("avx512vl") && has!("avx512bw") {
-                    // SAFETY: the processor supports every feature `avx512` is compiled for.
-                    #[allow(unsafe_code)]
-                    unsafe {
-                        return avx512($($arg),*);
-                    }
-                }
-                if has!("avx2") && has!("bmi2") {
-                    // SAFETY: the processor supports every feature `avx2` is compiled for.
-                    #[allow(unsafe_code)]
-                    unsafe {
-                        return avx2($($arg),*);
-                    }
-                }
-            }
-            $portable($($arg),*)
-        }
-    };
 }
 
 dispatched! {
@@ -283,7 +243,7 @@ fn run_phase<const TRACK: bool>(
 
 /// The state bits that decide where a trial goes after an attempt, and their values for a
 /// trial that passed the phase and for one that tries again.
-const SORTED_BY: u8 = SUCCEEDED | EVICTED;
+pub(super) const SORTED_BY: u8 = SUCCEEDED | EVICTED;
 const PASSED: u8 = SUCCEEDED;
 const TRY_AGAIN: u8 = 0;
 
@@ -322,21 +282,22 @@ fn retry<const TRACK: bool, const FIRST: bool>(ws: &mut Workspace, p: usize) -> 
 trait Moved: Copy {
     /// Compresses the first whole blocks of 8 `src` elements whose state is `sorted` into `dst`
     /// from `n` (see [`append_where`]); returns the new `n` and how many elements of `src` it
-    /// handled. `dst` may be `src` itself, as long as `n` ≤ the first element's index.
-    ///
-    /// # Safety
-    /// `dst` is valid for writes of `n + src_len` elements, `src` for reads of `src_len`
-    /// (`src_len` = `state.len()`).
+    /// handled (none where no vector path applies).
     #[inline(always)]
-    #[allow(unsafe_code)]
-    unsafe fn compress_blocks(
-        _dst: *mut Self,
+    fn compress_into(
+        _dst: &mut [Self; BATCH],
         n: usize,
-        _src: *const Self,
+        _src: &[Self],
         _state: &[u8],
         _sorted: u8,
     ) -> (usize, usize) {
         (n, 0)
+    }
+
+    /// The same in place: the first `state.len()` elements of `buf` compressed to its front.
+    #[inline(always)]
+    fn compress_in_place(_buf: &mut [Self; BATCH], _state: &[u8], _sorted: u8) -> (usize, usize) {
+        (0, 0)
     }
 }
 
@@ -344,86 +305,20 @@ impl Moved for u16 {}
 
 impl Moved for u64 {
     #[inline(always)]
-    #[allow(unsafe_code)]
-    unsafe fn compress_blocks(
-        dst: *mut u64,
+    fn compress_into(
+        dst: &mut [u64; BATCH],
         n: usize,
-        src: *const u64,
+        src: &[u64],
         state: &[u8],
         sorted: u8,
     ) -> (usize, usize) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::is_x86_feature_detected as has;
-            if has!("avx512f") && has!("avx512bw") && has!("avx512vl") {
-                // SAFETY: the processor has the features `compress_avx512` is compiled for, and
-                // the caller guarantees the pointers' ranges, which are all it requires.
-                return unsafe { compress_avx512(dst, n, src, state, sorted) };
-            }
-        }
-        let _ = (dst, src, state, sorted);
-        (n, 0)
+        simd::compress_into(dst, n, src, state, sorted)
     }
-}
 
-/// [`Moved::compress_blocks`] for u64 with AVX-512's compress: 8 elements per step, each
-/// stored as a whole vector at `n` (the lanes past the kept ones are overwritten later or lie
-/// past the result).
-///
-/// # Safety
-/// The processor supports AVX-512 F, BW and VL; `src` is valid for reads of `state.len()`
-/// elements and `dst` for writes of `n + state.len()` elements; `dst` may be `src` if `n` is 0.
-///
-/// The AVX-512 intrinsics exist from Rust 1.89; older compilers build the stub below, which
-/// leaves every element to the scalar loop.
-#[cfg(target_arch = "x86_64")]
-#[rustversion::since(1.89)]
-#[allow(unsafe_code, clippy::incompatible_msrv)]
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
-unsafe fn compress_avx512(
-    dst: *mut u64,
-    mut n: usize,
-    src: *const u64,
-    state: &[u8],
-    sorted: u8,
-) -> (usize, usize) {
-    use std::arch::x86_64::{
-        _mm_and_si128, _mm_cmpeq_epi8_mask, _mm_cvtsi64_si128, _mm_set1_epi8, _mm512_loadu_si512,
-        _mm512_maskz_compress_epi64, _mm512_storeu_si512,
-    };
-    let (by, want) = (_mm_set1_epi8(SORTED_BY as i8), _mm_set1_epi8(sorted as i8));
-    let mut i = 0;
-    for block in state.chunks_exact(8) {
-        let bytes = u64::from_le_bytes(block.try_into().expect("a chunk of 8"));
-        // Bit l of `keep` is set when lane l's state is `sorted` (only the low 8 lanes of the
-        // 16 compared hold states).
-        let keep = _mm_cmpeq_epi8_mask(_mm_and_si128(_mm_cvtsi64_si128(bytes as i64), by), want);
-        let keep = keep as u8;
-        // SAFETY: `i + 8 <= state.len()`, so the 8 elements read are within `src`'s range;
-        // `n <= (n at entry) + i`, so the 8 written end within `dst`'s range. In place
-        // (`dst == src`, `n <= i`), every element overwritten at or past `i` was loaded first.
-        unsafe {
-            let x = _mm512_loadu_si512(src.add(i).cast());
-            _mm512_storeu_si512(dst.add(n).cast(), _mm512_maskz_compress_epi64(keep, x));
-        }
-        n += keep.count_ones() as usize;
-        i += 8;
+    #[inline(always)]
+    fn compress_in_place(buf: &mut [u64; BATCH], state: &[u8], sorted: u8) -> (usize, usize) {
+        simd::compress_in_place(buf, state, sorted)
     }
-    (n, i)
-}
-
-/// [`compress_avx512`] for compilers without the AVX-512 intrinsics: handles nothing.
-#[cfg(target_arch = "x86_64")]
-#[rustversion::before(1.89)]
-#[allow(unsafe_code)]
-unsafe fn compress_avx512(
-    _dst: *mut u64,
-    n: usize,
-    _src: *const u64,
-    _state: &[u8],
-    _sorted: u8,
-) -> (usize, usize) {
-    (n, 0)
 }
 
 /// Writes the `src[i]` whose `state[i]` has the bits [`SORTED_BY`] equal to `sorted` to `dst`
@@ -441,11 +336,7 @@ fn append_where<T: Moved>(
     sorted: u8,
 ) -> usize {
     assert!(src.len() == state.len() && n + src.len() <= BATCH);
-    // SAFETY: `dst` holds `BATCH` ≥ `n + src.len()` elements, `src` `state.len()`; they are
-    // different buffers.
-    #[allow(unsafe_code)]
-    let (n0, done) =
-        unsafe { T::compress_blocks(dst.as_mut_ptr(), n, src.as_ptr(), state, sorted) };
+    let (n0, done) = T::compress_into(dst, n, src, state, sorted);
     append_from(dst, n0, src, state, sorted, done)
 }
 
@@ -472,11 +363,7 @@ fn append_from<T: Moved>(
 #[inline(always)]
 fn retain_where<T: Moved>(buf: &mut [T; BATCH], p: usize, state: &[u8], sorted: u8) -> usize {
     assert!(p == state.len() && p <= BATCH);
-    let ptr = buf.as_mut_ptr();
-    // SAFETY: `buf` holds `BATCH` ≥ `p` elements, valid for reads and writes; writing in place
-    // from 0 is allowed.
-    #[allow(unsafe_code)]
-    let (n, done) = unsafe { T::compress_blocks(ptr, 0, ptr, state, sorted) };
+    let (n, done) = T::compress_in_place(buf, state, sorted);
     retain_from(buf, n, p, state, sorted, done)
 }
 

@@ -8,6 +8,7 @@
 
 mod batch;
 mod plan;
+mod simd;
 mod trial;
 
 use std::ops::Range;
