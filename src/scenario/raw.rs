@@ -30,7 +30,7 @@ pub(crate) struct RawFile {
     #[schemars(with = "RawMeta")]
     pub scenario: Option<Spanned<RawMeta>>,
     /// Facts about the defended estate, each a boolean (for `requires`) or a number (a
-    /// probability read by `success`, `effectiveness` or `response`).
+    /// probability read by `success`, `effectiveness` or `response`, or a technique's `weight`).
     #[serde(default)]
     #[schemars(with = "BTreeMap<schema::Id, schema::FactValue>")]
     pub environment: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
@@ -278,7 +278,7 @@ pub(crate) mod schema {
     pub enum FactValue {
         /// A boolean fact, for `requires`.
         Boolean(bool),
-        /// A numeric fact, read as a probability.
+        /// A numeric fact, read as a probability or a weight.
         Number(f64),
     }
 
