@@ -84,7 +84,8 @@ impl fmt::Display for Probability {
 pub enum Fact {
     /// A yes/no fact, usable in `requires`.
     Bool(bool),
-    /// A number, usable as a probability where it lies in [0, 1].
+    /// A number, usable as a probability where it lies in [0, 1] and as a technique's weight
+    /// where it is > 0 and at most [`MAX_WEIGHT`].
     Number(f64),
 }
 
@@ -117,8 +118,10 @@ pub struct Technique {
     pub phase: Phase,
     /// MITRE ATT&CK technique id, such as `T1566.001`.
     pub attack: Option<String>,
-    /// Relative preference, > 0.
+    /// Relative preference, > 0 and at most [`MAX_WEIGHT`].
     pub weight: f64,
+    /// The environment fact `weight` was read from, if any.
+    pub weight_fact: Option<String>,
     /// Probability that an attempt succeeds before any control acts.
     pub success: Probability,
     /// The environment fact `success` was read from, if any.
@@ -171,8 +174,8 @@ impl Control {
 ///
 /// Every field but [`variants`](Scenario::variants) describes the baseline. Each [`Variant`]
 /// holds a complete scenario of its own, validated like the baseline, with the variant's changes
-/// applied and facts re-resolved (`success_fact`, `effectiveness_fact`, `response_fact`,
-/// viability from `requires`); a variant's own `variants` is empty.
+/// applied and facts re-resolved (`weight_fact`, `success_fact`, `effectiveness_fact`,
+/// `response_fact`, viability from `requires`); a variant's own `variants` is empty.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
     /// Display name.

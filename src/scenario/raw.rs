@@ -30,7 +30,7 @@ pub(crate) struct RawFile {
     #[schemars(with = "RawMeta")]
     pub scenario: Option<Spanned<RawMeta>>,
     /// Facts about the defended estate, each a boolean (for `requires`) or a number (a
-    /// probability read by `success`, `effectiveness` or `response`).
+    /// probability read by `success`, `effectiveness` or `response`, or a technique's `weight`).
     #[serde(default)]
     #[schemars(with = "BTreeMap<schema::Id, schema::FactValue>")]
     pub environment: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
@@ -131,11 +131,16 @@ pub(crate) struct RawControl {
     /// The course of action.
     #[schemars(with = "schema::Action")]
     pub action: Option<Spanned<String>>,
-    /// The phases it acts at: one or more phase ids.
-    #[schemars(with = "Vec<schema::PhaseId>", length(min = 1))]
+    /// The phases it acts at: one or more phase ids, each once.
+    #[schemars(
+        with = "Vec<schema::PhaseId>",
+        length(min = 1),
+        extend("uniqueItems" = true)
+    )]
     pub phases: Option<Spanned<Vec<Spanned<String>>>>,
-    /// Only these techniques (of the control's phases); default all techniques of its phases.
-    #[schemars(with = "Vec<schema::Id>", default)]
+    /// Only these techniques (of the control's phases), each once; default all techniques of
+    /// its phases.
+    #[schemars(with = "Vec<schema::Id>", default, extend("uniqueItems" = true))]
     pub techniques: Option<Vec<Spanned<String>>>,
     /// Probability that it fires on an attempt, in [0, 1], or the name of a numeric
     /// environment fact.
@@ -161,11 +166,11 @@ pub(crate) struct RawVariant {
     /// The variant's name, unique and not `baseline`.
     #[schemars(with = "String")]
     pub name: Option<Spanned<String>>,
-    /// Ids of controls written with `enabled = false` to switch on.
-    #[schemars(with = "Vec<schema::Id>", default)]
+    /// Ids of controls written with `enabled = false` to switch on, each once.
+    #[schemars(with = "Vec<schema::Id>", default, extend("uniqueItems" = true))]
     pub enable: Option<Vec<Spanned<String>>>,
-    /// Ids of controls to switch off.
-    #[schemars(with = "Vec<schema::Id>", default)]
+    /// Ids of controls to switch off, each once.
+    #[schemars(with = "Vec<schema::Id>", default, extend("uniqueItems" = true))]
     pub disable: Option<Vec<Spanned<String>>>,
     /// `"id.field" = value`; a dotted key written unquoted arrives as a nested table.
     /// Overrides by `environment.<fact>`, `<technique>.weight`, `<technique>.success`,
@@ -278,7 +283,7 @@ pub(crate) mod schema {
     pub enum FactValue {
         /// A boolean fact, for `requires`.
         Boolean(bool),
-        /// A numeric fact, read as a probability.
+        /// A numeric fact, read as a probability or a weight.
         Number(f64),
     }
 

@@ -396,32 +396,8 @@ impl Checker<'_, '_> {
             }
         }
         let weight = match &raw.weight {
-            None => Some(1.0),
-            Some(w) => match as_number(w.get_ref()) {
-                Some(x) if valid_weight(x) => Some(x),
-                Some(x) => {
-                    self.c.error(
-                        w.span(),
-                        format!(
-                            "{} {} must be a number > 0 and at most {MAX_WEIGHT:e}",
-                            what("weight"),
-                            readable(x)
-                        ),
-                    );
-                    None
-                }
-                None => {
-                    self.c.error(
-                        w.span(),
-                        format!(
-                            "{} is {}; expected a number > 0",
-                            what("weight"),
-                            type_name(w.get_ref())
-                        ),
-                    );
-                    None
-                }
-            },
+            None => Some((1.0, None)),
+            Some(w) => self.weight(w, env, &what("weight")),
         };
         let success = match &raw.success {
             None => {
@@ -475,7 +451,7 @@ impl Checker<'_, '_> {
                 }
             }
         }
-        let (Some(phase), Some(weight), Some((success, success_fact)), true) =
+        let (Some(phase), Some((weight, weight_fact)), Some((success, success_fact)), true) =
             (phase, weight, success, ok)
         else {
             return None;
@@ -486,6 +462,7 @@ impl Checker<'_, '_> {
             phase,
             attack: raw.attack.map(Spanned::into_inner),
             weight,
+            weight_fact,
             success,
             success_fact,
             requires,
@@ -518,8 +495,9 @@ impl Checker<'_, '_> {
         what: &str,
     ) -> Option<(Probability, Option<String>)> {
         match v.get_ref() {
-            Value::String(name) => match env.get(name) {
-                Some(Fact::Number(x)) => match Probability::new(*x) {
+            Value::String(name) => {
+                let x = self.numeric_fact(v, name, env, what, "a probability")?;
+                match Probability::new(x) {
                     Some(p) => Some((p, Some(name.clone()))),
                     None => {
                         self.c.error(
@@ -530,30 +508,8 @@ impl Checker<'_, '_> {
                         );
                         None
                     }
-                },
-                Some(Fact::Bool(b)) => {
-                    self.c.error(
-                        v.span(),
-                        format!(
-                            "{what} names environment fact \"{name}\" = {b}, a boolean; a probability needs a numeric fact"
-                        ),
-                    );
-                    None
                 }
-                None => {
-                    let numbers = env.iter().filter(|(_, f)| matches!(f, Fact::Number(_)));
-                    let names: Vec<&str> = numbers.map(|(k, _)| k.as_str()).collect();
-                    self.c.error(
-                        v.span(),
-                        format!(
-                            "{what} names unknown environment fact \"{name}\"{}{}",
-                            known_list("numeric facts", &names),
-                            did_you_mean(name, names.iter().copied())
-                        ),
-                    );
-                    None
-                }
-            },
+            }
             other => match as_number(other) {
                 Some(x) => match Probability::new(x) {
                     Some(p) => Some((p, None)),
@@ -574,6 +530,88 @@ impl Checker<'_, '_> {
                     None
                 }
             },
+        }
+    }
+
+    /// A literal technique weight or the name of a numeric environment fact, as `success` may
+    /// name one: an estate's exposure (hosts, users, exposed services) often sets how much an
+    /// adversary favours a technique, and a variant that changes the fact moves the weight.
+    pub(super) fn weight(
+        &mut self,
+        v: &Spanned<Value>,
+        env: &BTreeMap<String, Fact>,
+        what: &str,
+    ) -> Option<(f64, Option<String>)> {
+        let (x, fact) = match v.get_ref() {
+            Value::String(name) => {
+                let x = self.numeric_fact(v, name, env, what, "a weight")?;
+                (x, Some(name.clone()))
+            }
+            other => match as_number(other) {
+                Some(x) => (x, None),
+                None => {
+                    self.c.error(
+                        v.span(),
+                        format!(
+                            "{what} is {}; expected a number > 0 and at most {MAX_WEIGHT:e} or the name of a numeric environment fact",
+                            type_name(other)
+                        ),
+                    );
+                    return None;
+                }
+            },
+        };
+        if valid_weight(x) {
+            return Some((x, fact));
+        }
+        let message = match &fact {
+            Some(name) => format!(
+                "{what} names environment fact \"{name}\" = {}, which is not a number > 0 and at most {MAX_WEIGHT:e}",
+                readable(x)
+            ),
+            None => format!(
+                "{what} {} must be a number > 0 and at most {MAX_WEIGHT:e}",
+                readable(x)
+            ),
+        };
+        self.c.error(v.span(), message);
+        None
+    }
+
+    /// The value of the numeric fact `name`, or `None` after reporting that it is unknown or a
+    /// boolean; `needs` is what the field holds ("a probability"), for the message.
+    fn numeric_fact(
+        &mut self,
+        v: &Spanned<Value>,
+        name: &str,
+        env: &BTreeMap<String, Fact>,
+        what: &str,
+        needs: &str,
+    ) -> Option<f64> {
+        match env.get(name) {
+            Some(Fact::Number(x)) => Some(*x),
+            Some(Fact::Bool(b)) => {
+                self.c.error(
+                    v.span(),
+                    format!(
+                        "{what} names environment fact \"{name}\" = {b}, a boolean; {needs} needs a numeric fact"
+                    ),
+                );
+                None
+            }
+            None => {
+                let numbers = env.iter().filter(|(_, f)| matches!(f, Fact::Number(_)));
+                let names: Vec<&str> = numbers.map(|(k, _)| k.as_str()).collect();
+                self.c.error(
+                    v.span(),
+                    format!(
+                        "{what} names unknown environment fact \"{name}\"{}{}",
+                        known_list("numeric facts", &names),
+                        did_you_mean(name, names.iter().copied())
+                    ),
+                );
+                None
+            }
         }
     }
 

@@ -5,8 +5,8 @@
 //! file defines (names, ids, fields, facts and their types, values and their ranges), also when
 //! the base scenario has problems, so that every problem is reported at once.
 //! [`Checker::apply_variant`] then applies a clean plan to the valid base scenario and re-resolves
-//! everything that depends on environment facts: probabilities read from facts and the viability
-//! of techniques.
+//! everything that depends on environment facts: probabilities and weights read from facts and
+//! the viability of techniques.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
@@ -16,7 +16,7 @@ use toml::{Spanned, Value};
 
 use super::diagnostic::did_you_mean;
 use super::raw::{RawFile, RawVariant};
-use super::validate::{Checker, IdSite, as_number, known_list, type_name, valid_id};
+use super::validate::{Checker, IdSite, as_number, known_list, readable, valid_id};
 use super::{BASELINE, Fact, MAX_WEIGHT, Probability, Scenario, Variant, valid_weight};
 use crate::phase::CourseOfAction;
 
@@ -151,7 +151,7 @@ pub(super) struct Plan {
 
 /// One changed parameter of a technique or control, by id.
 enum Change {
-    Weight(String, f64),
+    Weight(String, f64, Option<String>),
     Success(String, Probability, Option<String>),
     Effectiveness(String, Probability, Option<String>),
     Response(String, Probability, Option<String>),
@@ -488,8 +488,8 @@ impl Checker<'_, '_> {
         }
     }
 
-    /// A new parameter value, checked as in the base file; probabilities may name facts of the
-    /// variant's environment.
+    /// A new parameter value, checked as in the base file; probabilities and weights may name
+    /// facts of the variant's environment.
     fn change(
         &mut self,
         label: &str,
@@ -502,26 +502,8 @@ impl Checker<'_, '_> {
             Target::Fact(_) => None,
             Target::Technique(id, "weight") => {
                 let what = format!("{label}: technique \"{id}\": weight");
-                match as_number(v) {
-                    Some(x) if valid_weight(x) => Some(Change::Weight(id, x)),
-                    Some(x) => {
-                        self.c.error(
-                            value.span(),
-                            format!(
-                                "{what} {} must be a number > 0 and at most {MAX_WEIGHT:e}",
-                                super::validate::readable(x)
-                            ),
-                        );
-                        None
-                    }
-                    None => {
-                        self.c.error(
-                            value.span(),
-                            format!("{what} is {}; expected a number > 0", type_name(v)),
-                        );
-                        None
-                    }
-                }
+                let (w, fact) = self.weight(value, environment, &what)?;
+                Some(Change::Weight(id, w, fact))
             }
             Target::Technique(id, _) => {
                 let what = format!("{label}: technique \"{id}\": success");
@@ -578,9 +560,11 @@ impl Checker<'_, '_> {
         let mut overridden: HashSet<(usize, &str)> = HashSet::new();
         for change in plan.changes {
             match change {
-                Change::Weight(id, w) => {
+                Change::Weight(id, w, fact) => {
                     let i = technique(&s, &id)?;
                     s.techniques[i].weight = w;
+                    s.techniques[i].weight_fact = fact;
+                    overridden.insert((i, "weight"));
                 }
                 Change::Success(id, p, fact) => {
                     let i = technique(&s, &id)?;
@@ -607,33 +591,46 @@ impl Checker<'_, '_> {
             }
         }
 
-        // Re-read every probability that names a fact, and every technique's viability.
+        // Re-read every probability and weight that names a fact, and every technique's
+        // viability.
         let env = &s.environment;
+        let mut errors = Vec::new();
         let mut resolve = |fact: &Option<String>,
                            owner: &str,
-                           field: &str|
-         -> Option<Probability> {
+                           field: &str,
+                           accepts: fn(f64) -> bool,
+                           range: &str|
+         -> Option<f64> {
             let fact = fact.as_deref()?;
             let Some(Fact::Number(x)) = env.get(fact) else {
                 return None;
             };
-            let p = Probability::new(*x);
-            if p.is_none() {
+            if !accepts(*x) {
                 let span = fact_spans.get(fact).cloned().unwrap_or(plan.span.clone());
-                self.c.error(
+                errors.push((
                     span,
                     format!(
-                        "{label}: environment fact \"{fact}\" = {x} is outside [0, 1], but {owner} takes its {field} from it"
+                        "{label}: environment fact \"{fact}\" = {} is outside {range}, but {owner} takes its {field} from it",
+                        if field == "weight" { readable(*x) } else { x.to_string() }
                     ),
-                );
+                ));
+                return None;
             }
-            p
+            Some(*x)
         };
+        let in_unit = |x: f64| Probability::new(x).is_some();
+        let weights = format!("(0, {MAX_WEIGHT:e}]");
         let mut techniques = s.techniques.clone();
         for (i, t) in techniques.iter_mut().enumerate() {
+            let owner = format!("technique \"{}\"", t.id);
+            if !overridden.contains(&(i, "weight")) {
+                if let Some(w) = resolve(&t.weight_fact, &owner, "weight", valid_weight, &weights) {
+                    t.weight = w;
+                }
+            }
             if !overridden.contains(&(i, "success")) {
-                let owner = format!("technique \"{}\"", t.id);
-                if let Some(p) = resolve(&t.success_fact, &owner, "success") {
+                let p = resolve(&t.success_fact, &owner, "success", in_unit, "[0, 1]");
+                if let Some(p) = p.and_then(Probability::new) {
                     t.success = p;
                 }
             }
@@ -645,16 +642,20 @@ impl Checker<'_, '_> {
         let mut controls = s.controls.clone();
         for (i, c) in controls.iter_mut().enumerate() {
             let owner = format!("control \"{}\"", c.id);
-            if !overridden.contains(&(i, "effectiveness")) {
-                if let Some(p) = resolve(&c.effectiveness_fact, &owner, "effectiveness") {
-                    c.effectiveness = p;
+            for (field, fact, value) in [
+                ("effectiveness", &c.effectiveness_fact, &mut c.effectiveness),
+                ("response", &c.response_fact, &mut c.response),
+            ] {
+                if !overridden.contains(&(i, field)) {
+                    let p = resolve(fact, &owner, field, in_unit, "[0, 1]");
+                    if let Some(p) = p.and_then(Probability::new) {
+                        *value = p;
+                    }
                 }
             }
-            if !overridden.contains(&(i, "response")) {
-                if let Some(p) = resolve(&c.response_fact, &owner, "response") {
-                    c.response = p;
-                }
-            }
+        }
+        for (span, message) in errors {
+            self.c.error(span, message);
         }
         s.techniques = techniques;
         s.controls = controls;
@@ -839,6 +840,63 @@ mod tests {
         let better = variant(&s, "better-filter");
         assert_eq!(control(better, "mail-filter").effectiveness.get(), 0.8);
         assert_eq!(control(better, "edr").response.get(), 0.9);
+    }
+
+    #[test]
+    fn weights_read_from_facts_follow_each_variants_environment() {
+        let source = include_str!("../../tests/data/valid/weight-fact.toml");
+        let s = Scenario::from_toml(source, "weight-fact.toml").unwrap();
+        let weight = |s: &Scenario, id: &str| {
+            let t = technique(s, id);
+            (t.weight, t.weight_fact.clone())
+        };
+        let fact = |name: &str| Some(name.to_owned());
+        assert_eq!(weight(&s, "phish"), (120.0, fact("mailboxes")));
+        assert_eq!(weight(&s, "vpn-login"), (4.0, fact("vpn_gateways")));
+        assert_eq!(weight(&s, "scan"), (1.0, None));
+        let more = variant(&s, "more-vpn-gateways");
+        assert_eq!(weight(more, "vpn-login"), (40.0, fact("vpn_gateways")));
+        assert_eq!(weight(more, "phish"), (120.0, fact("mailboxes")));
+        // A literal replaces the fact reference.
+        let fixed = variant(&s, "fixed-phishing-weight");
+        assert_eq!(weight(fixed, "phish"), (10.0, None));
+        // A weight set to a fact reads the variant's environment, as do the others.
+        let by_mailboxes = variant(&s, "vpn-weighted-by-mailboxes");
+        assert_eq!(weight(by_mailboxes, "vpn-login"), (60.0, fact("mailboxes")));
+        assert_eq!(weight(by_mailboxes, "phish"), (60.0, fact("mailboxes")));
+    }
+
+    #[test]
+    fn a_fact_change_that_breaks_a_weight_is_reported_at_the_new_value() {
+        let source = TINY.replace("weight = 3\n", "weight = \"click_rate\"\n")
+            + "\n[[variants]]\nname = \"v\"\nset = { \"environment.click_rate\" = 0 }\n\
+             [[variants]]\nname = \"w\"\nset = { \"scan.weight\" = \"mfa\", \"build.weight\" = \"nope\" }\n";
+        let l = first_line();
+        let e = Scenario::from_toml(&source, "t.toml").unwrap_err();
+        let e: Vec<String> =
+            e.0.iter()
+                .map(|d| format!("{}:{}: {}", d.line, d.column, d.message))
+                .collect();
+        assert_eq!(
+            e,
+            [
+                format!(
+                    "{}:36: variant \"v\": environment fact \"click_rate\" = 0 is outside \
+                     (0, 1e12], but technique \"phish\" takes its weight from it",
+                    l + 2
+                ),
+                format!(
+                    "{}:25: variant \"w\": technique \"scan\": weight names environment fact \
+                     \"mfa\" = false, a boolean; a weight needs a numeric fact",
+                    l + 5
+                ),
+                format!(
+                    "{}:49: variant \"w\": technique \"build\": weight names unknown environment \
+                     fact \"nope\"; numeric facts: click_rate",
+                    l + 5
+                ),
+            ]
+        );
     }
 
     #[test]

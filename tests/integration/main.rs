@@ -14,6 +14,7 @@ mod methods;
 mod optimize;
 mod progress;
 mod properties;
+mod schema_agreement;
 mod shards;
 mod show;
 mod snapshots;
