@@ -10,3 +10,8 @@ pub fn killchain() -> Command {
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd
 }
+
+/// `tests/data/invalid/KIND.toml`.
+pub fn invalid(kind: &str) -> String {
+    format!("tests/data/invalid/{kind}.toml")
+}
