@@ -1,5 +1,6 @@
 //! Counts → decisions: arms of a comparison and their pairing ([`arms`]), Monte Carlo against
-//! exact ([`check`]), and the search for the best portfolio within a budget ([`optimize`]).
+//! exact ([`check`]), and the search for the best portfolio within a budget ([`optimize`]), the
+//! marginal value of each control ([`rank`]).
 //!
 //! Invariant: `analysis` plays trials only through `sim` and imports nothing from `report`,
 //! `persist` or `app`.
@@ -7,3 +8,4 @@
 pub mod arms;
 pub mod check;
 pub mod optimize;
+pub mod rank;

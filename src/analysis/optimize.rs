@@ -37,12 +37,14 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
+use crate::analysis::arms::Arm;
 use crate::money::LossModel;
 use crate::phase::{N_PHASES, Phase};
 use crate::scenario::Scenario;
 use crate::sim::engine::{self, CHUNK_TRIALS, Plan, Units, Watch};
 use crate::sim::rng::TrialStream;
 use crate::sim::years::{WorkUnit, YearLayout};
+use crate::sim::{Schedule, Session, Stopped};
 use crate::stats::PairedTable;
 use crate::stats::loss::{LossSums, PairedLoss};
 
@@ -1002,6 +1004,103 @@ pub fn heuristic(
     }
     let portfolios = seen.into_values().collect();
     Some(Optimum::new(Search::Heuristic, trials, portfolios, budget))
+}
+
+/// Paired checks of a search's result, each on the same trials (and, with `[loss]`, the same
+/// years) so that the differences are exact where nothing changed: each a difference with its
+/// 95 % paired interval.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The scenario as written: its portfolio and completed trials.
+    pub as_written: (u64, u64),
+    /// Completion rate, next better − best.
+    pub next_vs_best: Option<(f64, f64, f64)>,
+    /// Completion rate, best − as written.
+    pub best_vs_written: (f64, f64, f64),
+    /// For each frontier point after the first (by cost), its completion rate − the previous
+    /// point's.
+    pub frontier_steps: Vec<(f64, f64, f64)>,
+    /// When the objective is the expected annual loss: the same in money.
+    pub money: Option<VerifiedMoney>,
+}
+
+/// [`Verified`] in expected annual loss, year by year.
+#[derive(Debug, Clone)]
+pub struct VerifiedMoney {
+    /// The scenario as written: its annual losses.
+    pub as_written: LossSums,
+    /// Next better − best.
+    pub next_vs_best: Option<(f64, f64, f64)>,
+    /// Best − as written.
+    pub best_vs_written: (f64, f64, f64),
+    /// Each frontier point after the first − the previous frontier point.
+    pub frontier_steps: Vec<(f64, f64, f64)>,
+}
+
+/// Plays the best portfolio, the scenario as written and the next better one on the same trials
+/// in `session`, and each frontier point against the previous one; `Err` when the session was
+/// asked to stop. Counts `2 × trials` finished trials in the session.
+pub fn verify(
+    problem: &Problem,
+    optimum: &Optimum,
+    session: &Session<'_>,
+    seed: u64,
+    trials: u64,
+) -> Result<Verified, Stopped> {
+    let best = optimum.portfolios[optimum.best];
+    let next = optimum.next_better.map(|i| optimum.portfolios[i]);
+    let written = problem.as_written();
+    // The best is the reference: every arm's joint outcomes and annual losses are against it.
+    let mut arms = vec![problem.apply(best.mask), problem.apply(written)];
+    arms.extend(next.map(|p| problem.apply(p.mask)));
+    let plans: Vec<Plan> = arms.iter().map(Plan::new).collect();
+    let frontier: Vec<u64> = (optimum.portfolios.iter())
+        .filter(|p| p.on_frontier)
+        .map(|p| p.mask)
+        .collect();
+    let steps: Vec<(u64, u64)> = frontier.windows(2).map(|w| (w[1], w[0])).collect();
+    let schedule = Schedule::new(problem.loss_model(), seed, trials, None);
+    let results = session.play(&plans, &schedule)?;
+    let step_tables = session.run(|watch| problem.paired(seed, trials, &steps, watch))?;
+    // Arm i against the best: (arm, best).
+    let table = |i: usize| {
+        Arm {
+            name: String::new(),
+            scenario: &arms[i],
+            tally: results[i].tally.clone(),
+            joint: results[i].joint,
+        }
+        .completion_table()
+    };
+    let zero = (0.0, 0.0, 0.0);
+    let negated = |(d, lo, hi): (f64, f64, f64)| (-d, -hi, -lo);
+    let money = match (optimum.by_loss(), problem.loss_model()) {
+        (true, Some(_)) => {
+            // An arm's paired loss is best − arm, year by year.
+            let loss = |i: usize| results.get(i).and_then(|r| r.loss.as_ref());
+            let written_loss = loss(1).expect("the years of the scenario as written");
+            Some(VerifiedMoney {
+                as_written: written_loss.tally.sums(),
+                next_vs_best: loss(2).map(|l| negated(l.paired.reduction())),
+                best_vs_written: written_loss.paired.reduction(),
+                frontier_steps: step_tables
+                    .iter()
+                    .map(|t| t.loss.map_or(zero, |l| l.reduction()))
+                    .collect(),
+            })
+        }
+        _ => None,
+    };
+    Ok(Verified {
+        as_written: (written, results[1].tally.completed),
+        next_vs_best: next.map(|_| table(2).difference().unwrap_or(zero)),
+        best_vs_written: table(1).reversed().difference().unwrap_or(zero),
+        frontier_steps: step_tables
+            .iter()
+            .map(|t| t.completion.difference().unwrap_or(zero))
+            .collect(),
+        money,
+    })
 }
 
 #[cfg(test)]

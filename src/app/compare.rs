@@ -4,41 +4,15 @@
 use std::path::{Path, PathBuf};
 
 use crate::analysis::arms::{Arm, ArmSummary};
+use crate::analysis::rank;
 use crate::cli::{CompareArgs, MethodArg, RankArgs, SimOptions};
 use crate::report::{self, Figures, LossFigures};
-use crate::scenario::{BASELINE, LoadedScenario, Scenario};
+use crate::scenario::{self, BASELINE, LoadedScenario, Scenario};
 use crate::sim::engine::Plan;
 use crate::sim::{Schedule, exact};
 
 use super::settings::{self, Settings};
 use super::{Failure, io, publish};
-
-/// The differences between two scenarios' ids, if any.
-fn id_mismatch(a: &Scenario, b: &Scenario) -> Option<String> {
-    let ids = |s: &Scenario| -> std::collections::BTreeSet<String> {
-        let t = s.techniques.iter().map(|t| format!("technique {}", t.id));
-        t.chain(s.controls.iter().map(|c| format!("control {}", c.id)))
-            .collect()
-    };
-    let (ia, ib) = (ids(a), ids(b));
-    let only_a: Vec<&String> = ia.difference(&ib).collect();
-    let only_b: Vec<&String> = ib.difference(&ia).collect();
-    if only_a.is_empty() && only_b.is_empty() {
-        return None;
-    }
-    let list = |v: &[&String]| {
-        if v.is_empty() {
-            "nothing".to_owned()
-        } else {
-            v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-        }
-    };
-    Some(format!(
-        "only in the first: {}; only in the second: {}",
-        list(&only_a),
-        list(&only_b)
-    ))
-}
 
 /// `killchain compare`.
 pub(super) fn compare(args: &CompareArgs) -> Result<(), Failure> {
@@ -68,7 +42,7 @@ pub(super) fn compare(args: &CompareArgs) -> Result<(), Failure> {
                     a.path, b.path
                 )]));
             }
-            if let Some(diff) = id_mismatch(&a.scenario, &b.scenario) {
+            if let Some(diff) = scenario::id_difference(&a.scenario, &b.scenario) {
                 return Err(Failure::Input(vec![format!(
                     "{} and {}: the two scenarios must have the same technique and control ids to be compared trial by trial; {diff}",
                     a.path, b.path
@@ -207,41 +181,12 @@ pub(super) fn rank(args: &RankArgs) -> Result<(), Failure> {
     let loaded = io::load_all(std::slice::from_ref(&args.scenario))?;
     let l = &loaded[0];
     let s = &l.scenario;
-    let switched: Vec<Scenario> = (0..s.controls.len())
-        .map(|i| {
-            let mut v = s.clone();
-            v.variants.clear();
-            v.controls[i].enabled = !v.controls[i].enabled;
-            v
-        })
-        .collect();
+    let switched = scenario::one_control_switches(s);
     let mut named = vec![(BASELINE.to_owned(), s)];
-    named.extend(
-        s.controls
-            .iter()
-            .zip(&switched)
-            .map(|(c, v)| (c.id.clone(), v)),
-    );
+    named.extend(switched.iter().map(|(id, v)| (id.clone(), v)));
     let dir = io::output_dir(&args.sim.output.out, &l.path);
     let (arms, seed) = summarize_arms(named, &args.sim, l, &dir)?;
-    let mut marginals: Vec<report::Marginal> = s
-        .controls
-        .iter()
-        .zip(&arms[1..])
-        .map(|(c, arm)| report::Marginal {
-            control: c.id.clone(),
-            action: c.action,
-            enabled: c.enabled,
-            cost: c.cost,
-            delta: arm.delta,
-            ale_delta: arm
-                .loss
-                .as_ref()
-                .filter(|l| l.defined())
-                .map(|l| 0.0 - l.reduction.0),
-        })
-        .collect();
-    report::rank(&mut marginals);
+    let marginals = rank::marginals(s, &arms);
     let method = arms[0].figures.method;
     let how = match seed {
         Some(seed) => format!("{} paired trials, seed {seed}", arms[0].figures.trials),

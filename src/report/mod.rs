@@ -18,8 +18,8 @@ mod terminal;
 pub mod xlsx;
 
 pub use compare_out::{
-    COMPARISON_HEADER, Marginal, PHASE_DELTAS_HEADER, RANKING_HEADER, comparison_csv,
-    comparison_table, phase_deltas_csv, rank, ranking_csv, ranking_table,
+    COMPARISON_HEADER, PHASE_DELTAS_HEADER, RANKING_HEADER, comparison_csv, comparison_table,
+    phase_deltas_csv, ranking_csv, ranking_table,
 };
 pub use csv_out::{CONTROLS_HEADER, PHASES_HEADER, TECHNIQUES_HEADER};
 pub use csv_out::{

@@ -20,6 +20,7 @@ use std::fmt;
 use std::path::Path;
 
 pub use diagnostic::{Diagnostic, Diagnostics};
+pub use variant::{id_difference, one_control_switches};
 
 use crate::money::LossModel;
 use crate::phase::{CourseOfAction, Phase};

@@ -783,6 +783,47 @@ fn dotted_key_start(source: &str, last: usize) -> usize {
     }
 }
 
+/// The differences between two scenarios' technique and control ids, if any: what is only in
+/// the first and what only in the second (two files compared trial by trial need the same ids).
+pub fn id_difference(a: &Scenario, b: &Scenario) -> Option<String> {
+    let ids = |s: &Scenario| -> std::collections::BTreeSet<String> {
+        let t = s.techniques.iter().map(|t| format!("technique {}", t.id));
+        t.chain(s.controls.iter().map(|c| format!("control {}", c.id)))
+            .collect()
+    };
+    let (ia, ib) = (ids(a), ids(b));
+    let only_a: Vec<&String> = ia.difference(&ib).collect();
+    let only_b: Vec<&String> = ib.difference(&ia).collect();
+    if only_a.is_empty() && only_b.is_empty() {
+        return None;
+    }
+    let list = |v: &[&String]| {
+        if v.is_empty() {
+            "nothing".to_owned()
+        } else {
+            v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        }
+    };
+    Some(format!(
+        "only in the first: {}; only in the second: {}",
+        list(&only_a),
+        list(&only_b)
+    ))
+}
+
+/// `rank`'s arms: for each control (in file order) its id and the scenario with that control
+/// alone switched (off if enabled, on if not), without variants.
+pub fn one_control_switches(s: &Scenario) -> Vec<(String, Scenario)> {
+    (0..s.controls.len())
+        .map(|i| {
+            let mut v = s.clone();
+            v.variants.clear();
+            v.controls[i].enabled = !v.controls[i].enabled;
+            (v.controls[i].id.clone(), v)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -197,6 +197,15 @@ pub struct PairedTable {
 }
 
 impl PairedTable {
+    /// The same pairs with the two sides swapped: (second, first).
+    pub fn reversed(self) -> PairedTable {
+        PairedTable {
+            first_only: self.second_only,
+            second_only: self.first_only,
+            ..self
+        }
+    }
+
     /// Trials in the table.
     pub fn n(&self) -> u64 {
         self.both + self.first_only + self.second_only + self.neither

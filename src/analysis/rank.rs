@@ -1,0 +1,104 @@
+//! `rank`: each control's marginal value, from switching it alone (off if enabled, on if not)
+//! on the same trials as the scenario as written, and their order.
+
+use crate::analysis::arms::ArmSummary;
+use crate::money::rosi;
+use crate::phase::CourseOfAction;
+use crate::scenario::Scenario;
+
+/// One control's marginal value, from switching it alone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Marginal {
+    /// Control id.
+    pub control: String,
+    /// Its course of action.
+    pub action: CourseOfAction,
+    /// Whether it is enabled as written.
+    pub enabled: bool,
+    /// Its annual cost, if given.
+    pub cost: Option<f64>,
+    /// Change in completion rate when it alone is switched (off if enabled, on if not), with
+    /// the paired 95 % interval.
+    pub delta: (f64, f64, f64),
+    /// With `[loss]`: change in expected annual loss when it alone is switched.
+    pub ale_delta: Option<f64>,
+}
+
+impl Marginal {
+    /// With `[loss]`: the expected annual loss the control saves (positive when it lowers
+    /// the loss).
+    pub fn ale_reduction(&self) -> Option<f64> {
+        self.ale_delta.map(|d| if self.enabled { d } else { -d })
+    }
+
+    /// With `[loss]` and a cost > 0: `(ALE reduction − cost) / cost`.
+    pub fn return_on_control(&self) -> Option<f64> {
+        let c = self.cost.filter(|&c| c > 0.0)?;
+        rosi(self.ale_reduction()?, c)
+    }
+
+    /// Completion-rate reduction the control buys: positive when it lowers completion.
+    pub fn risk_reduction(&self) -> f64 {
+        if self.enabled {
+            self.delta.0
+        } else {
+            -self.delta.0
+        }
+    }
+
+    /// `delta` per 100,000 of annual cost.
+    pub fn delta_per_100k(&self) -> Option<f64> {
+        self.cost
+            .filter(|&c| c > 0.0)
+            .map(|c| self.delta.0 * 100_000.0 / c)
+    }
+}
+
+/// Sorts by risk reduction per unit cost, best first; controls without a cost last (by risk
+/// reduction), ties by id. With `[loss]`, by return on control instead, those without a cost
+/// last by the annual loss they save.
+fn rank(marginals: &mut [Marginal]) {
+    let key = |m: &Marginal| -> (bool, f64) {
+        if let Some(saved) = m.ale_reduction() {
+            return match m.return_on_control() {
+                Some(r) => (false, -r),
+                None => (true, -saved),
+            };
+        }
+        match m.cost.filter(|&c| c > 0.0) {
+            Some(c) => (false, -m.risk_reduction() / c),
+            None => (true, -m.risk_reduction()),
+        }
+    };
+    marginals.sort_by(|a, b| {
+        let (ka, kb) = (key(a), key(b));
+        ka.0.cmp(&kb.0)
+            .then(ka.1.total_cmp(&kb.1))
+            .then_with(|| a.control.cmp(&b.control))
+    });
+}
+
+/// Each control's marginal value, ranked: `arms` are the summaries of the scenario as written
+/// (first) and of each one-control switch, in the order of `s.controls`
+/// (see `scenario::one_control_switches`).
+pub fn marginals(s: &Scenario, arms: &[ArmSummary]) -> Vec<Marginal> {
+    let mut marginals: Vec<Marginal> = s
+        .controls
+        .iter()
+        .zip(&arms[1..])
+        .map(|(c, arm)| Marginal {
+            control: c.id.clone(),
+            action: c.action,
+            enabled: c.enabled,
+            cost: c.cost,
+            delta: arm.delta,
+            ale_delta: arm
+                .loss
+                .as_ref()
+                .filter(|l| l.defined())
+                .map(|l| 0.0 - l.reduction.0),
+        })
+        .collect();
+    rank(&mut marginals);
+    marginals
+}
