@@ -7,5 +7,6 @@
 
 pub mod arms;
 pub mod check;
+pub mod frontier;
 pub mod optimize;
 pub mod rank;

@@ -38,6 +38,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 
 use crate::analysis::arms::Arm;
+use crate::analysis::frontier;
 use crate::money::LossModel;
 use crate::phase::{N_PHASES, Phase};
 use crate::scenario::Scenario;
@@ -819,21 +820,11 @@ impl Optimum {
     }
 }
 
-/// Marks the Pareto frontier of portfolios sorted by (cost, objective).
-fn mark_frontier(sorted: &mut [Portfolio]) {
-    let mut best_cheaper = u128::MAX; // lowest objective among strictly cheaper portfolios
-    let mut i = 0;
-    while i < sorted.len() {
-        let cost = sorted[i].cost;
-        let end = (i..sorted.len())
-            .find(|&j| sorted[j].cost != cost)
-            .unwrap_or(sorted.len());
-        let least = sorted[i].objective(); // sorted: the first of a cost group is the lowest
-        for p in &mut sorted[i..end] {
-            p.on_frontier = p.objective() == least && least < best_cheaper;
-        }
-        best_cheaper = best_cheaper.min(least);
-        i = end;
+/// Marks the Pareto frontier of the portfolios (see [`frontier::pareto`]).
+fn mark_frontier(portfolios: &mut [Portfolio]) {
+    let points: Vec<(f64, u128)> = portfolios.iter().map(|p| (p.cost, p.objective())).collect();
+    for (p, on) in portfolios.iter_mut().zip(frontier::pareto(&points)) {
+        p.on_frontier = on;
     }
 }
 

@@ -5,8 +5,8 @@ use std::fmt::Write;
 
 use super::LossFigures;
 use super::csv_out::{finish, record, writer};
-use super::loss_out::grouped;
-use super::{Method, rate6, text_cell};
+use super::format::{grouped, money, rate6, six};
+use super::{Method, text_cell};
 use crate::analysis::arms::{ArmSummary, verdict};
 use crate::analysis::rank::Marginal;
 use crate::money::rosi;
@@ -71,14 +71,6 @@ fn loss_cells(l: &LossFigures, extra_cost: f64) -> Vec<String> {
         p(2),
         text_cell(&l.model.currency),
     ]
-}
-
-fn money(x: f64) -> String {
-    format!("{x:.2}")
-}
-
-fn six((a, b, c): (f64, f64, f64)) -> [String; 3] {
-    [a, b, c].map(|x| format!("{x:.6}"))
 }
 
 /// `comparison.csv`: one row per arm, baseline first. `seed` is empty for exact evaluation.

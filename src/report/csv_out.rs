@@ -1,6 +1,7 @@
 //! The CSV files: RFC 4180, UTF-8, a header row, fixed column order, plain numbers.
 
-use super::{Figures, RunResult, rate6, text_cell};
+use super::format::rate6;
+use super::{Figures, RunResult, text_cell};
 use crate::phase::Phase;
 use crate::scenario::Scenario;
 

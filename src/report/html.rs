@@ -9,6 +9,9 @@
 use std::fmt::Write as _;
 
 use super::folder::{ResultFolder, Table};
+use super::format::money_with as money;
+pub use super::format::{count, percent, points, ratio};
+use crate::analysis::frontier::pareto;
 use crate::phase::{CourseOfAction, Phase};
 
 /// Colours of the series (variants), colour-blind safe (Okabe–Ito).
@@ -42,53 +45,6 @@ fn esc(s: &str) -> String {
         }
     }
     out
-}
-
-/// A count with thousands separators; expected counts (not whole) keep one decimal.
-pub fn count(x: f64) -> String {
-    let (whole, frac) = if x.fract() == 0.0 {
-        (format!("{:.0}", x.abs()), String::new())
-    } else {
-        let s = format!("{:.1}", x.abs());
-        let (w, f) = s.split_once('.').unwrap_or((&s, "0"));
-        (w.to_owned(), format!(".{f}"))
-    };
-    let mut grouped = String::new();
-    for (i, ch) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    let sign = if x < 0.0 { "−" } else { "" };
-    format!("{sign}{grouped}{frac}")
-}
-
-/// A proportion as a percentage with two decimals.
-pub fn percent(x: f64) -> String {
-    format!("{:.2}%", x * 100.0)
-}
-
-/// A difference of proportions in percentage points, signed, two decimals.
-pub fn points(x: f64) -> String {
-    let v = x * 100.0;
-    if v.abs() < 0.005 {
-        "±0.00".to_owned()
-    } else if v > 0.0 {
-        format!("+{v:.2}")
-    } else {
-        format!("−{:.2}", -v)
-    }
-}
-
-/// Money with thousands separators and the currency code, when known.
-fn money(x: f64, currency: &str) -> String {
-    let c = count(x.round());
-    if currency.is_empty() {
-        c
-    } else {
-        format!("{c} {currency}")
-    }
 }
 
 /// A linear scale from a domain to a pixel range.
@@ -739,28 +695,6 @@ struct CostPoint<'a> {
     on_frontier: bool,
 }
 
-/// Which of the (cost, risk) points are on the Pareto frontier: no other point is at most as
-/// costly and at most as risky and better on one of the two.
-fn pareto(points: &[(f64, f64)]) -> Vec<bool> {
-    points
-        .iter()
-        .map(|&(c, r)| {
-            !points
-                .iter()
-                .any(|&(c2, r2)| c2 <= c && r2 <= r && (c2 < c || r2 < r))
-        })
-        .collect()
-}
-
-/// A signed ratio with two decimals (ROSI), or "—" when there is none.
-pub fn ratio(x: Option<f64>) -> String {
-    match x {
-        Some(v) if v < 0.0 && format!("{:.2}", -v) != "0.00" => format!("−{:.2}", -v),
-        Some(v) => format!("{:.2}", v.abs()),
-        None => "—".to_owned(),
-    }
-}
-
 /// The ` (EUR)` after an axis label, when the currency is known.
 fn unit(currency: &str) -> String {
     if currency.is_empty() {
@@ -1245,18 +1179,7 @@ mod tests {
     }
 
     #[test]
-    fn the_pareto_frontier_keeps_what_nothing_beats_on_both() {
-        // (cost, loss): the second is beaten by the third (cheaper and less lossy); ties on
-        // both stay on the frontier together.
-        let pts = [
-            (0.0, 300.0),
-            (50.0, 200.0),
-            (40.0, 150.0),
-            (100.0, 50.0),
-            (100.0, 50.0),
-            (0.0, 400.0),
-        ];
-        assert_eq!(pareto(&pts), [true, false, true, true, true, false]);
+    fn a_ratio_is_signed_with_two_decimals() {
         assert_eq!(ratio(Some(3.65)), "3.65");
         assert_eq!(ratio(Some(-0.3)), "−0.30");
         assert_eq!(ratio(Some(-0.001)), "0.00");

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::csv_out::{finish, record, writer};
+use super::format::grouped;
 use super::text_cell;
 use crate::stats::figures::{LossFigures, Method};
 
@@ -69,23 +70,6 @@ impl LossFigures {
         }
         out
     }
-}
-
-/// A whole amount with thousands separators.
-pub(crate) fn grouped(x: f64) -> String {
-    let neg = x < 0.0;
-    let digits = format!("{:.0}", x.abs());
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if neg && digits != "0" {
-        out.insert(0, '-');
-    }
-    out
 }
 
 /// The `loss` object of `run.json`.

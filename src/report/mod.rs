@@ -9,6 +9,7 @@
 mod compare_out;
 mod csv_out;
 pub mod folder;
+pub(crate) mod format;
 pub mod html;
 mod loss_out;
 mod manifest;
@@ -70,11 +71,6 @@ pub struct RunResult<'a> {
     pub figures: &'a Figures,
     /// Annual-loss figures, when the scenario has `[loss]`.
     pub loss: Option<&'a LossFigures>,
-}
-
-/// Formats a rate with six decimals, or nothing when undefined.
-pub(crate) fn rate6(x: Option<f64>) -> String {
-    x.map(|v| format!("{v:.6}")).unwrap_or_default()
 }
 
 /// Neutralises a text cell that a spreadsheet would read as a formula (OWASP: prefix cells

@@ -7,6 +7,7 @@
 use serde_json::{Value, json};
 
 use super::folder::{ResultFolder, Table};
+use super::format::count_or_hundredths as count;
 use crate::phase::Phase;
 
 /// Navigator layer format version written.
@@ -120,15 +121,6 @@ fn entries(t: &Table, rows: &[&Vec<String>]) -> Vec<Entry> {
         e.evicted += n("evicted");
     }
     out
-}
-
-/// A count as text: an integer when whole, else two decimals (exact expected counts).
-fn count(x: f64) -> String {
-    if x.fract() == 0.0 {
-        format!("{x:.0}")
-    } else {
-        format!("{x:.2}")
-    }
 }
 
 fn layer(name: &str, description: &str, entries: &[Entry]) -> Value {

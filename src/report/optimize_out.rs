@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use super::csv_out::{finish, record, writer};
-use super::loss_out::grouped;
-use super::{Method, rate6, text_cell};
+use super::format::{grouped, money, rate6};
+use super::{Method, text_cell};
 use crate::analysis::arms::verdict;
 use crate::analysis::optimize::{Optimum, Portfolio, Problem};
 use crate::stats::loss::LossSums;
@@ -99,10 +99,6 @@ fn signed(x: f64) -> String {
 
 fn rate(p: &Portfolio, trials: u64) -> f64 {
     p.completed as f64 / trials.max(1) as f64
-}
-
-fn money(x: f64) -> String {
-    format!("{x:.2}")
 }
 
 /// `frontier.csv`: every evaluated portfolio, by annual cost, then objective. The loss columns

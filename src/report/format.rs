@@ -1,0 +1,100 @@
+//! Every number as the outputs print it, in one place: CSV cells (plain digits, six decimals
+//! for rates), the terminal's and the page's thousands separators, money, percentages and
+//! ratios. Pure functions of a number; the writers choose which one a column uses.
+
+/// Digits with a comma between each group of three, from the right: "1234567" → "1,234,567".
+fn thousands(digits: &str) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A whole amount with thousands separators.
+pub(crate) fn grouped(x: f64) -> String {
+    let neg = x < 0.0;
+    let digits = format!("{:.0}", x.abs());
+    let mut out = thousands(&digits);
+    if neg && digits != "0" {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// Formats a rate with six decimals, or nothing when undefined.
+pub(crate) fn rate6(x: Option<f64>) -> String {
+    x.map(|v| format!("{v:.6}")).unwrap_or_default()
+}
+
+/// An amount as a CSV cell: two decimals.
+pub(crate) fn money(x: f64) -> String {
+    format!("{x:.2}")
+}
+
+/// An estimate and its interval as three CSV cells with six decimals.
+pub(crate) fn six((a, b, c): (f64, f64, f64)) -> [String; 3] {
+    [a, b, c].map(|x| format!("{x:.6}"))
+}
+
+/// A count as text: an integer when whole, else two decimals (exact expected counts).
+pub(crate) fn count_or_hundredths(x: f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// A count with thousands separators; expected counts (not whole) keep one decimal.
+pub fn count(x: f64) -> String {
+    let (whole, frac) = if x.fract() == 0.0 {
+        (format!("{:.0}", x.abs()), String::new())
+    } else {
+        let s = format!("{:.1}", x.abs());
+        let (w, f) = s.split_once('.').unwrap_or((&s, "0"));
+        (w.to_owned(), format!(".{f}"))
+    };
+    let grouped = thousands(&whole);
+    let sign = if x < 0.0 { "−" } else { "" };
+    format!("{sign}{grouped}{frac}")
+}
+
+/// A proportion as a percentage with two decimals.
+pub fn percent(x: f64) -> String {
+    format!("{:.2}%", x * 100.0)
+}
+
+/// A difference of proportions in percentage points, signed, two decimals.
+pub fn points(x: f64) -> String {
+    let v = x * 100.0;
+    if v.abs() < 0.005 {
+        "±0.00".to_owned()
+    } else if v > 0.0 {
+        format!("+{v:.2}")
+    } else {
+        format!("−{:.2}", -v)
+    }
+}
+
+/// Money for the page: thousands separators (a true minus sign) and the currency code, when known.
+pub(crate) fn money_with(x: f64, currency: &str) -> String {
+    let c = count(x.round());
+    if currency.is_empty() {
+        c
+    } else {
+        format!("{c} {currency}")
+    }
+}
+
+/// A signed ratio with two decimals (ROSI), or "—" when there is none.
+pub fn ratio(x: Option<f64>) -> String {
+    match x {
+        Some(v) if v < 0.0 && format!("{:.2}", -v) != "0.00" => format!("−{:.2}", -v),
+        Some(v) => format!("{:.2}", v.abs()),
+        None => "—".to_owned(),
+    }
+}
