@@ -2,9 +2,12 @@
 //! Chain.
 //!
 //! A scenario file describes a defended environment, an adversary's techniques at each of the
-//! seven phases, and the defender's controls. [`scenario`] parses and validates it; [`engine`]
-//! runs seeded trials in parallel and returns a [`stats::Tally`]; [`report`] turns the tally into
-//! CSV, JSON and a terminal funnel; [`shard`] cuts a run into slices and merges their tallies; [`optimize`] searches the portfolios of controls with a cost for the best within a budget. [`rng`] is the only source of randomness.
+//! seven phases, and the defender's controls. [`scenario`] parses and validates it into the
+//! model; [`sim`] plays seeded trials through one [`sim::Session`] over a [`sim::Schedule`] (or
+//! evaluates them exactly); [`stats`] holds the counts and intervals; [`analysis`] turns them into
+//! decisions (pairing, rank, optimize); [`report`] and [`persist`] render bytes; [`app`] is the
+//! command layer, the only one that reads files, writes results or prints. ARCHITECTURE.md has
+//! the map and the invariants.
 
 pub mod analysis;
 pub mod app;
