@@ -145,11 +145,9 @@ impl BlockYears {
     fn new(layout: &YearLayout, unit: &WorkUnit, keys: &[u64], may_complete: &[u64]) -> Self {
         let n = keys.len();
         let mut year_of = vec![NO_YEAR; n];
-        let mut t = 0usize;
-        for (k, y) in unit.years.clone().enumerate() {
-            let c = layout.campaigns(y) as usize;
-            year_of[t..t + c].fill(k as u32);
-            t += c;
+        let first = unit.trials.start;
+        for (k, span) in layout.spans(unit).enumerate() {
+            year_of[(span.start - first) as usize..(span.end - first) as usize].fill(k as u32);
         }
         let mut impact = vec![0u64; n];
         for_each_bit(may_complete, |t| {

@@ -155,6 +155,38 @@ impl YearLayout {
     }
 }
 
+/// The years of a work unit in order, each as the trials it holds: the one walk over simulated
+/// years that the engine and `optimize` share.
+#[derive(Debug, Clone)]
+pub struct YearSpans<'a> {
+    layout: &'a YearLayout,
+    years: Range<u64>,
+    start: u64,
+}
+
+impl Iterator for YearSpans<'_> {
+    type Item = Range<u64>;
+
+    fn next(&mut self) -> Option<Range<u64>> {
+        let year = self.years.next()?;
+        let end = self.start + self.layout.campaigns(year);
+        let span = self.start..end;
+        self.start = end;
+        Some(span)
+    }
+}
+
+impl YearLayout {
+    /// The years of `unit` (one of [`Self::units`]), each as its trials.
+    pub fn spans(&self, unit: &WorkUnit) -> YearSpans<'_> {
+        YearSpans {
+            layout: self,
+            years: unit.years.clone(),
+            start: unit.trials.start,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

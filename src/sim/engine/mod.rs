@@ -19,7 +19,7 @@ use rayon::prelude::*;
 pub use plan::Plan;
 
 use crate::sim::rng::{TrialKeys, TrialStream};
-use crate::sim::years::{WorkUnit, YearLayout};
+use crate::sim::years::{WorkUnit, YearLayout, YearSpans};
 use crate::stats::COMPLETED;
 use crate::stats::loss::ArmLoss;
 use crate::stats::{Joint, Tally};
@@ -238,38 +238,35 @@ impl Units<'_> {
 /// The year a work unit is filling, and each arm's loss in it so far.
 struct YearCursor<'a> {
     layout: &'a YearLayout,
-    year: u64,
-    end_year: u64,
-    /// One past the last trial of `year`.
-    year_end: u64,
-    /// Per arm: the loss of `year` so far.
+    /// The unit's years after the current one.
+    spans: YearSpans<'a>,
+    /// One past the last trial of the current year; `None` once every year is closed.
+    year_end: Option<u64>,
+    /// Per arm: the loss of the current year so far.
     loss: Vec<u64>,
 }
 
 impl<'a> YearCursor<'a> {
     fn new(layout: &'a YearLayout, unit: &WorkUnit, arms: usize) -> YearCursor<'a> {
+        let mut spans = layout.spans(unit);
         YearCursor {
             layout,
-            year: unit.years.start,
-            end_year: unit.years.end,
-            year_end: unit.trials.start + layout.campaigns(unit.years.start),
+            year_end: spans.next().map(|r| r.end),
+            spans,
             loss: vec![0; arms],
         }
     }
 
     /// Closes every year of the unit that ends at or before trial `t` into `out`.
     fn close_through(&mut self, t: u64, out: &mut [ArmLoss]) {
-        while self.year < self.end_year && self.year_end <= t {
+        while self.year_end.is_some_and(|end| end <= t) {
             let base = self.loss[0];
             for (arm, loss) in out.iter_mut().zip(&mut self.loss) {
                 arm.tally.add_year(*loss);
                 arm.paired.add_year(base, *loss);
                 *loss = 0;
             }
-            self.year += 1;
-            if self.year < self.end_year {
-                self.year_end += self.layout.campaigns(self.year);
-            }
+            self.year_end = self.spans.next().map(|r| r.end);
         }
     }
 }
