@@ -10,7 +10,7 @@ fn a_long_run_with_stderr_piped_writes_nothing_to_stderr() {
     let out = TempDir::new().unwrap();
     let started = Instant::now();
     // Seconds in a test (debug) build: past the one second after which a terminal gets a bar.
-    let output = assert_cmd::cargo::cargo_bin_cmd!("killchain")
+    let output = crate::support::killchain()
         .args([
             "run",
             "benches/data/reference.toml",
