@@ -5,13 +5,13 @@
 //! `tests/data/valid/`. Paths are given relative to the package root, where cargo runs tests, so
 //! the pinned messages show them exactly as typed.
 
-use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use tempfile::TempDir;
+
+use crate::support::{entries, invalid, killchain, refused, validate_rejects};
 
 /// The list of phases every unknown-phase message ends with.
 const PHASES: &str = "reconnaissance, weaponization, delivery, exploitation, installation, \
@@ -20,57 +20,20 @@ const PHASES: &str = "reconnaissance, weaponization, delivery, exploitation, ins
 /// The keys a `[[adversary.techniques]]` table accepts, as serde lists them.
 const TECHNIQUE_KEYS: &str = "`id`, `phase`, `name`, `attack`, `weight`, `success`, `requires`";
 
-fn killchain() -> Command {
-    assert_cmd::cargo::cargo_bin_cmd!("killchain")
-}
-
-fn invalid(kind: &str) -> String {
-    format!("tests/data/invalid/{kind}.toml")
-}
-
-/// Names of every entry (files, folders, hidden files) directly under `dir`.
-fn entries(dir: &Path) -> BTreeSet<String> {
-    fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect()
-}
-
 /// Runs `killchain run ARGS --out <fresh dir>`, asserts exit status 2, empty stdout, exactly
 /// `stderr`, and that nothing at all was written under the output folder.
 fn run_rejects(args: &[&str], stderr: &str) {
-    let out = TempDir::new().unwrap();
-    killchain()
-        .arg("run")
-        .args(args)
-        .arg("--out")
-        .arg(out.path())
-        .assert()
-        .code(2)
+    refused(["run"].iter().chain(args))
         .stdout("")
         .stderr(stderr.to_owned());
-    assert_eq!(
-        entries(out.path()),
-        BTreeSet::new(),
-        "`run {args:?}` failed but wrote into its output folder"
-    );
 }
 
 /// Asserts that `run` and `validate` both reject `kind`'s fixture with exit status 2 and
 /// exactly these diagnostics (one `error: ` line each, in this order), and `run` writes nothing.
 fn rejects(kind: &str, diagnostics: &[&str]) {
     let path = invalid(kind);
-    let stderr: String = diagnostics
-        .iter()
-        .map(|d| format!("error: {path}:{d}\n"))
-        .collect();
-    run_rejects(&[&path], &stderr);
-    killchain()
-        .args(["validate", &path])
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr(stderr);
+    run_rejects(&[&path], &crate::support::diagnostics(&path, diagnostics));
+    validate_rejects(&path, diagnostics);
 }
 
 // ---------------------------------------------------------------- one fixture per kind of problem
@@ -297,26 +260,6 @@ fn file_that_is_not_utf8_is_rejected_at_the_first_bad_byte() {
 }
 
 #[test]
-fn zero_trials_on_the_command_line_is_a_usage_error() {
-    run_rejects(
-        &["tests/data/valid/tiny.toml", "--trials", "0"],
-        "error: invalid value '0' for '--trials <N>': 0 is not in 1..18446744073709551615\n\
-         \n\
-         For more information, try '--help'.\n",
-    );
-}
-
-#[test]
-fn zero_threads_on_the_command_line_is_a_usage_error() {
-    run_rejects(
-        &["tests/data/valid/tiny.toml", "--threads", "0"],
-        "error: invalid value '0' for '--threads <T>': 0 is not in 1..=65535\n\
-         \n\
-         For more information, try '--help'.\n",
-    );
-}
-
-#[test]
 fn one_bad_file_stops_every_scenario_of_the_run() {
     // tiny.toml is valid, but nothing may be written while another file has problems.
     let path = invalid("weight_not_positive");
@@ -348,7 +291,7 @@ fn two_scenarios_with_the_same_file_stem_are_refused_before_writing() {
             copy.display(),
             out_tiny.display()
         ));
-    assert_eq!(entries(out.path()), BTreeSet::new());
+    assert_eq!(entries(out.path()), Vec::<String>::new());
 }
 
 // ---------------------------------------------------------------------------------- validate
@@ -456,21 +399,13 @@ fn run_tiny(out: &Path, seed: &str) {
         );
 }
 
-fn expected_files() -> BTreeSet<String> {
-    OUTPUT_FILES.iter().map(|s| (*s).to_owned()).collect()
-}
-
 #[test]
 fn valid_run_writes_exactly_the_four_reports() {
     let out = TempDir::new().unwrap();
     run_tiny(out.path(), "3");
     let dir = out.path().join("tiny");
-    assert_eq!(entries(out.path()), BTreeSet::from(["tiny".to_owned()]));
-    assert_eq!(
-        entries(&dir),
-        expected_files(),
-        "temporary files left behind?"
-    );
+    assert_eq!(entries(out.path()), ["tiny"]);
+    assert_eq!(entries(&dir), OUTPUT_FILES, "temporary files left behind?");
 
     let phases = fs::read_to_string(dir.join("phases.csv")).unwrap();
     let lines: Vec<&str> = phases.lines().collect();
@@ -521,11 +456,7 @@ fn second_run_replaces_every_file_of_the_first() {
     run_tiny(out.path(), "3");
     let first = fs::read_to_string(dir.join("phases.csv")).unwrap();
     run_tiny(out.path(), "4");
-    assert_eq!(
-        entries(&dir),
-        expected_files(),
-        "temporary files left behind?"
-    );
+    assert_eq!(entries(&dir), OUTPUT_FILES, "temporary files left behind?");
 
     let second = fs::read_to_string(dir.join("phases.csv")).unwrap();
     assert_ne!(first, second, "a different seed should change phases.csv");
@@ -580,7 +511,7 @@ fn rejected_run_leaves_previous_results_untouched() {
             broken.display()
         ));
     assert_eq!(read_all(), before);
-    assert_eq!(entries(&dir), expected_files());
+    assert_eq!(entries(&dir), OUTPUT_FILES);
 }
 
 // ---------------------------------------------------------------------------------- help

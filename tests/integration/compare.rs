@@ -11,7 +11,6 @@
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use tempfile::TempDir;
 
@@ -22,6 +21,8 @@ use killchain::phase::{N_PHASES, Phase};
 use killchain::scenario::{BASELINE, Scenario};
 use killchain::stats::{PairedTable, Z95, wilson};
 
+use crate::support::{Csv, entries, killchain, load, read_files, refused};
+
 /// Tolerance of every paired-difference check against an exact value, in standard errors.
 const Z_MAX: f64 = 4.0;
 
@@ -29,17 +30,8 @@ const RANSOMWARE: &str = "scenarios/ransomware-midsize.toml";
 const VARIANTS: &str = "tests/data/valid/variants.toml";
 const TINY: &str = "tests/data/valid/tiny.toml";
 
-fn killchain() -> Command {
-    assert_cmd::cargo::cargo_bin_cmd!("killchain")
-}
-
 fn fixture(name: &str) -> String {
     format!("tests/data/compare/{name}.toml")
-}
-
-fn load(path: &str) -> Scenario {
-    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    Scenario::from_toml(&text, path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 /// The baseline and each variant, named as `killchain compare` names them.
@@ -250,7 +242,7 @@ fn a_variant_identical_to_the_baseline_changes_no_trial() {
         .stdout("")
         .stderr("");
     let dir = out.path().join("same-as-baseline");
-    let comparison = read_csv(&dir.join("comparison.csv"));
+    let comparison = Csv::read(&dir.join("comparison.csv"));
     assert_eq!(
         comparison.column("variant"),
         ["baseline", "same-edr", "edr-on-again"]
@@ -266,10 +258,10 @@ fn a_variant_identical_to_the_baseline_changes_no_trial() {
         let hi: f64 = comparison.get(row, "delta_ci_high").parse().unwrap();
         assert!(lo <= 0.0 && 0.0 <= hi, "row {row}: [{lo}, {hi}]");
     }
-    let deltas = read_csv(&dir.join("phase_deltas.csv"));
+    let deltas = Csv::read(&dir.join("phase_deltas.csv"));
     assert_eq!(deltas.rows.len(), 2 * N_PHASES);
-    assert!(deltas.column("delta").iter().all(|d| d == "0.000000"));
-    let phases = read_csv(&dir.join("phases.csv"));
+    assert!(deltas.column("delta").iter().all(|d| *d == "0.000000"));
+    let phases = Csv::read(&dir.join("phases.csv"));
     assert_eq!(phases.rows.len(), 3 * N_PHASES);
     for row in N_PHASES..3 * N_PHASES {
         let mut cells = phases.rows[row].clone();
@@ -376,13 +368,6 @@ fn paired_interval_is_much_narrower_than_an_unpaired_one() {
 
 // ------------------------------------------------------------------ determinism
 
-fn read_dir_files(dir: &Path, files: &[&str]) -> Vec<Vec<u8>> {
-    files
-        .iter()
-        .map(|f| fs::read(dir.join(f)).unwrap_or_else(|e| panic!("{}: {e}", dir.display())))
-        .collect()
-}
-
 /// Runs `killchain COMMAND RANSOMWARE --trials TRIALS --threads T` for T = 1, 2 and 8 and
 /// asserts that `files` are byte-identical. The trial counts span several chunks of 65,536
 /// trials, the last one partial, so the threads really share the work.
@@ -410,9 +395,9 @@ fn thread_count_changes_no_byte(command: &str, trials: &str, files: &[&str]) {
             });
         }
     });
-    let first = read_dir_files(&runs[0].0.path().join("ransomware-midsize"), files);
+    let first = read_files(&runs[0].0.path().join("ransomware-midsize"), files);
     for (out, threads) in &runs[1..] {
-        let other = read_dir_files(&out.path().join("ransomware-midsize"), files);
+        let other = read_files(&out.path().join("ransomware-midsize"), files);
         for ((name, a), b) in files.iter().zip(&first).zip(&other) {
             assert!(a.len() > 100, "{name} is nearly empty");
             assert!(
@@ -447,41 +432,6 @@ fn rank_gives_the_same_bytes_on_any_thread_count() {
 
 // ------------------------------------------------------------------ command line
 
-/// A CSV file as header and rows of strings.
-struct Csv {
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
-
-impl Csv {
-    fn index(&self, column: &str) -> usize {
-        self.header
-            .iter()
-            .position(|h| h == column)
-            .unwrap_or_else(|| panic!("no column {column} in {:?}", self.header))
-    }
-
-    fn get(&self, row: usize, column: &str) -> &str {
-        &self.rows[row][self.index(column)]
-    }
-
-    fn column(&self, column: &str) -> Vec<String> {
-        let i = self.index(column);
-        self.rows.iter().map(|r| r[i].clone()).collect()
-    }
-}
-
-fn read_csv(path: &Path) -> Csv {
-    let mut reader =
-        csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let header = reader.headers().unwrap().iter().map(String::from).collect();
-    let rows = reader
-        .records()
-        .map(|r| r.unwrap().iter().map(String::from).collect())
-        .collect();
-    Csv { header, rows }
-}
-
 /// The first line of a file, without its CRLF.
 fn header_line(path: &Path) -> String {
     let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -494,48 +444,24 @@ fn header_line(path: &Path) -> String {
     line
 }
 
-/// Names of every entry directly under `dir`.
-fn entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 #[test]
 fn compare_without_variants_is_a_usage_error() {
-    let out = TempDir::new().unwrap();
-    killchain()
-        .args(["compare", TINY, "--out"])
-        .arg(out.path())
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr(format!(
-            "error: {TINY}: no [[variants]] to compare; add some, or give a second scenario \
+    refused(["compare", TINY]).stdout("").stderr(format!(
+        "error: {TINY}: no [[variants]] to compare; add some, or give a second scenario \
              file to compare with\n"
-        ));
-    assert!(entries(out.path()).is_empty(), "nothing may be written");
+    ));
 }
 
 #[test]
 fn compare_of_two_files_with_different_ids_names_them() {
-    let out = TempDir::new().unwrap();
     let other = fixture("tiny-renamed");
-    killchain()
-        .args(["compare", TINY, &other, "--out"])
-        .arg(out.path())
-        .assert()
-        .code(2)
+    refused(["compare", TINY, &other])
         .stdout("")
         .stderr(format!(
             "error: {TINY} and {other}: the two scenarios must have the same technique and \
              control ids to be compared trial by trial; only in the first: technique exfil; \
              only in the second: control dlp, technique exfil-cloud\n"
         ));
-    assert!(entries(out.path()).is_empty(), "nothing may be written");
 }
 
 #[test]
@@ -570,7 +496,7 @@ fn compare_of_two_files_writes_a_folder_named_after_both() {
         ],
         "temporary files left behind?"
     );
-    let comparison = read_csv(&dir.join("comparison.csv"));
+    let comparison = Csv::read(&dir.join("comparison.csv"));
     assert_eq!(
         comparison.column("variant"),
         ["baseline", "tiny-stronger-filter"]
@@ -584,11 +510,11 @@ fn compare_of_two_files_writes_a_folder_named_after_both() {
     );
     assert_ne!(comparison.get(1, "changed_trials"), "0");
     assert_eq!(
-        read_csv(&dir.join("phase_deltas.csv")).column("variant"),
+        Csv::read(&dir.join("phase_deltas.csv")).column("variant"),
         vec!["tiny-stronger-filter"; N_PHASES]
     );
     assert_eq!(
-        read_csv(&dir.join("phases.csv")).rows.len(),
+        Csv::read(&dir.join("phases.csv")).rows.len(),
         2 * N_PHASES,
         "one block of seven phases per arm"
     );
@@ -717,7 +643,7 @@ fn annual_cost_without_any_cost_is_zero() {
         .arg(out.path())
         .assert()
         .code(0);
-    let comparison = read_csv(&out.path().join("coverage").join("comparison.csv"));
+    let comparison = Csv::read(&out.path().join("coverage").join("comparison.csv"));
     assert_eq!(comparison.column("annual_cost"), ["0.00", "0.00"]);
 }
 
@@ -744,8 +670,8 @@ fn rank_matches_compare_of_single_switch_variants_and_sorts_by_value_for_money()
             .stderr("");
     }
     let dir = out.path().join("rank");
-    let ranking = read_csv(&dir.join("ranking.csv"));
-    let comparison = read_csv(&dir.join("comparison.csv"));
+    let ranking = Csv::read(&dir.join("ranking.csv"));
+    let comparison = Csv::read(&dir.join("comparison.csv"));
     let s = load(&path);
 
     // One row per control.
@@ -772,7 +698,7 @@ fn rank_matches_compare_of_single_switch_variants_and_sorts_by_value_for_money()
             .filter(|(a, b)| a.enabled != b.enabled)
             .map(|(a, _)| a.id.as_str())
             .collect();
-        assert_eq!(changed, [id.as_str()]);
+        assert_eq!(changed, [*id]);
         assert_eq!(ranking.get(row, "enabled"), c.enabled.to_string());
         assert_eq!(
             ranking.get(row, "annual_cost"),

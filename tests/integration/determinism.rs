@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use crate::support::{killchain, manifest, records};
+
 const SCENARIO: &str = "scenarios/saas-credential-phishing.toml";
 const FILES: [&str; 3] = ["phases.csv", "controls.csv", "techniques.csv"];
 
@@ -11,7 +13,7 @@ fn run(out: &Path, extra: &[&str]) {
 }
 
 fn run_seed(out: &Path, seed: &str, extra: &[&str]) {
-    assert_cmd::cargo::cargo_bin_cmd!("killchain")
+    killchain()
         .args([
             "run", SCENARIO, "--quiet", "--trials", "300001", "--seed", seed,
         ])
@@ -40,13 +42,7 @@ fn thread_count_does_not_change_a_byte() {
             assert!(first == read(d.path(), file), "{file} differs");
         }
     }
-    let manifest = |d: &Path| -> serde_json::Value {
-        let mut v: serde_json::Value = serde_json::from_slice(&read(d, "run.json")).unwrap();
-        for k in ["wall_time_seconds", "trials_per_second", "threads"] {
-            v.as_object_mut().unwrap().remove(k);
-        }
-        v
-    };
+    let manifest = |d: &Path| manifest(&d.join("saas-credential-phishing"));
     assert_eq!(manifest(dirs[0].path()), manifest(dirs[2].path()));
 }
 
@@ -126,9 +122,7 @@ fn csv_files_have_the_documented_columns_and_parse_back() {
         assert!(std::str::from_utf8(&bytes).is_ok());
     }
 
-    let bytes = read(dir.path(), "phases.csv");
-    let mut r = csv::Reader::from_reader(bytes.as_slice());
-    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    let rows = records(&read(dir.path(), "phases.csv"));
     assert_eq!(rows.len(), 7);
     let num = |row: &csv::StringRecord, i: usize| row[i].parse::<f64>().unwrap();
     let mut reached = 300001.0;
@@ -160,16 +154,14 @@ fn every_shipped_scenario_runs() {
             continue;
         }
         n += 1;
-        assert_cmd::cargo::cargo_bin_cmd!("killchain")
+        killchain()
             .args(["run", "--quiet", "--trials", "20000", "--out"])
             .arg(out.path())
             .arg(&path)
             .assert()
             .success();
         let stem = path.file_stem().unwrap();
-        let phases = std::fs::read(out.path().join(stem).join("phases.csv")).unwrap();
-        let mut r = csv::Reader::from_reader(phases.as_slice());
-        let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+        let rows = records(&std::fs::read(out.path().join(stem).join("phases.csv")).unwrap());
         assert_eq!(rows.len(), 7, "{}", path.display());
         assert_eq!(&rows[0][5], "20000");
     }

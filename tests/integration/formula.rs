@@ -5,14 +5,11 @@
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
 use tempfile::TempDir;
 
-const SCENARIO: &str = "tests/data/formula/formula.toml";
+use crate::support::{killchain, validate_rejects};
 
-fn killchain() -> Command {
-    assert_cmd::cargo::cargo_bin_cmd!("killchain")
-}
+const SCENARIO: &str = "tests/data/formula/formula.toml";
 
 /// Every cell of every CSV file under `dir`, parsed back, with its file name.
 fn cells(dir: &Path) -> Vec<(String, String)> {
@@ -137,13 +134,11 @@ fn a_second_scenario_file_named_like_a_formula_is_neutralised() {
 #[test]
 fn ids_that_would_start_a_formula_are_rejected() {
     let path = "tests/data/invalid/id_formula.toml";
-    killchain()
-        .args(["validate", path])
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr(format!(
-            "error: {path}:9:6: technique id \"=cmd\": an id may hold only letters, digits, '.', '_' and '-'\n\
-             error: {path}:44:6: control id \"@edr\": an id may hold only letters, digits, '.', '_' and '-'\n"
-        ));
+    validate_rejects(
+        path,
+        &[
+            "9:6: technique id \"=cmd\": an id may hold only letters, digits, '.', '_' and '-'",
+            "44:6: control id \"@edr\": an id may hold only letters, digits, '.', '_' and '-'",
+        ],
+    );
 }

@@ -4,13 +4,15 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use tempfile::TempDir;
+
+use crate::support::killchain_process;
 
 const SCENARIO: &str = "benches/data/reference.toml";
 
@@ -32,8 +34,7 @@ fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 /// sends it `signal` after half a second, and checks what it leaves.
 fn interrupted_run_leaves_previous_results(signal: Signal, status: i32) {
     let out = TempDir::new().unwrap();
-    let bin = env!("CARGO_BIN_EXE_killchain");
-    let first = Command::new(bin)
+    let first = killchain_process()
         .args(["run", SCENARIO, "--trials", "1000", "--quiet", "--out"])
         .arg(out.path())
         .output()
@@ -43,7 +44,7 @@ fn interrupted_run_leaves_previous_results(signal: Signal, status: i32) {
     let before = snapshot(&dir);
     assert_eq!(before.len(), 4, "{:?}", before.keys());
 
-    let mut child = Command::new(bin)
+    let mut child = killchain_process()
         .args(["run", SCENARIO, "--trials", "2000000000", "--threads", "2"])
         .arg("--out")
         .arg(out.path())

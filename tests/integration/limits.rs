@@ -4,13 +4,10 @@
 use std::fmt::Write as _;
 use std::fs;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use tempfile::TempDir;
 
-fn killchain() -> Command {
-    assert_cmd::cargo::cargo_bin_cmd!("killchain")
-}
+use crate::support::{killchain, refused};
 
 const TINY: &str = "tests/data/valid/tiny.toml";
 
@@ -84,17 +81,16 @@ fn more_than_64_techniques_in_a_phase_are_refused() {
 
 /// `killchain run tiny.toml ARGS` is a usage error with this first line, and writes nothing.
 fn usage_error(args: &[&str], first_line: &str) {
-    let out = TempDir::new().unwrap();
-    killchain()
-        .args(["run", TINY])
-        .args(args)
-        .arg("--out")
-        .arg(out.path())
-        .assert()
-        .code(2)
+    refused(["run", TINY].iter().chain(args))
         .stdout("")
         .stderr(predicate::str::starts_with(format!("{first_line}\n")));
-    assert_eq!(fs::read_dir(out.path()).unwrap().count(), 0);
+}
+
+/// `killchain run tiny.toml ARGS` is a usage error with exactly this stderr, and writes nothing.
+fn usage_error_exactly(args: &[&str], stderr: &str) {
+    refused(["run", TINY].iter().chain(args))
+        .stdout("")
+        .stderr(stderr.to_owned());
 }
 
 #[test]
@@ -107,17 +103,21 @@ fn a_trial_count_beyond_u64_is_a_usage_error() {
 
 #[test]
 fn zero_trials_on_the_command_line_is_a_usage_error() {
-    usage_error(
+    usage_error_exactly(
         &["--trials", "0"],
-        "error: invalid value '0' for '--trials <N>': 0 is not in 1..18446744073709551615",
+        "error: invalid value '0' for '--trials <N>': 0 is not in 1..18446744073709551615\n\
+         \n\
+         For more information, try '--help'.\n",
     );
 }
 
 #[test]
-fn zero_threads_is_a_usage_error() {
-    usage_error(
+fn zero_threads_on_the_command_line_is_a_usage_error() {
+    usage_error_exactly(
         &["--threads", "0"],
-        "error: invalid value '0' for '--threads <T>': 0 is not in 1..=65535",
+        "error: invalid value '0' for '--threads <T>': 0 is not in 1..=65535\n\
+         \n\
+         For more information, try '--help'.\n",
     );
 }
 

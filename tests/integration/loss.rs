@@ -5,7 +5,6 @@
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
 use killchain::engine::{self, Plan};
 use killchain::exact;
 use killchain::money::{Impact, LossModel};
@@ -14,12 +13,10 @@ use killchain::sim::years::YearLayout;
 use killchain::stats::Z95;
 use tempfile::TempDir;
 
+use crate::support::{killchain, read_files};
+
 const LOSS_FIXTURE: &str = "tests/data/valid/loss.toml";
 const TINY: &str = "tests/data/valid/tiny.toml";
-
-fn killchain() -> Command {
-    assert_cmd::cargo::cargo_bin_cmd!("killchain")
-}
 
 fn tiny_with(loss: &str) -> Scenario {
     let text = fs::read_to_string(TINY).unwrap() + "\n[loss]\n" + loss;
@@ -187,13 +184,6 @@ fn rosi_by_hand_and_empty_without_extra_cost() {
     );
 }
 
-fn files(dir: &Path, names: &[&str]) -> Vec<Vec<u8>> {
-    names
-        .iter()
-        .map(|n| fs::read(dir.join(n)).unwrap())
-        .collect()
-}
-
 /// `run`, `compare` and `rank` with `[loss]` write the same bytes at 1, 2 and 4 threads.
 #[test]
 fn loss_outputs_do_not_depend_on_threads() {
@@ -209,15 +199,15 @@ fn loss_outputs_do_not_depend_on_threads() {
                 .assert()
                 .success();
         }
-        let run = files(
+        let run = read_files(
             &out.path().join("run/loss"),
             &["phases.csv", "controls.csv", "loss_exceedance.csv"],
         );
-        let compare = files(
+        let compare = read_files(
             &out.path().join("compare/loss"),
             &["comparison.csv", "phase_deltas.csv", "loss_exceedance.csv"],
         );
-        let rank = files(&out.path().join("rank/loss"), &["ranking.csv"]);
+        let rank = read_files(&out.path().join("rank/loss"), &["ranking.csv"]);
         let json: serde_json::Value =
             serde_json::from_slice(&fs::read(out.path().join("run/loss/run.json")).unwrap())
                 .unwrap();
@@ -282,7 +272,7 @@ fn merged_shards_with_loss_equal_the_whole_run() {
             .assert()
             .success();
         assert!(
-            files(&merged.join("loss"), &names) == files(&whole.join("loss"), &names),
+            read_files(&merged.join("loss"), &names) == read_files(&whole.join("loss"), &names),
             "{n} shards differ from the whole run"
         );
         let json = |d: &Path| -> serde_json::Value {

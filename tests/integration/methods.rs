@@ -9,17 +9,7 @@ use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 
 use crate::generate;
-
-fn killchain() -> assert_cmd::Command {
-    assert_cmd::cargo::cargo_bin_cmd!("killchain")
-}
-
-fn rows(bytes: &[u8]) -> Vec<csv::StringRecord> {
-    csv::Reader::from_reader(bytes)
-        .records()
-        .map(Result::unwrap)
-        .collect()
-}
+use crate::support::{killchain, records};
 
 /// Published exact break rates of the benchmark scenario (shared benchmark README).
 const REFERENCE: [f64; 7] = [
@@ -43,7 +33,7 @@ fn exact_writes_the_run_reports_with_exact_figures() {
         .success()
         .stdout("");
     let dir = out.path().join("reference");
-    let phases = rows(&std::fs::read(dir.join("phases.csv")).unwrap());
+    let phases = records(&std::fs::read(dir.join("phases.csv")).unwrap());
     assert_eq!(phases.len(), 7);
     for (row, q) in phases.iter().zip(REFERENCE) {
         assert_eq!(&row[1], "", "an exact evaluation has no seed");
@@ -64,7 +54,7 @@ fn exact_writes_the_run_reports_with_exact_figures() {
     assert_eq!(manifest["method"], "exact");
     assert!((manifest["completion_rate"].as_f64().unwrap() - 0.0059047).abs() < 1e-7);
     for file in ["controls.csv", "techniques.csv"] {
-        let r = rows(&std::fs::read(dir.join(file)).unwrap());
+        let r = records(&std::fs::read(dir.join(file)).unwrap());
         assert!(r.iter().all(|row| &row[row.len() - 1] == "exact"), "{file}");
     }
 }
@@ -199,7 +189,7 @@ fn exact_comparison_and_ranking_use_exact_differences() {
             .success();
     }
     let dir = out.path().join("ransomware-midsize");
-    let rows = rows(&std::fs::read(dir.join("comparison.csv")).unwrap());
+    let rows = records(&std::fs::read(dir.join("comparison.csv")).unwrap());
     assert_eq!(rows.len(), 1 + s.variants.len());
     for (row, v) in rows[1..].iter().zip(&s.variants) {
         assert_eq!(&row[1], v.name.as_str());
@@ -233,5 +223,5 @@ fn exact_comparison_and_ranking_use_exact_differences() {
 }
 
 fn rows_of(path: &std::path::Path) -> Vec<csv::StringRecord> {
-    rows(&std::fs::read(path).unwrap())
+    records(&std::fs::read(path).unwrap())
 }

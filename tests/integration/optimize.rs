@@ -4,7 +4,6 @@
 
 use std::fs;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use tempfile::TempDir;
 
@@ -17,6 +16,8 @@ use killchain::sim::years::YearLayout;
 use killchain::stats::loss::{ArmLoss, PairedLoss};
 use killchain::stats::{Joint, Tally};
 
+use crate::support::{killchain, load, refused};
+
 const SMALL: &str = "tests/data/optimize/small.toml";
 /// The same with a `[loss]` table.
 const SMALL_LOSS: &str = "tests/data/optimize/small-loss.toml";
@@ -25,15 +26,6 @@ const SHIPPED: [&str; 3] = [
     "scenarios/saas-credential-phishing.toml",
     "scenarios/industrial-state-actor.toml",
 ];
-
-fn killchain() -> Command {
-    assert_cmd::cargo::cargo_bin_cmd!("killchain")
-}
-
-fn load(path: &str) -> Scenario {
-    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    Scenario::from_toml(&text, path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
 
 /// Plays `scenarios` (the first as baseline) as `compare` and `run` do: on the same trials and,
 /// with the first one's `[loss]`, the same simulated years, through the engine's paired driver.
@@ -529,20 +521,7 @@ fn a_difference_inside_the_paired_interval_is_called_no_clear_difference() {
 }
 
 fn refuses(args: &[&str], message: &str) {
-    let dir = TempDir::new().unwrap();
-    killchain()
-        .arg("optimize")
-        .args(args)
-        .arg("--out")
-        .arg(dir.path())
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(message));
-    assert_eq!(
-        fs::read_dir(dir.path()).unwrap().count(),
-        0,
-        "wrote nothing"
-    );
+    refused(["optimize"].iter().chain(args)).stderr(predicate::str::contains(message));
 }
 
 #[test]

@@ -8,53 +8,12 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use tempfile::TempDir;
 
 use killchain::report::html::{count, percent, points, ratio};
 
-fn killchain() -> Command {
-    assert_cmd::cargo::cargo_bin_cmd!("killchain")
-}
-
-/// A CSV file as header and rows.
-struct Csv {
-    header: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
-
-impl Csv {
-    fn read(path: &Path) -> Csv {
-        let mut r = csv::Reader::from_path(path)
-            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-        let header = r.headers().unwrap().iter().map(str::to_owned).collect();
-        let rows = r
-            .records()
-            .map(|rec| rec.unwrap().iter().map(str::to_owned).collect())
-            .collect();
-        Csv { header, rows }
-    }
-
-    fn col(&self, name: &str) -> usize {
-        self.header
-            .iter()
-            .position(|h| h == name)
-            .unwrap_or_else(|| panic!("no column {name}"))
-    }
-
-    fn column(&self, name: &str) -> Vec<&str> {
-        let i = self.col(name);
-        self.rows.iter().map(|r| r[i].as_str()).collect()
-    }
-
-    fn numbers(&self, name: &str) -> Vec<f64> {
-        self.column(name)
-            .iter()
-            .map(|c| c.parse().unwrap_or_else(|_| panic!("{name}: {c:?}")))
-            .collect()
-    }
-}
+use crate::support::{Csv, killchain};
 
 /// Every `<svg>…</svg>` of a page, each parsed as XML; returns, per SVG, the texts of the
 /// elements carrying each `v-*` class, in document order.

@@ -5,27 +5,14 @@
 //! Each `tests/data/invalid/variant_*.toml` is `tests/data/valid/tiny.toml` plus variants with
 //! exactly one problem.
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
-fn killchain() -> Command {
-    assert_cmd::cargo::cargo_bin_cmd!("killchain")
-}
+use crate::support::{invalid, killchain, refused, validate_rejects};
 
 /// Asserts that `validate` rejects `kind`'s fixture with exit status 2, empty stdout and exactly
 /// these diagnostics (one `error: ` line each, in this order).
 fn rejects(kind: &str, diagnostics: &[&str]) {
-    let path = format!("tests/data/invalid/{kind}.toml");
-    let stderr: String = diagnostics
-        .iter()
-        .map(|d| format!("error: {path}:{d}\n"))
-        .collect();
-    killchain()
-        .args(["validate", &path])
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr(stderr);
+    validate_rejects(&invalid(kind), diagnostics);
 }
 
 #[test]
@@ -116,16 +103,10 @@ fn a_file_with_valid_variants_validates() {
 
 #[test]
 fn run_rejects_a_bad_variant_before_writing_anything() {
-    let out = tempfile::TempDir::new().unwrap();
     let path = "tests/data/invalid/variant_enable_technique.toml";
-    killchain()
-        .args(["run", path, "--quiet", "--out"])
-        .arg(out.path())
-        .assert()
-        .code(2)
+    refused(["run", path, "--quiet"])
         .stdout("")
         .stderr(predicate::str::starts_with(format!(
             "error: {path}:76:11: "
         )));
-    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
 }
