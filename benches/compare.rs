@@ -3,10 +3,12 @@
 //! separate runs. `cargo bench --bench compare`; read the two as a ratio.
 
 use std::hint::black_box;
+use std::sync::atomic::AtomicUsize;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use killchain::engine::{self, Plan};
+use killchain::engine::Plan;
 use killchain::scenario::Scenario;
+use killchain::sim::{ArmResult, Schedule, Session};
 
 const TRIALS: u64 = 1_000_000;
 
@@ -24,19 +26,27 @@ fn plans() -> Vec<Plan> {
     plans
 }
 
+/// Plays `plans` on the same trials in a one-worker session, as `killchain compare` does.
+fn play(plans: &[Plan], seed: u64) -> Vec<ArmResult> {
+    let stop = AtomicUsize::new(0);
+    let session = Session::new(Some(1), &stop).expect("a worker pool");
+    let schedule = Schedule::new(None, seed, TRIALS, None);
+    session.play(plans, &schedule).expect("not stopped")
+}
+
 fn compare(c: &mut Criterion) {
     let plans = plans();
     let mut g = c.benchmark_group("baseline+8 variants, 1M trials, 1 thread");
     g.throughput(Throughput::Elements(TRIALS * plans.len() as u64));
     g.sample_size(10);
     g.bench_function("paired run", |b| {
-        b.iter(|| engine::run_paired(&plans, black_box(20240601), TRIALS, Some(1)).unwrap())
+        b.iter(|| play(&plans, black_box(20240601)))
     });
     g.bench_function("9 separate runs", |b| {
         b.iter(|| {
             plans
                 .iter()
-                .map(|p| engine::run(p, black_box(20240601), TRIALS, Some(1)).unwrap())
+                .map(|p| play(std::slice::from_ref(p), black_box(20240601)))
                 .collect::<Vec<_>>()
         })
     });

@@ -6,10 +6,13 @@
 //! groups of one run as ratios (batched vs per-trial, 1 thread vs all threads).
 
 use std::hint::black_box;
+use std::sync::atomic::AtomicUsize;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use killchain::engine::{self, Plan};
 use killchain::scenario::Scenario;
+use killchain::sim::{Schedule, Session};
+use killchain::stats::Tally;
 
 const TRIALS: u64 = 2_000_000;
 
@@ -17,6 +20,17 @@ fn reference() -> Scenario {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/data/reference.toml");
     let text = std::fs::read_to_string(path).expect("benchmark scenario");
     Scenario::from_toml(&text, path).unwrap_or_else(|d| panic!("{d}"))
+}
+
+/// A run as `killchain run` plays it: a session of `threads` workers, all the trials of one plan.
+fn play(plan: &Plan, seed: u64, threads: usize) -> Tally {
+    let stop = AtomicUsize::new(0);
+    let session = Session::new(Some(threads), &stop).expect("a worker pool");
+    let schedule = Schedule::new(None, seed, TRIALS, None);
+    let mut arms = session
+        .play(std::slice::from_ref(plan), &schedule)
+        .expect("not stopped");
+    arms.remove(0).tally
 }
 
 fn trials_per_second(c: &mut Criterion) {
@@ -31,7 +45,7 @@ fn trials_per_second(c: &mut Criterion) {
     });
     for threads in [1, cores] {
         g.bench_function(format!("threads={threads}"), |b| {
-            b.iter(|| engine::run(&plan, black_box(20240601), TRIALS, Some(threads)).unwrap())
+            b.iter(|| play(&plan, black_box(20240601), threads))
         });
     }
     g.finish();

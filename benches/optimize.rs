@@ -5,11 +5,15 @@
 //! `cargo bench --bench optimize`.
 
 use std::hint::black_box;
+use std::sync::atomic::AtomicUsize;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use killchain::analysis::optimize::{self, Problem};
-use killchain::engine;
 use killchain::scenario::Scenario;
+use killchain::sim::Session;
+
+/// Nobody stops a benchmark.
+static STOP: AtomicUsize = AtomicUsize::new(0);
 
 const TRIALS: u64 = 100_000;
 
@@ -34,17 +38,11 @@ fn optimize(c: &mut Criterion) {
     g.throughput(Throughput::Elements(TRIALS << 16));
     g.sample_size(10);
     for threads in [2, 1] {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .expect("a thread pool");
+        let session = Session::new(Some(threads), &STOP).expect("a worker pool");
         g.bench_function(format!("{threads} threads"), |b| {
             b.iter(|| {
-                pool.install(|| {
-                    engine::unwatched(|w| {
-                        optimize::exhaustive(&problem, black_box(20261127), TRIALS, 250_000.0, w)
-                            .ok()
-                    })
+                session.run(|w| {
+                    optimize::exhaustive(&problem, black_box(20261127), TRIALS, 250_000.0, w).ok()
                 })
             })
         });
@@ -61,16 +59,11 @@ fn optimize(c: &mut Criterion) {
     );
     g.throughput(Throughput::Elements(TRIALS << 16));
     g.sample_size(10);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(2)
-        .build()
-        .expect("a thread pool");
+    let session = Session::new(Some(2), &STOP).expect("a worker pool");
     g.bench_function("2 threads", |b| {
         b.iter(|| {
-            pool.install(|| {
-                engine::unwatched(|w| {
-                    optimize::exhaustive(&problem, black_box(20261127), TRIALS, 250_000.0, w).ok()
-                })
+            session.run(|w| {
+                optimize::exhaustive(&problem, black_box(20261127), TRIALS, 250_000.0, w).ok()
             })
         })
     });

@@ -15,13 +15,13 @@ use predicates::prelude::*;
 use tempfile::TempDir;
 
 use killchain::analysis::arms::Arm;
-use killchain::engine::{self, Plan};
+use killchain::engine::Plan;
 use killchain::exact;
 use killchain::phase::{N_PHASES, Phase};
 use killchain::scenario::{BASELINE, Scenario};
 use killchain::stats::{PairedTable, Z95, wilson};
 
-use crate::support::{Csv, entries, killchain, load, read_files, refused};
+use crate::support::{self, Csv, entries, killchain, load, read_files, refused, run};
 
 /// Tolerance of every paired-difference check against an exact value, in standard errors.
 const Z_MAX: f64 = 4.0;
@@ -45,15 +45,15 @@ fn arms_of(s: &Scenario) -> Vec<(String, &Scenario)> {
 /// `killchain compare` does.
 fn play<'a>(named: Vec<(String, &'a Scenario)>, seed: u64, trials: u64) -> Vec<Arm<'a>> {
     let plans: Vec<Plan> = named.iter().map(|(_, s)| Plan::new(s)).collect();
-    let results = engine::run_paired(&plans, seed, trials, None).unwrap();
+    let results = support::play(&plans, None, seed, trials, None);
     named
         .into_iter()
         .zip(results)
-        .map(|((name, scenario), (tally, joint))| Arm {
+        .map(|((name, scenario), r)| Arm {
             name,
             scenario,
-            tally,
-            joint,
+            tally: r.tally,
+            joint: r.joint,
         })
         .collect()
 }
@@ -291,12 +291,12 @@ fn paired_interval_covers_the_exact_delta_about_95_percent_of_the_time() {
     let mut covered = 0;
     let mut width = 0.0;
     for seed in 0..SEEDS {
-        let results = engine::run_paired(&plans, seed, TRIALS, Some(1)).unwrap();
+        let results = support::play(&plans, None, seed, TRIALS, Some(1));
         let arm = Arm {
             name: s.variants[0].name.clone(),
             scenario: &s.variants[0].scenario,
-            tally: results[1].0.clone(),
-            joint: results[1].1,
+            tally: results[1].tally.clone(),
+            joint: results[1].joint,
         };
         let (_, lo, hi) = arm.completion_table().difference().unwrap();
         width += hi - lo;
@@ -339,12 +339,12 @@ fn paired_interval_is_much_narrower_than_an_unpaired_one() {
     const TRIALS: u64 = 60_000;
     let s = load(RANSOMWARE);
     let arms = play(arms_of(&s), SEED, TRIALS);
-    let baseline = engine::run(&Plan::new(&s), SEED, TRIALS, None).unwrap();
+    let baseline = run(&Plan::new(&s), SEED, TRIALS, None);
     assert_eq!(baseline, arms[0].tally, "run and run_paired differ");
     let mut ratios = Vec::new();
     for arm in &arms[1..] {
         let (_, plo, phi) = arm.completion_table().difference().unwrap();
-        let other = engine::run(&Plan::new(arm.scenario), SEED + 1, TRIALS, None).unwrap();
+        let other = run(&Plan::new(arm.scenario), SEED + 1, TRIALS, None);
         let (_, ulo, uhi) = unpaired_interval(other.completed, TRIALS, baseline.completed, TRIALS);
         let ratio = (uhi - ulo) / (phi - plo);
         eprintln!(

@@ -18,7 +18,7 @@
 
 use std::error::Error;
 
-use killchain::engine::{self, Plan};
+use killchain::engine::Plan;
 use killchain::phase::{CourseOfAction, N_PHASES, Phase};
 use killchain::scenario::Scenario;
 use killchain::stats::{Tally, TechniqueCounts};
@@ -465,7 +465,7 @@ fn compare(label: &str, s: &Scenario, ex: &Exact, tally: &Tally, trials: u64) ->
 fn engine_agrees(label: &str, s: &Scenario, seed: u64, trials: u64) -> f64 {
     let ex = enumerate(s);
     let plan = Plan::new(s);
-    let tally = engine::run(&plan, seed, trials, None).expect("thread pool");
+    let tally = crate::support::run(&plan, seed, trials, None);
     compare(label, s, &ex, &tally, trials)
 }
 

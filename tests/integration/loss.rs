@@ -5,15 +5,14 @@
 use std::fs;
 use std::path::Path;
 
-use killchain::engine::{self, Plan};
+use killchain::engine::Plan;
 use killchain::exact;
 use killchain::money::{Impact, LossModel};
 use killchain::scenario::Scenario;
-use killchain::sim::years::YearLayout;
 use killchain::stats::Z95;
 use tempfile::TempDir;
 
-use crate::support::{killchain, read_files};
+use crate::support::{killchain, play, read_files};
 
 const LOSS_FIXTURE: &str = "tests/data/valid/loss.toml";
 const TINY: &str = "tests/data/valid/tiny.toml";
@@ -45,18 +44,8 @@ fn simulated_ale_matches_rate_times_completion_times_mean_impact() {
         let p = exact::evaluate(&s).unwrap().completed;
         let want = model.exact_ale(p);
         assert!((want - model.attacks_per_year * p * mean).abs() < 1e-6 * want);
-        let layout = YearLayout::new(&model, 2026);
-        let units = layout.units(400_000);
-        let (_, losses) = engine::run_units_watched(
-            &[Plan::new(&s)],
-            2026,
-            engine::Units::List(&units),
-            Some(&layout),
-            Some(2),
-            unwatched(),
-        )
-        .unwrap()
-        .unwrap();
+        let arms = play(&[Plan::new(&s)], Some(&model), 2026, 400_000, Some(2));
+        let losses: Vec<_> = arms.into_iter().filter_map(|a| a.loss).collect();
         let t = &losses[0].tally;
         let se = (t.ci().1 - t.ale()) / Z95;
         assert!(t.years > 10_000, "{} years", t.years);
@@ -67,16 +56,6 @@ fn simulated_ale_matches_rate_times_completion_times_mean_impact() {
         );
         // The baseline's paired reduction against itself is exactly zero.
         assert_eq!(losses[0].paired.sum_d, 0);
-    }
-}
-
-fn unwatched() -> engine::Watch<'static> {
-    use std::sync::atomic::{AtomicU64, AtomicUsize};
-    static STOP: AtomicUsize = AtomicUsize::new(0);
-    static DONE: AtomicU64 = AtomicU64::new(0);
-    engine::Watch {
-        stop: &STOP,
-        done: &DONE,
     }
 }
 

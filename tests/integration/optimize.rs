@@ -8,15 +8,14 @@ use predicates::prelude::*;
 use tempfile::TempDir;
 
 use killchain::analysis::optimize::{self, Optimum, Portfolio, Problem, Search};
-use killchain::engine::{self, Plan, Units};
+use killchain::engine::Plan;
 use killchain::money::annual_cost;
 use killchain::report;
 use killchain::scenario::Scenario;
-use killchain::sim::years::YearLayout;
 use killchain::stats::loss::{ArmLoss, PairedLoss};
 use killchain::stats::{Joint, Tally};
 
-use crate::support::{killchain, load, refused};
+use crate::support::{killchain, load, play, refused, run, unstopped};
 
 const SMALL: &str = "tests/data/optimize/small.toml";
 /// The same with a `[loss]` table.
@@ -35,18 +34,16 @@ fn paired_run(
     trials: u64,
 ) -> (Vec<(Tally, Joint)>, Vec<ArmLoss>) {
     let plans: Vec<Plan> = scenarios.iter().map(Plan::new).collect();
-    let layout = scenarios[0].loss.as_ref().map(|m| YearLayout::new(m, seed));
-    let units = layout.as_ref().map(|l| l.units(trials));
-    let units = units
-        .as_deref()
-        .map_or(Units::chunks(0..trials), Units::List);
-    engine::unwatched(|w| {
-        engine::run_units_watched(&plans, seed, units, layout.as_ref(), Some(2), w).unwrap()
-    })
+    let arms = play(&plans, scenarios[0].loss.as_ref(), seed, trials, Some(2));
+    let losses = arms.iter().filter_map(|a| a.loss.clone()).collect();
+    (
+        arms.into_iter().map(|a| (a.tally, a.joint)).collect(),
+        losses,
+    )
 }
 
 fn completed(problem: &Problem, seed: u64, trials: u64, masks: &[u64]) -> Vec<u64> {
-    engine::unwatched(|watch| problem.completed(seed, trials, masks, watch))
+    unstopped(|watch| problem.completed(seed, trials, masks, watch))
 }
 
 #[test]
@@ -68,10 +65,10 @@ fn each_portfolio_completes_exactly_the_trials_a_run_of_it_completes() {
         all ^ problem.as_written(),
     ];
     let shared = completed(&problem, seed, trials, &masks);
-    let evaluated = engine::unwatched(|w| problem.portfolios(seed, trials, &masks, w));
+    let evaluated = unstopped(|w| problem.portfolios(seed, trials, &masks, w));
     for ((&mask, &got), p) in masks.iter().zip(&shared).zip(&evaluated) {
         let scenario = problem.apply(mask);
-        let run = engine::run(&Plan::new(&scenario), seed, trials, Some(2)).unwrap();
+        let run = run(&Plan::new(&scenario), seed, trials, Some(2));
         assert_eq!(got, run.completed, "portfolio {mask:#b}");
         assert_eq!(p.completed, run.completed, "portfolio {mask:#b}");
         assert_eq!(
@@ -100,7 +97,7 @@ fn paired_tables_of_the_shared_evaluation_equal_those_of_a_paired_run() {
         (written, all ^ written),
         (0b101_0101_0101_0101, written),
     ];
-    let tables = engine::unwatched(|w| problem.paired(seed, trials, &pairs, w));
+    let tables = unstopped(|w| problem.paired(seed, trials, &pairs, w));
     for (&(a, b), table) in pairs.iter().zip(&tables) {
         let (sa, sb) = (problem.apply(a), problem.apply(b));
         let (runs, losses) = paired_run(&[sb, sa.clone()], seed, trials);
@@ -148,22 +145,21 @@ fn the_frontier_equals_a_brute_force_paired_run_of_every_subset() {
     let masks: Vec<u64> = (0..32).collect();
     let scenarios: Vec<Scenario> = masks.iter().map(|&m| problem.apply(m)).collect();
     let plans: Vec<Plan> = scenarios.iter().map(Plan::new).collect();
-    let runs = engine::run_paired(&plans, seed, trials, None).unwrap();
+    let runs = play(&plans, None, seed, trials, None);
     let brute: Vec<Portfolio> = masks
         .iter()
         .zip(&scenarios)
         .zip(&runs)
-        .map(|((&mask, sc), (tally, _))| Portfolio {
+        .map(|((&mask, sc), arm)| Portfolio {
             mask,
             cost: annual_cost(sc),
-            completed: tally.completed,
+            completed: arm.tally.completed,
             loss: None,
             on_frontier: false,
         })
         .collect();
     let expected = Optimum::new(Search::Exhaustive, trials, brute, budget);
-    let got = engine::unwatched(|w| optimize::exhaustive(&problem, seed, trials, budget, w).ok())
-        .unwrap();
+    let got = unstopped(|w| optimize::exhaustive(&problem, seed, trials, budget, w).ok()).unwrap();
     assert_eq!(got, expected);
     // What the frontier says for this scenario, read off the brute-force run.
     let frontier: Vec<u64> = (got.portfolios.iter())
@@ -204,8 +200,7 @@ fn with_loss_the_frontier_in_money_equals_a_brute_force_paired_run_of_every_subs
         })
         .collect();
     let expected = Optimum::new(Search::Exhaustive, trials, brute, budget);
-    let got = engine::unwatched(|w| optimize::exhaustive(&problem, seed, trials, budget, w).ok())
-        .unwrap();
+    let got = unstopped(|w| optimize::exhaustive(&problem, seed, trials, budget, w).ok()).unwrap();
     assert_eq!(got, expected);
     // Every cell of frontier.csv, ALE and interval included, is the brute force's.
     assert_eq!(
@@ -323,15 +318,13 @@ fn the_heuristic_finds_the_exhaustive_optimum_on_every_shipped_scenario() {
         let s = load(path);
         let problem = Problem::new(&s).unwrap();
         assert!(problem.n_candidates() <= optimize::MAX_EXHAUSTIVE, "{path}");
-        let all = engine::unwatched(|w| {
-            optimize::exhaustive(&problem, s.seed, trials, f64::INFINITY, w).ok()
-        })
-        .unwrap();
+        let all =
+            unstopped(|w| optimize::exhaustive(&problem, s.seed, trials, f64::INFINITY, w).ok())
+                .unwrap();
         for budget in budgets(&problem) {
             let exhaustive =
                 Optimum::new(Search::Exhaustive, trials, all.portfolios.clone(), budget);
-            let heuristic =
-                engine::unwatched(|w| optimize::heuristic(&problem, s.seed, trials, budget, w));
+            let heuristic = unstopped(|w| optimize::heuristic(&problem, s.seed, trials, budget, w));
             let (e, h) = (
                 exhaustive.portfolios[exhaustive.best],
                 heuristic.portfolios[heuristic.best],

@@ -4,12 +4,17 @@
 use std::ffi::OsStr;
 use std::fs;
 use std::path::Path;
+use std::sync::atomic::AtomicUsize;
 
 use assert_cmd::Command;
 use assert_cmd::assert::Assert;
 use tempfile::TempDir;
 
+use killchain::engine::{Plan, Watch};
+use killchain::money::LossModel;
 use killchain::scenario::Scenario;
+use killchain::sim::{ArmResult, Schedule, Session};
+use killchain::stats::Tally;
 
 /// The `killchain` binary built for this test run, started in the crate's root so that the
 /// fixtures' relative paths (and the `scenario_file` written into run.json) are the same on
@@ -165,4 +170,33 @@ impl Csv {
             .map(|c| c.parse().unwrap_or_else(|_| panic!("{name}: {c:?}")))
             .collect()
     }
+}
+
+/// Plays `plans` (the first is the reference of the joint outcomes) on trials `0..trials` of a
+/// run with `seed` (and, with `loss`, its simulated years) in a session of `threads` workers, all
+/// cores when `None`: through the one driver every command uses.
+pub fn play(
+    plans: &[Plan],
+    loss: Option<&LossModel>,
+    seed: u64,
+    trials: u64,
+    threads: Option<usize>,
+) -> Vec<ArmResult> {
+    let stop = AtomicUsize::new(0);
+    let session = Session::new(threads, &stop).expect("a worker pool");
+    let schedule = Schedule::new(loss, seed, trials, None);
+    session.play(plans, &schedule).expect("nobody stops it")
+}
+
+/// The counts of one plan's run, as `killchain run` plays it without `[loss]`.
+pub fn run(plan: &Plan, seed: u64, trials: u64, threads: Option<usize>) -> Tally {
+    let mut arms = play(std::slice::from_ref(plan), None, seed, trials, threads);
+    arms.remove(0).tally
+}
+
+/// Runs `work` (a search, a shared evaluation) in a session that nobody stops.
+pub fn unstopped<T: Send>(work: impl FnOnce(Watch<'_>) -> Option<T> + Send) -> T {
+    let stop = AtomicUsize::new(0);
+    let session = Session::new(None, &stop).expect("a worker pool");
+    session.run(work).expect("nobody stops it")
 }

@@ -62,8 +62,8 @@ fn run_range_into(
 }
 
 /// Fills `keys` with the trial keys of trials `first_trial, first_trial + 1, …` of a run with
-/// `seed`: the keys every engine entry point uses, so a trial here is the same trial as in
-/// [`run`].
+/// `seed`: the keys every engine entry point uses, so a trial here is the same trial as in a
+/// session's run.
 pub fn trial_keys(seed: u64, first_trial: u64, keys: &mut [u64]) {
     let mut stream = TrialKeys::starting_at(seed, first_trial);
     for k in keys {
@@ -75,7 +75,7 @@ pub fn trial_keys(seed: u64, first_trial: u64, keys: &mut [u64]) {
 /// bit `t % 64` of `passed[t / 64]` when the adversary passes it, as if every trial had reached
 /// the phase. Under the semantics a phase's outcome depends only on the trial's key, the phase
 /// and the controls acting in it, so a trial completes under `plan` exactly when it passes every
-/// phase here; [`run`] counts the same trials as completed. Bits past `keys.len()` are cleared.
+/// phase here; a session's run counts the same trials as completed. Bits past `keys.len()` are cleared.
 /// Uses the per-trial reference engine.
 pub fn play_phase(plan: &Plan, phase_idx: usize, keys: &[u64], passed: &mut [u64]) {
     assert!(
@@ -120,16 +120,6 @@ impl Watch<'_> {
     }
 }
 
-/// Runs `f` with a watch that never stops and whose count nobody reads.
-pub fn unwatched<T>(f: impl FnOnce(Watch<'_>) -> Option<T>) -> T {
-    let (stop, done) = (AtomicUsize::new(0), AtomicU64::new(0));
-    f(Watch {
-        stop: &stop,
-        done: &done,
-    })
-    .expect("a run that nobody stops completes")
-}
-
 /// Runs trials `range` in parallel on the current rayon pool, in fixed chunks of
 /// [`CHUNK_TRIALS`]; `None` when `watch` asked it to stop. The single-plan kernel of
 /// `sim::Session::play`.
@@ -169,24 +159,10 @@ pub(crate) fn play_chunks(
     (!watch.stopped()).then_some(tally)
 }
 
-/// Runs `plans` (the baseline first) over trials `0..trials` with the same random slots: the
-/// trial keys are drawn once per batch and every plan plays them. Returns each plan's tally and
-/// its joint outcomes against the baseline (the baseline's own is diagonal).
-pub fn run_paired(
-    plans: &[Plan],
-    seed: u64,
-    trials: u64,
-    threads: Option<usize>,
-) -> Result<Vec<(Tally, Joint)>, rayon::ThreadPoolBuildError> {
-    let units = Units::chunks(0..trials);
-    unwatched(|watch| run_units_watched(plans, seed, units, None, threads, watch).transpose())
-        .map(|(arms, _)| arms)
-}
-
 /// The work units of a paired run: fixed chunks computed on demand (memory does not grow with
 /// the trial count), or a list of year-aligned units.
 #[derive(Debug, Clone, Copy)]
-pub enum Units<'a> {
+pub(crate) enum Units<'a> {
     /// Chunks of [`CHUNK_TRIALS`] over trials `start..end`, without years.
     Chunks {
         /// First trial.
@@ -213,11 +189,6 @@ impl Units<'_> {
             Units::Chunks { start, end } => (end - start).div_ceil(CHUNK_TRIALS) as usize,
             Units::List(l) => l.len(),
         }
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Unit `i`.
@@ -281,28 +252,13 @@ struct Scratch {
     loss: Vec<u64>,
 }
 
-/// Plays `plans` (the baseline first) on the trials of `units` with the same random slots, as
-/// [`run_paired`] does. With a year layout, also counts each arm's annual losses over the
-/// units' years (see `crate::sim::years`); the units must then be whole years, as
-/// [`YearLayout::units`] cuts them. Returns each plan's tally and joint outcomes against the
-/// baseline, and each arm's annual losses (empty without a layout); `Ok(None)` when asked to stop.
-pub fn run_units_watched(
-    plans: &[Plan],
-    seed: u64,
-    units: Units<'_>,
-    years: Option<&YearLayout>,
-    threads: Option<usize>,
-    watch: Watch<'_>,
-) -> Result<Option<PairedRun>, rayon::ThreadPoolBuildError> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.unwrap_or(0))
-        .build()?;
-    Ok(pool.install(|| play_units(plans, seed, units, years, watch)))
-}
-
-/// Plays `plans` (the baseline first) on the trials of `units` on the current rayon pool, as
-/// [`run_units_watched`] does; `None` when `watch` asked it to stop. The paired kernel of
-/// `sim::Session::play`.
+/// Plays `plans` (the baseline first) on the trials of `units` on the current rayon pool with the
+/// same random slots: the trial keys are drawn once per batch and every plan plays them. With a
+/// year layout, also counts each arm's annual losses over the units' years (see
+/// `crate::sim::years`); the units must then be whole years, as [`YearLayout::units`] cuts them.
+/// Returns each plan's tally and joint outcomes against the baseline (the baseline's own is
+/// diagonal), and each arm's annual losses (empty without a layout); `None` when `watch` asked
+/// it to stop. The paired kernel of `sim::Session::play`.
 pub(crate) fn play_units(
     plans: &[Plan],
     seed: u64,
@@ -437,22 +393,7 @@ pub(crate) fn play_units(
 
 /// What [`run_units_watched`] returns: per plan its tally and joint outcomes against the
 /// baseline, and per plan its annual losses (empty without a year layout).
-pub type PairedRun = (Vec<(Tally, Joint)>, Vec<ArmLoss>);
-
-/// Runs trials `0..trials` on a pool of `threads` workers (all cores when `None`).
-pub fn run(
-    plan: &Plan,
-    seed: u64,
-    trials: u64,
-    threads: Option<usize>,
-) -> Result<Tally, rayon::ThreadPoolBuildError> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.unwrap_or(0))
-        .build()?;
-    Ok(unwatched(|watch| {
-        pool.install(|| play_chunks(plan, seed, 0..trials, watch))
-    }))
-}
+pub(crate) type PairedRun = (Vec<(Tally, Joint)>, Vec<ArmLoss>);
 
 #[cfg(test)]
 mod tests;

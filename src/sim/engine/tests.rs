@@ -3,6 +3,23 @@
 use super::*;
 use crate::phase::{N_PHASES, Phase};
 use crate::scenario::Scenario;
+use crate::sim::{ArmResult, Schedule, Session};
+
+/// Plays `plans` on trials `0..n` of a run with `seed` in a session of `threads` workers.
+fn play(plans: &[Plan], seed: u64, n: u64, threads: usize) -> Vec<ArmResult> {
+    let stop = std::sync::atomic::AtomicUsize::new(0);
+    let session = Session::new(Some(threads), &stop).unwrap();
+    session
+        .play(plans, &Schedule::new(None, seed, n, None))
+        .unwrap()
+}
+
+/// One plan's counts, played in a session of `threads` workers.
+fn run(plan: &Plan, seed: u64, n: u64, threads: usize) -> Tally {
+    play(std::slice::from_ref(plan), seed, n, threads)
+        .remove(0)
+        .tally
+}
 
 /// A scenario whose seven phases each have one sure technique `t-<phase>`, plus `extra` TOML.
 fn scenario(max_attempts: u32, extra: &str) -> Scenario {
@@ -262,8 +279,8 @@ effectiveness = 0.5
     );
     let plan = Plan::new(&s);
     let n = 3 * CHUNK_TRIALS + 17;
-    let one = run(&plan, 9, n, Some(1)).unwrap();
-    let two = run(&plan, 9, n, Some(2)).unwrap();
+    let one = run(&plan, 9, n, 1);
+    let two = run(&plan, 9, n, 2);
     let mut split = run_range(&plan, 9, 0..1000);
     split += &run_range(&plan, 9, 1000..n);
     assert_eq!(one, two);
@@ -315,15 +332,15 @@ fn paired_runs_count_like_separate_runs_and_pair_outcomes_by_trial() {
     all_on.controls.iter_mut().for_each(|c| c.enabled = true);
     let plans = [Plan::new(&s), Plan::new(&all_on), Plan::new(&s)];
     let n = 2 * CHUNK_TRIALS + 333;
-    let paired = run_paired(&plans, 17, n, Some(2)).unwrap();
-    for (plan, (tally, joint)) in plans.iter().zip(&paired) {
-        assert_eq!(*tally, run(plan, 17, n, Some(1)).unwrap());
+    let paired = play(&plans, 17, n, 2);
+    for (plan, ArmResult { tally, joint, .. }) in plans.iter().zip(&paired) {
+        assert_eq!(*tally, run(plan, 17, n, 1));
         // The joint's margins are the baseline's and this plan's outcome counts.
         for phase in 0..N_PHASES {
             let as_variant: u64 = joint.iter().map(|row| row[phase]).sum();
             let as_baseline: u64 = joint[phase].iter().sum();
             assert_eq!(as_variant, tally.broken[phase]);
-            assert_eq!(as_baseline, paired[0].0.broken[phase]);
+            assert_eq!(as_baseline, paired[0].tally.broken[phase]);
         }
         let completed: u64 = joint.iter().map(|row| row[N_PHASES]).sum();
         assert_eq!(completed, tally.completed);
@@ -333,7 +350,7 @@ fn paired_runs_count_like_separate_runs_and_pair_outcomes_by_trial() {
         let off_diagonal: u64 = (0..=N_PHASES)
             .flat_map(|a| (0..=N_PHASES).map(move |b| (a, b)))
             .filter(|(a, b)| a != b)
-            .map(|(a, b)| paired[v].1[a][b])
+            .map(|(a, b)| paired[v].joint[a][b])
             .sum();
         assert_eq!(off_diagonal, 0);
     }
@@ -341,7 +358,7 @@ fn paired_runs_count_like_separate_runs_and_pair_outcomes_by_trial() {
     let changed: u64 = (0..=N_PHASES)
         .flat_map(|a| (0..=N_PHASES).map(move |b| (a, b)))
         .filter(|(a, b)| a != b)
-        .map(|(a, b)| paired[1].1[a][b])
+        .map(|(a, b)| paired[1].joint[a][b])
         .sum();
     assert!(changed > 0);
 }
