@@ -13,11 +13,11 @@ pub mod analysis;
 pub mod app;
 pub mod cli;
 pub mod money;
-pub mod persist;
+pub(crate) mod persist;
 pub mod phase;
 pub mod report;
 pub mod scenario;
 pub mod sim;
 pub mod stats;
 
-pub use sim::{engine, exact, rng};
+pub use sim::{engine, exact};

@@ -8,15 +8,15 @@
 
 mod compare_out;
 mod csv_out;
-pub mod folder;
+pub(crate) mod folder;
 pub(crate) mod format;
 pub mod html;
 mod loss_out;
 mod manifest;
-pub mod navigator;
+mod navigator;
 mod optimize_out;
 mod terminal;
-pub mod xlsx;
+mod xlsx;
 
 pub use compare_out::{
     COMPARISON_HEADER, PHASE_DELTAS_HEADER, RANKING_HEADER, comparison_csv, comparison_table,

@@ -60,8 +60,6 @@ pub struct Probability(f64);
 impl Probability {
     /// Certainty.
     pub const ONE: Probability = Probability(1.0);
-    /// Impossibility.
-    pub const ZERO: Probability = Probability(0.0);
 
     /// `Some` when `p` is a finite number in [0, 1].
     pub fn new(p: f64) -> Option<Probability> {

@@ -6,7 +6,7 @@
 
 pub mod engine;
 pub mod exact;
-pub mod rng;
+pub(crate) mod rng;
 pub mod schedule;
 pub mod session;
 pub mod years;

@@ -32,7 +32,6 @@ enum Cut {
 #[derive(Debug, Clone)]
 pub struct Schedule {
     seed: u64,
-    trials: u64,
     range: Range<u64>,
     cut: Cut,
 }
@@ -45,7 +44,6 @@ impl Schedule {
             let range = shard.map_or(0..trials, |k| k.range(trials));
             return Schedule {
                 seed,
-                trials,
                 range,
                 cut: Cut::Chunks,
             };
@@ -58,7 +56,6 @@ impl Schedule {
         };
         Schedule {
             seed,
-            trials,
             range,
             cut: Cut::Years {
                 layout,
@@ -71,11 +68,6 @@ impl Schedule {
     /// The run's seed.
     pub fn seed(&self) -> u64 {
         self.seed
-    }
-
-    /// The whole run's trial count (of which a shard plays a slice).
-    pub fn trials(&self) -> u64 {
-        self.trials
     }
 
     /// The trials this schedule plays.
