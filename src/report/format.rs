@@ -98,3 +98,28 @@ pub fn ratio(x: Option<f64>) -> String {
         None => "—".to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_as_people_write_them() {
+        assert_eq!(count(200000.0), "200,000");
+        assert_eq!(count(999.0), "999");
+        assert_eq!(count(1234.56), "1,234.6");
+        assert_eq!(count(-1500.0), "−1,500");
+        assert_eq!(percent(0.6707), "67.07%");
+        assert_eq!(points(-0.0929), "−9.29");
+        assert_eq!(points(0.0003), "+0.03");
+        assert_eq!(points(0.0), "±0.00");
+    }
+
+    #[test]
+    fn a_ratio_is_signed_with_two_decimals() {
+        assert_eq!(ratio(Some(3.65)), "3.65");
+        assert_eq!(ratio(Some(-0.3)), "−0.30");
+        assert_eq!(ratio(Some(-0.001)), "0.00");
+        assert_eq!(ratio(None), "—");
+    }
+}

@@ -1,0 +1,258 @@
+//! The forest plots of a comparison: each variant's paired change in completion rate with its
+//! annual cost, and its paired reduction of the expected annual loss with its ROSI, on one frame.
+
+use std::fmt::Write as _;
+
+use super::svg::{PALETTE, Scale, esc, line, svg_open, text, unit};
+use crate::report::folder::Table;
+use crate::report::format::money_with as money;
+use crate::report::format::{count, points, ratio};
+
+/// How a forest plot is drawn: its accessible label, width, number of ticks, smallest padding of
+/// the axis, tick labels and the caption under the axis.
+struct Forest<'a> {
+    label: &'a str,
+    width: f64,
+    ticks: usize,
+    min_pad: f64,
+    tick_label: fn(f64) -> String,
+    caption: &'a str,
+}
+
+/// The frame shared by the forest plots: one row per variant with its name, its interval as a
+/// line and its estimate as a dot, the grid at the ticks, the zero line and the caption.
+/// `bounds` gives a row's (estimate, low, high); `headers` writes the column titles right of the
+/// plot (given the plot's right edge and top), `cells` a row's numbers (given the right edge, the
+/// row's y and its bounds).
+fn forest_frame(
+    t: &Table,
+    rows: &[&Vec<String>],
+    spec: &Forest,
+    bounds: impl Fn(&Vec<String>) -> (f64, f64, f64),
+    headers: impl FnOnce(&mut String, f64, f64),
+    mut cells: impl FnMut(&mut String, &Vec<String>, f64, f64, (f64, f64, f64)),
+) -> String {
+    let (lo, hi) = rows.iter().fold((0.0f64, 0.0f64), |(lo, hi), r| {
+        let (_, l, h) = bounds(r);
+        (lo.min(l), hi.max(h))
+    });
+    let pad = ((hi - lo) * 0.08).max(spec.min_pad);
+    let (left, plot_w, row_h, top) = (210.0, 430.0, 30.0, 20.0);
+    let x = Scale::linear(lo - pad, hi + pad, left, left + plot_w);
+    let h = top + row_h * (rows.len() as f64 + 1.0) + 50.0;
+    let bottom = top + row_h * (rows.len() as f64 + 0.5);
+    let mut out = String::new();
+    svg_open(&mut out, spec.width, h, spec.label);
+    headers(&mut out, left + plot_w, top);
+    for tick in x.ticks(spec.ticks) {
+        let px = x.at(tick);
+        line(&mut out, px, top + 8.0, px, bottom, "grid");
+        text(
+            &mut out,
+            px,
+            bottom + 16.0,
+            "middle",
+            "small",
+            &(spec.tick_label)(tick),
+        );
+    }
+    line(&mut out, x.at(0.0), top + 8.0, x.at(0.0), bottom, "zero");
+    line(&mut out, left, bottom, left + plot_w, bottom, "axis");
+    for (i, row) in rows.iter().enumerate() {
+        let cy = top + row_h * (i as f64 + 1.0);
+        let colour = PALETTE[i % PALETTE.len()];
+        text(
+            &mut out,
+            left - 10.0,
+            cy + 4.0,
+            "end",
+            "",
+            t.text(row, "variant"),
+        );
+        let (d, l, u) = bounds(row);
+        let _ = write!(
+            out,
+            r#"<line x1="{:.1}" y1="{cy:.1}" x2="{:.1}" y2="{cy:.1}" stroke="{colour}" stroke-width="2"/><circle cx="{:.1}" cy="{cy:.1}" r="5" fill="{colour}"/>"#,
+            x.at(l),
+            x.at(u),
+            x.at(d)
+        );
+        cells(&mut out, row, left + plot_w, cy, (d, l, u));
+    }
+    text(
+        &mut out,
+        left + plot_w / 2.0,
+        bottom + 36.0,
+        "middle",
+        "title",
+        spec.caption,
+    );
+    out.push_str("</svg>");
+    out
+}
+
+/// Forest plot: each variant's paired change in completion rate with its interval, and cost.
+pub(super) fn forest_svg(t: &Table) -> String {
+    let rows: Vec<&Vec<String>> = t
+        .rows
+        .iter()
+        .filter(|r| t.text(r, "variant") != crate::scenario::BASELINE)
+        .collect();
+    let base_cost = t
+        .rows
+        .iter()
+        .find(|r| t.text(r, "variant") == crate::scenario::BASELINE)
+        .and_then(|r| t.num(r, "annual_cost"));
+    let currency = t.rows.first().map_or("", |r| t.text(r, "currency"));
+    let has_loss = t.col("expected_annual_loss").is_some();
+    let spec = Forest {
+        label: "paired change in completion rate per variant",
+        width: if has_loss { 1180.0 } else { 1000.0 },
+        ticks: 6,
+        min_pad: 1e-4,
+        tick_label: points,
+        caption: "change in completion rate vs baseline (percentage points); left of the dashed line is better",
+    };
+    let bounds = |r: &Vec<String>| {
+        let d = t.num(r, "delta").unwrap_or(0.0);
+        (
+            d,
+            t.num(r, "delta_ci_low").unwrap_or(d),
+            t.num(r, "delta_ci_high").unwrap_or(d),
+        )
+    };
+    let col = |right: f64| [right + 20.0, right + 200.0, right + 380.0];
+    let headers = |out: &mut String, right: f64, top: f64| {
+        let cols = col(right);
+        text(
+            out,
+            cols[0],
+            top,
+            "start",
+            "title",
+            "delta [95 % interval], pp",
+        );
+        text(out, cols[1], top, "start", "title", "annual cost");
+        if has_loss {
+            text(out, cols[2], top, "start", "title", "exp. annual loss");
+        }
+    };
+    let cells = |out: &mut String, row: &Vec<String>, right: f64, cy: f64, (d, l, u)| {
+        let cols = col(right);
+        let _ = write!(
+            out,
+            r#"<text x="{:.1}" y="{:.1}"><tspan class="v-delta">{}</tspan> [{}, {}]</text>"#,
+            cols[0],
+            cy + 4.0,
+            points(d),
+            points(l),
+            points(u)
+        );
+        if let Some(cost) = t.num(row, "annual_cost") {
+            let diff = base_cost
+                .map(|b| {
+                    let d = cost - b;
+                    if d == 0.0 {
+                        " (±0)".to_owned()
+                    } else if d > 0.0 {
+                        format!(" (+{})", count(d))
+                    } else {
+                        format!(" ({})", count(d))
+                    }
+                })
+                .unwrap_or_default();
+            let _ = write!(
+                out,
+                r#"<text x="{:.1}" y="{:.1}"><tspan class="v-cost">{}</tspan><tspan class="small">{}</tspan></text>"#,
+                cols[1],
+                cy + 4.0,
+                esc(&money(cost, currency)),
+                esc(&diff)
+            );
+        }
+        if let Some(loss) = t.num(row, "expected_annual_loss") {
+            text(
+                out,
+                cols[2],
+                cy + 4.0,
+                "start",
+                "v-loss",
+                &money(loss, currency),
+            );
+        }
+    };
+    forest_frame(t, &rows, &spec, bounds, headers, cells)
+}
+
+/// Forest plot in money: each variant's paired reduction of the expected annual loss against
+/// the baseline with its interval, and its ROSI; `None` without loss figures.
+pub(super) fn ale_forest_svg(t: &Table) -> Option<String> {
+    let rows: Vec<&Vec<String>> = t
+        .rows
+        .iter()
+        .filter(|r| t.text(r, "variant") != crate::scenario::BASELINE)
+        .filter(|r| t.num(r, "ale_reduction").is_some())
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let currency = t.rows.first().map_or("", |r| t.text(r, "currency"));
+    let caption = format!(
+        "reduction of the expected annual loss vs baseline{}; right of the dashed line is better",
+        unit(currency)
+    );
+    let spec = Forest {
+        label: "paired reduction of the expected annual loss per variant",
+        width: 1000.0,
+        ticks: 5,
+        min_pad: 1.0,
+        tick_label: |x| count(x.round()),
+        caption: &caption,
+    };
+    let bounds = |r: &Vec<String>| {
+        let d = t.num(r, "ale_reduction").unwrap_or(0.0);
+        (
+            d,
+            t.num(r, "ale_reduction_ci_low").unwrap_or(d),
+            t.num(r, "ale_reduction_ci_high").unwrap_or(d),
+        )
+    };
+    let col = |right: f64| [right + 20.0, right + 270.0];
+    let headers = |out: &mut String, right: f64, top: f64| {
+        let cols = col(right);
+        text(
+            out,
+            cols[0],
+            top,
+            "start",
+            "title",
+            &format!("reduction [95 % interval]{}", unit(currency)),
+        );
+        text(out, cols[1], top, "start", "title", "ROSI");
+    };
+    let cells = |out: &mut String,
+                 row: &Vec<String>,
+                 right: f64,
+                 cy: f64,
+                 (d, l, u): (f64, f64, f64)| {
+        let cols = col(right);
+        let _ = write!(
+            out,
+            r#"<text x="{:.1}" y="{:.1}"><tspan class="v-ale-reduction">{}</tspan> <tspan class="small v-ale-reduction-ci">[{}, {}]</tspan></text>"#,
+            cols[0],
+            cy + 4.0,
+            esc(&count(d.round())),
+            esc(&count(l.round())),
+            esc(&count(u.round()))
+        );
+        text(
+            out,
+            cols[1],
+            cy + 4.0,
+            "start",
+            "v-rosi",
+            &ratio(t.num(row, "rosi")),
+        );
+    };
+    Some(forest_frame(t, &rows, &spec, bounds, headers, cells))
+}

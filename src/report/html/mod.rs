@@ -1,0 +1,196 @@
+//! `report.html`: one self-contained page (inline CSS and SVG, no script, nothing fetched) drawn
+//! from a [`ResultFolder`]'s CSV files: here the page's frame, its summary, one section per chart
+//! whose file the folder holds, and the provenance footer; the charts are in `chain`, `forest`
+//! and `money`, drawn with the toolkit in `svg`.
+//!
+//! Numbers printed on the charts carry a `class` (`v-reached`, `v-broken`, `v-rate`, `v-breaks`,
+//! `v-delta`, …) so that tests can compare them with the CSV.
+
+mod chain;
+mod forest;
+mod money;
+mod svg;
+
+use std::fmt::Write as _;
+
+use super::folder::{ResultFolder, Table};
+pub use super::format::{count, percent, points, ratio};
+use chain::{attribution_svg, funnel_svg};
+use forest::{ale_forest_svg, forest_svg};
+use money::{exceedance_svg, frontier_svg, variants_cost_loss_svg};
+use svg::esc;
+
+const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;margin:0 auto;max-width:1040px;padding:16px 24px;color:#1a1a1a;background:#fff}
+h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.2em;margin:1.6em 0 .3em;border-bottom:1px solid #ccc;padding-bottom:.2em}
+p.note{color:#444;font-size:.9em;margin:.2em 0 .6em}p.summary{font-size:1.05em}
+svg{display:block;max-width:100%;height:auto}svg text{font-family:inherit;font-size:12px;fill:#1a1a1a}
+svg .axis{stroke:#555;stroke-width:1}svg .grid{stroke:#e3e3e3;stroke-width:1}svg .title{font-weight:600}
+svg .small{font-size:11px;fill:#444}svg .zero{stroke:#555;stroke-dasharray:4 3}
+footer{margin-top:2em;border-top:1px solid #ccc;padding-top:.5em;font-size:.85em;color:#444}
+footer dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px;margin:0}footer dt{font-weight:600}footer dd{margin:0;word-break:break-all}";
+
+/// The rows of the first variant (the baseline) of a table.
+fn first_variant(t: &Table) -> (String, Vec<&Vec<String>>) {
+    t.by_variant()
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| (crate::scenario::BASELINE.to_owned(), Vec::new()))
+}
+
+/// The rows of the first variant and, for a comparison's table, the sentence that says whose
+/// they are.
+fn shown_for(t: &Table) -> (String, Vec<&Vec<String>>) {
+    let (variant, rows) = first_variant(t);
+    let whose = if t.col("variant").is_some() {
+        format!(" Shown for the {variant}.")
+    } else {
+        String::new()
+    };
+    (whose, rows)
+}
+
+/// The completed attacks, trials, completion rate and its interval: from run.json, or from the
+/// baseline's row of comparison.csv (then prefixed "Baseline: c", else "C").
+#[allow(clippy::type_complexity)]
+fn summary(folder: &ResultFolder) -> Option<(&'static str, f64, f64, f64, Option<(f64, f64)>)> {
+    if let Some(run) = &folder.run {
+        let ci = run["completion_ci_low"]
+            .as_f64()
+            .zip(run["completion_ci_high"].as_f64());
+        return Some((
+            "C",
+            run["completed"].as_f64()?,
+            run["trials"].as_f64()?,
+            run["completion_rate"].as_f64()?,
+            ci,
+        ));
+    }
+    let t = folder.table("comparison.csv")?;
+    let row = t
+        .rows
+        .iter()
+        .find(|r| t.text(r, "variant") == crate::scenario::BASELINE)?;
+    Some((
+        "Baseline: c",
+        t.num(row, "completed")?,
+        t.num(row, "trials")?,
+        t.num(row, "completion_rate")?,
+        t.num(row, "ci_low").zip(t.num(row, "ci_high")),
+    ))
+}
+
+fn section(out: &mut String, title: &str, note: &str, svg: &str) {
+    let _ = write!(
+        out,
+        "<section>\n<h2>{}</h2>\n<p class=\"note\">{}</p>\n{svg}\n</section>\n",
+        esc(title),
+        esc(note)
+    );
+}
+
+/// The report as UTF-8 bytes; `None` when the folder has nothing to draw (none of
+/// `phases.csv`, `controls.csv`, `comparison.csv`, `loss_exceedance.csv`, `frontier.csv`).
+pub fn report_html(folder: &ResultFolder) -> Option<Vec<u8>> {
+    let drawn = [
+        "phases.csv",
+        "controls.csv",
+        "comparison.csv",
+        "loss_exceedance.csv",
+        "frontier.csv",
+    ];
+    if !drawn.iter().any(|f| folder.table(f).is_some()) {
+        return None;
+    }
+    let name = folder.scenario_name();
+    let mut body = String::new();
+    let _ = write!(body, "<header>\n<h1>{}</h1>\n", esc(&name));
+    if let Some((who, done, trials, rate, ci)) = summary(folder) {
+        let ci = match ci {
+            Some((lo, hi)) if lo != hi => {
+                format!(" (95 % interval {} to {})", percent(lo), percent(hi))
+            }
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            body,
+            "<p class=\"summary\">{who}ompleted attacks: <b class=\"v-completed\">{}</b> of {} campaigns = <b>{}</b>{}.</p>",
+            count(done),
+            count(trials),
+            percent(rate),
+            ci
+        );
+    }
+    body.push_str("</header>\n");
+    if let Some(t) = folder.table("phases.csv") {
+        let (whose, rows) = shown_for(t);
+        section(
+            &mut body,
+            "Kill-chain funnel",
+            &format!(
+                "Campaigns reaching each of the seven phases, left to right; the red part of each bar is broken there by the defender, the blue part goes on to the next phase.{whose}"
+            ),
+            &funnel_svg(t, &rows),
+        );
+    }
+    if let Some(t) = folder.table("controls.csv") {
+        let (whose, rows) = shown_for(t);
+        section(
+            &mut body,
+            "Which controls broke the chain",
+            &format!(
+                "Chains broken attributed to each control, grouped by course of action; the last group is the adversary running out of attempts or of viable techniques.{whose}"
+            ),
+            &attribution_svg(t, &rows),
+        );
+    }
+    if let Some(t) = folder.table("comparison.csv") {
+        section(
+            &mut body,
+            "Variants against the baseline",
+            "Each variant's change in the completion rate against the baseline on the same trials (a paired difference), with its 95 % interval, and its annual cost (the change against the baseline in brackets).",
+            &forest_svg(t),
+        );
+        if let Some(svg) = ale_forest_svg(t) {
+            section(
+                &mut body,
+                "Expected annual loss saved against the baseline",
+                "Each variant's reduction of the expected annual loss against the baseline, as the mean of the paired differences of the same simulated years, with its 95 % interval, and its return on security investment: ROSI = (reduction − extra annual cost) / extra annual cost (— when the variant costs no more than the baseline does).",
+                &svg,
+            );
+        }
+        if let Some(svg) = variants_cost_loss_svg(t) {
+            section(
+                &mut body,
+                "Cost and expected annual loss",
+                "Each variant (the baseline too) by annual cost and expected annual loss, with the 95 % interval of the loss as a whisker; the variants that no other beats on both (none is at most as costly and at most as lossy, and better on one) are joined.",
+                &svg,
+            );
+        }
+    }
+    if let Some(svg) = folder.table("loss_exceedance.csv").and_then(exceedance_svg) {
+        section(
+            &mut body,
+            "Loss exceedance",
+            "For each annual loss on the (logarithmic) horizontal axis, the probability that a year's loss exceeds it, per variant.",
+            &svg,
+        );
+    }
+    if let Some(svg) = folder.table("frontier.csv").and_then(frontier_svg) {
+        section(
+            &mut body,
+            "Cost and risk frontier",
+            "Each portfolio of candidate controls that `killchain optimize` evaluated, by annual cost and risk (expected annual loss when the scenario has a loss model, else completion rate); the frontier joins the portfolios that no other beats on both. Its figures come from the optimization's own trials.",
+            &svg,
+        );
+    }
+    let mut footer = String::from("<footer>\n<dl>\n");
+    for (label, value) in folder.provenance() {
+        let _ = writeln!(footer, "<dt>{}</dt><dd>{}</dd>", esc(label), esc(&value));
+    }
+    footer.push_str("</dl>\n</footer>\n");
+    let page = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\"/>\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n<title>{} — killchain report</title>\n<style>\n{STYLE}\n</style>\n</head>\n<body>\n{body}{footer}</body>\n</html>\n",
+        esc(&name)
+    );
+    Some(page.into_bytes())
+}

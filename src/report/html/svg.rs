@@ -1,0 +1,209 @@
+//! The SVG toolkit the charts share: linear and log scales with their ticks, axes and grid,
+//! text, lines, rectangles and escaping, the colours of the series.
+
+use std::fmt::Write as _;
+
+/// Colours of the series (variants), colour-blind safe (Okabe–Ito).
+pub(super) const PALETTE: [&str; 8] = [
+    "#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#f0e442",
+];
+/// The part of a bar broken by the defender, and the frontier.
+pub(super) const BROKEN: &str = "#d55e00";
+/// The part of a bar that passed on, and the bars of controls.
+pub(super) const PASSED: &str = "#0072b2";
+
+/// Escapes text for HTML and SVG (both XML-safe).
+pub(super) fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' && c != '\t' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A linear scale from a domain to a pixel range.
+#[derive(Clone, Copy)]
+pub(super) struct Scale {
+    d0: f64,
+    d1: f64,
+    r0: f64,
+    r1: f64,
+    log: bool,
+}
+
+impl Scale {
+    pub(super) fn linear(d0: f64, d1: f64, r0: f64, r1: f64) -> Scale {
+        let d1 = if d1 > d0 { d1 } else { d0 + 1.0 };
+        Scale {
+            d0,
+            d1,
+            r0,
+            r1,
+            log: false,
+        }
+    }
+
+    pub(super) fn log(d0: f64, d1: f64, r0: f64, r1: f64) -> Scale {
+        let (a, b) = (d0.log10(), d1.log10());
+        let b = if b > a { b } else { a + 1.0 };
+        Scale {
+            d0: a,
+            d1: b,
+            r0,
+            r1,
+            log: true,
+        }
+    }
+
+    pub(super) fn at(&self, x: f64) -> f64 {
+        let x = if self.log { x.max(1e-300).log10() } else { x };
+        self.r0 + (x - self.d0) / (self.d1 - self.d0) * (self.r1 - self.r0)
+    }
+
+    /// About `n` round tick values across the domain (powers of ten on a log scale).
+    pub(super) fn ticks(&self, n: usize) -> Vec<f64> {
+        if self.log {
+            let (a, b) = (self.d0.ceil() as i32, self.d1.floor() as i32);
+            return (a..=b).map(|e| 10f64.powi(e)).collect();
+        }
+        let span = self.d1 - self.d0;
+        let raw = span / n.max(1) as f64;
+        let mag = 10f64.powf(raw.log10().floor());
+        let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+            .iter()
+            .map(|m| m * mag)
+            .find(|s| *s >= raw)
+            .unwrap_or(raw);
+        let first = (self.d0 / step).ceil() * step;
+        let mut out = Vec::new();
+        let mut t = first;
+        while t <= self.d1 + step * 1e-9 {
+            out.push(if t.abs() < step * 1e-9 { 0.0 } else { t });
+            t += step;
+        }
+        out
+    }
+}
+
+/// Opens an `<svg>` of `w`×`h` pixels with its accessible label.
+pub(super) fn svg_open(out: &mut String, w: f64, h: f64, label: &str) {
+    let _ = write!(
+        out,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{}">"#,
+        esc(label)
+    );
+}
+
+/// A line of text at (`x`, `y`), anchored `start`, `middle` or `end`, with an optional class.
+pub(super) fn text(out: &mut String, x: f64, y: f64, anchor: &str, class: &str, s: &str) {
+    let class = if class.is_empty() {
+        String::new()
+    } else {
+        format!(r#" class="{class}""#)
+    };
+    let _ = write!(
+        out,
+        r#"<text x="{x:.1}" y="{y:.1}" text-anchor="{anchor}"{class}>{}</text>"#,
+        esc(s)
+    );
+}
+
+/// A line of a class (`axis`, `grid`, `zero`).
+pub(super) fn line(out: &mut String, x1: f64, y1: f64, x2: f64, y2: f64, class: &str) {
+    let _ = write!(
+        out,
+        r#"<line x1="{x1:.1}" y1="{y1:.1}" x2="{x2:.1}" y2="{y2:.1}" class="{class}"/>"#
+    );
+}
+
+/// A filled rectangle; negative sizes are drawn as empty.
+pub(super) fn rect(out: &mut String, x: f64, y: f64, w: f64, h: f64, fill: &str) {
+    let _ = write!(
+        out,
+        r#"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="{fill}"/>"#,
+        w.max(0.0),
+        h.max(0.0)
+    );
+}
+
+/// A vertical axis label, rotated.
+pub(super) fn y_label(out: &mut String, x: f64, y: f64, s: &str) {
+    let _ = write!(
+        out,
+        r#"<text x="{x:.1}" y="{y:.1}" text-anchor="middle" transform="rotate(-90 {x:.1} {y:.1})" class="title">{}</text>"#,
+        esc(s)
+    );
+}
+
+/// Axes with ticks for an x–y chart; returns nothing, draws into `out`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn axes(
+    out: &mut String,
+    x: &Scale,
+    y: &Scale,
+    x_fmt: &dyn Fn(f64) -> String,
+    y_fmt: &dyn Fn(f64) -> String,
+    x_label: &str,
+    y_label_text: &str,
+    frame: (f64, f64, f64, f64),
+) {
+    let (left, top, right, bottom) = frame;
+    for tick in x.ticks(6) {
+        let px = x.at(tick);
+        line(out, px, top, px, bottom, "grid");
+        text(out, px, bottom + 16.0, "middle", "small", &x_fmt(tick));
+    }
+    for tick in y.ticks(5) {
+        let py = y.at(tick);
+        line(out, left, py, right, py, "grid");
+        text(out, left - 6.0, py + 4.0, "end", "small", &y_fmt(tick));
+    }
+    line(out, left, top, left, bottom, "axis");
+    line(out, left, bottom, right, bottom, "axis");
+    text(
+        out,
+        (left + right) / 2.0,
+        bottom + 38.0,
+        "middle",
+        "title",
+        x_label,
+    );
+    y_label(out, 18.0, (top + bottom) / 2.0, y_label_text);
+}
+
+/// The ` (EUR)` after an axis label, when the currency is known.
+pub(super) fn unit(currency: &str) -> String {
+    if currency.is_empty() {
+        String::new()
+    } else {
+        format!(" ({currency})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scales_map_and_tick() {
+        let s = Scale::linear(0.0, 100.0, 0.0, 200.0);
+        assert_eq!(s.at(50.0), 100.0);
+        assert_eq!(s.ticks(4), vec![0.0, 25.0, 50.0, 75.0, 100.0]);
+        let l = Scale::log(1e3, 1e6, 0.0, 300.0);
+        assert!((l.at(1e4) - 100.0).abs() < 1e-9);
+        assert_eq!(l.ticks(5), vec![1e3, 1e4, 1e5, 1e6]);
+    }
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(esc("<a & 'b'>"), "&lt;a &amp; &#39;b&#39;&gt;");
+    }
+}
