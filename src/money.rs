@@ -168,11 +168,12 @@ pub fn annual_cost(s: &Scenario) -> f64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::sim::rng;
 
-    fn model(impact: Impact) -> LossModel {
+    /// A model of 6 attacks a year with `impact`, for tests.
+    pub(crate) fn model(impact: Impact) -> LossModel {
         LossModel {
             attacks_per_year: 6.0,
             impact,

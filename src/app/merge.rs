@@ -3,7 +3,7 @@
 
 use crate::cli::MergeArgs;
 use crate::persist::tally::{self as tally_file, TallyFile};
-use crate::report::{Figures, LossFigures, RunResult};
+use crate::report::RunResult;
 use crate::scenario::Scenario;
 use crate::sim::Schedule;
 use crate::sim::schedule::Shard;
@@ -61,12 +61,7 @@ pub(super) fn merge(args: &MergeArgs) -> Result<(), Failure> {
             return Err(Failure::Input(problems));
         }
     }
-    let figures = Figures::sampled(&tally);
-    let loss_figures = s
-        .loss
-        .as_ref()
-        .zip(loss.as_ref())
-        .map(|(m, l)| LossFigures::sampled(m, l));
+    let (figures, loss_figures) = publish::sampled(&s, &tally, loss.as_ref());
     let result = RunResult {
         scenario: &s,
         path: &first.scenario_file,

@@ -4,10 +4,25 @@
 use std::path::Path;
 
 use crate::cli::ExportOptions;
-use crate::report::{self, LossFigures, ResultFolder, RunResult};
-use crate::scenario::BASELINE;
+use crate::report::{self, Figures, LossFigures, ResultFolder, RunResult};
+use crate::scenario::{BASELINE, Scenario};
+use crate::stats::Tally;
+use crate::stats::loss::ArmLoss;
 
 use super::{Failure, io};
+
+/// A run's figures from its counts (and, with `[loss]`, its annual losses).
+pub(super) fn sampled(
+    s: &Scenario,
+    tally: &Tally,
+    loss: Option<&ArmLoss>,
+) -> (Figures, Option<LossFigures>) {
+    let loss = s.loss.as_ref().zip(loss);
+    (
+        Figures::sampled(tally),
+        loss.map(|(m, l)| LossFigures::sampled(m, l)),
+    )
+}
 
 /// The run's files beside the four reports: `loss_exceedance.csv` when there are loss figures.
 pub(super) fn loss_files(loss: Option<&LossFigures>) -> Vec<(&'static str, Vec<u8>)> {

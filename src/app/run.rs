@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use crate::cli::RunArgs;
 use crate::persist::tally::{self as tally_file, TallyFile};
-use crate::report::{Figures, LossFigures, RunResult};
+use crate::report::RunResult;
 use crate::sim::engine::Plan;
 use crate::sim::{ArmResult, Schedule};
 
@@ -27,12 +27,7 @@ pub(super) fn run(args: &RunArgs) -> Result<(), Failure> {
         let played = settings::play(&session, &plans, &schedule, !args.output.quiet, Some(dir))?;
         let wall_seconds = started.elapsed().as_secs_f64();
         let ArmResult { tally, loss, .. } = played.into_iter().next().expect("one arm");
-        let figures = Figures::sampled(&tally);
-        let loss_figures = s
-            .loss
-            .as_ref()
-            .zip(loss.as_ref())
-            .map(|(m, l)| LossFigures::sampled(m, l));
+        let (figures, loss_figures) = publish::sampled(s, &tally, loss.as_ref());
         let sha256 = io::sha256_hex(&l.source);
         let extra = match args.shard {
             None => publish::loss_files(loss_figures.as_ref()),

@@ -191,14 +191,7 @@ impl YearLayout {
 mod tests {
     use super::*;
     use crate::money::Impact;
-
-    fn model(impact: Impact) -> LossModel {
-        LossModel {
-            attacks_per_year: 6.0,
-            impact,
-            currency: "USD".into(),
-        }
-    }
+    use crate::money::tests::model;
 
     #[test]
     fn campaign_counts_are_poisson() {
