@@ -50,20 +50,20 @@ pub const PHASES_HEADER: [&str; 13] = [
 /// The cells of one `phases.csv` row, in [`PHASES_HEADER`] order.
 fn phase_cells(f: &Figures, name: &str, seed: &str, phase: Phase) -> Vec<String> {
     let i = phase.index();
-    let rate = f.rate(f.broken[i], f.reached[i]);
+    let rate = f.rate(f.counts.broken[i], f.counts.reached[i]);
     vec![
         name.to_owned(),
         seed.to_owned(),
         f.trials.to_string(),
         (i + 1).to_string(),
         phase.id().to_owned(),
-        f.count(f.reached[i]),
-        f.count(f.broken[i]),
+        f.count(f.counts.reached[i]),
+        f.count(f.counts.broken[i]),
         f.count(f.passed(i)),
         rate6(rate.map(|r| r.0)),
         rate6(rate.map(|r| r.1)),
         rate6(rate.map(|r| r.2)),
-        share(f, f.broken[i]),
+        share(f, f.counts.broken[i]),
         f.method.id().to_owned(),
     ]
 }
@@ -127,9 +127,9 @@ fn control_rows(s: &Scenario, f: &Figures, name: &str) -> Vec<Vec<String>> {
             text_cell(&c.id),
             text_cell(&c.name),
             c.action.id().to_owned(),
-            f.count(f.control_fired[i]),
-            f.count(f.control_breaks[i]),
-            share(f, f.control_breaks[i]),
+            f.count(f.counts.control_fired[i]),
+            f.count(f.counts.control_breaks[i]),
+            share(f, f.counts.control_breaks[i]),
             f.method.id().to_owned(),
         ]);
     }
@@ -137,12 +137,12 @@ fn control_rows(s: &Scenario, f: &Figures, name: &str) -> Vec<Vec<String>> {
         (
             "technique-failed",
             "Attempts ran out; no control ended the last one",
-            f.technique_failed,
+            f.counts.breaks_technique_failed,
         ),
         (
             "no-viable-technique",
             "No technique was viable in the environment",
-            f.no_viable,
+            f.counts.breaks_no_viable,
         ),
     ] {
         rows.push(vec![
@@ -236,7 +236,7 @@ pub const TECHNIQUES_HEADER: [&str; 16] = [
 fn technique_rows(s: &Scenario, f: &Figures, name: &str) -> Vec<Vec<String>> {
     s.techniques
         .iter()
-        .zip(&f.techniques)
+        .zip(&f.counts.techniques)
         .map(|(t, c)| {
             vec![
                 name.to_owned(),
