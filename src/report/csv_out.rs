@@ -1,7 +1,7 @@
 //! The CSV files: RFC 4180, UTF-8, a header row, fixed column order, plain numbers.
 
 use super::format::rate6;
-use super::{Figures, RunResult, text_cell};
+use super::{Figures, text_cell};
 use crate::phase::Phase;
 use crate::scenario::Scenario;
 
@@ -14,10 +14,6 @@ pub(super) fn writer() -> csv::Writer<Vec<u8>> {
     csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new())
-}
-
-fn row<const N: usize>(w: &mut csv::Writer<Vec<u8>>, cells: [&str; N]) {
-    record(w, &cells);
 }
 
 pub(super) fn record<T: AsRef<[u8]>>(w: &mut csv::Writer<Vec<u8>>, cells: &[T]) {
@@ -68,39 +64,16 @@ fn phase_cells(f: &Figures, name: &str, seed: &str, phase: Phase) -> Vec<String>
     ]
 }
 
-/// `phases.csv`: one row per phase, in chain order.
-pub fn phases_csv(r: &RunResult) -> Vec<u8> {
-    let mut w = writer();
-    row(&mut w, PHASES_HEADER);
-    let name = text_cell(&r.scenario.name);
-    let seed = r.seed.map(|s| s.to_string()).unwrap_or_default();
-    for phase in Phase::ALL {
-        record(&mut w, &phase_cells(r.figures, &name, &seed, phase));
-    }
-    finish(w)
-}
-
-/// `phases.csv` of a comparison: [`PHASES_HEADER`] with a `variant` column after `scenario`,
-/// one block of seven rows per arm (`(variant name, figures)`, baseline first).
-pub fn phases_csv_by_variant(
-    scenario: &str,
-    seed: Option<u64>,
-    arms: &[(&str, &Figures)],
-) -> Vec<u8> {
-    let mut w = writer();
-    let mut header: Vec<&str> = PHASES_HEADER.to_vec();
-    header.insert(1, "variant");
-    record(&mut w, &header);
+/// `phases.csv`: one row per phase in chain order, for each arm.
+pub fn phases_csv(scenario: &str, seed: Option<u64>, arms: &Arms) -> Vec<u8> {
     let name = text_cell(scenario);
     let seed = seed.map(|s| s.to_string()).unwrap_or_default();
-    for (variant, f) in arms {
-        for phase in Phase::ALL {
-            let mut cells = phase_cells(f, &name, &seed, phase);
-            cells.insert(1, text_cell(variant));
-            record(&mut w, &cells);
-        }
-    }
-    finish(w)
+    by_arm(&PHASES_HEADER, arms, |_, f| {
+        Phase::ALL
+            .into_iter()
+            .map(|phase| phase_cells(f, &name, &seed, phase))
+            .collect()
+    })
 }
 
 /// Column names of `controls.csv`.
@@ -159,53 +132,58 @@ fn control_rows(s: &Scenario, f: &Figures, name: &str) -> Vec<Vec<String>> {
     rows
 }
 
-/// `controls.csv`: one row per enabled control in file order, then `technique-failed` and
-/// `no-viable-technique`.
-pub fn controls_csv(r: &RunResult) -> Vec<u8> {
-    let mut w = writer();
-    row(&mut w, CONTROLS_HEADER);
-    for cells in control_rows(r.scenario, r.figures, &text_cell(&r.scenario.name)) {
-        record(&mut w, &cells);
+/// `controls.csv`: for each arm, one row per enabled control in file order, then
+/// `technique-failed` and `no-viable-technique`.
+pub fn controls_csv(scenario: &str, arms: &Arms) -> Vec<u8> {
+    let name = text_cell(scenario);
+    by_arm(&CONTROLS_HEADER, arms, |s, f| control_rows(s, f, &name))
+}
+
+/// `techniques.csv`: for each arm, one row per technique in file order.
+pub fn techniques_csv(scenario: &str, arms: &Arms) -> Vec<u8> {
+    let name = text_cell(scenario);
+    by_arm(&TECHNIQUES_HEADER, arms, |s, f| technique_rows(s, f, &name))
+}
+
+/// The arms a CSV file lays out. A run is a comparison of one arm whose files have no
+/// `variant` column.
+#[derive(Debug, Clone, Copy)]
+pub enum Arms<'a> {
+    /// A run's one arm: the scenario it played and its figures.
+    Run(&'a Scenario, &'a Figures),
+    /// A comparison's arms, baseline first: `(variant name, its scenario, figures)`, named in a
+    /// `variant` column after `scenario`.
+    Comparison(&'a [(&'a str, &'a Scenario, &'a Figures)]),
+}
+
+impl<'a> Arms<'a> {
+    /// Each arm with its variant name (`None` for a run's).
+    fn each(&self) -> Vec<(Option<&'a str>, &'a Scenario, &'a Figures)> {
+        match *self {
+            Arms::Run(s, f) => vec![(None, s, f)],
+            Arms::Comparison(arms) => arms.iter().map(|&(v, s, f)| (Some(v), s, f)).collect(),
+        }
     }
-    finish(w)
 }
 
-/// `controls.csv` of a comparison: [`CONTROLS_HEADER`] with a `variant` column after
-/// `scenario`, one block per arm (`(variant name, its scenario, figures)`, baseline first).
-pub fn controls_csv_by_variant(scenario: &str, arms: &[(&str, &Scenario, &Figures)]) -> Vec<u8> {
-    by_variant(
-        &CONTROLS_HEADER,
-        scenario,
-        arms,
-        control_rows as fn(&Scenario, &Figures, &str) -> Vec<Vec<String>>,
-    )
-}
-
-/// `techniques.csv` of a comparison: [`TECHNIQUES_HEADER`] with a `variant` column after
-/// `scenario`, one block per arm (baseline first).
-pub fn techniques_csv_by_variant(scenario: &str, arms: &[(&str, &Scenario, &Figures)]) -> Vec<u8> {
-    by_variant(
-        &TECHNIQUES_HEADER,
-        scenario,
-        arms,
-        technique_rows as fn(&Scenario, &Figures, &str) -> Vec<Vec<String>>,
-    )
-}
-
-fn by_variant(
+/// A file of `header` (with `variant` after its first column in a comparison) and the `rows` of
+/// each arm in turn.
+fn by_arm(
     header: &[&str],
-    scenario: &str,
-    arms: &[(&str, &Scenario, &Figures)],
-    rows: fn(&Scenario, &Figures, &str) -> Vec<Vec<String>>,
+    arms: &Arms,
+    rows: impl Fn(&Scenario, &Figures) -> Vec<Vec<String>>,
 ) -> Vec<u8> {
     let mut w = writer();
     let mut header = header.to_vec();
-    header.insert(1, "variant");
+    if let Arms::Comparison(_) = arms {
+        header.insert(1, "variant");
+    }
     record(&mut w, &header);
-    let name = text_cell(scenario);
-    for (variant, s, f) in arms {
-        for mut cells in rows(s, f, &name) {
-            cells.insert(1, text_cell(variant));
+    for (variant, s, f) in arms.each() {
+        for mut cells in rows(s, f) {
+            if let Some(variant) = variant {
+                cells.insert(1, text_cell(variant));
+            }
             record(&mut w, &cells);
         }
     }
@@ -258,14 +236,4 @@ fn technique_rows(s: &Scenario, f: &Figures, name: &str) -> Vec<Vec<String>> {
             ]
         })
         .collect()
-}
-
-/// `techniques.csv`: one row per technique in file order.
-pub fn techniques_csv(r: &RunResult) -> Vec<u8> {
-    let mut w = writer();
-    row(&mut w, TECHNIQUES_HEADER);
-    for cells in technique_rows(r.scenario, r.figures, &text_cell(&r.scenario.name)) {
-        record(&mut w, &cells);
-    }
-    finish(w)
 }
