@@ -9,10 +9,8 @@
 use crate::money::annual_cost;
 use crate::phase::N_PHASES;
 use crate::scenario::Scenario;
-use crate::sim::exact::ExactResult;
-use crate::stats::COMPLETED;
 use crate::stats::figures::{Figures, LossFigures};
-use crate::stats::{Joint, PairedTable, Tally};
+use crate::stats::{COMPLETED, Counts, Joint, PairedTable, Tally};
 
 /// One arm of a comparison: the baseline or a variant.
 #[derive(Debug, Clone)]
@@ -141,8 +139,8 @@ impl ArmSummary {
     pub fn exact(
         name: &str,
         scenario: &Scenario,
-        result: &ExactResult,
-        baseline: &ExactResult,
+        result: &Counts<f64>,
+        baseline: &Counts<f64>,
         trials: u64,
     ) -> ArmSummary {
         let same = |d: f64| (d, d, d);

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use crate::phase::Phase;
 use crate::scenario::Scenario;
-use crate::sim::exact::ExactResult;
+use crate::stats::Counts;
 use crate::stats::figures::Figures;
 
 /// One compared proportion.
@@ -54,7 +54,7 @@ fn row(what: String, exact: f64, k: f64, n: f64) -> Row {
 
 /// Per-phase break rates (conditional on reaching the phase), completion, and each break
 /// attribution share.
-pub fn compare(s: &Scenario, exact: &ExactResult, sampled: &Figures) -> Vec<Row> {
+pub fn compare(s: &Scenario, exact: &Counts<f64>, sampled: &Figures) -> Vec<Row> {
     let trials = sampled.trials as f64;
     let mut rows = Vec::new();
     for phase in Phase::ALL {
@@ -67,34 +67,34 @@ pub fn compare(s: &Scenario, exact: &ExactResult, sampled: &Figures) -> Vec<Row>
         rows.push(row(
             format!("break rate: {}", phase.id()),
             q,
-            sampled.broken[i],
-            sampled.reached[i],
+            sampled.counts.broken[i],
+            sampled.counts.reached[i],
         ));
     }
     rows.push(row(
         "completion rate".to_owned(),
         exact.completed,
-        sampled.completed,
+        sampled.counts.completed,
         trials,
     ));
     for (i, c) in s.controls.iter().enumerate().filter(|(_, c)| c.enabled) {
         rows.push(row(
             format!("break share: {}", c.id),
             exact.control_breaks[i],
-            sampled.control_breaks[i],
+            sampled.counts.control_breaks[i],
             trials,
         ));
     }
     rows.push(row(
         "break share: technique-failed".to_owned(),
         exact.breaks_technique_failed,
-        sampled.technique_failed,
+        sampled.counts.breaks_technique_failed,
         trials,
     ));
     rows.push(row(
         "break share: no-viable-technique".to_owned(),
         exact.breaks_no_viable,
-        sampled.no_viable,
+        sampled.counts.breaks_no_viable,
         trials,
     ));
     rows

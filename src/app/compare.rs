@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::analysis::arms::{Arm, ArmSummary};
 use crate::analysis::rank;
 use crate::cli::{CompareArgs, MethodArg, RankArgs, SimOptions};
-use crate::report::{self, Figures, LossFigures};
+use crate::report::{self, Arms, Figures, LossFigures};
 use crate::scenario::{self, BASELINE, LoadedScenario, Scenario};
 use crate::sim::engine::Plan;
 use crate::sim::{Schedule, exact};
@@ -65,31 +65,21 @@ pub(super) fn compare(args: &CompareArgs) -> Result<(), Failure> {
     let scenarios: Vec<&Scenario> = named.iter().map(|(_, s)| *s).collect();
     let (arms, seed) = summarize_arms(named, &args.sim, base, &dir)?;
     let name = &base.scenario.name;
-    let by_variant: Vec<(&str, &Figures)> =
-        arms.iter().map(|a| (a.name.as_str(), &a.figures)).collect();
     let with_scenario: Vec<(&str, &Scenario, &Figures)> = arms
         .iter()
         .zip(&scenarios)
         .map(|(a, s)| (a.name.as_str(), *s, &a.figures))
         .collect();
+    let by_variant = Arms::Comparison(&with_scenario);
     let mut files = vec![
-        (
-            "phases.csv",
-            report::phases_csv_by_variant(name, seed, &by_variant),
-        ),
+        ("phases.csv", report::phases_csv(name, seed, &by_variant)),
         ("comparison.csv", report::comparison_csv(name, seed, &arms)),
         (
             "phase_deltas.csv",
             report::phase_deltas_csv(name, seed, &arms),
         ),
-        (
-            "controls.csv",
-            report::controls_csv_by_variant(name, &with_scenario),
-        ),
-        (
-            "techniques.csv",
-            report::techniques_csv_by_variant(name, &with_scenario),
-        ),
+        ("controls.csv", report::controls_csv(name, &by_variant)),
+        ("techniques.csv", report::techniques_csv(name, &by_variant)),
     ];
     let curves: Vec<(&str, &LossFigures)> = arms
         .iter()

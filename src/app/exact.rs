@@ -5,7 +5,8 @@ use std::time::Instant;
 use crate::cli::ExactArgs;
 use crate::report::{Figures, LossFigures, RunResult};
 use crate::scenario::LoadedScenario;
-use crate::sim::exact::{self, ExactResult};
+use crate::sim::exact;
+use crate::stats::Counts;
 
 use super::{Failure, io, publish};
 
@@ -50,6 +51,6 @@ pub(super) fn exact(args: &ExactArgs) -> Result<(), Failure> {
 }
 
 /// Evaluates one scenario exactly, or explains why it cannot be.
-pub(super) fn evaluate(l: &LoadedScenario) -> Result<ExactResult, Failure> {
+pub(super) fn evaluate(l: &LoadedScenario) -> Result<Counts<f64>, Failure> {
     exact::evaluate(&l.scenario).map_err(|e| Failure::Input(vec![format!("{}: {e}", l.path)]))
 }

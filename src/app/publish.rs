@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::cli::ExportOptions;
-use crate::report::{self, Figures, LossFigures, ResultFolder, RunResult};
+use crate::report::{self, Arms, Figures, LossFigures, ResultFolder, RunResult};
 use crate::scenario::{BASELINE, Scenario};
 use crate::stats::Tally;
 use crate::stats::loss::ArmLoss;
@@ -45,10 +45,12 @@ pub(super) fn publish(
     extra: Vec<(&'static str, Vec<u8>)>,
     export: ExportOptions,
 ) -> Result<(), Failure> {
+    let name = &result.scenario.name;
+    let arm = Arms::Run(result.scenario, result.figures);
     let mut files = vec![
-        ("phases.csv", report::phases_csv(result)),
-        ("controls.csv", report::controls_csv(result)),
-        ("techniques.csv", report::techniques_csv(result)),
+        ("phases.csv", report::phases_csv(name, result.seed, &arm)),
+        ("controls.csv", report::controls_csv(name, &arm)),
+        ("techniques.csv", report::techniques_csv(name, &arm)),
         ("run.json", report::run_json(result)),
     ];
     files.extend(extra);

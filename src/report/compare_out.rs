@@ -87,7 +87,7 @@ pub fn comparison_csv(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) ->
     let base_cost = arms.first().map_or(0.0, |a| a.annual_cost);
     for arm in arms {
         let f = &arm.figures;
-        let rate = f.rate(f.completed, f.trials as f64);
+        let rate = f.rate(f.counts.completed, f.trials as f64);
         let [d, dlo, dhi] = six(arm.delta);
         let mut cells = vec![
             name.clone(),
@@ -95,7 +95,7 @@ pub fn comparison_csv(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) ->
             seed.clone(),
             f.trials.to_string(),
             money(arm.annual_cost),
-            f.count(f.completed),
+            f.count(f.counts.completed),
             rate6(rate.map(|r| r.0)),
             rate6(rate.map(|r| r.1)),
             rate6(rate.map(|r| r.2)),
@@ -156,7 +156,7 @@ pub fn phase_deltas_csv(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) 
                     f.trials.to_string(),
                     (i + 1).to_string(),
                     phase.id().to_owned(),
-                    rate6(Some(f.broken[i] / n)),
+                    rate6(Some(f.counts.broken[i] / n)),
                     rate6(Some(arm.baseline_shares[i])),
                     d,
                     dlo,
@@ -244,7 +244,7 @@ pub fn comparison_table(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) 
         "{:<28} {:>12} {:>10}  {:<32} verdict",
         "variant", "annual cost", "completion", "delta [95% paired interval]"
     );
-    let rate = |a: &ArmSummary| a.figures.completed / a.figures.trials.max(1) as f64;
+    let rate = |a: &ArmSummary| a.figures.counts.completed / a.figures.trials.max(1) as f64;
     let mut order: Vec<&ArmSummary> = arms.iter().collect();
     order.sort_by(|a, b| rate(a).total_cmp(&rate(b)));
     for arm in order {

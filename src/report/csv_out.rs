@@ -1,7 +1,7 @@
 //! The CSV files: RFC 4180, UTF-8, a header row, fixed column order, plain numbers.
 
 use super::format::rate6;
-use super::{Figures, RunResult, text_cell};
+use super::{Figures, text_cell};
 use crate::phase::Phase;
 use crate::scenario::Scenario;
 
@@ -14,10 +14,6 @@ pub(super) fn writer() -> csv::Writer<Vec<u8>> {
     csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new())
-}
-
-fn row<const N: usize>(w: &mut csv::Writer<Vec<u8>>, cells: [&str; N]) {
-    record(w, &cells);
 }
 
 pub(super) fn record<T: AsRef<[u8]>>(w: &mut csv::Writer<Vec<u8>>, cells: &[T]) {
@@ -50,57 +46,34 @@ pub const PHASES_HEADER: [&str; 13] = [
 /// The cells of one `phases.csv` row, in [`PHASES_HEADER`] order.
 fn phase_cells(f: &Figures, name: &str, seed: &str, phase: Phase) -> Vec<String> {
     let i = phase.index();
-    let rate = f.rate(f.broken[i], f.reached[i]);
+    let rate = f.rate(f.counts.broken[i], f.counts.reached[i]);
     vec![
         name.to_owned(),
         seed.to_owned(),
         f.trials.to_string(),
         (i + 1).to_string(),
         phase.id().to_owned(),
-        f.count(f.reached[i]),
-        f.count(f.broken[i]),
+        f.count(f.counts.reached[i]),
+        f.count(f.counts.broken[i]),
         f.count(f.passed(i)),
         rate6(rate.map(|r| r.0)),
         rate6(rate.map(|r| r.1)),
         rate6(rate.map(|r| r.2)),
-        share(f, f.broken[i]),
+        share(f, f.counts.broken[i]),
         f.method.id().to_owned(),
     ]
 }
 
-/// `phases.csv`: one row per phase, in chain order.
-pub fn phases_csv(r: &RunResult) -> Vec<u8> {
-    let mut w = writer();
-    row(&mut w, PHASES_HEADER);
-    let name = text_cell(&r.scenario.name);
-    let seed = r.seed.map(|s| s.to_string()).unwrap_or_default();
-    for phase in Phase::ALL {
-        record(&mut w, &phase_cells(r.figures, &name, &seed, phase));
-    }
-    finish(w)
-}
-
-/// `phases.csv` of a comparison: [`PHASES_HEADER`] with a `variant` column after `scenario`,
-/// one block of seven rows per arm (`(variant name, figures)`, baseline first).
-pub fn phases_csv_by_variant(
-    scenario: &str,
-    seed: Option<u64>,
-    arms: &[(&str, &Figures)],
-) -> Vec<u8> {
-    let mut w = writer();
-    let mut header: Vec<&str> = PHASES_HEADER.to_vec();
-    header.insert(1, "variant");
-    record(&mut w, &header);
+/// `phases.csv`: one row per phase in chain order, for each arm.
+pub fn phases_csv(scenario: &str, seed: Option<u64>, arms: &Arms) -> Vec<u8> {
     let name = text_cell(scenario);
     let seed = seed.map(|s| s.to_string()).unwrap_or_default();
-    for (variant, f) in arms {
-        for phase in Phase::ALL {
-            let mut cells = phase_cells(f, &name, &seed, phase);
-            cells.insert(1, text_cell(variant));
-            record(&mut w, &cells);
-        }
-    }
-    finish(w)
+    by_arm(&PHASES_HEADER, arms, |_, f| {
+        Phase::ALL
+            .into_iter()
+            .map(|phase| phase_cells(f, &name, &seed, phase))
+            .collect()
+    })
 }
 
 /// Column names of `controls.csv`.
@@ -127,9 +100,9 @@ fn control_rows(s: &Scenario, f: &Figures, name: &str) -> Vec<Vec<String>> {
             text_cell(&c.id),
             text_cell(&c.name),
             c.action.id().to_owned(),
-            f.count(f.control_fired[i]),
-            f.count(f.control_breaks[i]),
-            share(f, f.control_breaks[i]),
+            f.count(f.counts.control_fired[i]),
+            f.count(f.counts.control_breaks[i]),
+            share(f, f.counts.control_breaks[i]),
             f.method.id().to_owned(),
         ]);
     }
@@ -137,12 +110,12 @@ fn control_rows(s: &Scenario, f: &Figures, name: &str) -> Vec<Vec<String>> {
         (
             "technique-failed",
             "Attempts ran out; no control ended the last one",
-            f.technique_failed,
+            f.counts.breaks_technique_failed,
         ),
         (
             "no-viable-technique",
             "No technique was viable in the environment",
-            f.no_viable,
+            f.counts.breaks_no_viable,
         ),
     ] {
         rows.push(vec![
@@ -159,53 +132,58 @@ fn control_rows(s: &Scenario, f: &Figures, name: &str) -> Vec<Vec<String>> {
     rows
 }
 
-/// `controls.csv`: one row per enabled control in file order, then `technique-failed` and
-/// `no-viable-technique`.
-pub fn controls_csv(r: &RunResult) -> Vec<u8> {
-    let mut w = writer();
-    row(&mut w, CONTROLS_HEADER);
-    for cells in control_rows(r.scenario, r.figures, &text_cell(&r.scenario.name)) {
-        record(&mut w, &cells);
+/// `controls.csv`: for each arm, one row per enabled control in file order, then
+/// `technique-failed` and `no-viable-technique`.
+pub fn controls_csv(scenario: &str, arms: &Arms) -> Vec<u8> {
+    let name = text_cell(scenario);
+    by_arm(&CONTROLS_HEADER, arms, |s, f| control_rows(s, f, &name))
+}
+
+/// `techniques.csv`: for each arm, one row per technique in file order.
+pub fn techniques_csv(scenario: &str, arms: &Arms) -> Vec<u8> {
+    let name = text_cell(scenario);
+    by_arm(&TECHNIQUES_HEADER, arms, |s, f| technique_rows(s, f, &name))
+}
+
+/// The arms a CSV file lays out. A run is a comparison of one arm whose files have no
+/// `variant` column.
+#[derive(Debug, Clone, Copy)]
+pub enum Arms<'a> {
+    /// A run's one arm: the scenario it played and its figures.
+    Run(&'a Scenario, &'a Figures),
+    /// A comparison's arms, baseline first: `(variant name, its scenario, figures)`, named in a
+    /// `variant` column after `scenario`.
+    Comparison(&'a [(&'a str, &'a Scenario, &'a Figures)]),
+}
+
+impl<'a> Arms<'a> {
+    /// Each arm with its variant name (`None` for a run's).
+    fn each(&self) -> Vec<(Option<&'a str>, &'a Scenario, &'a Figures)> {
+        match *self {
+            Arms::Run(s, f) => vec![(None, s, f)],
+            Arms::Comparison(arms) => arms.iter().map(|&(v, s, f)| (Some(v), s, f)).collect(),
+        }
     }
-    finish(w)
 }
 
-/// `controls.csv` of a comparison: [`CONTROLS_HEADER`] with a `variant` column after
-/// `scenario`, one block per arm (`(variant name, its scenario, figures)`, baseline first).
-pub fn controls_csv_by_variant(scenario: &str, arms: &[(&str, &Scenario, &Figures)]) -> Vec<u8> {
-    by_variant(
-        &CONTROLS_HEADER,
-        scenario,
-        arms,
-        control_rows as fn(&Scenario, &Figures, &str) -> Vec<Vec<String>>,
-    )
-}
-
-/// `techniques.csv` of a comparison: [`TECHNIQUES_HEADER`] with a `variant` column after
-/// `scenario`, one block per arm (baseline first).
-pub fn techniques_csv_by_variant(scenario: &str, arms: &[(&str, &Scenario, &Figures)]) -> Vec<u8> {
-    by_variant(
-        &TECHNIQUES_HEADER,
-        scenario,
-        arms,
-        technique_rows as fn(&Scenario, &Figures, &str) -> Vec<Vec<String>>,
-    )
-}
-
-fn by_variant(
+/// A file of `header` (with `variant` after its first column in a comparison) and the `rows` of
+/// each arm in turn.
+fn by_arm(
     header: &[&str],
-    scenario: &str,
-    arms: &[(&str, &Scenario, &Figures)],
-    rows: fn(&Scenario, &Figures, &str) -> Vec<Vec<String>>,
+    arms: &Arms,
+    rows: impl Fn(&Scenario, &Figures) -> Vec<Vec<String>>,
 ) -> Vec<u8> {
     let mut w = writer();
     let mut header = header.to_vec();
-    header.insert(1, "variant");
+    if let Arms::Comparison(_) = arms {
+        header.insert(1, "variant");
+    }
     record(&mut w, &header);
-    let name = text_cell(scenario);
-    for (variant, s, f) in arms {
-        for mut cells in rows(s, f, &name) {
-            cells.insert(1, text_cell(variant));
+    for (variant, s, f) in arms.each() {
+        for mut cells in rows(s, f) {
+            if let Some(variant) = variant {
+                cells.insert(1, text_cell(variant));
+            }
             record(&mut w, &cells);
         }
     }
@@ -236,7 +214,7 @@ pub const TECHNIQUES_HEADER: [&str; 16] = [
 fn technique_rows(s: &Scenario, f: &Figures, name: &str) -> Vec<Vec<String>> {
     s.techniques
         .iter()
-        .zip(&f.techniques)
+        .zip(&f.counts.techniques)
         .map(|(t, c)| {
             vec![
                 name.to_owned(),
@@ -258,14 +236,4 @@ fn technique_rows(s: &Scenario, f: &Figures, name: &str) -> Vec<Vec<String>> {
             ]
         })
         .collect()
-}
-
-/// `techniques.csv`: one row per technique in file order.
-pub fn techniques_csv(r: &RunResult) -> Vec<u8> {
-    let mut w = writer();
-    row(&mut w, TECHNIQUES_HEADER);
-    for cells in technique_rows(r.scenario, r.figures, &text_cell(&r.scenario.name)) {
-        record(&mut w, &cells);
-    }
-    finish(w)
 }

@@ -29,7 +29,7 @@ struct Manifest<'a> {
 pub fn run_json(r: &RunResult) -> Vec<u8> {
     let f = r.figures;
     let (rate, lo, hi) = f
-        .rate(f.completed, f.trials as f64)
+        .rate(f.counts.completed, f.trials as f64)
         .unwrap_or((0.0, 0.0, 0.0));
     let sampled = f.method == super::Method::MonteCarlo;
     let m = Manifest {
@@ -44,7 +44,7 @@ pub fn run_json(r: &RunResult) -> Vec<u8> {
         wall_time_seconds: r.wall_seconds,
         trials_per_second: (sampled && r.wall_seconds > 0.0)
             .then(|| (f.trials as f64 / r.wall_seconds).round()),
-        completed: f.completed,
+        completed: f.counts.completed,
         completion_rate: rate,
         completion_ci_low: lo,
         completion_ci_high: hi,

@@ -22,11 +22,8 @@ pub use compare_out::{
     COMPARISON_HEADER, PHASE_DELTAS_HEADER, RANKING_HEADER, comparison_csv, comparison_table,
     phase_deltas_csv, ranking_csv, ranking_table,
 };
+pub use csv_out::{Arms, controls_csv, phases_csv, techniques_csv};
 pub use csv_out::{CONTROLS_HEADER, PHASES_HEADER, TECHNIQUES_HEADER};
-pub use csv_out::{
-    controls_csv, controls_csv_by_variant, phases_csv, phases_csv_by_variant, techniques_csv,
-    techniques_csv_by_variant,
-};
 pub use folder::ResultFolder;
 pub use html::report_html;
 pub use loss_out::{LOSS_EXCEEDANCE_HEADER, LossJson, loss_exceedance_csv};

@@ -21,7 +21,7 @@ pub fn funnel(r: &RunResult) -> String {
     );
     for phase in Phase::ALL {
         let i = phase.index();
-        let (est, ci) = match (f.rate(f.broken[i], f.reached[i]), f.method) {
+        let (est, ci) = match (f.rate(f.counts.broken[i], f.counts.reached[i]), f.method) {
             (Some((e, lo, hi)), Method::MonteCarlo) => {
                 (format!("{e:.4}"), format!("[{lo:.4}, {hi:.4}]"))
             }
@@ -32,13 +32,13 @@ pub fn funnel(r: &RunResult) -> String {
             out,
             "{:<24} {:>12.0} {:>12.0} {:>10}  {:<21}",
             phase.title(),
-            f.reached[i],
-            f.broken[i],
+            f.counts.reached[i],
+            f.counts.broken[i],
             est,
             ci
         );
     }
-    if let Some((e, lo, hi)) = f.rate(f.completed, f.trials as f64) {
+    if let Some((e, lo, hi)) = f.rate(f.counts.completed, f.trials as f64) {
         let ci = match f.method {
             Method::MonteCarlo => format!(" [{lo:.6}, {hi:.6}]"),
             Method::Exact => " (exact)".to_owned(),
@@ -46,7 +46,7 @@ pub fn funnel(r: &RunResult) -> String {
         let _ = writeln!(
             out,
             "completed attacks: {:.0} of {} = {e:.6}{ci}",
-            f.completed, f.trials
+            f.counts.completed, f.trials
         );
     }
     if let Some(loss) = r.loss {

@@ -11,9 +11,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::phase::{CourseOfAction, N_PHASES, Phase};
+use crate::phase::{CourseOfAction, Phase};
 use crate::scenario::Scenario;
-pub use crate::stats::figures::{ExactResult, TechniqueOdds};
+use crate::stats::{Counts, TechniqueCounts};
 
 /// Most technique sets one phase may visit before exact evaluation is refused.
 pub const MAX_STATES: u64 = 1 << 20;
@@ -46,7 +46,7 @@ struct AttemptOdds {
     /// Attempt failed, ended by a control (deny, deceive, disrupt) or by nobody.
     fail: Vec<(Option<usize>, f64)>,
     /// Expected technique outcome counts of this one attempt.
-    counts: TechniqueOdds,
+    counts: TechniqueCounts<f64>,
     /// Probability each control acts on this attempt.
     fired: Vec<(usize, f64)>,
 }
@@ -68,9 +68,9 @@ fn attempt(s: &Scenario, ti: usize) -> AttemptOdds {
             .map(|(i, c)| (i, c.effectiveness.get(), c.response.get()))
     };
     let mut o = AttemptOdds {
-        counts: TechniqueOdds {
+        counts: TechniqueCounts {
             attempts: 1.0,
-            ..TechniqueOdds::default()
+            ..TechniqueCounts::default()
         },
         ..AttemptOdds::default()
     };
@@ -145,7 +145,7 @@ struct PhaseOdds {
     no_viable: f64,
     control_fired: Vec<f64>,
     /// (technique index, expected counts given the phase is reached).
-    techniques: Vec<(usize, TechniqueOdds)>,
+    techniques: Vec<(usize, TechniqueCounts<f64>)>,
 }
 
 /// Number of technique sets of size below `attempts` among `n`, saturating at `u64::MAX`.
@@ -188,7 +188,7 @@ fn phase_odds(s: &Scenario, phase: Phase) -> Result<PhaseOdds, TooLarge> {
         });
     }
     let odds: Vec<AttemptOdds> = viable.iter().map(|&(ti, _)| attempt(s, ti)).collect();
-    let mut counts = vec![TechniqueOdds::default(); n];
+    let mut counts = vec![TechniqueCounts::<f64>::default(); n];
     // Probability of having tried exactly this set (and failed every attempt so far).
     let mut layer: BTreeMap<u64, f64> = BTreeMap::from([(0, 1.0)]);
     for a in 0..attempts {
@@ -226,18 +226,11 @@ fn phase_odds(s: &Scenario, phase: Phase) -> Result<PhaseOdds, TooLarge> {
     Ok(out)
 }
 
-/// Evaluates a scenario exactly.
-pub fn evaluate(s: &Scenario) -> Result<ExactResult, TooLarge> {
-    let mut r = ExactResult {
-        reached: [0.0; N_PHASES],
-        broken: [0.0; N_PHASES],
-        completed: 0.0,
-        control_fired: vec![0.0; s.controls.len()],
-        control_breaks: vec![0.0; s.controls.len()],
-        breaks_technique_failed: 0.0,
-        breaks_no_viable: 0.0,
-        techniques: vec![TechniqueOdds::default(); s.techniques.len()],
-    };
+/// Evaluates a scenario exactly: the counts of one trial (`trials` 1), each a probability or
+/// an expected number of attempts per trial.
+pub fn evaluate(s: &Scenario) -> Result<Counts<f64>, TooLarge> {
+    let mut r = Counts::new(s.controls.len(), s.techniques.len());
+    r.trials = 1.0;
     let mut reach = 1.0;
     for phase in Phase::ALL {
         let i = phase.index();

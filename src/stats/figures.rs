@@ -3,65 +3,8 @@
 //! losses. What analysis and reports read, so neither depends on the other.
 
 use crate::money::LossModel;
-use crate::phase::N_PHASES;
 use crate::stats::loss::ArmLoss;
-use crate::stats::{Rate, Tally};
-
-/// Expected outcome counts of one technique per trial (each a probability: a technique is
-/// attempted at most once per trial).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct TechniqueOdds {
-    /// Attempts made with the technique.
-    pub attempts: f64,
-    /// Attempts a deny control prevented.
-    pub prevented: f64,
-    /// Attempts a deceive control diverted.
-    pub deceived: f64,
-    /// Attempts a disrupt control interrupted.
-    pub interrupted: f64,
-    /// Attempts that ran and failed.
-    pub failed: f64,
-    /// Attempts that ran and succeeded.
-    pub succeeded: f64,
-    /// Attempts on which a detect control fired.
-    pub detected: f64,
-    /// Attempts on which the chain was broken.
-    pub evicted: f64,
-}
-
-impl TechniqueOdds {
-    pub(crate) fn add_scaled(&mut self, o: &TechniqueOdds, p: f64) {
-        self.attempts += p * o.attempts;
-        self.prevented += p * o.prevented;
-        self.deceived += p * o.deceived;
-        self.interrupted += p * o.interrupted;
-        self.failed += p * o.failed;
-        self.succeeded += p * o.succeeded;
-        self.detected += p * o.detected;
-        self.evicted += p * o.evicted;
-    }
-}
-
-/// Exact per-trial probabilities and expectations of a scenario (disabled controls ignored).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ExactResult {
-    /// Probability of reaching each phase.
-    pub reached: [f64; N_PHASES],
-    /// Probability that the chain is broken at each phase.
-    pub broken: [f64; N_PHASES],
-    /// Probability that the attack completes.
-    pub completed: f64,
-    /// Per control (scenario order): expected attempts it acts on per trial.
-    pub control_fired: Vec<f64>,
-    /// Per control (scenario order): probability a trial's break is attributed to it.
-    pub control_breaks: Vec<f64>,
-    /// Probability of a break attributed to `technique-failed`.
-    pub breaks_technique_failed: f64,
-    /// Probability of a break attributed to `no-viable-technique`.
-    pub breaks_no_viable: f64,
-    /// Per technique (scenario order): expected outcome counts per trial.
-    pub techniques: Vec<TechniqueOdds>,
-}
+use crate::stats::{Counts, Rate, Tally};
 
 /// How the figures were obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,80 +31,30 @@ impl Method {
 pub struct Figures {
     /// The method.
     pub method: Method,
-    /// Trials (run, or the number the expected counts are scaled to).
+    /// Trials (run, or the number the expected counts are scaled to). Kept as the integer it is:
+    /// `counts.trials` is the same number as `f64`, which is exact only up to 2^53.
     pub trials: u64,
-    /// Trials reaching each phase.
-    pub reached: [f64; N_PHASES],
-    /// Trials broken at each phase.
-    pub broken: [f64; N_PHASES],
-    /// Completed attacks.
-    pub completed: f64,
-    /// Per control: attempts it acted on.
-    pub control_fired: Vec<f64>,
-    /// Per control: breaks attributed to it.
-    pub control_breaks: Vec<f64>,
-    /// Breaks attributed to `technique-failed`.
-    pub technique_failed: f64,
-    /// Breaks attributed to `no-viable-technique`.
-    pub no_viable: f64,
-    /// Per technique: outcome counts.
-    pub techniques: Vec<TechniqueOdds>,
+    /// The counts, sampled or expected.
+    pub counts: Counts<f64>,
 }
 
 impl Figures {
     /// The counts of a Monte Carlo run.
     pub fn sampled(t: &Tally) -> Figures {
-        let f = |v: &[u64]| v.iter().map(|&x| x as f64).collect::<Vec<_>>();
         Figures {
             method: Method::MonteCarlo,
             trials: t.trials,
-            reached: t.reached.map(|x| x as f64),
-            broken: t.broken.map(|x| x as f64),
-            completed: t.completed as f64,
-            control_fired: f(&t.control_fired),
-            control_breaks: f(&t.control_breaks),
-            technique_failed: t.breaks_technique_failed as f64,
-            no_viable: t.breaks_no_viable as f64,
-            techniques: t
-                .techniques
-                .iter()
-                .map(|c| TechniqueOdds {
-                    attempts: c.attempts as f64,
-                    prevented: c.prevented as f64,
-                    deceived: c.deceived as f64,
-                    interrupted: c.interrupted as f64,
-                    failed: c.failed as f64,
-                    succeeded: c.succeeded as f64,
-                    detected: c.detected as f64,
-                    evicted: c.evicted as f64,
-                })
-                .collect(),
+            counts: t.map(|x| x as f64),
         }
     }
 
-    /// Expected counts for `trials` trials from exact probabilities.
-    pub fn exact(r: &ExactResult, trials: u64) -> Figures {
+    /// Expected counts for `trials` trials from the exact evaluator's counts of one trial.
+    pub fn exact(r: &Counts<f64>, trials: u64) -> Figures {
         let n = trials as f64;
-        let f = |v: &[f64]| v.iter().map(|&x| x * n).collect::<Vec<_>>();
         Figures {
             method: Method::Exact,
             trials,
-            reached: r.reached.map(|x| x * n),
-            broken: r.broken.map(|x| x * n),
-            completed: r.completed * n,
-            control_fired: f(&r.control_fired),
-            control_breaks: f(&r.control_breaks),
-            technique_failed: r.breaks_technique_failed * n,
-            no_viable: r.breaks_no_viable * n,
-            techniques: r
-                .techniques
-                .iter()
-                .map(|c| {
-                    let mut scaled = TechniqueOdds::default();
-                    scaled.add_scaled(c, n);
-                    scaled
-                })
-                .collect(),
+            counts: r.map(|p| p * n),
         }
     }
 
@@ -185,8 +78,11 @@ impl Figures {
     /// Trials that passed phase `i`.
     pub fn passed(&self, i: usize) -> f64 {
         match self.method {
-            Method::MonteCarlo => self.reached[i] - self.broken[i],
-            Method::Exact => self.reached.get(i + 1).copied().unwrap_or(self.completed),
+            Method::MonteCarlo => self.counts.reached[i] - self.counts.broken[i],
+            Method::Exact => {
+                let c = &self.counts;
+                c.reached.get(i + 1).copied().unwrap_or(c.completed)
+            }
         }
     }
 }

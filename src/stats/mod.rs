@@ -1,6 +1,8 @@
-//! Tallies that merge associatively, and rates with their confidence intervals.
+//! Counts of either method (one shape, `Counts<T>`: `u64` tallies that merge associatively,
+//! `f64` expectations), and rates with their confidence intervals.
 //!
-//! Every count is a `u64` sum, so merging per-thread tallies in any order gives the same bits.
+//! Every sampled count is a `u64` sum, so merging per-thread tallies in any order gives the same
+//! bits.
 
 pub mod figures;
 pub mod loss;
@@ -19,30 +21,61 @@ pub const Z95: f64 = 1.959_963_984_540_054;
 
 /// Outcome counts of one technique's attempts. `prevented + deceived + interrupted + failed +
 /// succeeded = attempts`; `detected` and `evicted` count attempts on which a detection happened or
-/// the chain was broken.
+/// the chain was broken. `u64` for sampled counts; `f64` for expected counts (per trial, each a
+/// probability: a technique is attempted at most once per trial).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TechniqueCounts {
+pub struct TechniqueCounts<T = u64> {
     /// Attempts made with the technique.
-    pub attempts: u64,
+    pub attempts: T,
     /// Attempts a deny control prevented.
-    pub prevented: u64,
+    pub prevented: T,
     /// Attempts a deceive control diverted into a decoy.
-    pub deceived: u64,
+    pub deceived: T,
     /// Attempts a disrupt control interrupted.
-    pub interrupted: u64,
+    pub interrupted: T,
     /// Attempts that ran and failed their success roll.
-    pub failed: u64,
+    pub failed: T,
     /// Attempts that ran and succeeded.
-    pub succeeded: u64,
+    pub succeeded: T,
     /// Attempts on which at least one detect control fired.
-    pub detected: u64,
+    pub detected: T,
     /// Attempts on which the chain was broken (decoy or detection response, or destroy).
-    pub evicted: u64,
+    pub evicted: T,
 }
 
-impl AddAssign<&TechniqueCounts> for TechniqueCounts {
-    fn add_assign(&mut self, o: &TechniqueCounts) {
+impl<T: Copy> TechniqueCounts<T> {
+    /// The same counts, each through `f`.
+    pub fn map<U>(&self, f: impl Fn(T) -> U) -> TechniqueCounts<U> {
+        TechniqueCounts {
+            attempts: f(self.attempts),
+            prevented: f(self.prevented),
+            deceived: f(self.deceived),
+            interrupted: f(self.interrupted),
+            failed: f(self.failed),
+            succeeded: f(self.succeeded),
+            detected: f(self.detected),
+            evicted: f(self.evicted),
+        }
+    }
+}
+
+impl TechniqueCounts<f64> {
+    /// Adds `p` times `o` to each expectation.
+    pub(crate) fn add_scaled(&mut self, o: &TechniqueCounts<f64>, p: f64) {
+        self.attempts += p * o.attempts;
+        self.prevented += p * o.prevented;
+        self.deceived += p * o.deceived;
+        self.interrupted += p * o.interrupted;
+        self.failed += p * o.failed;
+        self.succeeded += p * o.succeeded;
+        self.detected += p * o.detected;
+        self.evicted += p * o.evicted;
+    }
+}
+
+impl<T: Copy + AddAssign> AddAssign<&TechniqueCounts<T>> for TechniqueCounts<T> {
+    fn add_assign(&mut self, o: &TechniqueCounts<T>) {
         self.attempts += o.attempts;
         self.prevented += o.prevented;
         self.deceived += o.deceived;
@@ -54,55 +87,81 @@ impl AddAssign<&TechniqueCounts> for TechniqueCounts {
     }
 }
 
-/// Everything counted over a set of trials. Its serde form (every field, by name) is the `tally`
-/// of a shard's `tally.json`.
+/// Everything counted over a set of trials, of either method: `u64` counts of sampled trials
+/// ([`Tally`]), or `f64` expected counts (the exact evaluator's probabilities per trial, with
+/// `trials` 1, or those scaled to a number of trials). Its serde form (every field, by name) is
+/// the `tally` of a shard's `tally.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Tally {
+pub struct Counts<T = u64> {
     /// Trials run.
-    pub trials: u64,
+    pub trials: T,
     /// Trials that reached each phase.
-    pub reached: [u64; N_PHASES],
+    pub reached: [T; N_PHASES],
     /// Trials whose chain was broken at each phase.
-    pub broken: [u64; N_PHASES],
+    pub broken: [T; N_PHASES],
     /// Trials that passed all seven phases.
-    pub completed: u64,
+    pub completed: T,
     /// Per control (scenario order): attempts it acted on.
-    pub control_fired: Vec<u64>,
+    pub control_fired: Vec<T>,
     /// Per control (scenario order): chains broken attributed to it.
-    pub control_breaks: Vec<u64>,
+    pub control_breaks: Vec<T>,
     /// Breaks where attempts ran out and no control ended the last attempt.
-    pub breaks_technique_failed: u64,
+    pub breaks_technique_failed: T,
     /// Breaks at a phase where no technique was viable.
-    pub breaks_no_viable: u64,
+    pub breaks_no_viable: T,
     /// Per technique (scenario order).
-    pub techniques: Vec<TechniqueCounts>,
+    pub techniques: Vec<TechniqueCounts<T>>,
 }
 
-impl Tally {
-    /// An empty tally for a scenario with these numbers of controls and techniques.
-    pub fn new(n_controls: usize, n_techniques: usize) -> Tally {
-        Tally {
-            trials: 0,
-            reached: [0; N_PHASES],
-            broken: [0; N_PHASES],
-            completed: 0,
-            control_fired: vec![0; n_controls],
-            control_breaks: vec![0; n_controls],
-            breaks_technique_failed: 0,
-            breaks_no_viable: 0,
+/// The counts of sampled trials; merges with `+=`.
+pub type Tally = Counts<u64>;
+
+impl<T: Copy + Default> Counts<T> {
+    /// Empty counts (no trials) for a scenario with these numbers of controls and techniques.
+    pub fn new(n_controls: usize, n_techniques: usize) -> Counts<T> {
+        let zero = T::default();
+        Counts {
+            trials: zero,
+            reached: [zero; N_PHASES],
+            broken: [zero; N_PHASES],
+            completed: zero,
+            control_fired: vec![zero; n_controls],
+            control_breaks: vec![zero; n_controls],
+            breaks_technique_failed: zero,
+            breaks_no_viable: zero,
             techniques: vec![TechniqueCounts::default(); n_techniques],
         }
     }
+}
 
+impl<T: Copy> Counts<T> {
+    /// The same counts, each through `f` (for instance `u64` counts as `f64`, or probabilities
+    /// scaled to a number of trials).
+    pub fn map<U>(&self, f: impl Fn(T) -> U) -> Counts<U> {
+        Counts {
+            trials: f(self.trials),
+            reached: self.reached.map(&f),
+            broken: self.broken.map(&f),
+            completed: f(self.completed),
+            control_fired: self.control_fired.iter().map(|&x| f(x)).collect(),
+            control_breaks: self.control_breaks.iter().map(|&x| f(x)).collect(),
+            breaks_technique_failed: f(self.breaks_technique_failed),
+            breaks_no_viable: f(self.breaks_no_viable),
+            techniques: self.techniques.iter().map(|c| c.map(&f)).collect(),
+        }
+    }
+}
+
+impl Tally {
     /// Trials that passed phase `phase_idx`.
     pub fn passed(&self, phase_idx: usize) -> u64 {
         self.reached[phase_idx] - self.broken[phase_idx]
     }
 }
 
-impl AddAssign<&Tally> for Tally {
-    fn add_assign(&mut self, o: &Tally) {
+impl<T: Copy + AddAssign> AddAssign<&Counts<T>> for Counts<T> {
+    fn add_assign(&mut self, o: &Counts<T>) {
         self.trials += o.trials;
         for i in 0..N_PHASES {
             self.reached[i] += o.reached[i];
@@ -110,10 +169,10 @@ impl AddAssign<&Tally> for Tally {
         }
         self.completed += o.completed;
         for (a, b) in self.control_fired.iter_mut().zip(&o.control_fired) {
-            *a += b;
+            *a += *b;
         }
         for (a, b) in self.control_breaks.iter_mut().zip(&o.control_breaks) {
-            *a += b;
+            *a += *b;
         }
         self.breaks_technique_failed += o.breaks_technique_failed;
         self.breaks_no_viable += o.breaks_no_viable;
