@@ -5,8 +5,6 @@ use crate::cli::MergeArgs;
 use crate::persist::tally::{self as tally_file, TallyFile};
 use crate::report::RunResult;
 use crate::scenario::Scenario;
-use crate::sim::Schedule;
-use crate::sim::schedule::Shard;
 
 use super::{Failure, io, publish};
 
@@ -42,25 +40,7 @@ pub(super) fn merge(args: &MergeArgs) -> Result<(), Failure> {
                 .collect(),
         )
     })?;
-    let (tally, loss) =
-        tally_file::merge(&files, s.controls.len(), s.techniques.len()).map_err(Failure::Input)?;
-    if let Some(model) = &s.loss {
-        // Shards of a run with [loss] are whole years: check each slice against the years.
-        let mut problems = Vec::new();
-        for (name, f) in &files {
-            let k = Shard::new(f.shard, f.shards).map_err(|e| Failure::Input(vec![e]))?;
-            let range = Schedule::new(Some(model), first.seed, f.trials, Some(k)).range();
-            if (f.trial_start..f.trial_end) != range || f.loss.is_none() {
-                problems.push(format!(
-                    "{name}: shard {k} of {} trials covers trials {}..{} (whole years), but the file holds {}..{}; the file was altered",
-                    f.trials, range.start, range.end, f.trial_start, f.trial_end
-                ));
-            }
-        }
-        if !problems.is_empty() {
-            return Err(Failure::Input(problems));
-        }
-    }
+    let (tally, loss) = tally_file::merge(&files, &s).map_err(Failure::Input)?;
     let (figures, loss_figures) = publish::sampled(&s, &tally, loss.as_ref());
     let result = RunResult {
         scenario: &s,

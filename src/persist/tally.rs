@@ -9,6 +9,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::scenario::Scenario;
+use crate::sim::Schedule;
 use crate::sim::schedule::Shard;
 use crate::stats::Tally;
 use crate::stats::loss::ArmLoss;
@@ -111,14 +113,15 @@ impl TallyFile {
     }
 }
 
-/// Checks that `files` (each with the name to report it by) are all N shards of one run, each
-/// once, with tallies shaped for `n_controls` controls and `n_techniques` techniques, and sums
-/// their tallies (and their annual losses, when they have them). Every problem found is returned.
+/// Checks that `files` (each with the name to report it by) are all N shards of one run of `s`
+/// (the scenario they embed), each once, with tallies shaped for its controls and techniques and,
+/// with `[loss]`, each covering the whole years its slice of the schedule holds; sums their
+/// tallies (and their annual losses, when they have them). Every problem found is returned.
 pub fn merge(
     files: &[(String, TallyFile)],
-    n_controls: usize,
-    n_techniques: usize,
+    s: &Scenario,
 ) -> Result<(Tally, Option<ArmLoss>), Vec<String>> {
+    let (n_controls, n_techniques) = (s.controls.len(), s.techniques.len());
     let Some((first_name, first)) = files.first() else {
         return Err(vec!["no shards to merge".to_owned()]);
     };
@@ -211,6 +214,22 @@ pub fn merge(
     }
     if !problems.is_empty() {
         return Err(problems);
+    }
+    if let Some(model) = &s.loss {
+        // Shards of a run with [loss] are whole years: check each slice against the years.
+        for (name, f) in files {
+            let k = Shard::new(f.shard, f.shards).map_err(|e| vec![e])?;
+            let range = Schedule::new(Some(model), first.seed, f.trials, Some(k)).range();
+            if (f.trial_start..f.trial_end) != range || f.loss.is_none() {
+                problems.push(format!(
+                    "{name}: shard {k} of {} trials covers trials {}..{} (whole years), but the file holds {}..{}; the file was altered",
+                    f.trials, range.start, range.end, f.trial_start, f.trial_end
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
     }
     Ok((total, loss))
 }
