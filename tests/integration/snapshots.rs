@@ -257,24 +257,22 @@ fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
 
+/// `args` with the Navigator layer, and for the shipped ransomware scenario report.html too.
+fn with_exports(mut args: Vec<String>, scenario: &str) -> Vec<String> {
+    args.push("--navigator".into());
+    if scenario == "scenarios/ransomware-midsize.toml" {
+        args.push("--report".into());
+    }
+    args
+}
+
 #[test]
 fn snapshot_run() {
     let cases = SCENARIOS
         .iter()
         .map(|s| {
-            let mut args = strings(&[
-                "run",
-                s,
-                "--trials",
-                TRIALS,
-                "--threads",
-                "2",
-                "--navigator",
-            ]);
-            if *s == "scenarios/ransomware-midsize.toml" {
-                args.push("--report".into());
-            }
-            (format!("run/{}", stem(s)), args)
+            let args = strings(&["run", s, "--trials", TRIALS, "--threads", "2"]);
+            (format!("run/{}", stem(s)), with_exports(args, s))
         })
         .collect();
     check(cases);
@@ -316,7 +314,7 @@ fn compare_cases(method: &str) -> Vec<(String, Vec<String>)> {
     let mut cases: Vec<(String, Vec<String>)> = WITH_VARIANTS
         .iter()
         .map(|s| {
-            let mut args = strings(&[
+            let args = strings(&[
                 "compare",
                 s,
                 "--method",
@@ -325,12 +323,11 @@ fn compare_cases(method: &str) -> Vec<(String, Vec<String>)> {
                 TRIALS,
                 "--threads",
                 "2",
-                "--navigator",
             ]);
-            if *s == "scenarios/ransomware-midsize.toml" {
-                args.push("--report".into());
-            }
-            (format!("compare-{method}/{}", stem(s)), args)
+            (
+                format!("compare-{method}/{}", stem(s)),
+                with_exports(args, s),
+            )
         })
         .collect();
     for (a, b) in PAIRS {
