@@ -7,6 +7,7 @@ mod determinism;
 mod exact;
 mod formula;
 mod generate;
+mod hostile;
 mod interrupt;
 mod limits;
 mod loss;

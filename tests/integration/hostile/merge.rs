@@ -1,0 +1,1 @@
+//! Crafted and altered `tally.json` shards: integrity, consistency, overflow and sizes.
