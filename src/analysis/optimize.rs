@@ -459,9 +459,7 @@ impl Problem {
     ) -> Option<()> {
         let schedule = Schedule::new(self.loss_model(), seed, trials, None);
         let layout = schedule.years();
-        let Some(mut units) = schedule.units(watch) else {
-            return None;
-        };
+        let mut units = schedule.units(watch)?;
         // The first two units tell whether the run is one block (whose bitsets a search keeps).
         let first = units.next();
         let second = units.next();

@@ -4,7 +4,8 @@
 //! [`Schedule`], so a run, a comparison, a shard and an optimisation cut the same trials the same
 //! way.
 //!
-//! Invariant: a schedule depends only on (loss model, seed, trials, shard), never on threads.
+//! Invariant: a schedule depends only on (loss model, seed, trials, shard), never on threads;
+//! making one takes constant time, and its units are computed as they are played.
 
 use std::fmt;
 use std::ops::Range;
@@ -291,6 +292,97 @@ mod tests {
             }
         }
         assert_eq!(Shard::new(2, 3).unwrap().range(10), 3..6);
+    }
+
+    #[test]
+    fn shards_with_years_tile_the_run_on_the_nearest_year_boundaries() {
+        use crate::money::Impact;
+        use crate::money::tests::model;
+        use crate::sim::engine::Watch;
+        use std::sync::atomic::{AtomicU64, AtomicUsize};
+        let (stop, done) = (AtomicUsize::new(0), AtomicU64::new(0));
+        let watch = Watch {
+            stop: &stop,
+            done: &done,
+        };
+        for (lambda, trials, n) in [(6.0, 200_000, 8), (0.05, 3_000, 7), (2500.0, 10_000, 9)] {
+            let m = LossModel {
+                attacks_per_year: lambda,
+                ..model(Impact::Fixed(1.0))
+            };
+            let layout = YearLayout::new(&m, 11);
+            let mut next = (0, 0);
+            for k in 1..=n {
+                let shard = Shard::new(k, n).unwrap();
+                let sched = Schedule::new(Some(&m), 11, trials, Some(shard));
+                let range = sched.range();
+                let units: Vec<_> = sched.units(watch).unwrap().collect();
+                assert_eq!(range.start, next.0, "λ {lambda}: {shard}");
+                // The units are whole years, contiguous, and cover the range.
+                let (mut t, mut y) = next;
+                for u in &units {
+                    assert_eq!((u.trials.start, u.years.start), (t, y));
+                    let sum: u64 = u.years.clone().map(|y| layout.campaigns(y)).sum();
+                    if !u.years.is_empty() {
+                        assert_eq!(sum, u.trials.end - u.trials.start);
+                    }
+                    (t, y) = (u.trials.end, u.years.end);
+                }
+                assert_eq!(t, range.end, "λ {lambda}: {shard}");
+                // The end is a year start nearest the ideal cut: no other year start is nearer.
+                let ideal = shard.range(trials).end;
+                if k < n {
+                    let mut at = YearStart::ZERO;
+                    while let Some(s) = layout.step(at, trials) {
+                        assert!(
+                            s.trial.abs_diff(ideal) >= range.end.abs_diff(ideal),
+                            "λ {lambda}: {shard} ends at {}, {} is nearer {ideal}",
+                            range.end,
+                            s.trial
+                        );
+                        at = s;
+                    }
+                }
+                next = (t, y);
+            }
+            assert_eq!(next.0, trials);
+        }
+    }
+
+    #[test]
+    fn a_stopped_walk_gives_no_units() {
+        use crate::money::Impact;
+        use crate::money::tests::model;
+        use crate::sim::engine::Watch;
+        use std::sync::atomic::{AtomicU64, AtomicUsize};
+        let (stop, done) = (AtomicUsize::new(2), AtomicU64::new(0));
+        let watch = Watch {
+            stop: &stop,
+            done: &done,
+        };
+        let m = model(Impact::Fixed(1.0));
+        let shard = Shard::new(3, 3).unwrap();
+        let sched = Schedule::new(Some(&m), 1, MAX_LOSS_TRIALS, Some(shard));
+        assert!(sched.units(watch).is_none());
+    }
+
+    #[test]
+    fn the_trials_with_years_are_bounded() {
+        use crate::money::Impact;
+        use crate::money::tests::model;
+        let m = LossModel {
+            attacks_per_year: 6.0,
+            ..model(Impact::Fixed(1.0))
+        };
+        assert!(check_trials(Some(&m), 6 << 32).is_ok());
+        assert!(check_trials(Some(&m), (6 << 32) + 1).is_err());
+        assert!(check_trials(None, u64::MAX).is_ok());
+        let busy = LossModel {
+            attacks_per_year: 1e6,
+            ..m
+        };
+        assert!(check_trials(Some(&busy), MAX_LOSS_TRIALS).is_ok());
+        assert!(check_trials(Some(&busy), MAX_LOSS_TRIALS + 1).is_err());
     }
 
     #[test]

@@ -7,7 +7,10 @@
 //! played (and counted in every phase figure) but belong to no year.
 //!
 //! Invariant: work is cut into [`WorkUnit`]s of whole years ([`YearLayout::units`]); a year is
-//! never split between two units, threads or shards, so each unit closes its own years.
+//! never split between two units, threads or shards, so each unit closes its own years. Units
+//! are computed one at a time ([`UnitWalk`], at most [`YearLayout::years_per_unit`] years each)
+//! and a long walk ([`YearLayout::boundary`]) looks at its stop condition every 2^16 years:
+//! nothing here holds a list that grows with the trials.
 
 use std::ops::Range;
 
@@ -257,7 +260,7 @@ impl Iterator for UnitWalk<'_> {
             });
         }
         self.done = true;
-        (self.tail && self.at.trial < self.trials).then(|| WorkUnit {
+        (self.tail && self.at.trial < self.trials).then_some(WorkUnit {
             trials: self.at.trial..self.trials,
             years: self.at.year..self.at.year,
         })

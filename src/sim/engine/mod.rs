@@ -4,7 +4,9 @@
 //! stream to its first trial and runs its trials in order into a per-worker [`Tally`]. Tallies
 //! are sums of integers, so the result is the same bits for any thread count, any scheduling and
 //! any split of the range (see `rng` for why each trial's numbers depend only on its index).
-//! No allocation happens per trial; memory does not depend on the trial count.
+//! No allocation happens per trial; memory does not depend on the trial count. Units are taken
+//! in rounds ([`ROUND_UNITS`]) and the stop flag is read before each unit and between rounds, so
+//! a stopped run ends within one unit however many trials remain.
 
 mod batch;
 mod plan;
