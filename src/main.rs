@@ -10,6 +10,9 @@ use killchain::cli::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Before any work: a signal from here on ends a simulating command with its documented
+    // message and status, however early it arrives.
+    app::catch_signals(&cli.command);
     let outcome = app::dispatch(&cli);
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

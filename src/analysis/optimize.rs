@@ -42,7 +42,7 @@ use crate::analysis::frontier;
 use crate::money::LossModel;
 use crate::phase::{N_PHASES, Phase};
 use crate::scenario::Scenario;
-use crate::sim::engine::{self, CHUNK_TRIALS, Plan, Units, Watch};
+use crate::sim::engine::{self, Plan, Watch};
 use crate::sim::rng::TrialStream;
 use crate::sim::years::{WorkUnit, YearLayout};
 use crate::sim::{Schedule, Session, Stopped};
@@ -457,18 +457,14 @@ impl Problem {
         cache: &mut Option<Cached>,
         mut each: impl FnMut(&Block<'_>),
     ) -> Option<()> {
-        let layout = self.loss_model().map(|m| YearLayout::new(m, seed));
-        let list = layout.as_ref().map(|l| l.units(trials));
-        let units = list
-            .as_deref()
-            .map_or(Units::chunks(0..trials), Units::List);
-        let longest = list.as_ref().map_or(CHUNK_TRIALS, |l| {
-            l.iter()
-                .map(|u| u.trials.end - u.trials.start)
-                .max()
-                .unwrap_or(0)
-        }) as usize;
-        let words = longest.div_ceil(64);
+        let schedule = Schedule::new(self.loss_model(), seed, trials, None);
+        let layout = schedule.years();
+        let mut units = schedule.units(watch)?;
+        // The first two units tell whether the run is one block (whose bitsets a search keeps).
+        let first = units.next();
+        let second = units.next();
+        let single = second.is_none();
+        let mut units = first.into_iter().chain(second).chain(units);
         // One job per (phase, subset): its bitset is `bits[offset[p] + s]`.
         let jobs: Vec<(usize, usize)> = (0..N_PHASES)
             .flat_map(|p| (0..self.plans[p].len()).map(move |s| (p, s)))
@@ -477,28 +473,39 @@ impl Problem {
         for p in 1..N_PHASES {
             offset[p] = offset[p - 1] + self.plans[p - 1].len();
         }
-        let single = units.len() <= 1;
         let cached = single && cache.is_some();
-        let mut keys = vec![0u64; if cached { 0 } else { longest }];
+        // Buffers grow to the longest unit seen (units of whole years vary in length).
+        let mut keys = Vec::new();
         let Cached {
             mut bits,
+            mut words,
             mut years,
         } = match cache.take() {
             Some(c) if single => c,
             _ => Cached {
-                bits: vec![0u64; jobs.len() * words],
+                bits: Vec::new(),
+                words: 0,
                 years: None,
             },
         };
-        for i in 0..units.len() {
+        loop {
             if watch.stopped() {
                 return None;
             }
-            let unit = units.get(i);
+            let Some(unit) = units.next() else {
+                break;
+            };
             let (start, n) = (
                 unit.trials.start,
                 (unit.trials.end - unit.trials.start) as usize,
             );
+            if !cached && n.div_ceil(64) > words {
+                words = n.div_ceil(64);
+                bits = vec![0u64; jobs.len() * words];
+            }
+            if !cached && n > keys.len() {
+                keys.resize(n, 0);
+            }
             let used = n.div_ceil(64);
             if !cached {
                 let keys = &mut keys[..n];
@@ -539,7 +546,7 @@ impl Problem {
             watch.finished(n as u64);
         }
         if single {
-            *cache = Some(Cached { bits, years });
+            *cache = Some(Cached { bits, words, years });
         }
         Some(())
     }
@@ -686,6 +693,7 @@ pub struct PairedPortfolios {
 /// What a search keeps between evaluations when the trials fit in one block.
 struct Cached {
     bits: Vec<u64>,
+    words: usize,
     years: Option<BlockYears>,
 }
 

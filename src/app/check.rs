@@ -18,7 +18,7 @@ pub(super) fn check(args: &CheckArgs) -> Result<(), Failure> {
         let exact = evaluate(l)?;
         let settings = Settings::resolve(&args.trials, s);
         let (seed, trials) = (settings.seed, settings.trials);
-        let session = settings.session()?;
+        let session = settings.session(settings.work_units())?;
         // Counts only: the exact evaluator has no year to compare with.
         let schedule = Schedule::new(None, seed, trials, None);
         let played = settings::play(&session, &[Plan::new(s)], &schedule, true, None)?;

@@ -121,7 +121,8 @@ fn summarize_arms(
     match sim.method {
         MethodArg::MonteCarlo => {
             let settings = Settings::resolve(&sim.trials, &base.scenario);
-            let session = settings.session()?;
+            settings.check_years(base.scenario.loss.as_ref(), &base.path)?;
+            let session = settings.session(settings.work_units())?;
             // Every arm plays the same trials; with the baseline's [loss], the same years too.
             let schedule = Schedule::new(
                 base.scenario.loss.as_ref(),

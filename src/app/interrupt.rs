@@ -1,13 +1,16 @@
 //! SIGINT and SIGTERM as a flag: the handlers only record the signal; a [`crate::sim::Session`]
-//! reads the flag between chunks, and the writers check it before the renames.
+//! reads the flag before each work unit and between rounds of units (so a stop is answered
+//! within one unit at any trial count), and the writers check it before the renames.
 //!
-//! Invariant: no signal handler exits the process, so no temporary file is left behind.
+//! Invariant: no signal handler exits the process, so no temporary file is left behind; the
+//! commands that simulate install the handlers before any other work ([`catch_signals`]).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use super::Failure;
+use crate::cli::Command;
 
 /// The number of the first SIGINT or SIGTERM received, 0 before any. The first call installs the
 /// handlers, which only record the signal: the commands that compute for long call it, stop the
@@ -25,6 +28,24 @@ pub(super) fn flag() -> &'static Arc<AtomicUsize> {
         }
         flag
     })
+}
+
+/// Installs the handlers when `command` simulates (`run`, `check`, `compare`, `rank`,
+/// `optimize`), before it loads a file or starts a thread, so a signal at any moment of such a
+/// command ends it with [`Failure::Interrupted`]. The other commands keep the default action
+/// until they start writing files (a signal ends them at once, leaving no partial file).
+pub fn catch_signals(command: &Command) {
+    let simulates = matches!(
+        command,
+        Command::Run(_)
+            | Command::Check(_)
+            | Command::Compare(_)
+            | Command::Rank(_)
+            | Command::Optimize(_)
+    );
+    if simulates {
+        flag();
+    }
 }
 
 /// `Err(Interrupted)` once a signal has been received.

@@ -23,6 +23,8 @@ use std::path::PathBuf;
 
 use crate::cli::{Cli, Command, CompletionsArgs, ValidateArgs};
 
+pub use interrupt::catch_signals;
+
 /// Runs the command `cli` names.
 pub fn dispatch(cli: &Cli) -> Result<(), Failure> {
     match &cli.command {

@@ -30,7 +30,10 @@ pub(super) fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
     let settings = Settings::resolve(&args.trials, s);
     let (seed, trials) = (settings.seed, settings.trials);
     let dir = io::output_dir(&args.output.out, &l.path);
-    let session = settings.session()?;
+    settings.check_years(s.loss.as_ref(), &l.path)?;
+    // A search's work is parallel within a block too (over phases' subsets and portfolios), so
+    // its workers are not capped by the blocks.
+    let session = settings.session(u64::MAX)?;
     let stopped = |e: Stopped| interrupt::stopped(e.0, Some(&dir));
     // The heuristic makes an unknown number of passes over the trials: no bar for it.
     let show = exhaustive && !args.output.quiet;

@@ -15,17 +15,34 @@ use super::{Failure, io, publish};
 pub(super) fn run(args: &RunArgs) -> Result<(), Failure> {
     let loaded = io::load_all(&args.scenarios)?;
     let dirs = io::output_dirs(&args.output.out, &loaded)?;
+    // Every scenario's trial count is checked before the first is played.
+    let refused: Vec<String> = (loaded.iter())
+        .filter_map(|l| {
+            let settings = Settings::resolve(&args.trials, &l.scenario);
+            settings
+                .check_years(l.scenario.loss.as_ref(), &l.path)
+                .err()
+        })
+        .flat_map(|f| match f {
+            Failure::Input(m) => m,
+            other => vec![other.to_string()],
+        })
+        .collect();
+    if !refused.is_empty() {
+        return Err(Failure::Input(refused));
+    }
     for (l, dir) in loaded.iter().zip(&dirs) {
         let s = &l.scenario;
         let settings = Settings::resolve(&args.trials, s);
-        let session = settings.session()?;
+        let session = settings.session(settings.work_units())?;
         let (seed, trials, threads) = (settings.seed, settings.trials, session.threads());
         let schedule = Schedule::new(s.loss.as_ref(), seed, trials, args.shard);
-        let range = schedule.range();
         let started = Instant::now();
         let plans = [Plan::new(s)];
         let played = settings::play(&session, &plans, &schedule, !args.output.quiet, Some(dir))?;
         let wall_seconds = started.elapsed().as_secs_f64();
+        // Found while playing (a shard with [loss] ends on the year boundary nearest its share).
+        let range = schedule.range();
         let ArmResult { tally, loss, .. } = played.into_iter().next().expect("one arm");
         let (figures, loss_figures) = publish::sampled(s, &tally, loss.as_ref());
         let sha256 = io::sha256_hex(&l.source);
@@ -66,8 +83,10 @@ pub(super) fn run(args: &RunArgs) -> Result<(), Failure> {
             loss: loss_figures.as_ref(),
         };
         if let (Some(k), false) = (args.shard, args.output.quiet) {
-            let which = if range.is_empty() {
+            let which = if range.is_empty() && trials < k.n() {
                 "no trials (fewer trials than shards)".to_owned()
+            } else if range.is_empty() {
+                "no trials (its share lies within one simulated year, played by a neighbouring shard)".to_owned()
             } else if range.end - range.start == 1 {
                 format!("trial {}", range.start)
             } else {

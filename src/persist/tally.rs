@@ -216,7 +216,10 @@ pub fn merge(
         return Err(problems);
     }
     if let Some(model) = &s.loss {
-        // Shards of a run with [loss] are whole years: check each slice against the years.
+        // Shards of a run with [loss] are whole years: check each slice against the years
+        // (a walk bounded by the limit on such runs, which `run` enforces too).
+        crate::sim::schedule::check_trials(Some(model), first.trials)
+            .map_err(|e| vec![format!("{first_name}: {e}; no run writes such a shard")])?;
         for (name, f) in files {
             let k = Shard::new(f.shard, f.shards).map_err(|e| vec![e])?;
             let range = Schedule::new(Some(model), first.seed, f.trials, Some(k)).range();

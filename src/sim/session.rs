@@ -108,8 +108,10 @@ impl<'a> Session<'a> {
                     loss: None,
                 }]
             }),
-            (_, years) => engine::play_units(plans, seed, schedule.units(), years, watch).map(
-                |(arms, losses)| {
+            (_, years) => schedule
+                .units(watch)
+                .and_then(|units| engine::play_units(plans, seed, units, years, watch))
+                .map(|(arms, losses)| {
                     let mut losses = losses.into_iter();
                     arms.into_iter()
                         .map(|(tally, joint)| ArmResult {
@@ -118,8 +120,7 @@ impl<'a> Session<'a> {
                             loss: losses.next(),
                         })
                         .collect()
-                },
-            ),
+                }),
         });
         played.ok_or_else(|| self.stopped())
     }

@@ -7,7 +7,10 @@
 //! played (and counted in every phase figure) but belong to no year.
 //!
 //! Invariant: work is cut into [`WorkUnit`]s of whole years ([`YearLayout::units`]); a year is
-//! never split between two units, threads or shards, so each unit closes its own years.
+//! never split between two units, threads or shards, so each unit closes its own years. Units
+//! are computed one at a time ([`UnitWalk`], at most [`YearLayout::years_per_unit`] years each)
+//! and a long walk ([`YearLayout::boundary`]) looks at its stop condition every 2^16 years:
+//! nothing here holds a list that grows with the trials.
 
 use std::ops::Range;
 
@@ -19,6 +22,14 @@ use crate::sim::rng::{self, Slot, SlotKind, midpoint_unit};
 
 /// Trials a work unit aims at (whole years, so it may hold more or fewer).
 pub const UNIT_TRIALS: u64 = 1 << 16;
+
+/// The most trials a run with years may play (2^40): see `sim::schedule::check_trials`.
+pub const MAX_LOSS_TRIALS: u64 = 1 << 40;
+
+/// About the most years a run may simulate (2^32, as trials ÷ attacks per year): a walk over
+/// every year of the largest run, which cutting a shard or checking one in `merge` takes, stays
+/// within minutes.
+pub const MAX_YEARS: u64 = 1 << 32;
 
 /// Poisson sampling by inverse CDF: from zero for small λ, from the mode for large λ.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,43 +126,144 @@ impl YearLayout {
         ((UNIT_TRIALS as f64 / self.model.attacks_per_year).ceil() as u64).max(1)
     }
 
-    /// The work units of a `trials`-trial run, in order: each [`Self::years_per_unit`] whole
-    /// years (the last counted one may hold fewer), then the tail of trials in no year, if any.
-    /// The years counted are 0..Y, where year Y is the first that does not end within the
-    /// trials. Together the units cover `0..trials` exactly once.
-    pub fn units(&self, trials: u64) -> Vec<WorkUnit> {
-        let per = self.years_per_unit();
-        let mut units = Vec::new();
-        let (mut year, mut start) = (0u64, 0u64);
-        let (mut unit_year, mut unit_start) = (0u64, 0u64);
-        loop {
-            let n = self.campaigns(year);
-            if start + n > trials {
-                break;
+    /// The year after `at`, when year `at.year` ends within the run's `trials`; `None` when it
+    /// does not (it is then the first uncounted year).
+    pub fn step(&self, at: YearStart, trials: u64) -> Option<YearStart> {
+        let end = at.trial.checked_add(self.campaigns(at.year))?;
+        (end <= trials).then_some(YearStart {
+            year: at.year + 1,
+            trial: end,
+        })
+    }
+
+    /// The year boundary of a `trials`-trial run nearest trial `target`, walking forward from
+    /// `from` (year 0, or an earlier result of this function): of the starts S_y of the counted
+    /// years and the end of the last counted year, the one nearest `target` (the lower of two
+    /// equally near), and of the years starting there the first (years without a campaign at a
+    /// boundary belong to the later side). The walk asks `stopped` every 2^16 years and returns
+    /// `None` once it holds.
+    pub fn boundary(
+        &self,
+        from: YearStart,
+        target: u64,
+        trials: u64,
+        stopped: &dyn Fn() -> bool,
+    ) -> Option<YearStart> {
+        // `first` is the first year starting at `at.trial`.
+        let (mut at, mut first) = (from, from);
+        if at.trial >= target {
+            return Some(at);
+        }
+        for walked in 1u64.. {
+            if walked % WALK_CHECK == 0 && stopped() {
+                return None;
             }
-            start += n;
-            year += 1;
-            if year - unit_year == per {
-                units.push(WorkUnit {
-                    trials: unit_start..start,
-                    years: unit_year..year,
-                });
-                (unit_year, unit_start) = (year, start);
+            let Some(next) = self.step(at, trials) else {
+                return Some(first);
+            };
+            if next.trial >= target {
+                let nearer_below = target - at.trial <= next.trial - target;
+                return Some(if nearer_below { first } else { next });
+            }
+            if next.trial > at.trial {
+                first = next;
+            }
+            at = next;
+        }
+        unreachable!("a walk of 2^64 years")
+    }
+
+    /// The work units from year boundary `from` to `to` (`None`: to the first uncounted year),
+    /// computed as they are taken: each at most [`Self::years_per_unit`] whole years, then, when
+    /// `tail` holds, the trials after the last counted year up to `trials` (in no year), if any.
+    pub fn units_between(
+        &self,
+        from: YearStart,
+        to: Option<YearStart>,
+        trials: u64,
+        tail: bool,
+    ) -> UnitWalk<'_> {
+        UnitWalk {
+            layout: self,
+            at: from,
+            to,
+            trials,
+            tail,
+            counted_all: false,
+            done: false,
+        }
+    }
+
+    /// The work units of a `trials`-trial run, in order, computed as they are taken: whole
+    /// years, then the tail of trials in no year, if any. The years counted are 0..Y, where
+    /// year Y is the first that does not end within the trials. Together the units cover
+    /// `0..trials` exactly once.
+    pub fn units(&self, trials: u64) -> UnitWalk<'_> {
+        self.units_between(YearStart::ZERO, None, trials, true)
+    }
+}
+
+/// How many years a walk takes between two looks at its stop condition.
+const WALK_CHECK: u64 = 1 << 16;
+
+/// Where a year starts: year `year` begins at trial `trial` (S_y).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct YearStart {
+    /// The year.
+    pub year: u64,
+    /// Its first trial.
+    pub trial: u64,
+}
+
+impl YearStart {
+    /// Year 0, at trial 0.
+    pub const ZERO: YearStart = YearStart { year: 0, trial: 0 };
+}
+
+/// Year-aligned work units computed one at a time ([`YearLayout::units_between`]): memory does
+/// not grow with the trials, and each unit costs a walk over at most
+/// [`YearLayout::years_per_unit`] years.
+#[derive(Debug, Clone)]
+pub struct UnitWalk<'a> {
+    layout: &'a YearLayout,
+    at: YearStart,
+    to: Option<YearStart>,
+    trials: u64,
+    tail: bool,
+    /// The year at `at` does not end within the trials.
+    counted_all: bool,
+    done: bool,
+}
+
+impl Iterator for UnitWalk<'_> {
+    type Item = WorkUnit;
+
+    fn next(&mut self) -> Option<WorkUnit> {
+        if self.done {
+            return None;
+        }
+        let start = self.at;
+        let per = self.layout.years_per_unit();
+        while !self.counted_all
+            && self.at.year - start.year < per
+            && self.to.is_none_or(|to| self.at.year < to.year)
+        {
+            match self.layout.step(self.at, self.trials) {
+                Some(next) => self.at = next,
+                None => self.counted_all = true,
             }
         }
-        if year > unit_year {
-            units.push(WorkUnit {
-                trials: unit_start..start,
-                years: unit_year..year,
+        if self.at.year > start.year {
+            return Some(WorkUnit {
+                trials: start.trial..self.at.trial,
+                years: start.year..self.at.year,
             });
         }
-        if start < trials {
-            units.push(WorkUnit {
-                trials: start..trials,
-                years: year..year,
-            });
-        }
-        units
+        self.done = true;
+        (self.tail && self.at.trial < self.trials).then_some(WorkUnit {
+            trials: self.at.trial..self.trials,
+            years: self.at.year..self.at.year,
+        })
     }
 }
 
@@ -227,7 +339,7 @@ mod tests {
     fn units_are_whole_years_covering_the_trials() {
         let l = YearLayout::new(&model(Impact::Fixed(1.0)), 5);
         let trials = 300_001;
-        let units = l.units(trials);
+        let units: Vec<WorkUnit> = l.units(trials).collect();
         let mut next = 0;
         let mut year = 0;
         for u in &units {

@@ -4,7 +4,9 @@
 //! stream to its first trial and runs its trials in order into a per-worker [`Tally`]. Tallies
 //! are sums of integers, so the result is the same bits for any thread count, any scheduling and
 //! any split of the range (see `rng` for why each trial's numbers depend only on its index).
-//! No allocation happens per trial; memory does not depend on the trial count.
+//! No allocation happens per trial; memory does not depend on the trial count. Units are taken
+//! in rounds ([`ROUND_UNITS`]) and the stop flag is read before each unit and between rounds, so
+//! a stopped run ends within one unit however many trials remain.
 
 mod batch;
 mod plan;
@@ -19,7 +21,7 @@ use rayon::prelude::*;
 pub use plan::Plan;
 
 use crate::sim::rng::{TrialKeys, TrialStream};
-use crate::sim::years::{WorkUnit, YearLayout, YearSpans};
+use crate::sim::years::{UnitWalk, WorkUnit, YearLayout, YearSpans};
 use crate::stats::COMPLETED;
 use crate::stats::loss::ArmLoss;
 use crate::stats::{Joint, Tally};
@@ -120,8 +122,18 @@ impl Watch<'_> {
     }
 }
 
+/// Work units taken per round of parallel work: between rounds the driver looks at the stop
+/// flag, so a stopped run visits no more units (at least 16 per worker, for balance).
+const ROUND_UNITS: usize = 256;
+
+/// Units per round on the current pool.
+fn round_units() -> usize {
+    ROUND_UNITS.max(16 * rayon::current_num_threads())
+}
+
 /// Runs trials `range` in parallel on the current rayon pool, in fixed chunks of
-/// [`CHUNK_TRIALS`]; `None` when `watch` asked it to stop. The single-plan kernel of
+/// [`CHUNK_TRIALS`] taken in rounds of [`ROUND_UNITS`]; `None` when `watch` asked it to stop
+/// (no chunk is started after that, and no further round). The single-plan kernel of
 /// `sim::Session::play`.
 pub(crate) fn play_chunks(
     plan: &Plan,
@@ -129,81 +141,105 @@ pub(crate) fn play_chunks(
     range: Range<u64>,
     watch: Watch<'_>,
 ) -> Option<Tally> {
+    let new_tally = || Tally::new(plan.n_controls, plan.techniques.len());
+    let empty = || (new_tally(), batch::Workspace::new(plan.n_controls));
     let n_chunks = (range.end - range.start).div_ceil(CHUNK_TRIALS);
-    let empty = || {
-        (
-            Tally::new(plan.n_controls, plan.techniques.len()),
-            batch::Workspace::new(plan.n_controls),
-        )
-    };
-    let tally = (0..n_chunks)
-        .into_par_iter()
-        .fold(empty, |(mut tally, mut ws), c| {
-            if watch.stopped() {
-                return (tally, ws);
-            }
-            let start = range.start + c * CHUNK_TRIALS;
-            let end = (start + CHUNK_TRIALS).min(range.end);
-            run_range_into(plan, seed, start..end, &mut ws, &mut tally);
-            watch.finished(end - start);
-            (tally, ws)
-        })
-        .map(|(tally, _)| tally)
-        .reduce(
-            || Tally::new(plan.n_controls, plan.techniques.len()),
-            |mut a, b| {
+    let round = round_units() as u64;
+    let mut total = new_tally();
+    let mut first = 0u64;
+    while first < n_chunks && !watch.stopped() {
+        let last = first.saturating_add(round).min(n_chunks);
+        let tally = (first..last)
+            .into_par_iter()
+            .fold(empty, |(mut tally, mut ws), c| {
+                if watch.stopped() {
+                    return (tally, ws);
+                }
+                let chunk = chunk_of(&range, c);
+                let n = chunk.end - chunk.start;
+                run_range_into(plan, seed, chunk, &mut ws, &mut tally);
+                watch.finished(n);
+                (tally, ws)
+            })
+            .map(|(tally, _)| tally)
+            .reduce(new_tally, |mut a, b| {
                 a += &b;
                 a
-            },
-        );
-    (!watch.stopped()).then_some(tally)
+            });
+        total += &tally;
+        first = last;
+    }
+    (!watch.stopped()).then_some(total)
 }
 
-/// The work units of a paired run: fixed chunks computed on demand (memory does not grow with
-/// the trial count), or a list of year-aligned units.
-#[derive(Debug, Clone, Copy)]
+/// Chunk `c` of `range`: trials `start + c·CHUNK_TRIALS` onwards, at most [`CHUNK_TRIALS`] of
+/// them, never past `range.end` (the arithmetic saturates, so the last chunk of a range ending
+/// at `u64::MAX` is whole).
+fn chunk_of(range: &Range<u64>, c: u64) -> Range<u64> {
+    let start = c
+        .checked_mul(CHUNK_TRIALS)
+        .and_then(|o| range.start.checked_add(o))
+        .map_or(range.end, |s| s.min(range.end));
+    start..start.saturating_add(CHUNK_TRIALS).min(range.end)
+}
+
+/// The work units of a paired run, computed as they are taken (memory does not grow with the
+/// trial count): fixed chunks, or whole years.
+#[derive(Debug, Clone)]
 pub(crate) enum Units<'a> {
-    /// Chunks of [`CHUNK_TRIALS`] over trials `start..end`, without years.
+    /// Chunks of [`CHUNK_TRIALS`] over trials `next..end`, without years.
     Chunks {
-        /// First trial.
-        start: u64,
+        /// First trial of the next chunk.
+        next: u64,
         /// One past the last trial.
         end: u64,
     },
-    /// These units, in order (see `crate::sim::years::YearLayout::units`).
-    List(&'a [WorkUnit]),
+    /// Year-aligned units (see `crate::sim::years::YearLayout::units_between`).
+    Years(UnitWalk<'a>),
 }
 
 impl Units<'_> {
     /// Fixed chunks over `range`.
     pub fn chunks(range: Range<u64>) -> Units<'static> {
         Units::Chunks {
-            start: range.start,
+            next: range.start,
             end: range.end,
         }
     }
+}
 
-    /// The number of units.
-    pub fn len(&self) -> usize {
+impl Iterator for Units<'_> {
+    type Item = WorkUnit;
+
+    fn next(&mut self) -> Option<WorkUnit> {
         match self {
-            Units::Chunks { start, end } => (end - start).div_ceil(CHUNK_TRIALS) as usize,
-            Units::List(l) => l.len(),
-        }
-    }
-
-    /// Unit `i`.
-    pub fn get(&self, i: usize) -> WorkUnit {
-        match *self {
-            Units::Chunks { start, end } => {
-                let s = start + i as u64 * CHUNK_TRIALS;
-                WorkUnit {
-                    trials: s..(s + CHUNK_TRIALS).min(end),
-                    years: 0..0,
+            Units::Chunks { next, end } => {
+                if *next >= *end {
+                    return None;
                 }
+                let chunk = chunk_of(&(*next..*end), 0);
+                *next = chunk.end;
+                Some(WorkUnit {
+                    trials: chunk,
+                    years: 0..0,
+                })
             }
-            Units::List(l) => l[i].clone(),
+            Units::Years(walk) => walk.next(),
         }
     }
+}
+
+/// Takes the next round of units (at most `n`), looking at `watch` before each: the walk over
+/// years that computes a unit is bounded, so a stop is seen within one unit's walk.
+fn take_round(units: &mut Units<'_>, n: usize, watch: Watch<'_>) -> Vec<WorkUnit> {
+    let mut round = Vec::with_capacity(n);
+    while round.len() < n && !watch.stopped() {
+        match units.next() {
+            Some(u) => round.push(u),
+            None => break,
+        }
+    }
+    round
 }
 
 /// The year a work unit is filling, and each arm's loss in it so far.
@@ -276,9 +312,9 @@ pub(crate) fn play_units(
     let joints = || vec![Joint::default(); n_arms];
     let losses = || vec![ArmLoss::default(); if years.is_some() { n_arms } else { 0 }];
     let n_controls = plans.iter().map(|p| p.n_controls).max().unwrap_or(0);
-    let (tallies, joints, losses) = {
-        (0..units.len())
-            .into_par_iter()
+    let play_round = |round: &[WorkUnit]| {
+        round
+            .par_iter()
             .fold(
                 || {
                     let with_years = if years.is_some() { batch::BATCH } else { 0 };
@@ -296,11 +332,10 @@ pub(crate) fn play_units(
                         scratch,
                     )
                 },
-                |(mut tallies, mut joints, mut losses, mut ws, mut scratch), i| {
+                |(mut tallies, mut joints, mut losses, mut ws, mut scratch), unit| {
                     if watch.stopped() {
                         return (tallies, joints, losses, ws, scratch);
                     }
-                    let unit = &units.get(i);
                     let n = unit.trials.end - unit.trials.start;
                     let mut keys = TrialKeys::starting_at(seed, unit.trials.start);
                     let mut cursor = years
@@ -370,25 +405,45 @@ pub(crate) fn play_units(
             .map(|(t, j, l, ..)| (t, j, l))
             .reduce(
                 || (tallies(), joints(), losses()),
-                |(mut ta, mut ja, mut la), (tb, jb, lb)| {
-                    for (a, b) in ta.iter_mut().zip(&tb) {
-                        *a += b;
-                    }
-                    for (a, b) in ja.iter_mut().zip(&jb) {
-                        for (ra, rb) in a.iter_mut().zip(b) {
-                            for (x, y) in ra.iter_mut().zip(rb) {
-                                *x += y;
-                            }
-                        }
-                    }
-                    for (a, b) in la.iter_mut().zip(&lb) {
-                        *a += b;
-                    }
-                    (ta, ja, la)
+                |mut a, b| {
+                    add_paired(&mut a, &b);
+                    a
                 },
             )
     };
+    // Rounds of units: the next round's years are walked while this one plays, and no round
+    // starts once the run is asked to stop.
+    let (mut units, n) = (units, round_units());
+    let mut total = (tallies(), joints(), losses());
+    let mut round = take_round(&mut units, n, watch);
+    while !round.is_empty() && !watch.stopped() {
+        let (played, next) =
+            rayon::join(|| play_round(&round), || take_round(&mut units, n, watch));
+        add_paired(&mut total, &played);
+        round = next;
+    }
+    let (tallies, joints, losses) = total;
     (!watch.stopped()).then(|| (tallies.into_iter().zip(joints).collect(), losses))
+}
+
+/// Adds one part of a paired run's counts to another.
+fn add_paired(
+    (ta, ja, la): &mut (Vec<Tally>, Vec<Joint>, Vec<ArmLoss>),
+    (tb, jb, lb): &(Vec<Tally>, Vec<Joint>, Vec<ArmLoss>),
+) {
+    for (a, b) in ta.iter_mut().zip(tb) {
+        *a += b;
+    }
+    for (a, b) in ja.iter_mut().zip(jb) {
+        for (ra, rb) in a.iter_mut().zip(b) {
+            for (x, y) in ra.iter_mut().zip(rb) {
+                *x += y;
+            }
+        }
+    }
+    for (a, b) in la.iter_mut().zip(lb) {
+        *a += b;
+    }
 }
 
 /// What [`run_units_watched`] returns: per plan its tally and joint outcomes against the
