@@ -93,7 +93,7 @@ pub(super) fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
             "{}wrote {}\n",
             report::optimize_table(&summary),
             dir.display()
-        ));
+        ))?;
     }
     Ok(())
 }
