@@ -250,8 +250,8 @@ pub struct CheckArgs {
     /// Monte Carlo trials, seed, threads.
     #[command(flatten)]
     pub trials: TrialOptions,
-    /// Largest |z| accepted before the check fails.
-    #[arg(long, value_name = "Z", default_value_t = 4.0)]
+    /// Largest |z| accepted before the check fails: a finite number > 0.
+    #[arg(long, value_name = "Z", default_value_t = 4.0, value_parser = parse_z_max)]
     pub z_max: f64,
 }
 
@@ -312,6 +312,15 @@ pub struct OptimizeArgs {
     /// Also write results.xlsx: frontier.csv as a sheet.
     #[arg(long)]
     pub xlsx: bool,
+}
+
+fn parse_z_max(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(z) if z.is_finite() && z > 0.0 => Ok(z),
+        _ => Err(format!(
+            "`{s}` is not a z bound; give a finite number above 0, e.g. 4"
+        )),
+    }
 }
 
 fn parse_budget(s: &str) -> Result<f64, String> {

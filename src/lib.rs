@@ -9,9 +9,13 @@
 //! command layer, the only one that reads files, writes results or prints. ARCHITECTURE.md has
 //! the map and the invariants.
 
+// Printing goes through `app::console`, which escapes what reaches the terminal.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod analysis;
 pub mod app;
 pub mod cli;
+pub mod input;
 pub mod money;
 pub(crate) mod persist;
 pub mod phase;

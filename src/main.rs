@@ -2,6 +2,8 @@
 //! (0 success, 1 run or output failure, 2 usage or scenario-file error, 130 or 143 when SIGINT
 //! or SIGTERM interrupted a run).
 
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -17,7 +19,7 @@ fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("{failure}");
+            app::print_failure(&failure);
             ExitCode::from(failure.exit_code())
         }
     }

@@ -16,6 +16,9 @@ use crate::sim::rng::{Slot, SlotKind, TrialStream, midpoint_unit};
 pub const MAX_CAMPAIGN_LOSS: u64 = 1_000_000_000_000;
 /// Largest value accepted for an impact parameter.
 pub const MAX_IMPACT: f64 = 1e12;
+/// Largest annual cost accepted for a control, bounded like impacts: a sum of the costs of any
+/// number of controls stays finite, so no ROSI or total is ever `inf` or `NaN`.
+pub const MAX_COST: f64 = 1e12;
 /// Fewest campaigns per year accepted (one a century): fewer would make runs mostly empty years.
 pub const MIN_ATTACKS_PER_YEAR: f64 = 0.01;
 /// Most campaigns per year accepted.

@@ -30,7 +30,7 @@ pub(super) fn check(args: &CheckArgs) -> Result<(), Failure> {
             seed,
             sampled.trials,
             args.z_max,
-        ));
+        ))?;
         let worst = rows.iter().map(|r| r.z.abs()).fold(0.0, f64::max);
         if worst > args.z_max {
             failed.push(format!(

@@ -105,7 +105,7 @@ pub(super) fn compare(args: &CompareArgs) -> Result<(), Failure> {
             "{}wrote {}\n",
             report::comparison_table(name, seed, &arms),
             dir.display()
-        ));
+        ))?;
     }
     Ok(())
 }
@@ -200,7 +200,7 @@ pub(super) fn rank(args: &RankArgs) -> Result<(), Failure> {
                 &marginals
             ),
             dir.display()
-        ));
+        ))?;
     }
     Ok(())
 }

@@ -4,7 +4,6 @@
 //! Invariant: output files appear complete or not at all (temporary file in the destination,
 //! then rename), and a signal before the renames leaves the folder as it was.
 
-use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -21,7 +20,7 @@ pub(super) fn load_all(paths: &[PathBuf]) -> Result<Vec<LoadedScenario>, Failure
     for path in paths {
         match scenario::load(path) {
             Ok(s) => loaded.push(s),
-            Err(LoadError::Invalid(d)) => problems.extend(d.0.iter().map(ToString::to_string)),
+            Err(LoadError::Invalid(d)) => problems.extend(d.lines()),
             Err(e) => problems.push(e.to_string()),
         }
     }
@@ -32,10 +31,7 @@ pub(super) fn load_all(paths: &[PathBuf]) -> Result<Vec<LoadedScenario>, Failure
     }
 }
 
-/// Prints to stdout; a closed pipe is not an error.
-pub(super) fn say(text: &str) {
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
-}
+pub(super) use super::console::say;
 
 /// The folder a scenario's results go to: OUT/<file stem>.
 pub(super) fn output_dir(out: &Path, scenario_path: &str) -> PathBuf {
@@ -77,7 +73,8 @@ pub(super) fn sha256_hex(text: &str) -> String {
 /// folder as it was; once the renames have begun they complete.
 pub(super) fn write_all_atomically(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), Failure> {
     interrupt::check(Some(dir))?;
-    let fail = |what: &str, path: &Path, e: &dyn fmt::Display| {
+    let fail = |what: &str, path: &Path, e: &std::io::Error| {
+        let e = crate::input::io_reason(e);
         Failure::Run(format!("cannot {what} {}: {e}", path.display()))
     };
     std::fs::create_dir_all(dir).map_err(|e| fail("create", dir, &e))?;

@@ -17,10 +17,11 @@ pub(super) fn merge(args: &MergeArgs) -> Result<(), Failure> {
     for dir in &args.shards {
         let path = dir.join(tally_file::FILE_NAME);
         let name = path.display().to_string();
-        let read = std::fs::read(&path)
+        let read = crate::input::read(&path, crate::input::TALLY)
             .map_err(|e| {
                 format!(
-                    "cannot read the shard's tally ({e}); give each shard's output folder, e.g. out/shard-1/<scenario file stem>"
+                    "cannot read the shard's tally ({}); give each shard's output folder, e.g. out/shard-1/<scenario file stem>",
+                    e.reason()
                 )
             })
             .and_then(|bytes| TallyFile::from_json(&bytes, io::sha256_hex));

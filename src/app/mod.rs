@@ -7,6 +7,7 @@
 
 mod check;
 mod compare;
+mod console;
 mod exact;
 mod interrupt;
 mod io;
@@ -23,6 +24,7 @@ use std::path::PathBuf;
 
 use crate::cli::{Cli, Command, CompletionsArgs, ValidateArgs};
 
+pub use console::{escape, print_failure};
 pub use interrupt::catch_signals;
 
 /// Runs the command `cli` names.
@@ -103,15 +105,14 @@ fn validate(args: &ValidateArgs) -> Result<(), Failure> {
             l.path,
             s.techniques.len(),
             s.controls.len()
-        ));
+        ))?;
     }
     Ok(())
 }
 
 /// `killchain schema`: the JSON Schema of scenario files on stdout.
 fn schema() -> Result<(), Failure> {
-    io::say(&crate::scenario::json_schema());
-    Ok(())
+    io::say(&crate::scenario::json_schema())
 }
 
 /// `killchain completions`: a completion script for `shell` on stdout.
@@ -124,6 +125,5 @@ fn completions(args: &CompletionsArgs) -> Result<(), Failure> {
         "killchain",
         &mut script,
     );
-    io::say(&String::from_utf8_lossy(&script));
-    Ok(())
+    io::say(&String::from_utf8_lossy(&script))
 }

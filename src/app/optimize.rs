@@ -96,7 +96,7 @@ pub(super) fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
             "{}wrote {}\n",
             report::optimize_table(&summary),
             dir.display()
-        ));
+        ))?;
     }
     Ok(())
 }

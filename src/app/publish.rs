@@ -62,7 +62,7 @@ pub(super) fn publish(
             "{}wrote {}\n\n",
             report::funnel(result),
             dir.display()
-        ));
+        ))?;
     }
     Ok(())
 }

@@ -21,13 +21,12 @@ pub(super) fn report(args: &ReportArgs) -> Result<(), Failure> {
         .iter()
         .chain(std::iter::once(&report::folder::RUN_JSON))
     {
-        let path = dir.join(name);
-        match std::fs::read(&path) {
+        // A result folder's files must be regular files of bounded size, never links: a link
+        // would put another file's content into what is rendered and shared.
+        match crate::input::read(&dir.join(name), crate::input::RESULT_FILE) {
             Ok(bytes) => files.push((name, bytes)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(Failure::Run(format!("cannot read {}: {e}", path.display())));
-            }
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(Failure::Input(vec![e.to_string()])),
         }
     }
     if files.is_empty() {
@@ -49,7 +48,7 @@ pub(super) fn report(args: &ReportArgs) -> Result<(), Failure> {
             "wrote {} in {}\n",
             names.join(", "),
             dir.display()
-        ));
+        ))?;
     }
     Ok(())
 }

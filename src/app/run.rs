@@ -95,7 +95,7 @@ pub(super) fn run(args: &RunArgs) -> Result<(), Failure> {
             io::say(&format!(
                 "shard {k} of a {trials}-trial run: {which}; `killchain merge` sums all {} shards' folders\n",
                 k.n()
-            ));
+            ))?;
         }
         publish::publish(&result, dir, args.output.quiet, extra, args.export)?;
     }

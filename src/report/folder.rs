@@ -18,6 +18,30 @@ pub const CSV_FILES: [&str; 8] = [
     "frontier.csv",
 ];
 
+/// The columns of the CSV files that hold text; every other column holds numbers.
+const TEXT_COLUMNS: [&str; 15] = [
+    "scenario",
+    "variant",
+    "phase",
+    "technique",
+    "attack",
+    "control",
+    "controls",
+    "action",
+    "name",
+    "method",
+    "currency",
+    "enabled",
+    "viable",
+    "on_frontier",
+    "portfolio",
+];
+
+/// The largest magnitude a number read from a result file may have. Every number killchain
+/// writes is far below it (counts below 2^64, amounts bounded by the scenario's limits), and
+/// the renderers never size anything by a number read from a file.
+pub const MAX_CELL: f64 = 1e300;
+
 /// The manifest `run`, `exact` and `merge` write.
 pub const RUN_JSON: &str = "run.json";
 
@@ -46,6 +70,36 @@ impl Table {
             rows.push(record.iter().map(str::to_owned).collect());
         }
         Ok(Table { header, rows })
+    }
+
+    /// Checks that every cell of a numeric column (all but [`TEXT_COLUMNS`]) is empty or a
+    /// finite number of magnitude at most [`MAX_CELL`]; the error names the row (the header is
+    /// row 1) and the column.
+    fn check_numbers(&self) -> Result<(), String> {
+        let numeric: Vec<(usize, &String)> = self
+            .header
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| !TEXT_COLUMNS.contains(&h.as_str()))
+            .collect();
+        for (r, row) in self.rows.iter().enumerate() {
+            for &(c, name) in &numeric {
+                let cell = row.get(c).map_or("", String::as_str);
+                if cell.is_empty() {
+                    continue;
+                }
+                match cell.parse::<f64>() {
+                    Ok(x) if x.is_finite() && x.abs() <= MAX_CELL => {}
+                    _ => {
+                        return Err(format!(
+                            "row {}, column \"{name}\": {cell:?} is not a finite number of magnitude at most 1e300",
+                            r + 2
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The index of column `name`.
@@ -136,7 +190,9 @@ impl ResultFolder {
         let mut folder = ResultFolder::default();
         for (name, bytes) in files {
             if CSV_FILES.contains(name) {
-                let table = Table::parse(bytes).map_err(|e| format!("{name}: {e}"))?;
+                let table = Table::parse(bytes)
+                    .and_then(|t| t.check_numbers().map(|()| t))
+                    .map_err(|e| format!("{name}: {e}"))?;
                 folder.tables.insert((*name).to_owned(), table);
             } else if *name == RUN_JSON {
                 let value = serde_json::from_slice(bytes).map_err(|e| format!("{name}: {e}"))?;
@@ -251,6 +307,24 @@ mod tests {
         .unwrap();
         assert!(after_compare.run.is_none());
         assert_eq!(after_compare.tables.len(), 2);
+    }
+
+    #[test]
+    fn numbers_that_are_not_finite_are_refused_with_row_and_column() {
+        for bad in ["inf", "NaN", "1e999", "-inf", "2e300", "12abc"] {
+            let csv = format!("scenario,annual_loss\r\nS,10\r\ninf,{bad}\r\n");
+            let e = ResultFolder::parse(&[("loss_exceedance.csv", csv.as_bytes())]).unwrap_err();
+            assert_eq!(
+                e,
+                format!(
+                    "loss_exceedance.csv: row 3, column \"annual_loss\": \"{bad}\" is not a finite number of magnitude at most 1e300"
+                )
+            );
+        }
+        // Text columns may hold anything, a scenario named "inf" included.
+        let ok =
+            ResultFolder::parse(&[("loss_exceedance.csv", b"scenario,annual_loss\r\ninf,\r\n")]);
+        assert!(ok.is_ok());
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
-pub use diagnostic::{Diagnostic, Diagnostics};
+pub use diagnostic::{Diagnostic, Diagnostics, SHOWN_PER_KIND};
 pub use variant::{id_difference, one_control_switches};
 
 use crate::money::LossModel;
@@ -232,24 +232,10 @@ impl Scenario {
 /// A scenario file that could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    /// The file could not be read.
-    #[error("{path}: cannot read scenario file: {source}")]
-    Io {
-        /// The file as named.
-        path: String,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-    /// The file is larger than [`MAX_FILE_BYTES`].
-    #[error("{path}: scenario file is {size} bytes; at most {max} are accepted")]
-    TooLarge {
-        /// The file as named.
-        path: String,
-        /// Its size.
-        size: u64,
-        /// The limit.
-        max: u64,
-    },
+    /// The file could not be read: missing, not a regular file, or larger than
+    /// [`MAX_FILE_BYTES`].
+    #[error("{0}")]
+    Read(#[from] crate::input::ReadError),
     /// The file is not UTF-8.
     #[error("{path}:{line}:{column}: scenario file is not valid UTF-8")]
     NotUtf8 {
@@ -279,19 +265,7 @@ pub struct LoadedScenario {
 /// Reads, parses and validates a scenario file.
 pub fn load(path: &Path) -> Result<LoadedScenario, LoadError> {
     let shown = path.display().to_string();
-    let io = |source| LoadError::Io {
-        path: shown.clone(),
-        source,
-    };
-    let size = std::fs::metadata(path).map_err(io)?.len();
-    if size > MAX_FILE_BYTES {
-        return Err(LoadError::TooLarge {
-            path: shown,
-            size,
-            max: MAX_FILE_BYTES,
-        });
-    }
-    let bytes = std::fs::read(path).map_err(io)?;
+    let bytes = crate::input::read(path, crate::input::SCENARIO)?;
     let source = String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let text = String::from_utf8_lossy(&e.as_bytes()[..valid]);

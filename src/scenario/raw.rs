@@ -138,10 +138,15 @@ pub(crate) struct RawControl {
         extend("uniqueItems" = true)
     )]
     pub phases: Option<Spanned<Vec<Spanned<String>>>>,
-    /// Only these techniques (of the control's phases), each once; default all techniques of
-    /// its phases.
-    #[schemars(with = "Vec<schema::Id>", default, extend("uniqueItems" = true))]
-    pub techniques: Option<Vec<Spanned<String>>>,
+    /// Only these techniques (of the control's phases): one or more, each once. Omitted, the
+    /// control acts on every technique of its phases.
+    #[schemars(
+        with = "Vec<schema::Id>",
+        default,
+        length(min = 1),
+        extend("uniqueItems" = true)
+    )]
+    pub techniques: Option<Spanned<Vec<Spanned<String>>>>,
     /// Probability that it fires on an attempt, in [0, 1], or the name of a numeric
     /// environment fact.
     #[schemars(with = "schema::Probability")]
@@ -154,8 +159,8 @@ pub(crate) struct RawControl {
     /// switched on by variants. Default true.
     #[schemars(default)]
     pub enabled: Option<bool>,
-    /// Annual cost, a number >= 0 (used by `compare` and `rank`).
-    #[schemars(with = "f64", default, range(min = 0))]
+    /// Annual cost, an amount in [0, 1e12] (used by `compare` and `rank`).
+    #[schemars(with = "f64", default, range(min = 0, max = 1e12))]
     pub cost: Option<Spanned<toml::Value>>,
 }
 

@@ -12,7 +12,9 @@ use super::{
     Adversary, Control, DEFAULT_SEED, DEFAULT_TRIALS, Fact, MAX_TECHNIQUES_PER_PHASE, MAX_WEIGHT,
     Probability, Requirement, Scenario, Technique, valid_weight,
 };
-use crate::money::{Impact, LossModel, MAX_ATTACKS_PER_YEAR, MAX_IMPACT, MIN_ATTACKS_PER_YEAR};
+use crate::money::{
+    Impact, LossModel, MAX_ATTACKS_PER_YEAR, MAX_COST, MAX_IMPACT, MIN_ATTACKS_PER_YEAR,
+};
 use crate::phase::{CourseOfAction, N_PHASES, Phase};
 
 /// Most attempts per phase: the engine's tried-set holds 64 techniques.
@@ -54,6 +56,19 @@ pub(super) fn valid_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// A value as a message shows it: a number as [`readable`] writes it, anything else as TOML.
+pub(super) fn shown_value(v: &Value) -> String {
+    match v {
+        Value::Float(x) => readable(*x),
+        other => other.to_string(),
+    }
+}
+
+/// Whether `x` is an acceptable annual cost: in [0, [`MAX_COST`]].
+pub(super) fn valid_cost(x: f64) -> bool {
+    (0.0..=MAX_COST).contains(&x)
 }
 
 /// `T1234` or `T1234.567`.
@@ -256,7 +271,7 @@ impl Checker<'_, '_> {
             return false;
         }
         if let Some(first) = ids.get(name) {
-            let (line, _) = self.c.line_column(first.span.start);
+            let line = self.c.line(first.span.start);
             self.c.error(
                 id.span(),
                 format!(
@@ -444,7 +459,7 @@ impl Checker<'_, '_> {
                             "{} names unknown environment fact \"{fact}\"{}{}",
                             what("requires"),
                             known_list("boolean facts", &names),
-                            did_you_mean(fact, names.iter().copied())
+                            self.c.hint(fact, names.iter().copied())
                         ),
                     );
                     ok = false;
@@ -607,7 +622,7 @@ impl Checker<'_, '_> {
                     format!(
                         "{what} names unknown environment fact \"{name}\"{}{}",
                         known_list("numeric facts", &names),
-                        did_you_mean(name, names.iter().copied())
+                        self.c.hint(name, names.iter().copied())
                     ),
                 );
                 None
@@ -714,8 +729,21 @@ impl Checker<'_, '_> {
         phases.sort();
         let mut only = None;
         if let Some(list) = &raw.techniques {
+            if list.get_ref().is_empty() {
+                self.c.error(
+                    list.span(),
+                    format!(
+                        "{} is empty, so the control would act on nothing; omit `techniques` to act on every technique of its phases, or name at least one",
+                        what("techniques")
+                    ),
+                );
+                ok = false;
+            }
             let mut chosen = Vec::new();
-            for t in list {
+            let mut listed = vec![false; techniques.len()];
+            // The ids a message about an unknown one lists, found once per control.
+            let mut in_phases: Option<Vec<&str>> = None;
+            for t in list.get_ref() {
                 let name = t.get_ref();
                 match by_id.get(name.as_str()) {
                     Some(&i) if ok && !phases.contains(&techniques[i].phase) => {
@@ -729,27 +757,32 @@ impl Checker<'_, '_> {
                         );
                         ok = false;
                     }
-                    Some(&i) if chosen.contains(&i) => {
+                    Some(&i) if listed[i] => {
                         self.c.error(
                             t.span(),
                             format!("{} lists \"{name}\" twice", what("techniques")),
                         );
                         ok = false;
                     }
-                    Some(&i) => chosen.push(i),
+                    Some(&i) => {
+                        listed[i] = true;
+                        chosen.push(i);
+                    }
                     None if broken.contains(name.as_str()) => ok = false,
                     None => {
-                        let in_phases: Vec<&str> = techniques
-                            .iter()
-                            .filter(|t| phases.is_empty() || phases.contains(&t.phase))
-                            .map(|t| t.id.as_str())
-                            .collect();
+                        let in_phases = in_phases.get_or_insert_with(|| {
+                            techniques
+                                .iter()
+                                .filter(|t| phases.is_empty() || phases.contains(&t.phase))
+                                .map(|t| t.id.as_str())
+                                .collect()
+                        });
                         self.c.error(
                             t.span(),
                             format!(
                                 "control \"{cid}\": unknown technique \"{name}\" in `techniques`{}{}",
-                                known_list("techniques in its phases", &in_phases),
-                                did_you_mean(name, in_phases.iter().copied())
+                                known_list("techniques in its phases", in_phases),
+                                self.c.hint(name, in_phases.iter().copied())
                             ),
                         );
                         ok = false;
@@ -788,14 +821,15 @@ impl Checker<'_, '_> {
         let cost = match &raw.cost {
             None => Some(None),
             Some(c) => match as_number(c.get_ref()) {
-                Some(x) if x.is_finite() && x >= 0.0 => Some(Some(x)),
+                Some(x) if valid_cost(x) => Some(Some(x)),
                 _ => {
                     self.c.error(
                         c.span(),
                         format!(
-                            "{} must be a finite number >= 0 (annual cost), got {}",
+                            "{} must be an amount in [0, {}] (annual cost), got {}",
                             what("cost"),
-                            c.get_ref()
+                            readable(MAX_COST),
+                            shown_value(c.get_ref())
                         ),
                     );
                     None
@@ -1027,11 +1061,19 @@ fn action_list() -> String {
     CourseOfAction::ENGINE_ORDER.map(|a| a.id()).join(", ")
 }
 
+/// Most names a message lists; a longer list ends with how many more there are, so that one
+/// message stays readable and a file with thousands of ids cannot make every message huge.
+const MAX_LISTED: usize = 100;
+
 pub(super) fn known_list(what: &str, names: &[&str]) -> String {
-    if names.is_empty() {
-        format!("; the scenario defines no {what}")
-    } else {
-        format!("; {what}: {}", names.join(", "))
+    match names.len() {
+        0 => format!("; the scenario defines no {what}"),
+        n if n > MAX_LISTED => format!(
+            "; {what}: {}, and {} more",
+            names[..MAX_LISTED].join(", "),
+            n - MAX_LISTED
+        ),
+        _ => format!("; {what}: {}", names.join(", ")),
     }
 }
 

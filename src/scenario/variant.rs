@@ -16,7 +16,9 @@ use toml::{Spanned, Value};
 
 use super::diagnostic::did_you_mean;
 use super::raw::{RawFile, RawVariant};
-use super::validate::{Checker, IdSite, as_number, known_list, readable, valid_id};
+use super::validate::{
+    Checker, IdSite, as_number, known_list, readable, shown_value, valid_cost, valid_id,
+};
 use super::{BASELINE, Fact, MAX_WEIGHT, Probability, Scenario, Variant, valid_weight};
 use crate::phase::CourseOfAction;
 
@@ -294,7 +296,7 @@ impl Checker<'_, '_> {
             return None;
         }
         if let Some(&first) = names.get(name) {
-            let (line, _) = self.c.line_column(first);
+            let line = self.c.line(first);
             self.c.error(
                 n.span(),
                 format!(
@@ -340,7 +342,7 @@ impl Checker<'_, '_> {
                     format!(
                         "{label}: unknown control \"{id}\" in `{list}`{}{}",
                         known_list("controls", &controls),
-                        did_you_mean(id, controls.iter().copied())
+                        self.c.hint(id, controls.iter().copied())
                     ),
                 );
             }
@@ -426,7 +428,7 @@ impl Checker<'_, '_> {
                     format!(
                         "{label}: set key \"{key}\" names unknown environment fact \"{fact}\"{}{}",
                         known_list("facts", &facts),
-                        did_you_mean(fact, facts.iter().copied())
+                        self.c.hint(fact, facts.iter().copied())
                     ),
                 );
             }
@@ -444,7 +446,7 @@ impl Checker<'_, '_> {
                     "{label}: set key \"{key}\" names unknown id \"{id}\"; expected environment, a technique or a control{}{}{}",
                     known_list("techniques", &techniques),
                     known_list("controls", &controls),
-                    did_you_mean(id, all)
+                    self.c.hint(id, all)
                 ),
             );
         }
@@ -511,12 +513,14 @@ impl Checker<'_, '_> {
                 Some(Change::Success(id, p, fact))
             }
             Target::Control(id, "cost") => match as_number(v) {
-                Some(x) if x.is_finite() && x >= 0.0 => Some(Change::Cost(id, x)),
+                Some(x) if valid_cost(x) => Some(Change::Cost(id, x)),
                 _ => {
                     self.c.error(
                         value.span(),
                         format!(
-                            "{label}: control \"{id}\": cost must be a finite number >= 0 (annual cost), got {v}"
+                            "{label}: control \"{id}\": cost must be an amount in [0, {}] (annual cost), got {}",
+                            readable(crate::money::MAX_COST),
+                            shown_value(v)
                         ),
                     );
                     None
@@ -1094,7 +1098,7 @@ mod tests {
                     l + 2
                 ),
                 format!(
-                    "{}:12: variant \"b\": control \"edr\": cost must be a finite number >= 0 \
+                    "{}:12: variant \"b\": control \"edr\": cost must be an amount in [0, 1e12] \
                      (annual cost), got -1",
                     l + 6
                 ),

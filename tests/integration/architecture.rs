@@ -1,7 +1,7 @@
 //! The architecture's invariants that the compiler does not check: the direction of imports
 //! between layers, and `unsafe` in one file.
 //!
-//! Layers, lowest first: the model (`phase`, `scenario`, `money`, and the leaf `sim::rng`), the
+//! Layers, lowest first: the model (`phase`, `scenario`, `money`, `input`, and the leaf `sim::rng`), the
 //! statistics (`stats`), the simulation (`sim`), the analysis (`analysis`), what is written
 //! (`persist`, `report`), and the command layer (`app`, `cli`). A module may name its own layer
 //! and the layers below it, never one above.
@@ -14,7 +14,7 @@ fn layer(path: &str) -> Option<(usize, &'static str)> {
     let top = path.split("::").next()?;
     Some(match top {
         _ if path.starts_with("sim::rng") => (0, "model"),
-        "phase" | "scenario" | "money" => (0, "model"),
+        "phase" | "scenario" | "money" | "input" => (0, "model"),
         "stats" => (1, "stats"),
         "sim" => (2, "sim"),
         "analysis" => (3, "analysis"),
@@ -124,4 +124,32 @@ fn unsafe_code_lives_in_one_file() {
         let _ = file;
     }
     assert_eq!(found, ["sim::engine::simd"], "modules with unsafe code");
+}
+
+#[test]
+fn only_the_console_writes_to_the_terminal() {
+    // Every text that reaches a terminal is escaped by `app::console`; nothing else may print.
+    let mut wrong = Vec::new();
+    for (file, module, text) in modules() {
+        if module == "app::console" {
+            continue;
+        }
+        for (n, line) in code(&text) {
+            let prints = ["print!", "println!", "dbg!", "stdout()", "stderr()"]
+                .iter()
+                .any(|p| line.contains(p));
+            // The progress bar asks whether stderr is a terminal and draws a fixed template.
+            let progress = module == "app::progress"
+                && (line.contains("is_terminal()")
+                    || line.contains("ProgressDrawTarget::stderr()"));
+            if prints && !progress {
+                wrong.push(format!("{}:{n}: {}", file.display(), line.trim()));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "writes to the terminal outside app::console:\n{}",
+        wrong.join("\n")
+    );
 }

@@ -243,7 +243,8 @@ fn missing_file_is_a_usage_error() {
 fn a_folder_given_as_scenario_is_a_usage_error() {
     run_rejects(
         &["tests/data/valid"],
-        "error: tests/data/valid: cannot read scenario file: Is a directory (os error 21)\n",
+        "error: tests/data/valid: cannot read scenario file: it is a directory, not a regular file; \
+         give a regular file of at most 16 MiB\n",
     );
 }
 

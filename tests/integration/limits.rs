@@ -30,7 +30,7 @@ fn a_file_over_16_mib_is_refused_before_it_is_read() {
         .code(2)
         .stdout("")
         .stderr(format!(
-            "error: {}: scenario file is 16777217 bytes; at most 16777216 are accepted\n",
+            "error: {}: scenario file is 16777217 bytes; at most 16777216 (16 MiB) are accepted\n",
             path.display()
         ));
     assert!(!out.exists());

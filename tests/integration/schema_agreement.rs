@@ -68,7 +68,7 @@ enum Shape {
     Trials,
     /// `seed`: an integer >= 0.
     Seed,
-    /// `cost`: a number >= 0.
+    /// `cost`: an amount in [0, 1e12].
     Cost,
     /// `attacks_per_year`: a number in [0.01, 1e6].
     AttacksPerYear,
@@ -214,6 +214,9 @@ fn mistakes(shape: Shape, current: Option<&Value>) -> Vec<(&'static str, Value)>
             ("negative", i(-1)),
             ("0", i(0)),
             ("a fraction", f(0.5)),
+            ("1e12", f(1e12)),
+            ("above 1e12", f(2e12)),
+            ("near the largest float", f(1e308)),
             fact,
         ],
         Shape::AttacksPerYear => vec![
@@ -317,6 +320,7 @@ fn mistakes(shape: Shape, current: Option<&Value>) -> Vec<(&'static str, Value)>
                 ("a string", s("phish")),
                 ("a number in it", list(&[Value::Integer(1)])),
                 ("an id of the wrong shape", list(&[s("two words")])),
+                ("empty", list(&[])),
             ];
             if let Some(Value::Array(ids)) = current {
                 if let Some(first) = ids.first() {

@@ -68,11 +68,26 @@ impl Scale {
         self.r0 + (x - self.d0) / (self.d1 - self.d0) * (self.r1 - self.r0)
     }
 
-    /// About `n` round tick values across the domain (powers of ten on a log scale).
+    /// About `n` round tick values across the domain (powers of ten on a log scale); never
+    /// more than [`MAX_TICKS`], whatever the domain, so no number read from a file sizes the
+    /// chart.
     pub(super) fn ticks(&self, n: usize) -> Vec<f64> {
+        if !(self.d0.is_finite() && self.d1.is_finite()) {
+            return Vec::new();
+        }
         if self.log {
-            let (a, b) = (self.d0.ceil() as i32, self.d1.floor() as i32);
-            return (a..=b).map(|e| 10f64.powi(e)).collect();
+            let (a, b) = (self.d0.ceil(), self.d1.floor());
+            if b < a {
+                return Vec::new();
+            }
+            // Every power of ten, or every k-th when there are too many.
+            let stride = ((b - a) / MAX_TICKS as f64).floor() + 1.0;
+            return (0..=MAX_TICKS)
+                .map(|i| a + i as f64 * stride)
+                .take_while(|e| *e <= b)
+                .map(|e| 10f64.powi(e as i32))
+                .filter(|t| t.is_finite() && *t > 0.0)
+                .collect();
         }
         let span = self.d1 - self.d0;
         let raw = span / n.max(1) as f64;
@@ -82,16 +97,22 @@ impl Scale {
             .map(|m| m * mag)
             .find(|s| *s >= raw)
             .unwrap_or(raw);
+        if !(step.is_finite() && step > 0.0) {
+            return Vec::new();
+        }
         let first = (self.d0 / step).ceil() * step;
         let mut out = Vec::new();
         let mut t = first;
-        while t <= self.d1 + step * 1e-9 {
+        while t <= self.d1 + step * 1e-9 && out.len() <= MAX_TICKS {
             out.push(if t.abs() < step * 1e-9 { 0.0 } else { t });
             t += step;
         }
         out
     }
 }
+
+/// Most ticks on an axis.
+const MAX_TICKS: usize = 40;
 
 /// Opens an `<svg>` of `w`×`h` pixels with its accessible label.
 pub(super) fn svg_open(out: &mut String, w: f64, h: f64, label: &str) {
@@ -200,6 +221,23 @@ mod tests {
         let l = Scale::log(1e3, 1e6, 0.0, 300.0);
         assert!((l.at(1e4) - 100.0).abs() < 1e-9);
         assert_eq!(l.ticks(5), vec![1e3, 1e4, 1e5, 1e6]);
+    }
+
+    #[test]
+    fn ticks_stay_few_whatever_the_domain() {
+        let log = Scale::log(1e-300, f64::INFINITY, 0.0, 1.0);
+        assert!(log.ticks(6).len() <= MAX_TICKS + 1);
+        let huge = Scale::log(1.0, 1e300, 0.0, 1.0);
+        let t = huge.ticks(6);
+        assert!(t.len() <= MAX_TICKS + 1 && t[0] == 1.0, "{t:?}");
+        // A domain too narrow for its magnitude: adding the step to a tick changes nothing.
+        let narrow = Scale::linear(1e17, 1e17 + 16.0, 0.0, 1.0);
+        assert!(narrow.ticks(5).len() <= MAX_TICKS + 1);
+        assert!(
+            Scale::linear(0.0, f64::INFINITY, 0.0, 1.0)
+                .ticks(5)
+                .is_empty()
+        );
     }
 
     #[test]
