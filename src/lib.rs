@@ -20,4 +20,5 @@ pub mod scenario;
 pub mod sim;
 pub mod stats;
 
+pub use app::fuzzing;
 pub use sim::{engine, exact};

@@ -8,6 +8,7 @@
 mod check;
 mod compare;
 mod exact;
+pub mod fuzzing;
 mod interrupt;
 mod io;
 mod merge;
