@@ -37,6 +37,13 @@ pub fn reseal(bytes: &[u8]) -> Option<Vec<u8>> {
     tally::reseal(bytes)
 }
 
+/// The names of the files `report` reads from a result folder, in its order: the CSV files,
+/// then run.json.
+pub fn folder_files() -> Vec<&'static str> {
+    let csv = crate::report::folder::CSV_FILES.iter().copied();
+    csv.chain([crate::report::folder::RUN_JSON]).collect()
+}
+
 /// `killchain report --navigator --xlsx` of a result folder holding `files` (each a name of
 /// `report::folder::CSV_FILES` or run.json, and its bytes): the renderings, or the problems.
 pub fn report_bytes(files: &[(&str, &[u8])]) -> Result<Vec<(&'static str, Vec<u8>)>, Vec<String>> {

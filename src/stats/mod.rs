@@ -2,8 +2,9 @@
 //! `f64` expectations), and rates with their confidence intervals.
 //!
 //! Every sampled count is a `u64` sum, so merging per-thread tallies in any order gives the same
-//! bits. Invariant: counts are only ever added with checked arithmetic ([`Counts::try_add`]);
-//! a sum that does not fit is an error, never a wrapped value.
+//! bits. Invariant: tallies are only ever summed with checked arithmetic ([`Counts::try_add`],
+//! which `+=` calls); a sum that does not fit is an error (a panic in process), never a wrapped
+//! value.
 
 pub mod figures;
 pub mod loss;
