@@ -24,4 +24,5 @@ pub mod scenario;
 pub mod sim;
 pub mod stats;
 
+pub use app::fuzzing;
 pub use sim::{engine, exact};

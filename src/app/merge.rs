@@ -3,7 +3,7 @@
 
 use crate::cli::MergeArgs;
 use crate::persist::tally::{self as tally_file, TallyFile};
-use crate::report::RunResult;
+use crate::report::{Figures, LossFigures, RunResult};
 use crate::scenario::Scenario;
 
 use super::{Failure, io, publish};
@@ -12,53 +12,103 @@ use super::{Failure, io, publish};
 /// tallies and writes what the whole run would have written (but tally.json). The scenario is the
 /// text embedded in the shards, so merging needs neither the file nor the machine that ran it.
 pub(super) fn merge(args: &MergeArgs) -> Result<(), Failure> {
-    let mut files = Vec::with_capacity(args.shards.len());
+    let mut shards = Vec::with_capacity(args.shards.len());
     let mut problems = Vec::new();
     for dir in &args.shards {
         let path = dir.join(tally_file::FILE_NAME);
         let name = path.display().to_string();
-        let read = crate::input::read(&path, crate::input::TALLY)
-            .map_err(|e| {
-                format!(
-                    "cannot read the shard's tally ({}); give each shard's output folder, e.g. out/shard-1/<scenario file stem>",
-                    e.reason()
-                )
-            })
-            .and_then(|bytes| TallyFile::from_json(&bytes, io::sha256_hex));
-        match read {
-            Ok(f) => files.push((name, f)),
-            Err(e) => problems.push(format!("{name}: {e}")),
+        match crate::input::read(&path, crate::input::TALLY) {
+            Ok(bytes) => shards.push((name, bytes)),
+            Err(e) => problems.push(format!(
+                "{name}: cannot read the shard's tally ({}); give each shard's output folder, e.g. out/shard-1/<scenario file stem>",
+                e.reason()
+            )),
         }
     }
     if !problems.is_empty() {
-        return Err(Failure::Input(problems));
+        return Err(Failure::Input(tally_file::capped(problems)));
     }
-    let (name, first) = &files[0];
-    let s = Scenario::from_toml(&first.scenario_source, &first.scenario_file).map_err(|d| {
-        Failure::Input(
-            d.0.iter()
-                .map(|p| format!("{name}: the embedded scenario does not load: {p}"))
-                .collect(),
-        )
-    })?;
-    let (tally, loss) = tally_file::merge(&files, &s).map_err(Failure::Input)?;
-    let (figures, loss_figures) = publish::sampled(&s, &tally, loss.as_ref());
-    let result = RunResult {
-        scenario: &s,
-        path: &first.scenario_file,
-        sha256: &first.scenario_sha256,
-        seed: Some(first.seed),
-        threads: files.iter().map(|(_, f)| f.threads).max().unwrap_or(1),
-        wall_seconds: files.iter().map(|(_, f)| f.wall_time_seconds).sum(),
-        figures: &figures,
-        loss: loss_figures.as_ref(),
-    };
-    let dir = io::output_dir(&args.output.out, &first.scenario_file);
+    let m = merged(&shards)?;
+    let result = m.result();
+    let dir = io::output_dir(&args.output.out, &m.first.scenario_file);
     publish::publish(
         &result,
         &dir,
         args.output.quiet,
-        publish::loss_files(loss_figures.as_ref()),
+        publish::loss_files(m.loss.as_ref()),
         args.export,
     )
+}
+
+/// The whole run that checked shards add up to.
+pub(super) struct Merged {
+    /// The first shard (its scenario file, SHA-256 and seed are every shard's).
+    pub first: TallyFile,
+    /// The embedded scenario.
+    pub scenario: Scenario,
+    /// The run's figures.
+    pub figures: Figures,
+    /// With `[loss]`, its loss figures.
+    pub loss: Option<LossFigures>,
+    /// The most threads any shard used.
+    pub threads: usize,
+    /// The shards' total wall time.
+    pub wall_seconds: f64,
+}
+
+impl Merged {
+    /// What a single run of the whole would report.
+    pub fn result(&self) -> RunResult<'_> {
+        RunResult {
+            scenario: &self.scenario,
+            path: &self.first.scenario_file,
+            sha256: &self.first.scenario_sha256,
+            seed: Some(self.first.seed),
+            threads: self.threads,
+            wall_seconds: self.wall_seconds,
+            figures: &self.figures,
+            loss: self.loss.as_ref(),
+        }
+    }
+}
+
+/// Checks the shards' `tally.json` bytes (each with the name to report it by) and sums them:
+/// pure, so the fuzz target runs exactly what `merge` runs. Problems are capped at
+/// [`tally_file::MAX_PROBLEMS`] lines.
+pub(super) fn merged(shards: &[(String, Vec<u8>)]) -> Result<Merged, Failure> {
+    let mut files: Vec<(String, TallyFile)> = Vec::with_capacity(shards.len());
+    let mut problems = Vec::new();
+    for (name, bytes) in shards {
+        match TallyFile::from_json(bytes) {
+            Ok(f) => files.push((name.clone(), f)),
+            Err(e) => problems.push(format!("{name}: {e}")),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Failure::Input(tally_file::capped(problems)));
+    }
+    let Some((name, first)) = files.first() else {
+        return Err(Failure::Input(vec!["no shards to merge".to_owned()]));
+    };
+    let s = Scenario::from_toml(&first.scenario_source, &first.scenario_file).map_err(|d| {
+        Failure::Input(tally_file::capped(
+            d.0.iter()
+                .map(|p| format!("{name}: the embedded scenario does not load: {p}"))
+                .collect(),
+        ))
+    })?;
+    let (tally, loss) =
+        tally_file::merge(&files, &s).map_err(|p| Failure::Input(tally_file::capped(p)))?;
+    let (figures, loss_figures) = publish::sampled(&s, &tally, loss.as_ref());
+    let threads = files.iter().map(|(_, f)| f.threads).max().unwrap_or(1);
+    let wall_seconds = files.iter().map(|(_, f)| f.wall_time_seconds).sum();
+    let (_, first) = files.swap_remove(0);
+    Ok(Merged {
+        first,
+        scenario: s,
+        figures,
+        loss: loss_figures,
+        threads,
+        wall_seconds,
+    })
 }

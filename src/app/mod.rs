@@ -9,6 +9,7 @@ mod check;
 mod compare;
 mod console;
 mod exact;
+pub mod fuzzing;
 mod interrupt;
 mod io;
 mod merge;

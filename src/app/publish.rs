@@ -36,6 +36,18 @@ pub(super) fn loss_files(loss: Option<&LossFigures>) -> Vec<(&'static str, Vec<u
     .collect()
 }
 
+/// The four reports of one scenario's run: phases.csv, controls.csv, techniques.csv, run.json.
+pub(super) fn reports(result: &RunResult) -> Vec<(&'static str, Vec<u8>)> {
+    let name = &result.scenario.name;
+    let arm = Arms::Run(result.scenario, result.figures);
+    vec![
+        ("phases.csv", report::phases_csv(name, result.seed, &arm)),
+        ("controls.csv", report::controls_csv(name, &arm)),
+        ("techniques.csv", report::techniques_csv(name, &arm)),
+        ("run.json", report::run_json(result)),
+    ]
+}
+
 /// Writes the four reports of one scenario (and `extra` files, if any, and the renderings
 /// `export` asks for) and prints its funnel.
 pub(super) fn publish(
@@ -45,14 +57,7 @@ pub(super) fn publish(
     extra: Vec<(&'static str, Vec<u8>)>,
     export: ExportOptions,
 ) -> Result<(), Failure> {
-    let name = &result.scenario.name;
-    let arm = Arms::Run(result.scenario, result.figures);
-    let mut files = vec![
-        ("phases.csv", report::phases_csv(name, result.seed, &arm)),
-        ("controls.csv", report::controls_csv(name, &arm)),
-        ("techniques.csv", report::techniques_csv(name, &arm)),
-        ("run.json", report::run_json(result)),
-    ];
+    let mut files = reports(result);
     files.extend(extra);
     let rendered = render(&files, export, dir, Vec::new())?;
     files.extend(rendered);

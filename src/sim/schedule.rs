@@ -120,6 +120,20 @@ impl Schedule {
         r.end - r.start
     }
 
+    /// How many whole years this schedule's slice counts (0 without a loss model): a walk over
+    /// its years (bounded by [`check_trials`]).
+    pub fn counted_years(&self) -> u64 {
+        let Cut::Years { layout, shard, .. } = &self.cut else {
+            return 0;
+        };
+        let b = self.bounds(&|| false).expect("never stopped");
+        let last = shard.is_none_or(|k| k.k() == k.n());
+        layout
+            .units_between(b.from, b.to, self.trials, last)
+            .map(|u| u.years.end - u.years.start)
+            .sum()
+    }
+
     /// The years, with a loss model.
     pub fn years(&self) -> Option<&YearLayout> {
         match &self.cut {

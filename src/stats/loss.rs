@@ -2,13 +2,12 @@
 //! (percentiles, the exceedance curve), the paired differences against a baseline.
 //!
 //! Invariant: every sum is an integer (`u128`/`i128`), so totals are exact and independent of the
-//! order of addition (threads, work units, shards).
+//! order of addition (threads, work units, shards); tallies are added with checked arithmetic
+//! (sums of squares saturate, as documented), never wrapped.
 
 use std::ops::AddAssign;
 
-use serde::{Deserialize, Serialize};
-
-use crate::stats::Z95;
+use crate::stats::{CountOverflow, Z95, add_to};
 
 /// Sub-bins per octave of the annual-loss histogram (values below this have a bin each).
 const SUB_BINS: u64 = 64;
@@ -18,8 +17,7 @@ pub const N_BINS: usize = (SUB_BINS * (64 - SUB_BITS as u64 + 1)) as usize;
 
 /// The annual losses of a set of years: their count, exact sums, the count of years without loss
 /// and a log-linear histogram of the others. Merges with `+=`; all integers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(into = "SparseLossTally", try_from = "SparseLossTally")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LossTally {
     /// Years counted.
     pub years: u64,
@@ -251,83 +249,30 @@ fn standard_error(n: u64, sum: f64, sum_sq: f64) -> f64 {
     (var / n).sqrt()
 }
 
-impl AddAssign<&LossTally> for LossTally {
-    fn add_assign(&mut self, o: &LossTally) {
-        self.years += o.years;
-        self.zero_years += o.zero_years;
-        self.sum += o.sum;
+impl LossTally {
+    /// Adds `o`'s years; on overflow names the count (and `self` may hold part of the sum).
+    pub fn try_add(&mut self, o: &LossTally) -> Result<(), CountOverflow> {
+        add_to(&mut self.years, o.years, "loss years")?;
+        add_to(&mut self.zero_years, o.zero_years, "loss zero_years")?;
+        add_to(&mut self.sum, o.sum, "loss sum")?;
         self.sum_sq = self.sum_sq.saturating_add(o.sum_sq);
         for (a, b) in self.bins.iter_mut().zip(&o.bins) {
-            *a += b;
+            add_to(a, *b, "loss histogram")?;
         }
+        Ok(())
     }
 }
 
-/// The serde form of a [`LossTally`]: the histogram as `[bin, count]` pairs of its nonzero bins,
-/// and the 128-bit sums as decimal strings (JSON readers often hold numbers as doubles).
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SparseLossTally {
-    years: u64,
-    zero_years: u64,
-    sum: String,
-    sum_sq: String,
-    bins: Vec<(usize, u64)>,
-}
-
-impl From<LossTally> for SparseLossTally {
-    fn from(t: LossTally) -> Self {
-        SparseLossTally {
-            years: t.years,
-            zero_years: t.zero_years,
-            sum: t.sum.to_string(),
-            sum_sq: t.sum_sq.to_string(),
-            bins: t
-                .bins
-                .iter()
-                .enumerate()
-                .filter(|(_, k)| **k > 0)
-                .map(|(b, k)| (b, *k))
-                .collect(),
-        }
-    }
-}
-
-impl TryFrom<SparseLossTally> for LossTally {
-    type Error = String;
-
-    fn try_from(s: SparseLossTally) -> Result<Self, String> {
-        let num = |x: &str| {
-            x.parse::<u128>()
-                .map_err(|_| format!("loss sum {x:?} is not a non-negative integer"))
-        };
-        let mut t = LossTally {
-            years: s.years,
-            zero_years: s.zero_years,
-            sum: num(&s.sum)?,
-            sum_sq: num(&s.sum_sq)?,
-            ..LossTally::default()
-        };
-        for (b, k) in s.bins {
-            *t.bins
-                .get_mut(b)
-                .ok_or_else(|| format!("loss histogram bin {b} is out of range"))? += k;
-        }
-        let counted: u64 = t.bins.iter().sum::<u64>() + t.zero_years;
-        if counted != t.years {
-            return Err(format!(
-                "loss histogram holds {counted} years but years is {}",
-                t.years
-            ));
-        }
-        Ok(t)
+/// In-process sums: an overflow panics rather than wraps (see [`crate::stats::Counts`]).
+impl AddAssign<&LossTally> for LossTally {
+    fn add_assign(&mut self, o: &LossTally) {
+        self.try_add(o).unwrap_or_else(|e| panic!("{e}"));
     }
 }
 
 /// Paired differences of annual loss between the baseline and one arm, year by year:
 /// `d = baseline loss − arm loss` (positive when the arm loses less).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(into = "SparsePaired", try_from = "SparsePaired")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PairedLoss {
     /// Years counted.
     pub years: u64,
@@ -362,53 +307,25 @@ impl PairedLoss {
     }
 }
 
+impl PairedLoss {
+    /// Adds `o`'s years; on overflow names the count.
+    pub fn try_add(&mut self, o: &PairedLoss) -> Result<(), CountOverflow> {
+        add_to(&mut self.years, o.years, "paired loss years")?;
+        add_to(&mut self.sum_d, o.sum_d, "paired loss sum_d")?;
+        self.sum_d2 = self.sum_d2.saturating_add(o.sum_d2);
+        Ok(())
+    }
+}
+
+/// In-process sums: an overflow panics rather than wraps.
 impl AddAssign<&PairedLoss> for PairedLoss {
     fn add_assign(&mut self, o: &PairedLoss) {
-        self.years += o.years;
-        self.sum_d += o.sum_d;
-        self.sum_d2 = self.sum_d2.saturating_add(o.sum_d2);
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SparsePaired {
-    years: u64,
-    sum_d: String,
-    sum_d2: String,
-}
-
-impl From<PairedLoss> for SparsePaired {
-    fn from(p: PairedLoss) -> Self {
-        SparsePaired {
-            years: p.years,
-            sum_d: p.sum_d.to_string(),
-            sum_d2: p.sum_d2.to_string(),
-        }
-    }
-}
-
-impl TryFrom<SparsePaired> for PairedLoss {
-    type Error = String;
-
-    fn try_from(s: SparsePaired) -> Result<Self, String> {
-        Ok(PairedLoss {
-            years: s.years,
-            sum_d: s
-                .sum_d
-                .parse()
-                .map_err(|_| format!("paired sum {:?} is not an integer", s.sum_d))?,
-            sum_d2: s
-                .sum_d2
-                .parse()
-                .map_err(|_| format!("paired sum {:?} is not an integer", s.sum_d2))?,
-        })
+        self.try_add(o).unwrap_or_else(|e| panic!("{e}"));
     }
 }
 
 /// The annual losses of one arm: its own years and its differences from the baseline.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ArmLoss {
     /// The arm's annual losses.
     pub tally: LossTally,
@@ -416,10 +333,18 @@ pub struct ArmLoss {
     pub paired: PairedLoss,
 }
 
+impl ArmLoss {
+    /// Adds `o`'s years; on overflow names the count.
+    pub fn try_add(&mut self, o: &ArmLoss) -> Result<(), CountOverflow> {
+        self.tally.try_add(&o.tally)?;
+        self.paired.try_add(&o.paired)
+    }
+}
+
+/// In-process sums: an overflow panics rather than wraps.
 impl AddAssign<&ArmLoss> for ArmLoss {
     fn add_assign(&mut self, o: &ArmLoss) {
-        self.tally += &o.tally;
-        self.paired += &o.paired;
+        self.try_add(o).unwrap_or_else(|e| panic!("{e}"));
     }
 }
 
@@ -466,12 +391,14 @@ mod tests {
         assert_eq!(curve[1].exceeded, 4);
         let last = curve.last().unwrap();
         assert!(last.threshold >= 1000 && last.exceeded == 0);
-        // merge and serde keep every count
+        // merging keeps every count, and a sum that does not fit is refused
         let mut u = t.clone();
         u += &t;
-        assert_eq!(u.years, 20);
-        let json = serde_json::to_string(&u).unwrap();
-        assert_eq!(serde_json::from_str::<LossTally>(&json).unwrap(), u);
+        assert_eq!((u.years, u.zero_years, u.sum), (20, 10, 2200));
+        assert_eq!(u.bins[bin_of(1000)], 2);
+        let mut huge = t.clone();
+        huge.sum = u128::MAX - 1;
+        assert_eq!(u.try_add(&huge), Err(CountOverflow("loss sum")));
     }
 
     #[test]

@@ -2,14 +2,15 @@
 //! `f64` expectations), and rates with their confidence intervals.
 //!
 //! Every sampled count is a `u64` sum, so merging per-thread tallies in any order gives the same
-//! bits.
+//! bits. Invariant: tallies are only ever summed with checked arithmetic ([`Counts::try_add`],
+//! which `+=` calls); a sum that does not fit is an error (a panic in process), never a wrapped
+//! value.
 
 pub mod figures;
 pub mod loss;
 
+use std::fmt;
 use std::ops::AddAssign;
-
-use serde::{Deserialize, Serialize};
 
 use crate::phase::N_PHASES;
 
@@ -19,12 +20,65 @@ pub const COMPLETED: usize = N_PHASES;
 /// Two-sided 95 % standard normal quantile.
 pub const Z95: f64 = 1.959_963_984_540_054;
 
+/// A sum of counts that does not fit its integer type; names the count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountOverflow(pub &'static str);
+
+impl fmt::Display for CountOverflow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the sum of the {} counts overflows", self.0)
+    }
+}
+
+impl std::error::Error for CountOverflow {}
+
+/// A number that counts: added with overflow checked (`u64`), or an expectation (`f64`, which
+/// cannot overflow a count's range).
+pub trait Count: Copy + Default {
+    /// `self + o`, `None` when it does not fit.
+    fn checked_sum(self, o: Self) -> Option<Self>;
+}
+
+impl Count for u64 {
+    #[inline]
+    fn checked_sum(self, o: u64) -> Option<u64> {
+        self.checked_add(o)
+    }
+}
+
+impl Count for u128 {
+    #[inline]
+    fn checked_sum(self, o: u128) -> Option<u128> {
+        self.checked_add(o)
+    }
+}
+
+impl Count for i128 {
+    #[inline]
+    fn checked_sum(self, o: i128) -> Option<i128> {
+        self.checked_add(o)
+    }
+}
+
+impl Count for f64 {
+    #[inline]
+    fn checked_sum(self, o: f64) -> Option<f64> {
+        Some(self + o)
+    }
+}
+
+/// `*a += b`, or the overflow named `what`.
+#[inline]
+pub(crate) fn add_to<T: Count>(a: &mut T, b: T, what: &'static str) -> Result<(), CountOverflow> {
+    *a = a.checked_sum(b).ok_or(CountOverflow(what))?;
+    Ok(())
+}
+
 /// Outcome counts of one technique's attempts. `prevented + deceived + interrupted + failed +
 /// succeeded = attempts`; `detected` and `evicted` count attempts on which a detection happened or
 /// the chain was broken. `u64` for sampled counts; `f64` for expected counts (per trial, each a
 /// probability: a technique is attempted at most once per trial).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TechniqueCounts<T = u64> {
     /// Attempts made with the technique.
     pub attempts: T,
@@ -74,25 +128,38 @@ impl TechniqueCounts<f64> {
     }
 }
 
-impl<T: Copy + AddAssign> AddAssign<&TechniqueCounts<T>> for TechniqueCounts<T> {
+impl<T: Count> TechniqueCounts<T> {
+    /// Adds `o` to each count; on overflow names the count (and may have added some others).
+    pub fn try_add(&mut self, o: &TechniqueCounts<T>) -> Result<(), CountOverflow> {
+        add_to(&mut self.attempts, o.attempts, "technique attempts")?;
+        add_to(&mut self.prevented, o.prevented, "technique prevented")?;
+        add_to(&mut self.deceived, o.deceived, "technique deceived")?;
+        add_to(
+            &mut self.interrupted,
+            o.interrupted,
+            "technique interrupted",
+        )?;
+        add_to(&mut self.failed, o.failed, "technique failed")?;
+        add_to(&mut self.succeeded, o.succeeded, "technique succeeded")?;
+        add_to(&mut self.detected, o.detected, "technique detected")?;
+        add_to(&mut self.evicted, o.evicted, "technique evicted")
+    }
+}
+
+/// In-process sums (threads, work units): counts of trials played here, which cannot reach
+/// 2^64 in any feasible run; an overflow would be a bug, so it panics rather than wraps. Sums of
+/// counts read from files use [`TechniqueCounts::try_add`].
+impl<T: Count> AddAssign<&TechniqueCounts<T>> for TechniqueCounts<T> {
     fn add_assign(&mut self, o: &TechniqueCounts<T>) {
-        self.attempts += o.attempts;
-        self.prevented += o.prevented;
-        self.deceived += o.deceived;
-        self.interrupted += o.interrupted;
-        self.failed += o.failed;
-        self.succeeded += o.succeeded;
-        self.detected += o.detected;
-        self.evicted += o.evicted;
+        self.try_add(o).unwrap_or_else(|e| panic!("{e}"));
     }
 }
 
 /// Everything counted over a set of trials, of either method: `u64` counts of sampled trials
 /// ([`Tally`]), or `f64` expected counts (the exact evaluator's probabilities per trial, with
-/// `trials` 1, or those scaled to a number of trials). Its serde form (every field, by name) is
-/// the `tally` of a shard's `tally.json`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `trials` 1, or those scaled to a number of trials). A shard's `tally.json` holds it in a
+/// form of its own (`persist::tally`), so renaming a field here does not change the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Counts<T = u64> {
     /// Trials run.
     pub trials: T,
@@ -160,25 +227,45 @@ impl Tally {
     }
 }
 
-impl<T: Copy + AddAssign> AddAssign<&Counts<T>> for Counts<T> {
-    fn add_assign(&mut self, o: &Counts<T>) {
-        self.trials += o.trials;
+impl<T: Count> Counts<T> {
+    /// Adds every count of `o` (of the same shape: `o`'s extra controls or techniques are
+    /// ignored, so the caller checks the shapes); on overflow names the count, and `self` may
+    /// then hold some sums and not others.
+    pub fn try_add(&mut self, o: &Counts<T>) -> Result<(), CountOverflow> {
+        add_to(&mut self.trials, o.trials, "trials")?;
         for i in 0..N_PHASES {
-            self.reached[i] += o.reached[i];
-            self.broken[i] += o.broken[i];
+            add_to(&mut self.reached[i], o.reached[i], "reached")?;
+            add_to(&mut self.broken[i], o.broken[i], "broken")?;
         }
-        self.completed += o.completed;
+        add_to(&mut self.completed, o.completed, "completed")?;
         for (a, b) in self.control_fired.iter_mut().zip(&o.control_fired) {
-            *a += *b;
+            add_to(a, *b, "control_fired")?;
         }
         for (a, b) in self.control_breaks.iter_mut().zip(&o.control_breaks) {
-            *a += *b;
+            add_to(a, *b, "control_breaks")?;
         }
-        self.breaks_technique_failed += o.breaks_technique_failed;
-        self.breaks_no_viable += o.breaks_no_viable;
+        add_to(
+            &mut self.breaks_technique_failed,
+            o.breaks_technique_failed,
+            "breaks_technique_failed",
+        )?;
+        add_to(
+            &mut self.breaks_no_viable,
+            o.breaks_no_viable,
+            "breaks_no_viable",
+        )?;
         for (a, b) in self.techniques.iter_mut().zip(&o.techniques) {
-            *a += b;
+            a.try_add(b)?;
         }
+        Ok(())
+    }
+}
+
+/// In-process sums (threads, work units), as for [`TechniqueCounts`]: an overflow panics
+/// rather than wraps. Sums of counts read from files use [`Counts::try_add`].
+impl<T: Count> AddAssign<&Counts<T>> for Counts<T> {
+    fn add_assign(&mut self, o: &Counts<T>) {
+        self.try_add(o).unwrap_or_else(|e| panic!("{e}"));
     }
 }
 
@@ -363,6 +450,25 @@ mod tests {
         assert_eq!(b.control_fired, vec![0, 8]);
         assert_eq!(b.techniques[0].attempts, 10);
         assert_eq!(b.completed, 2);
+    }
+
+    #[test]
+    fn a_sum_that_does_not_fit_is_an_error_naming_the_count() {
+        let mut a = Tally::new(1, 1);
+        a.control_breaks[0] = u64::MAX;
+        let mut b = Tally::new(1, 1);
+        b.control_breaks[0] = 1;
+        assert_eq!(a.try_add(&b), Err(CountOverflow("control_breaks")));
+        let mut t = Tally::new(0, 1);
+        t.techniques[0].evicted = u64::MAX - 1;
+        let mut one = Tally::new(0, 1);
+        one.techniques[0].evicted = 1;
+        assert_eq!(t.try_add(&one), Ok(()));
+        assert_eq!(t.techniques[0].evicted, u64::MAX);
+        assert_eq!(
+            t.try_add(&one).unwrap_err().to_string(),
+            "the sum of the technique evicted counts overflows"
+        );
     }
 
     /// The two paired examples of Fagerland, Lydersen & Laake, "Statistical Analysis of

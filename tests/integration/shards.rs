@@ -199,27 +199,37 @@ fn merge_refuses_a_folder_without_tally_and_a_damaged_tally() {
     let tally = s.dirs[1].join("tally.json");
     let good = fs::read_to_string(&tally).unwrap();
     let name = tally.display().to_string();
-    let cases: [(String, &str); 5] = [
-        (good[..good.len() / 2].to_owned(), "not valid JSON ("),
+    let reseal = |text: String| killchain::fuzzing::reseal(text.as_bytes()).unwrap();
+    let cases: [(Vec<u8>, &str); 6] = [
+        (good[..good.len() / 2].into(), "not valid JSON ("),
         (
-            "[1, 2, 3]\n".to_owned(),
+            b"[1, 2, 3]\n".to_vec(),
             "no format_version: not a killchain tally.json",
         ),
         (
-            good.replace("\"format_version\": 2", "\"format_version\": 3"),
-            "tally format version 3; this killchain reads version 2",
+            good.replace("\"format_version\": 3", "\"format_version\": 2")
+                .into(),
+            "tally format version 2; this killchain reads version 3 only: run the shards again with this killchain",
         ),
         (
-            good.replacen("name = \\\"", "name = \\\"X", 1),
+            good.replacen("name = \\\"", "name = \\\"X", 1).into(),
+            "content_sha256 does not match the file's content; the file was damaged or altered after the shard wrote it",
+        ),
+        (
+            reseal(good.replacen("name = \\\"", "name = \\\"X", 1)),
             "the embedded scenario text does not match its SHA-256; the file was altered",
         ),
         (
-            good.replacen("\"trials\": 334", "\"trials\": 335", 1),
+            reseal(good.replacen("\"trials\": 334", "\"trials\": 335", 1)),
             "shard 2/3 of 1001 trials covers trials 333..667, but the file holds 335 trials for 333..667; the file was altered",
         ),
     ];
     for (text, expected) in cases {
-        assert_ne!(text, good, "{expected}: the test did not alter the file");
+        assert_ne!(
+            text,
+            good.as_bytes(),
+            "{expected}: the test did not alter the file"
+        );
         fs::write(&tally, text).unwrap();
         merge_fails(
             &[&s.dirs[0], &s.dirs[1], &s.dirs[2]],
