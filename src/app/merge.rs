@@ -6,6 +6,7 @@ use crate::persist::tally::{self as tally_file, TallyFile};
 use crate::report::RunResult;
 use crate::scenario::Scenario;
 
+use super::destination::{self, Destination, Replaces};
 use super::{Failure, io, publish};
 
 /// `killchain merge`: checks that the folders hold all shards of one run, each once, sums their
@@ -52,10 +53,18 @@ pub(super) fn merge(args: &MergeArgs) -> Result<(), Failure> {
         figures: &figures,
         loss: loss_figures.as_ref(),
     };
-    let dir = io::output_dir(&args.output.out, &first.scenario_file);
+    let dir =
+        destination::output_dir(&args.output.out, &first.scenario_file).map_err(|f| match f {
+            Failure::Input(m) => Failure::Input(
+                m.iter()
+                    .map(|m| format!("{name}: scenario_file {m}"))
+                    .collect(),
+            ),
+            other => other,
+        })?;
     publish::publish(
         &result,
-        &dir,
+        Destination::prepare(&dir, Replaces::Run)?,
         args.output.quiet,
         publish::loss_files(loss_figures.as_ref()),
         args.export,

@@ -8,6 +8,7 @@ use crate::cli::{ExportOptions, OptimizeArgs, SearchArg};
 use crate::report;
 use crate::sim::Stopped;
 
+use super::destination::{self, Destination, Replaces};
 use super::settings::Settings;
 use super::{Failure, interrupt, io, progress, publish};
 
@@ -29,7 +30,8 @@ pub(super) fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
     };
     let settings = Settings::resolve(&args.trials, s);
     let (seed, trials) = (settings.seed, settings.trials);
-    let dir = io::output_dir(&args.output.out, &l.path);
+    let dir = destination::output_dir(&args.output.out, &l.path)?;
+    let destination = Destination::prepare(&dir, Replaces::Frontier)?;
     let session = settings.session()?;
     let stopped = |e: Stopped| interrupt::stopped(e.0, Some(&dir));
     // The heuristic makes an unknown number of passes over the trials: no bar for it.
@@ -87,7 +89,7 @@ pub(super) fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
     // Rendered from frontier.csv alone: files of an earlier run in the folder are not this
     // optimization's.
     files.extend(publish::render(&files, export, &dir, facts)?);
-    io::write_all_atomically(&dir, &files)?;
+    destination.publish(&files)?;
     if !args.output.quiet {
         io::say(&format!(
             "{}wrote {}\n",

@@ -8,14 +8,21 @@ use crate::report::RunResult;
 use crate::sim::engine::Plan;
 use crate::sim::{ArmResult, Schedule};
 
+use super::destination::{self, Destination, Replaces};
 use super::settings::{self, Settings};
 use super::{Failure, io, publish};
 
 /// `killchain run`.
 pub(super) fn run(args: &RunArgs) -> Result<(), Failure> {
     let loaded = io::load_all(&args.scenarios)?;
-    let dirs = io::output_dirs(&args.output.out, &loaded)?;
-    for (l, dir) in loaded.iter().zip(&dirs) {
+    let dirs = destination::output_dirs(&args.output.out, &loaded)?;
+    // Every destination is checked (created, locked, staged) before the first trial.
+    let destinations = dirs
+        .iter()
+        .map(|d| Destination::prepare(d, Replaces::Run))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (l, destination) in loaded.iter().zip(destinations) {
+        let dir = destination.dir();
         let s = &l.scenario;
         let settings = Settings::resolve(&args.trials, s);
         let session = settings.session()?;
@@ -78,7 +85,7 @@ pub(super) fn run(args: &RunArgs) -> Result<(), Failure> {
                 k.n()
             ));
         }
-        publish::publish(&result, dir, args.output.quiet, extra, args.export)?;
+        publish::publish(&result, destination, args.output.quiet, extra, args.export)?;
     }
     Ok(())
 }
