@@ -184,7 +184,8 @@ impl Destination {
         };
         let mut created = Vec::new();
         let mut missing = parent.as_path();
-        while fs::symlink_metadata(missing).is_err() {
+        while matches!(fs::symlink_metadata(missing), Err(e) if e.kind() == io::ErrorKind::NotFound)
+        {
             created.push(missing.to_path_buf());
             match missing.parent() {
                 Some(p) if !p.as_os_str().is_empty() => missing = p,
@@ -367,8 +368,8 @@ impl Destination {
         Ok(())
     }
 
-    /// The visible entries of the current folder, each with whether it is a regular file
-    /// (hidden ones are temporary files of older writers, never part of a set).
+    /// The entries of the current folder, each with whether it is a regular file, but the
+    /// temporary files an older killchain left in it (`.<file name>.XXXXXX`), never part of a set.
     fn current_files(&self) -> Result<Vec<(String, bool)>, Failure> {
         let cannot = |e: io::Error| {
             Failure::Run(format!("cannot read {}: {}", self.dir.display(), plain(e)))
@@ -382,8 +383,9 @@ impl Destination {
         for entry in entries {
             let entry = entry.map_err(cannot)?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if !name.starts_with('.') {
-                files.push((name, entry.file_type().map_err(cannot)?.is_file()));
+            let is_file = entry.file_type().map_err(cannot)?.is_file();
+            if !(is_file && temporary_of_an_older_writer(&name)) {
+                files.push((name, is_file));
             }
         }
         Ok(files)
@@ -468,6 +470,19 @@ impl Drop for Destination {
             let _ = fs::remove_dir(d);
         }
     }
+}
+
+/// Whether `name` is a temporary file killchain wrote into a result folder before it replaced
+/// folders as a whole: `.` and a file name it writes, `.` and six letters or digits.
+fn temporary_of_an_older_writer(name: &str) -> bool {
+    let Some((file, random)) = name.strip_prefix('.').and_then(|n| n.rsplit_once('.')) else {
+        return false;
+    };
+    let known = RENDERINGS.contains(&file)
+        || [Replaces::Run, Replaces::Ranking, Replaces::Frontier]
+            .iter()
+            .any(|r| r.names().contains(&file));
+    known && random.len() == RANDOM && random.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// Whether the open `file` is still the file at `path`.
@@ -640,6 +655,10 @@ mod tests {
             assert!(r.replaces("report.html") && r.replaces("results.xlsx"));
         }
         assert!(Replaces::Run.replaces("tally.json"));
+        assert!(temporary_of_an_older_writer(".phases.csv.a1B2c3"));
+        assert!(!temporary_of_an_older_writer(".phases.csv"));
+        assert!(!temporary_of_an_older_writer(".notes.txt.a1B2c3"));
+        assert!(!temporary_of_an_older_writer("phases.csv.a1B2c3"));
         assert!(!Replaces::Ranking.replaces("phases.csv"));
         assert!(!Replaces::Renderings.replaces("phases.csv"));
     }

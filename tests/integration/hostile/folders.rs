@@ -250,6 +250,8 @@ fn files_an_earlier_run_wrote_do_not_survive_a_run_that_does_not_write_them() {
             "techniques.csv"
         ]
     );
+    // A temporary file an older killchain left when it was killed between its renames.
+    fs::write(dir.join(".phases.csv.Ab12Cd"), "half a file").unwrap();
     // The same stem, now without [loss] and not a shard: neither file is this run's.
     fs::copy(TINY, &scenario).unwrap();
     killchain()
@@ -287,6 +289,29 @@ fn files_an_earlier_run_wrote_do_not_survive_a_run_that_does_not_write_them() {
             "techniques.csv"
         ],
         "report.html of the run beside the newer ranking.csv"
+    );
+}
+
+#[test]
+fn a_result_folder_holding_a_folder_is_not_replaced() {
+    let out = TempDir::new().unwrap();
+    let dir = out.path().join("tiny");
+    fs::create_dir_all(dir.join("notes")).unwrap();
+    fs::write(dir.join("notes").join("n.txt"), "mine").unwrap();
+    killchain()
+        .args(["run", TINY, "--trials", "2000000000", "--out"])
+        .arg(out.path())
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(format!(
+            "error: cannot write to {}: notes in it is not a regular file; a result folder is replaced as a whole and holds only files: move it away or write elsewhere with --out\n",
+            dir.display()
+        ));
+    assert_eq!(entries(out.path()), ["tiny"]);
+    assert_eq!(
+        fs::read_to_string(dir.join("notes").join("n.txt")).unwrap(),
+        "mine"
     );
 }
 
@@ -379,6 +404,15 @@ fn leftover_of_a_killed_writer(name: &str) -> bool {
             .is_some_and(|rest| rest.len() == 6 && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
+/// Whether a staging folder beside `x` in `out` holds a file.
+fn staging_has_files(out: &Path) -> bool {
+    fs::read_dir(out).unwrap().any(|e| {
+        let e = e.unwrap();
+        e.file_name().to_string_lossy().starts_with(".x.staging-")
+            && fs::read_dir(e.path()).is_ok_and(|mut d| d.next().is_some())
+    })
+}
+
 #[test]
 fn sigkill_at_any_moment_leaves_one_complete_set_old_or_new() {
     let base = TempDir::new().unwrap();
@@ -432,7 +466,15 @@ fn sigkill_at_any_moment_leaves_one_complete_set_old_or_new() {
     for round in 0..50 {
         let i = round % 2;
         let mut child = start(i);
-        sleep(Duration::from_micros(rng.random_range(0..span * 3 / 2)));
+        if round % 4 < 2 {
+            sleep(Duration::from_micros(rng.random_range(0..span * 3 / 2)));
+        } else {
+            // Once the new set is being written: the short phases, writing, flushing, swapping.
+            while !staging_has_files(&out) && child.try_wait().unwrap().is_none() {
+                sleep(Duration::from_micros(50));
+            }
+            sleep(Duration::from_micros(rng.random_range(0..3000)));
+        }
         let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
         let _ = kill(pid, Signal::SIGKILL);
         let code = wait_for(&mut child, Duration::from_secs(30));
@@ -442,10 +484,7 @@ fn sigkill_at_any_moment_leaves_one_complete_set_old_or_new() {
             "round {round}: a mixed or partial set: {:?}",
             now.keys()
         );
-        let staged = entries(&out)
-            .iter()
-            .filter(|n| n.starts_with(".x.staging-"))
-            .any(|n| fs::read_dir(out.join(n)).unwrap().next().is_some());
+        let staged = staging_has_files(&out);
         match code {
             Some(0) => finished += 1,
             None if now == sets[i] && i != previous => swapped += 1,
@@ -464,7 +503,10 @@ fn sigkill_at_any_moment_leaves_one_complete_set_old_or_new() {
         }
     }
     assert!(
-        computing >= 1 && staging + swapped >= 1 && computing + staging + swapped >= 20,
+        computing >= 1
+            && staging >= 1
+            && staging + swapped >= 3
+            && computing + staging + swapped >= 20,
         "kills in computing {computing}, staging {staging}, after the swap {swapped}; finished {finished}"
     );
     // The next run cleans what the killed ones left.
