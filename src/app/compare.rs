@@ -11,6 +11,7 @@ use crate::scenario::{self, BASELINE, LoadedScenario, Scenario};
 use crate::sim::engine::Plan;
 use crate::sim::{Schedule, exact};
 
+use super::destination::{self, Destination, Replaces};
 use super::settings::{self, Settings};
 use super::{Failure, io, publish};
 
@@ -33,7 +34,10 @@ pub(super) fn compare(args: &CompareArgs) -> Result<(), Failure> {
                     .iter()
                     .map(|v| (v.name.clone(), &v.scenario)),
             );
-            (named, io::output_dir(&args.sim.output.out, &one.path))
+            (
+                named,
+                destination::output_dir(&args.sim.output.out, &one.path)?,
+            )
         }
         [a, b] => {
             if a.scenario.loss != b.scenario.loss {
@@ -48,12 +52,7 @@ pub(super) fn compare(args: &CompareArgs) -> Result<(), Failure> {
                     a.path, b.path
                 )]));
             }
-            let stem = |p: &str| {
-                Path::new(p)
-                    .file_stem()
-                    .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned())
-            };
-            let (sa, sb) = (stem(&a.path), stem(&b.path));
+            let (sa, sb) = (destination::stem(&a.path)?, destination::stem(&b.path)?);
             let dir = args.sim.output.out.join(format!("{sa}-vs-{sb}"));
             (
                 vec![(BASELINE.to_owned(), &a.scenario), (sb, &b.scenario)],
@@ -63,6 +62,7 @@ pub(super) fn compare(args: &CompareArgs) -> Result<(), Failure> {
         _ => unreachable!("clap takes one or two scenario files"),
     };
     let scenarios: Vec<&Scenario> = named.iter().map(|(_, s)| *s).collect();
+    let destination = Destination::prepare(&dir, Replaces::Run)?;
     let (arms, seed) = summarize_arms(named, &args.sim, base, &dir)?;
     let name = &base.scenario.name;
     let with_scenario: Vec<(&str, &Scenario, &Figures)> = arms
@@ -99,7 +99,7 @@ pub(super) fn compare(args: &CompareArgs) -> Result<(), Failure> {
         .collect();
     let rendered = publish::render(&files, args.export, &dir, facts)?;
     files.extend(rendered);
-    io::write_all_atomically(&dir, &files)?;
+    destination.publish(&files)?;
     if !args.sim.output.quiet {
         io::say(&format!(
             "{}wrote {}\n",
@@ -175,7 +175,8 @@ pub(super) fn rank(args: &RankArgs) -> Result<(), Failure> {
     let switched = scenario::one_control_switches(s);
     let mut named = vec![(BASELINE.to_owned(), s)];
     named.extend(switched.iter().map(|(id, v)| (id.clone(), v)));
-    let dir = io::output_dir(&args.sim.output.out, &l.path);
+    let dir = destination::output_dir(&args.sim.output.out, &l.path)?;
+    let destination = Destination::prepare(&dir, Replaces::Ranking)?;
     let (arms, seed) = summarize_arms(named, &args.sim, l, &dir)?;
     let marginals = rank::marginals(s, &arms);
     let method = arms[0].figures.method;
@@ -183,13 +184,10 @@ pub(super) fn rank(args: &RankArgs) -> Result<(), Failure> {
         Some(seed) => format!("{} paired trials, seed {seed}", arms[0].figures.trials),
         None => "exact".to_owned(),
     };
-    io::write_all_atomically(
-        &dir,
-        &[(
-            "ranking.csv",
-            report::ranking_csv(&s.name, method, &marginals),
-        )],
-    )?;
+    destination.publish(&[(
+        "ranking.csv",
+        report::ranking_csv(&s.name, method, &marginals),
+    )])?;
     if !args.sim.output.quiet {
         io::say(&format!(
             "{}wrote {}\n",

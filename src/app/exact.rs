@@ -8,12 +8,18 @@ use crate::scenario::LoadedScenario;
 use crate::sim::exact;
 use crate::stats::Counts;
 
+use super::destination::{self, Destination, Replaces};
 use super::{Failure, io, publish};
 
 /// `killchain exact`.
 pub(super) fn exact(args: &ExactArgs) -> Result<(), Failure> {
     let loaded = io::load_all(&args.scenarios)?;
-    let dirs = io::output_dirs(&args.output.out, &loaded)?;
+    let dirs = destination::output_dirs(&args.output.out, &loaded)?;
+    // Every destination is checked (created, locked, staged) before the first evaluation.
+    let destinations = dirs
+        .iter()
+        .map(|d| Destination::prepare(d, Replaces::Run))
+        .collect::<Result<Vec<_>, _>>()?;
     // Refuse before writing anything if any scenario is too large.
     let mut results = Vec::with_capacity(loaded.len());
     for l in &loaded {
@@ -21,7 +27,7 @@ pub(super) fn exact(args: &ExactArgs) -> Result<(), Failure> {
         let r = evaluate(l)?;
         results.push((r, started.elapsed().as_secs_f64()));
     }
-    for ((l, dir), (r, wall_seconds)) in loaded.iter().zip(&dirs).zip(&results) {
+    for ((l, destination), (r, wall_seconds)) in loaded.iter().zip(destinations).zip(&results) {
         let figures = Figures::exact(r, args.trials.unwrap_or(l.scenario.trials));
         let loss = l
             .scenario
@@ -41,7 +47,7 @@ pub(super) fn exact(args: &ExactArgs) -> Result<(), Failure> {
         };
         publish::publish(
             &result,
-            dir,
+            destination,
             args.output.quiet,
             publish::loss_files(loss.as_ref()),
             args.export,

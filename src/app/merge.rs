@@ -6,7 +6,8 @@ use crate::persist::tally::{self as tally_file, TallyFile};
 use crate::report::{Figures, LossFigures, RunResult};
 use crate::scenario::Scenario;
 
-use super::{Failure, io, publish};
+use super::destination::{self, Destination, Replaces};
+use super::{Failure, publish};
 
 /// `killchain merge`: checks that the folders hold all shards of one run, each once, sums their
 /// tallies and writes what the whole run would have written (but tally.json). The scenario is the
@@ -28,12 +29,21 @@ pub(super) fn merge(args: &MergeArgs) -> Result<(), Failure> {
     if !problems.is_empty() {
         return Err(Failure::Input(tally_file::capped(problems)));
     }
+    let name = shards.first().map(|(n, _)| n.clone()).unwrap_or_default();
     let m = merged(&shards)?;
     let result = m.result();
-    let dir = io::output_dir(&args.output.out, &m.first.scenario_file);
+    let dir =
+        destination::output_dir(&args.output.out, &m.first.scenario_file).map_err(|f| match f {
+            Failure::Input(m) => Failure::Input(
+                m.iter()
+                    .map(|m| format!("{name}: scenario_file {m}"))
+                    .collect(),
+            ),
+            other => other,
+        })?;
     publish::publish(
         &result,
-        &dir,
+        Destination::prepare(&dir, Replaces::Run)?,
         args.output.quiet,
         publish::loss_files(m.loss.as_ref()),
         args.export,

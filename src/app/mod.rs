@@ -1,6 +1,7 @@
 //! The command layer: each command resolves its settings, calls the library and writes the
-//! results. One file per command; [`io`] reads scenario files and writes result folders,
-//! [`interrupt`] turns SIGINT and SIGTERM into a flag, [`progress`] shows a session's counter.
+//! results. One file per command; [`io`] reads scenario files, [`destination`] replaces result
+//! folders as a whole, [`interrupt`] turns SIGINT and SIGTERM into a flag, [`progress`] shows a
+//! session's counter.
 //!
 //! Invariant: the only layer that reads files, writes results or prints; no engine, shard, year
 //! or pairing logic here (that is `sim` and `analysis`).
@@ -8,6 +9,7 @@
 mod check;
 mod compare;
 mod console;
+mod destination;
 mod exact;
 pub mod fuzzing;
 mod interrupt;

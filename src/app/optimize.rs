@@ -8,6 +8,7 @@ use crate::cli::{ExportOptions, OptimizeArgs, SearchArg};
 use crate::report;
 use crate::sim::Stopped;
 
+use super::destination::{self, Destination, Replaces};
 use super::settings::Settings;
 use super::{Failure, interrupt, io, progress, publish};
 
@@ -29,8 +30,9 @@ pub(super) fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
     };
     let settings = Settings::resolve(&args.trials, s);
     let (seed, trials) = (settings.seed, settings.trials);
-    let dir = io::output_dir(&args.output.out, &l.path);
+    let dir = destination::output_dir(&args.output.out, &l.path)?;
     settings.check_years(s.loss.as_ref(), &l.path)?;
+    let destination = Destination::prepare(&dir, Replaces::Frontier)?;
     // A search's work is parallel within a block too (over phases' subsets and portfolios), so
     // its workers are not capped by the blocks.
     let session = settings.session(u64::MAX)?;
@@ -90,7 +92,7 @@ pub(super) fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
     // Rendered from frontier.csv alone: files of an earlier run in the folder are not this
     // optimization's.
     files.extend(publish::render(&files, export, &dir, facts)?);
-    io::write_all_atomically(&dir, &files)?;
+    destination.publish(&files)?;
     if !args.output.quiet {
         io::say(&format!(
             "{}wrote {}\n",

@@ -1,14 +1,13 @@
 //! A result folder's files: the four reports of one arm, the renderings asked for
 //! (report.html, navigator-layer.json, results.xlsx), written together.
 
-use std::path::Path;
-
 use crate::cli::ExportOptions;
 use crate::report::{self, Arms, Figures, LossFigures, ResultFolder, RunResult};
 use crate::scenario::{BASELINE, Scenario};
 use crate::stats::Tally;
 use crate::stats::loss::ArmLoss;
 
+use super::destination::Destination;
 use super::{Failure, io};
 
 /// A run's figures from its counts (and, with `[loss]`, its annual losses).
@@ -49,19 +48,20 @@ pub(super) fn reports(result: &RunResult) -> Vec<(&'static str, Vec<u8>)> {
 }
 
 /// Writes the four reports of one scenario (and `extra` files, if any, and the renderings
-/// `export` asks for) and prints its funnel.
+/// `export` asks for) as the new set of `destination`, and prints its funnel.
 pub(super) fn publish(
     result: &RunResult,
-    dir: &Path,
+    destination: Destination,
     quiet: bool,
     extra: Vec<(&'static str, Vec<u8>)>,
     export: ExportOptions,
 ) -> Result<(), Failure> {
     let mut files = reports(result);
     files.extend(extra);
-    let rendered = render(&files, export, dir, Vec::new())?;
+    let dir = destination.dir().to_path_buf();
+    let rendered = render(&files, export, &dir, Vec::new())?;
     files.extend(rendered);
-    io::write_all_atomically(dir, &files)?;
+    destination.publish(&files)?;
     if !quiet {
         io::say(&format!(
             "{}wrote {}\n\n",
@@ -80,7 +80,7 @@ pub(super) fn publish(
 pub(super) fn render(
     files: &[(&str, Vec<u8>)],
     export: ExportOptions,
-    dir: &Path,
+    dir: &std::path::Path,
     facts: Vec<(&'static str, String)>,
 ) -> Result<Vec<(&'static str, Vec<u8>)>, Failure> {
     if !(export.report || export.navigator || export.xlsx) {

@@ -1,9 +1,11 @@
 //! `killchain report`: render report.html (and navigator-layer.json, results.xlsx when asked
-//! for) from the files of an existing result folder.
+//! for) from the files of an existing result folder, published as a new set: the folder's
+//! files and the new renderings.
 
 use crate::cli::{ExportOptions, ReportArgs};
 use crate::report;
 
+use super::destination::{Destination, Replaces};
 use super::{Failure, io, publish};
 
 /// `killchain report`: renders report.html (and navigator-layer.json, results.xlsx when asked
@@ -16,6 +18,11 @@ pub(super) fn report(args: &ReportArgs) -> Result<(), Failure> {
             dir.display()
         )]));
     }
+    // Under the folder's lock from here on, so the files read are one set, and the renderings
+    // go into a copy of that same set. The canonical path names the folder even as `.`.
+    let target = std::fs::canonicalize(dir)
+        .map_err(|e| Failure::Run(format!("cannot read {}: {e}", dir.display())))?;
+    let destination = Destination::prepare(&target, Replaces::Renderings)?;
     let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
     for name in report::folder::CSV_FILES
         .iter()
@@ -41,7 +48,7 @@ pub(super) fn report(args: &ReportArgs) -> Result<(), Failure> {
         xlsx: args.xlsx,
     };
     let rendered = publish::render(&files, export, dir, Vec::new())?;
-    io::write_all_atomically(dir, &rendered)?;
+    destination.publish(&rendered)?;
     if !args.quiet {
         let names: Vec<&str> = rendered.iter().map(|(n, _)| *n).collect();
         io::say(&format!(

@@ -8,13 +8,14 @@ use crate::report::RunResult;
 use crate::sim::engine::Plan;
 use crate::sim::{ArmResult, Schedule};
 
+use super::destination::{self, Destination, Replaces};
 use super::settings::{self, Settings};
 use super::{Failure, io, publish};
 
 /// `killchain run`.
 pub(super) fn run(args: &RunArgs) -> Result<(), Failure> {
     let loaded = io::load_all(&args.scenarios)?;
-    let dirs = io::output_dirs(&args.output.out, &loaded)?;
+    let dirs = destination::output_dirs(&args.output.out, &loaded)?;
     // Every scenario's trial count is checked before the first is played.
     let refused: Vec<String> = (loaded.iter())
         .filter_map(|l| {
@@ -31,7 +32,13 @@ pub(super) fn run(args: &RunArgs) -> Result<(), Failure> {
     if !refused.is_empty() {
         return Err(Failure::Input(refused));
     }
-    for (l, dir) in loaded.iter().zip(&dirs) {
+    // Every destination is checked (created, locked, staged) before the first trial.
+    let destinations = dirs
+        .iter()
+        .map(|d| Destination::prepare(d, Replaces::Run))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (l, destination) in loaded.iter().zip(destinations) {
+        let dir = destination.dir();
         let s = &l.scenario;
         let settings = Settings::resolve(&args.trials, s);
         let session = settings.session(settings.work_units())?;
@@ -97,7 +104,7 @@ pub(super) fn run(args: &RunArgs) -> Result<(), Failure> {
                 k.n()
             ))?;
         }
-        publish::publish(&result, dir, args.output.quiet, extra, args.export)?;
+        publish::publish(&result, destination, args.output.quiet, extra, args.export)?;
     }
     Ok(())
 }
