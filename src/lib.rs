@@ -12,6 +12,7 @@
 pub mod analysis;
 pub mod app;
 pub mod cli;
+pub mod math;
 pub mod money;
 pub(crate) mod persist;
 pub mod phase;
