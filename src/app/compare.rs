@@ -1,5 +1,9 @@
 //! `killchain compare` and `killchain rank`: arms played on the same trials (or evaluated
 //! exactly), the paired differences between them, and the ranking of one-control switches.
+//!
+//! Invariant: Monte Carlo arms are played at most `ARMS_PER_PASS` at a time after the reference
+//! arm (`play_in_passes`), so the engine's per-arm plans and accumulators exist for one pass at
+//! a time; rank keeps a few numbers per control, never a switched scenario, plan or counts.
 
 use std::path::{Path, PathBuf};
 
