@@ -102,15 +102,18 @@ pub(super) fn compare(args: &CompareArgs) -> Result<(), Failure> {
             ]
         })
         .collect();
+    let table = (!args.sim.output.quiet).then(|| report::comparison_table(name, seed, &arms));
+    // The renderings read the CSV files alone: the scenarios and the arms' figures go first.
+    drop(curves);
+    drop(with_scenario);
+    drop(arms);
+    drop(scenarios);
+    drop(loaded);
     let rendered = publish::render(&files, args.export, &dir, facts)?;
     files.extend(rendered);
     io::write_all_atomically(&dir, &files)?;
-    if !args.sim.output.quiet {
-        io::say(&format!(
-            "{}wrote {}\n",
-            report::comparison_table(name, seed, &arms),
-            dir.display()
-        ));
+    if let Some(table) = table {
+        io::say(&format!("{table}wrote {}\n", dir.display()));
     }
     Ok(())
 }
