@@ -16,6 +16,7 @@ pub mod analysis;
 pub mod app;
 pub mod cli;
 pub mod input;
+pub mod math;
 pub mod money;
 pub(crate) mod persist;
 pub mod phase;

@@ -6,9 +6,7 @@
 //! amount; losses are whole currency units (`u64`). Simulated years are `sim::years`; the
 //! integer tallies of annual loss are `stats::loss`.
 
-use statrs::distribution::{Beta, ContinuousCDF};
-use statrs::function::erf::erfc_inv;
-
+use crate::math::{self, special};
 use crate::scenario::Scenario;
 use crate::sim::rng::{Slot, SlotKind, TrialStream, midpoint_unit};
 
@@ -52,7 +50,7 @@ pub enum Impact {
 impl Impact {
     /// μ and σ of the lognormal whose 5th and 95th percentiles are `low` and `high`.
     pub fn lognormal_params(low: f64, high: f64) -> (f64, f64) {
-        let (a, b) = (low.ln(), high.ln());
+        let (a, b) = (math::ln(low), math::ln(high));
         ((a + b) / 2.0, (b - a) / (2.0 * Z_95TH))
     }
 
@@ -68,7 +66,7 @@ impl Impact {
             Impact::Fixed(x) => x,
             Impact::LogNormal { low, high } => {
                 let (mu, sigma) = Impact::lognormal_params(low, high);
-                (mu + sigma * sigma / 2.0).exp()
+                math::exp(mu + sigma * sigma / 2.0)
             }
             Impact::Pert { min, mode, max } => (min + 4.0 * mode + max) / 6.0,
         }
@@ -80,19 +78,17 @@ impl Impact {
             Impact::Fixed(x) => x,
             Impact::LogNormal { low, high } => {
                 let (mu, sigma) = Impact::lognormal_params(low, high);
-                // Φ⁻¹(u) = −√2 · erfc⁻¹(2u)
-                let z = -std::f64::consts::SQRT_2 * erfc_inv(2.0 * u);
-                (mu + sigma * z).exp()
+                math::exp(mu + sigma * special::normal_quantile(u))
             }
             Impact::Pert { min, mode, max } => {
                 if max <= min {
                     return min;
                 }
                 let (a, b) = Impact::pert_params(min, mode, max);
-                match Beta::new(a, b) {
-                    Ok(beta) => min + (max - min) * beta.inverse_cdf(u),
-                    Err(_) => mode,
+                if !(a.is_finite() && b.is_finite() && a > 0.0 && b > 0.0) {
+                    return mode;
                 }
+                min + (max - min) * special::inv_beta_reg(a, b, u)
             }
         }
     }
@@ -137,7 +133,7 @@ impl LossModel {
     /// Probability that a year has any loss when a campaign completes with probability
     /// `p_complete` (and every completed campaign loses something): 1 − e^(−λp).
     pub fn exact_loss_probability(&self, p_complete: f64) -> f64 {
-        -(-self.attacks_per_year * p_complete).exp_m1()
+        -math::exp_m1(-self.attacks_per_year * p_complete)
     }
 
     /// The loss of the campaign played as the trial with this stream, should it complete: the
@@ -243,6 +239,73 @@ pub(crate) mod tests {
                 "{impact:?}: {mean} vs {want} (se {se})"
             );
         }
+    }
+
+    /// The impact forms the value-stability test pins.
+    const FORMS: [Impact; 3] = [
+        Impact::Fixed(1_500_000.0),
+        Impact::LogNormal {
+            low: 250_000.0,
+            high: 4_000_000.0,
+        },
+        Impact::Pert {
+            min: 50_000.0,
+            mode: 400_000.0,
+            max: 6_000_000.0,
+        },
+    ];
+
+    /// Value stability: for seed 7, the first eight trials' impacts of each form, as the exact
+    /// bits of the quantile and as the whole-unit loss. Any change of the math behind a draw
+    /// (another implementation of `log`, `exp` or the Beta inverse) shows here.
+    #[test]
+    fn drawn_impacts_are_pinned_bits() {
+        let mut got = Vec::new();
+        for impact in FORMS {
+            let m = model(impact);
+            let mut keys = rng::TrialKeys::starting_at(7, 0);
+            let draws: Vec<(u64, u64)> = (0..8)
+                .map(|_| {
+                    let stream = keys.next_stream();
+                    let u = midpoint_unit(stream.draw53(Slot::new(SlotKind::Impact, 0, 0, 0)));
+                    (impact.quantile(u).to_bits(), m.impact_of(stream))
+                })
+                .collect();
+            got.push(draws);
+        }
+        let want = [
+            [
+                (0x4136_e360_0000_0000, 1500000),
+                (0x4136_e360_0000_0000, 1500000),
+                (0x4136_e360_0000_0000, 1500000),
+                (0x4136_e360_0000_0000, 1500000),
+                (0x4136_e360_0000_0000, 1500000),
+                (0x4136_e360_0000_0000, 1500000),
+                (0x4136_e360_0000_0000, 1500000),
+                (0x4136_e360_0000_0000, 1500000),
+            ],
+            [
+                (0x4113_1cf9_f6fb_ce59, 313150),
+                (0x4139_16d7_34bb_8ce4, 1644247),
+                (0x4130_2468_2382_6ec3, 1057896),
+                (0x4131_26f3_40ba_f5d3, 1124083),
+                (0x411c_5640_8559_06f6, 464272),
+                (0x4140_986d_9aef_5e7f, 2175195),
+                (0x4139_1530_4679_5d6c, 1643824),
+                (0x4137_4671_a1ec_bcfd, 1525362),
+            ],
+            [
+                (0x410d_657a_42be_f458, 240815),
+                (0x413a_068a_8988_9e9e, 1705611),
+                (0x4131_62e2_4b91_42b6, 1139426),
+                (0x4132_78a7_239e_929b, 1210535),
+                (0x4119_e4bd_f4ac_6c2e, 424239),
+                (0x4140_2087_4162_9c83, 2113807),
+                (0x413a_0521_fce9_ae19, 1705250),
+                (0x4138_70dd_0a01_b42d, 1601757),
+            ],
+        ];
+        assert_eq!(got, want, "{got:#x?}");
     }
 
     /// Years' campaign counts average λ within 4 SE (SE = √(λ/years)), for small and large λ.

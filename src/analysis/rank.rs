@@ -1,5 +1,9 @@
 //! `rank`: each control's marginal value, from switching it alone (off if enabled, on if not)
 //! on the same trials as the scenario as written, and their order.
+//!
+//! Invariant: what is kept of each switch is a few numbers ([`SwitchEffect`]), never its
+//! scenario, plan or counts, so ranking holds memory in proportion to the controls, not to their
+//! square.
 
 use crate::analysis::arms::ArmSummary;
 use crate::money::rosi;
@@ -78,25 +82,45 @@ fn rank(marginals: &mut [Marginal]) {
     });
 }
 
-/// Each control's marginal value, ranked: `arms` are the summaries of the scenario as written
-/// (first) and of each one-control switch, in the order of `s.controls`
-/// (see `scenario::one_control_switches`).
-pub fn marginals(s: &Scenario, arms: &[ArmSummary]) -> Vec<Marginal> {
-    let mut marginals: Vec<Marginal> = s
-        .controls
-        .iter()
-        .zip(&arms[1..])
-        .map(|(c, arm)| Marginal {
-            control: c.id.clone(),
-            action: c.action,
-            enabled: c.enabled,
-            cost: c.cost,
+/// What ranking reads of the arm that switches one control: the change in completion rate
+/// against the scenario as written (with its interval) and, with `[loss]`, the change in
+/// expected annual loss.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SwitchEffect {
+    /// Change in completion rate, with its 95 % interval.
+    pub delta: (f64, f64, f64),
+    /// With `[loss]` (and figures defined): change in expected annual loss.
+    pub ale_delta: Option<f64>,
+}
+
+impl SwitchEffect {
+    /// The effect an arm's summary shows.
+    pub fn of(arm: &ArmSummary) -> SwitchEffect {
+        SwitchEffect {
             delta: arm.delta,
             ale_delta: arm
                 .loss
                 .as_ref()
                 .filter(|l| l.defined())
                 .map(|l| 0.0 - l.reduction.0),
+        }
+    }
+}
+
+/// Each control's marginal value, ranked: `effects` are those of switching each control alone,
+/// in the order of `s.controls`.
+pub fn marginals(s: &Scenario, effects: &[SwitchEffect]) -> Vec<Marginal> {
+    let mut marginals: Vec<Marginal> = s
+        .controls
+        .iter()
+        .zip(effects)
+        .map(|(c, e)| Marginal {
+            control: c.id.clone(),
+            action: c.action,
+            enabled: c.enabled,
+            cost: c.cost,
+            delta: e.delta,
+            ale_delta: e.ale_delta,
         })
         .collect();
     rank(&mut marginals);

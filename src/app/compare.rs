@@ -1,19 +1,24 @@
 //! `killchain compare` and `killchain rank`: arms played on the same trials (or evaluated
 //! exactly), the paired differences between them, and the ranking of one-control switches.
+//!
+//! Invariant: Monte Carlo arms are played at most `ARMS_PER_PASS` at a time after the reference
+//! arm (`play_in_passes`), so the engine's per-arm plans and accumulators exist for one pass at
+//! a time; rank keeps a few numbers per control, never a switched scenario, plan or counts.
 
 use std::path::{Path, PathBuf};
 
 use crate::analysis::arms::{Arm, ArmSummary};
-use crate::analysis::rank;
+use crate::analysis::rank::{self, SwitchEffect};
 use crate::cli::{CompareArgs, MethodArg, RankArgs, SimOptions};
+use crate::money::LossModel;
 use crate::report::{self, Arms, Figures, LossFigures};
 use crate::scenario::{self, BASELINE, LoadedScenario, Scenario};
 use crate::sim::engine::Plan;
-use crate::sim::{Schedule, exact};
+use crate::sim::{ArmResult, Schedule, Session, Stopped, exact};
 
 use super::destination::{self, Destination, Replaces};
-use super::settings::{self, Settings};
-use super::{Failure, io, publish};
+use super::settings::Settings;
+use super::{Failure, interrupt, io, progress, publish};
 
 /// `killchain compare`.
 pub(super) fn compare(args: &CompareArgs) -> Result<(), Failure> {
@@ -97,15 +102,18 @@ pub(super) fn compare(args: &CompareArgs) -> Result<(), Failure> {
             ]
         })
         .collect();
+    let table = (!args.sim.output.quiet).then(|| report::comparison_table(name, seed, &arms));
+    // The renderings read the CSV files alone: the scenarios and the arms' figures go first.
+    drop(curves);
+    drop(with_scenario);
+    drop(arms);
+    drop(scenarios);
+    drop(loaded);
     let rendered = publish::render(&files, args.export, &dir, facts)?;
     files.extend(rendered);
     destination.publish(&files)?;
-    if !args.sim.output.quiet {
-        io::say(&format!(
-            "{}wrote {}\n",
-            report::comparison_table(name, seed, &arms),
-            dir.display()
-        ))?;
+    if let Some(table) = table {
+        io::say(&format!("{table}wrote {}\n", dir.display()))?;
     }
     Ok(())
 }
@@ -130,23 +138,15 @@ fn summarize_arms(
                 settings.trials,
                 None,
             );
-            let plans: Vec<Plan> = named.iter().map(|(_, s)| Plan::new(s)).collect();
-            let played = settings::play(&session, &plans, &schedule, !sim.output.quiet, Some(dir))?;
-            let summaries = named
-                .into_iter()
-                .zip(played)
-                .map(|((name, scenario), r)| {
-                    let loss = base.scenario.loss.as_ref().zip(r.loss.as_ref());
-                    let mut summary = ArmSummary::sampled(&Arm {
-                        name,
-                        scenario,
-                        tally: r.tally,
-                        joint: r.joint,
-                    });
-                    summary.loss = loss.map(|(model, l)| LossFigures::sampled(model, l));
-                    summary
-                })
-                .collect();
+            let model = base.scenario.loss.as_ref();
+            let mut summaries = Vec::with_capacity(named.len());
+            let mut arms = Variants {
+                named: &named,
+                model,
+                summaries: &mut summaries,
+            };
+            let show = !sim.output.quiet;
+            play_in_passes(&session, &schedule, named.len(), &mut arms, show, dir)?;
             Ok((summaries, Some(settings.seed)))
         }
         MethodArg::Exact => {
@@ -172,16 +172,13 @@ pub(super) fn rank(args: &RankArgs) -> Result<(), Failure> {
     let loaded = io::load_all(std::slice::from_ref(&args.scenario))?;
     let l = &loaded[0];
     let s = &l.scenario;
-    let switched = scenario::one_control_switches(s);
-    let mut named = vec![(BASELINE.to_owned(), s)];
-    named.extend(switched.iter().map(|(id, v)| (id.clone(), v)));
     let dir = destination::output_dir(&args.sim.output.out, &l.path)?;
     let destination = Destination::prepare(&dir, Replaces::Ranking)?;
-    let (arms, seed) = summarize_arms(named, &args.sim, l, &dir)?;
-    let marginals = rank::marginals(s, &arms);
-    let method = arms[0].figures.method;
+    let (baseline, effects, seed) = switch_effects(l, &args.sim, &dir)?;
+    let marginals = rank::marginals(s, &effects);
+    let method = baseline.method;
     let how = match seed {
-        Some(seed) => format!("{} paired trials, seed {seed}", arms[0].figures.trials),
+        Some(seed) => format!("{} paired trials, seed {seed}", baseline.trials),
         None => "exact".to_owned(),
     };
     destination.publish(&[(
@@ -201,4 +198,190 @@ pub(super) fn rank(args: &RankArgs) -> Result<(), Failure> {
         ))?;
     }
     Ok(())
+}
+
+/// The figures of the scenario as written, the effect of switching each control alone (in the
+/// order of `s.controls`) and the seed used (Monte Carlo), by the method asked for. The switched
+/// scenario is one copy of the scenario, each control flipped in it and back in turn.
+fn switch_effects(
+    l: &LoadedScenario,
+    sim: &SimOptions,
+    dir: &Path,
+) -> Result<(Figures, Vec<SwitchEffect>, Option<u64>), Failure> {
+    let s = &l.scenario;
+    let mut switched = s.clone();
+    switched.variants.clear();
+    let flip = |v: &mut Scenario, ci: usize| v.controls[ci].enabled = !v.controls[ci].enabled;
+    let n = s.controls.len();
+    let mut effects = Vec::with_capacity(n);
+    match sim.method {
+        MethodArg::MonteCarlo => {
+            let settings = Settings::resolve(&sim.trials, s);
+            settings.check_years(s.loss.as_ref(), &l.path)?;
+            let session = settings.session(settings.work_units())?;
+            let schedule = Schedule::new(s.loss.as_ref(), settings.seed, settings.trials, None);
+            let mut arms = Switches {
+                scenario: s,
+                switched: &mut switched,
+                baseline: None,
+                effects: &mut effects,
+            };
+            let show = !sim.output.quiet;
+            play_in_passes(&session, &schedule, n + 1, &mut arms, show, dir)?;
+            let baseline = arms.baseline.expect("the first arm is played");
+            Ok((baseline, effects, Some(settings.seed)))
+        }
+        MethodArg::Exact => {
+            let trials = sim.trials.trials.unwrap_or(s.trials);
+            let evaluate = |v: &Scenario, name: &str| {
+                exact::evaluate(v)
+                    .map_err(|e| Failure::Input(vec![format!("{} ({name}): {e}", l.path)]))
+            };
+            let base = evaluate(s, BASELINE)?;
+            for ci in 0..n {
+                flip(&mut switched, ci);
+                let id = switched.controls[ci].id.clone();
+                let r = evaluate(&switched, &id)?;
+                let arm = ArmSummary::exact(&id, &switched, &r, &base, trials);
+                effects.push(SwitchEffect::of(&arm));
+                flip(&mut switched, ci);
+            }
+            let baseline = ArmSummary::exact(BASELINE, s, &base, &base, trials).figures;
+            Ok((baseline, effects, None))
+        }
+    }
+}
+
+/// Arms played together in one pass over the trials, the reference arm (the scenario as
+/// written) first in each pass: memory holds one pass's plans and counts, never every arm's at
+/// once. Each pass after the first plays the reference again, 1/64 more work.
+const ARMS_PER_PASS: usize = 64;
+
+/// The arms of a comparison as [`play_in_passes`] asks for them: arm 0 is the reference of every
+/// paired table.
+trait PassArms {
+    /// The compiled plan of arm `arm`.
+    fn plan(&mut self, arm: usize) -> Plan;
+    /// Arm `arm`'s result, each arm once and in order.
+    fn take(&mut self, arm: usize, result: ArmResult);
+}
+
+/// Plays `n_arms` arms on the schedule's trials, [`ARMS_PER_PASS`] at a time after the reference
+/// arm 0, which opens every pass (its result is taken from the first). The results are those of
+/// playing every arm in one pass: each arm plays the same trials with the same slots, and its
+/// paired tables are against arm 0 in its own pass.
+fn play_in_passes(
+    session: &Session<'_>,
+    schedule: &Schedule,
+    n_arms: usize,
+    arms: &mut dyn PassArms,
+    show: bool,
+    dir: &Path,
+) -> Result<(), Failure> {
+    let others = n_arms.saturating_sub(1);
+    let passes = others.div_ceil(ARMS_PER_PASS).max(1);
+    let total = schedule.played().saturating_mul(passes as u64);
+    progress::with_progress(total, show, session.done(), || {
+        for pass in 0..passes {
+            let group = 1 + pass * ARMS_PER_PASS..(1 + (pass + 1) * ARMS_PER_PASS).min(n_arms);
+            let plans: Vec<Plan> = std::iter::once(0)
+                .chain(group.clone())
+                .map(|arm| arms.plan(arm))
+                .collect();
+            let mut played = session.play(&plans, schedule)?.into_iter();
+            drop(plans);
+            let reference = played.next().expect("one result per plan");
+            if pass == 0 {
+                arms.take(0, reference);
+            }
+            for (arm, r) in group.zip(played) {
+                arms.take(arm, r);
+            }
+        }
+        Ok(())
+    })
+    .map_err(|stopped: Stopped| interrupt::stopped(stopped.0, Some(dir)))
+}
+
+/// A comparison's arms: the baseline and its variants (or the second file), each summarised in
+/// full.
+struct Variants<'a, 'b> {
+    named: &'a [(String, &'a Scenario)],
+    model: Option<&'a LossModel>,
+    summaries: &'b mut Vec<ArmSummary>,
+}
+
+impl PassArms for Variants<'_, '_> {
+    fn plan(&mut self, arm: usize) -> Plan {
+        Plan::new(self.named[arm].1)
+    }
+
+    fn take(&mut self, arm: usize, result: ArmResult) {
+        let (name, scenario) = &self.named[arm];
+        let summary = sampled_summary(name, scenario, self.model, result);
+        self.summaries.push(summary);
+    }
+}
+
+/// Rank's arms: the scenario as written, then each control switched alone (in `switched`, one
+/// copy of the scenario in which each control is flipped and back in turn), of which only the
+/// effect is kept.
+struct Switches<'a> {
+    scenario: &'a Scenario,
+    switched: &'a mut Scenario,
+    baseline: Option<Figures>,
+    effects: &'a mut Vec<SwitchEffect>,
+}
+
+impl Switches<'_> {
+    fn flip(&mut self, control: usize) {
+        let c = &mut self.switched.controls[control];
+        c.enabled = !c.enabled;
+    }
+}
+
+impl PassArms for Switches<'_> {
+    fn plan(&mut self, arm: usize) -> Plan {
+        if arm == 0 {
+            return Plan::new(self.scenario);
+        }
+        self.flip(arm - 1);
+        let plan = Plan::new(self.switched);
+        self.flip(arm - 1);
+        plan
+    }
+
+    fn take(&mut self, arm: usize, result: ArmResult) {
+        let model = self.scenario.loss.as_ref();
+        if arm == 0 {
+            let summary = sampled_summary(BASELINE, self.scenario, model, result);
+            self.baseline = Some(summary.figures);
+            return;
+        }
+        self.flip(arm - 1);
+        let id = self.switched.controls[arm - 1].id.clone();
+        let summary = sampled_summary(&id, self.switched, model, result);
+        self.effects.push(SwitchEffect::of(&summary));
+        self.flip(arm - 1);
+    }
+}
+
+/// The summary of a Monte Carlo arm of `scenario`, with its annual-loss figures under `model`
+/// (the baseline's `[loss]`) when the run counted years.
+fn sampled_summary(
+    name: &str,
+    scenario: &Scenario,
+    model: Option<&LossModel>,
+    r: ArmResult,
+) -> ArmSummary {
+    let mut summary = ArmSummary::sampled(&Arm {
+        name: name.to_owned(),
+        scenario,
+        tally: r.tally,
+        joint: r.joint,
+    });
+    summary.loss = model
+        .zip(r.loss.as_ref())
+        .map(|(model, l)| LossFigures::sampled(model, l));
+    summary
 }

@@ -20,7 +20,7 @@ use std::fmt;
 use std::path::Path;
 
 pub use diagnostic::{Diagnostic, Diagnostics, SHOWN_PER_KIND};
-pub use variant::{id_difference, one_control_switches};
+pub use variant::id_difference;
 
 use crate::money::LossModel;
 use crate::phase::{CourseOfAction, Phase};

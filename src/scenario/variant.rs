@@ -815,19 +815,6 @@ pub fn id_difference(a: &Scenario, b: &Scenario) -> Option<String> {
     ))
 }
 
-/// `rank`'s arms: for each control (in file order) its id and the scenario with that control
-/// alone switched (off if enabled, on if not), without variants.
-pub fn one_control_switches(s: &Scenario) -> Vec<(String, Scenario)> {
-    (0..s.controls.len())
-        .map(|i| {
-            let mut v = s.clone();
-            v.variants.clear();
-            v.controls[i].enabled = !v.controls[i].enabled;
-            (v.controls[i].id.clone(), v)
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -402,7 +402,8 @@ impl PairedTable {
         let n = self.n() as f64;
         let d = (self.first_only as f64 - self.second_only as f64) / n;
         let var = (self.first_only + self.second_only) as f64 / n - d * d;
-        (d != 0.0).then(|| ((1.96_f64 + 0.84).powi(2) * var / (d * d)).ceil() as u64)
+        const Z_SUM: f64 = 1.96 + 0.84;
+        (d != 0.0).then(|| (Z_SUM * Z_SUM * var / (d * d)).ceil() as u64)
     }
 }
 

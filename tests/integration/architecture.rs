@@ -1,10 +1,10 @@
 //! The architecture's invariants that the compiler does not check: the direction of imports
 //! between layers, and `unsafe` in one file.
 //!
-//! Layers, lowest first: the model (`phase`, `scenario`, `money`, `input`, and the leaf `sim::rng`), the
-//! statistics (`stats`), the simulation (`sim`), the analysis (`analysis`), what is written
-//! (`persist`, `report`), and the command layer (`app`, `cli`). A module may name its own layer
-//! and the layers below it, never one above.
+//! Layers, lowest first: the model (`phase`, `scenario`, `money`, `math`, `input`, and the leaf
+//! `sim::rng`), the statistics (`stats`), the simulation (`sim`), the analysis (`analysis`), what
+//! is written (`persist`, `report`), and the command layer (`app`, `cli`). A module may name its
+//! own layer and the layers below it, never one above.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -14,7 +14,7 @@ fn layer(path: &str) -> Option<(usize, &'static str)> {
     let top = path.split("::").next()?;
     Some(match top {
         _ if path.starts_with("sim::rng") => (0, "model"),
-        "phase" | "scenario" | "money" | "input" => (0, "model"),
+        "phase" | "scenario" | "money" | "math" | "input" => (0, "model"),
         "stats" => (1, "stats"),
         "sim" => (2, "sim"),
         "analysis" => (3, "analysis"),

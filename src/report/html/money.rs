@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::svg::{BROKEN, PALETTE, Scale, axes, esc, rect, svg_open, text, unit};
 use crate::analysis::frontier::pareto;
+use crate::math;
 use crate::report::folder::Table;
 use crate::report::format::money_with as money;
 use crate::report::format::{count, percent};
@@ -34,8 +35,8 @@ pub(super) fn exceedance_svg(t: &Table) -> Option<String> {
     let (w, h) = (1000.0, 400.0);
     let frame = (90.0, 20.0, 760.0, 330.0);
     let x = Scale::log(
-        10f64.powf(lmin.log10().floor()),
-        10f64.powf(lmax.log10().ceil()),
+        math::pow(10.0, math::log10(lmin).floor()),
+        math::pow(10.0, math::log10(lmax).ceil()),
         frame.0,
         frame.2,
     );

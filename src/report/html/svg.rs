@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use crate::math;
+
 /// Colours of the series (variants), colour-blind safe (Okabe–Ito).
 pub(super) const PALETTE: [&str; 8] = [
     "#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#f0e442",
@@ -52,7 +54,7 @@ impl Scale {
     }
 
     pub(super) fn log(d0: f64, d1: f64, r0: f64, r1: f64) -> Scale {
-        let (a, b) = (d0.log10(), d1.log10());
+        let (a, b) = (math::log10(d0), math::log10(d1));
         let b = if b > a { b } else { a + 1.0 };
         Scale {
             d0: a,
@@ -64,7 +66,11 @@ impl Scale {
     }
 
     pub(super) fn at(&self, x: f64) -> f64 {
-        let x = if self.log { x.max(1e-300).log10() } else { x };
+        let x = if self.log {
+            math::log10(x.max(1e-300))
+        } else {
+            x
+        };
         self.r0 + (x - self.d0) / (self.d1 - self.d0) * (self.r1 - self.r0)
     }
 
@@ -85,13 +91,13 @@ impl Scale {
             return (0..=MAX_TICKS)
                 .map(|i| a + i as f64 * stride)
                 .take_while(|e| *e <= b)
-                .map(|e| 10f64.powi(e as i32))
+                .map(|e| math::pow(10.0, e))
                 .filter(|t| t.is_finite() && *t > 0.0)
                 .collect();
         }
         let span = self.d1 - self.d0;
         let raw = span / n.max(1) as f64;
-        let mag = 10f64.powf(raw.log10().floor());
+        let mag = math::pow(10.0, math::log10(raw).floor());
         let step = [1.0, 2.0, 2.5, 5.0, 10.0]
             .iter()
             .map(|m| m * mag)
