@@ -10,7 +10,7 @@
 //! command, whatever moment the process dies at; no two killchain processes write one folder at
 //! once; nothing a dead writer left is ever read as a result.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -361,6 +361,7 @@ impl Destination {
         if self.replaces != Replaces::Renderings {
             for (name, is_file) in self.current_files()? {
                 if !is_file {
+                    let name = name.to_string_lossy();
                     return Err(refuse(&format!("{name} in it is not a regular file")));
                 }
             }
@@ -370,7 +371,9 @@ impl Destination {
 
     /// The entries of the current folder, each with whether it is a regular file, but the
     /// temporary files an older killchain left in it (`.<file name>.XXXXXX`), never part of a set.
-    fn current_files(&self) -> Result<Vec<(String, bool)>, Failure> {
+    /// Names are kept as the file system spells them (not necessarily UTF-8), so that each can
+    /// be opened again.
+    fn current_files(&self) -> Result<Vec<(OsString, bool)>, Failure> {
         let cannot = |e: io::Error| {
             Failure::Run(format!("cannot read {}: {}", self.dir.display(), plain(e)))
         };
@@ -382,9 +385,9 @@ impl Destination {
         };
         for entry in entries {
             let entry = entry.map_err(cannot)?;
-            let name = entry.file_name().to_string_lossy().into_owned();
+            let name = entry.file_name();
             let is_file = entry.file_type().map_err(cannot)?.is_file();
-            if !(is_file && temporary_of_an_older_writer(&name)) {
+            if !(is_file && name.to_str().is_some_and(temporary_of_an_older_writer)) {
                 files.push((name, is_file));
             }
         }
@@ -404,14 +407,18 @@ impl Destination {
         };
         let current = self.current_files()?;
         for (name, is_file) in current {
-            if self.replaces.replaces(&name) || files.iter().any(|(n, _)| *n == name) {
+            let replaced = name
+                .to_str()
+                .is_some_and(|n| self.replaces.replaces(n) || files.iter().any(|(f, _)| *f == n));
+            if replaced {
                 continue;
             }
             let from = self.dir.join(&name);
             if !is_file {
                 return Err(Failure::Run(format!(
-                    "cannot write to {}: {name} in it is not a regular file",
-                    self.dir.display()
+                    "cannot write to {}: {} in it is not a regular file",
+                    self.dir.display(),
+                    name.to_string_lossy()
                 )));
             }
             copy_file(&from, &staging.join(&name)).map_err(|e| fail("copy", &from, e))?;
@@ -642,6 +649,25 @@ mod tests {
                 ".y.staging-abc123"
             ]
         );
+    }
+
+    /// A file of the current set whose name is not UTF-8 (a user's, beside the results) is
+    /// carried over like any other, not refused on every later write.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_file_whose_name_is_not_utf8_is_carried_over() {
+        use std::os::unix::ffi::OsStrExt;
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("x");
+        fs::create_dir(&dir).unwrap();
+        let odd = OsStr::from_bytes(b"notes-\xff.txt");
+        fs::write(dir.join(odd), "mine").unwrap();
+        fs::write(dir.join("phases.csv"), "old").unwrap();
+        let d = Destination::prepare(&dir, Replaces::Run).unwrap();
+        d.publish(&[("phases.csv", b"new".to_vec())]).unwrap();
+        assert_eq!(fs::read_to_string(dir.join(odd)).unwrap(), "mine");
+        assert_eq!(fs::read_to_string(dir.join("phases.csv")).unwrap(), "new");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 2);
     }
 
     #[test]
