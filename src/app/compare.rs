@@ -58,7 +58,13 @@ pub(super) fn compare(args: &CompareArgs) -> Result<(), Failure> {
                 )]));
             }
             let (sa, sb) = (destination::stem(&a.path)?, destination::stem(&b.path)?);
-            let dir = args.sim.output.out.join(format!("{sa}-vs-{sb}"));
+            let pair = format!("{sa}-vs-{sb}");
+            let source = format!("{} and {}", a.path, b.path);
+            let dir = args
+                .sim
+                .output
+                .out
+                .join(destination::component(&pair, &source)?);
             (
                 vec![(BASELINE.to_owned(), &a.scenario), (sb, &b.scenario)],
                 dir,

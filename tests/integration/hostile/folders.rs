@@ -98,6 +98,35 @@ fn a_stem_of_dot_dot_is_refused_and_nothing_is_written_outside_the_output_folder
     }
 }
 
+/// Two stems each within the limit make a `<a>-vs-<b>` name beyond it: refused as bad input,
+/// before anything is created, not an I/O error from a name the file system cannot hold.
+#[test]
+fn a_compare_pair_name_longer_than_a_name_may_be_is_refused() {
+    let base = TempDir::new().unwrap();
+    let (sa, sb) = ("a".repeat(150), "b".repeat(150));
+    let a = copy_as(TINY, base.path(), &format!("{sa}.toml"));
+    let b = copy_as(TINY, base.path(), &format!("{sb}.toml"));
+    let out = base.path().join("out");
+    let output = killchain()
+        .arg("compare")
+        .arg(&a)
+        .arg(&b)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        format!(
+            "error: {} and {}: the result folder's name \"{sa}-vs-{sb}\" is longer than 200 bytes; it must be a plain name: not empty, not starting with `.`, no `/` or `\\`, at most 200 bytes\n",
+            a.display(),
+            b.display()
+        )
+    );
+    assert!(!out.exists(), "{:?}", entries(base.path()));
+}
+
 #[test]
 fn a_shard_whose_scenario_file_would_escape_the_output_folder_is_refused() {
     let base = TempDir::new().unwrap();
@@ -232,13 +261,7 @@ fn files_an_earlier_run_wrote_do_not_survive_a_run_that_does_not_write_them() {
     let out = base.path().join("out");
     let dir = out.join("x");
     let scenario = copy_as(LOSS, base.path(), "x.toml");
-    killchain()
-        .arg("run")
-        .arg(&scenario)
-        .args(["--quiet", "--shard", "1/2", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
+    succeeds("run", &scenario, &["--quiet", "--shard", "1/2"], &out);
     assert_eq!(
         entries(&dir),
         [
@@ -254,31 +277,13 @@ fn files_an_earlier_run_wrote_do_not_survive_a_run_that_does_not_write_them() {
     fs::write(dir.join(".phases.csv.Ab12Cd"), "half a file").unwrap();
     // The same stem, now without [loss] and not a shard: neither file is this run's.
     fs::copy(TINY, &scenario).unwrap();
-    killchain()
-        .arg("run")
-        .arg(&scenario)
-        .args(["--quiet", "--threads", "1", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
+    succeeds("run", &scenario, &["--quiet", "--threads", "1"], &out);
     assert_eq!(set_of(&dir), reference_set(&scenario, "7", "1000"));
     assert_eq!(entries(&out), ["x"]);
 
     // Another command's file is kept beside a run's; a rendering never outlives a new file.
-    killchain()
-        .arg("run")
-        .arg(&scenario)
-        .args(["--quiet", "--report", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
-    killchain()
-        .arg("rank")
-        .arg(&scenario)
-        .args(["--quiet", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
+    succeeds("run", &scenario, &["--quiet", "--report"], &out);
+    succeeds("rank", &scenario, &["--quiet"], &out);
     assert_eq!(
         entries(&dir),
         [
@@ -514,4 +519,16 @@ fn sigkill_at_any_moment_leaves_one_complete_set_old_or_new() {
     assert_eq!(wait_for(&mut child, Duration::from_secs(30)), Some(0));
     assert_eq!(set_of(&dir), sets[0]);
     assert_eq!(entries(&out), ["x"]);
+}
+
+/// `killchain <command> <scenario> <flags> --out <out>` succeeds.
+fn succeeds(command: &str, scenario: &Path, flags: &[&str], out: &Path) {
+    killchain()
+        .arg(command)
+        .arg(scenario)
+        .args(flags)
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .success();
 }
