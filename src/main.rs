@@ -6,12 +6,13 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use killchain::app;
-use killchain::cli::Cli;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match app::parse_command_line() {
+        Ok(cli) => cli,
+        Err(status) => return status,
+    };
     // Before any work: a signal from here on ends a simulating command with its documented
     // message and status, however early it arrives.
     app::catch_signals(&cli.command);

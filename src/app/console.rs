@@ -9,8 +9,12 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{ErrorKind, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
 
 use super::Failure;
+use crate::cli::Cli;
 
 /// `text` with every control character (C0 but newline and tab, DEL, C1) and every Unicode
 /// bidirectional-override character written as `\u{…}`; everything else, letters of any script
@@ -55,6 +59,21 @@ pub(super) fn say(text: &str) -> Result<(), Failure> {
 pub fn print_failure(failure: &Failure) {
     let text = format!("{failure}\n");
     let _ = std::io::stderr().lock().write_all(escape(&text).as_bytes());
+}
+
+/// The command line, parsed. Help and version are clap's own text, printed as clap prints it;
+/// a usage error echoes the arguments given, so it is printed escaped like every other error,
+/// and its exit status is returned.
+pub fn parse_command_line() -> Result<Cli, ExitCode> {
+    match Cli::try_parse() {
+        Ok(cli) => Ok(cli),
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            let text = e.render().to_string();
+            let _ = std::io::stderr().lock().write_all(escape(&text).as_bytes());
+            Err(ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2)))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ use std::path::PathBuf;
 
 use crate::cli::{Cli, Command, CompletionsArgs, ValidateArgs};
 
-pub use console::{escape, print_failure};
+pub use console::{escape, parse_command_line, print_failure};
 pub use interrupt::catch_signals;
 
 /// Runs the command `cli` names.

@@ -215,21 +215,12 @@ fn a_cost_near_the_largest_float_is_refused() {
         "effectiveness = 0.4\nresponse = 0.5\n",
         "effectiveness = 0.4\nresponse = 0.5\ncost = 1e308\n",
     );
-    let line = fs::read_to_string(&path)
-        .unwrap()
-        .lines()
-        .position(|l| l == "cost = 1e308")
-        .unwrap()
-        + 1;
-    killchain()
-        .arg("validate")
-        .arg(&path)
-        .assert()
-        .code(2)
-        .stderr(format!(
-            "error: {}:{line}:8: control \"edr\": cost must be an amount in [0, 1e12] (annual cost), got 1e308\n",
-            path.display()
-        ));
+    refused_at(
+        &path,
+        "cost = 1e308",
+        8,
+        "control \"edr\": cost must be an amount in [0, 1e12] (annual cost), got 1e308",
+    );
 }
 
 #[test]
@@ -295,6 +286,30 @@ fn terminal_escapes_in_a_name_and_in_a_bad_id_are_shown_not_sent() {
     );
 }
 
+#[test]
+fn terminal_escapes_in_a_command_line_argument_are_shown_not_sent() {
+    // clap echoes a bad argument in its usage error; at a colour terminal it wrote it raw.
+    // Its plain rendering drops escape sequences (ESC … BEL), and what is left of the control
+    // characters is shown escaped.
+    for (arg, shown) in [
+        ("--bo\u{1b}]0;owned\u{7}gus", "--bogus"),
+        ("--over\rwrite", "--over\\u{d}write"),
+        ("--rtl\u{202e}txt", "--rtl\\u{202e}txt"),
+    ] {
+        let a = killchain()
+            .env("CLICOLOR_FORCE", "1")
+            .args(["run", arg])
+            .assert()
+            .code(2);
+        let err = stderr_of(&a);
+        assert!(!err.chars().any(|c| c.is_control() && c != '\n'), "{err:?}");
+        assert!(
+            err.starts_with(&format!("error: unexpected argument '{shown}' found\n")),
+            "{err:?}"
+        );
+    }
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn output_lost_on_a_full_device_is_a_failure() {
@@ -353,20 +368,31 @@ fn an_empty_technique_list_on_a_control_is_refused() {
         "techniques = [\"phish\"]",
         "techniques = []",
     );
-    let line = fs::read_to_string(&path)
+    refused_at(
+        &path,
+        "techniques = []",
+        14,
+        "control \"mail-filter\": techniques is empty, so the control would act on nothing; \
+         omit `techniques` to act on every technique of its phases, or name at least one",
+    );
+}
+
+/// `validate path` fails with status 2 and exactly one error, `message`, at column `column` of
+/// the line of the file that reads `line_text`.
+fn refused_at(path: &Path, line_text: &str, column: usize, message: &str) {
+    let line = fs::read_to_string(path)
         .unwrap()
         .lines()
-        .position(|l| l == "techniques = []")
-        .unwrap()
+        .position(|l| l == line_text)
+        .unwrap_or_else(|| panic!("no line {line_text:?} in {}", path.display()))
         + 1;
     killchain()
         .arg("validate")
-        .arg(&path)
+        .arg(path)
         .assert()
         .code(2)
         .stderr(format!(
-            "error: {}:{line}:14: control \"mail-filter\": techniques is empty, so the control would act on nothing; \
-             omit `techniques` to act on every technique of its phases, or name at least one\n",
+            "error: {}:{line}:{column}: {message}\n",
             path.display()
         ));
 }
