@@ -205,21 +205,9 @@ pub(crate) mod tests {
     }
 
     /// Sampled means of each impact kind are within 4 SE of the closed-form means.
-
     #[test]
     fn impact_means_match_the_closed_form() {
-        for impact in [
-            Impact::Fixed(1_500_000.0),
-            Impact::LogNormal {
-                low: 250_000.0,
-                high: 4_000_000.0,
-            },
-            Impact::Pert {
-                min: 50_000.0,
-                mode: 400_000.0,
-                max: 6_000_000.0,
-            },
-        ] {
+        for impact in FORMS {
             let m = model(impact);
             let n = 100_000u64;
             let mut keys = rng::TrialKeys::starting_at(3, 0);
@@ -241,7 +229,7 @@ pub(crate) mod tests {
         }
     }
 
-    /// The impact forms the value-stability test pins.
+    /// The impact forms the mean and value-stability tests draw.
     const FORMS: [Impact; 3] = [
         Impact::Fixed(1_500_000.0),
         Impact::LogNormal {

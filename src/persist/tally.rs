@@ -182,6 +182,23 @@ struct WirePaired {
     sum_d2: String,
 }
 
+/// `$to` with the eight counts of one technique taken from `$c` (the wire type and the stats
+/// type name them alike; the list is written once, here).
+macro_rules! technique_counts {
+    ($c:expr => $to:ident) => {
+        $to {
+            attempts: $c.attempts,
+            prevented: $c.prevented,
+            deceived: $c.deceived,
+            interrupted: $c.interrupted,
+            failed: $c.failed,
+            succeeded: $c.succeeded,
+            detected: $c.detected,
+            evicted: $c.evicted,
+        }
+    };
+}
+
 impl From<&Tally> for WireCounts {
     fn from(t: &Tally) -> Self {
         WireCounts {
@@ -196,16 +213,7 @@ impl From<&Tally> for WireCounts {
             techniques: t
                 .techniques
                 .iter()
-                .map(|c| WireTechnique {
-                    attempts: c.attempts,
-                    prevented: c.prevented,
-                    deceived: c.deceived,
-                    interrupted: c.interrupted,
-                    failed: c.failed,
-                    succeeded: c.succeeded,
-                    detected: c.detected,
-                    evicted: c.evicted,
-                })
+                .map(|c| technique_counts!(c => WireTechnique))
                 .collect(),
         }
     }
@@ -225,16 +233,7 @@ impl From<WireCounts> for Tally {
             techniques: w
                 .techniques
                 .into_iter()
-                .map(|c| TechniqueCounts {
-                    attempts: c.attempts,
-                    prevented: c.prevented,
-                    deceived: c.deceived,
-                    interrupted: c.interrupted,
-                    failed: c.failed,
-                    succeeded: c.succeeded,
-                    detected: c.detected,
-                    evicted: c.evicted,
-                })
+                .map(|c| technique_counts!(c => TechniqueCounts))
                 .collect(),
         }
     }

@@ -24,7 +24,8 @@ fn layer(path: &str) -> Option<(usize, &'static str)> {
     })
 }
 
-fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+/// Every `.rs` file below `dir`, added to `out`.
+pub fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {

@@ -2,7 +2,7 @@
 
 use proptest::prelude::*;
 
-const PHASES: [&str; 7] = [
+pub const PHASES: [&str; 7] = [
     "reconnaissance",
     "weaponization",
     "delivery",
@@ -11,7 +11,7 @@ const PHASES: [&str; 7] = [
     "command_and_control",
     "actions_on_objectives",
 ];
-const ACTIONS: [&str; 6] = ["detect", "deny", "disrupt", "degrade", "deceive", "destroy"];
+pub const ACTIONS: [&str; 6] = ["detect", "deny", "disrupt", "degrade", "deceive", "destroy"];
 
 /// A technique: (weight, success, needs the `flag` fact to be false).
 type Tech = (f64, f64, bool);

@@ -5,10 +5,12 @@
 //! libraries — so "the same bits on any machine" held only between machines with the same one.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use killchain::math::{self, special};
 use killchain::money::Impact;
+
+use crate::architecture::sources;
 
 /// Calls of the platform's transcendental functions (std's `f64` methods, which reach the C
 /// library's libm, or a crate built on them); only `src/math/` may compute these, through the
@@ -49,17 +51,6 @@ fn platform_math_calls(text: &str) -> Vec<String> {
         }
     }
     found
-}
-
-fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            sources(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
 }
 
 #[test]

@@ -15,19 +15,11 @@ use std::process::{Command, Output};
 
 use tempfile::TempDir;
 
+use crate::generate::{ACTIONS, PHASES};
+
 /// A scenario with three techniques per phase and `controls` controls (one phase each, every
 /// other one enabled, each with a cost), and `variants` variants each switching one control.
 fn scenario(controls: usize, variants: usize, loss: bool) -> String {
-    const PHASES: [&str; 7] = [
-        "reconnaissance",
-        "weaponization",
-        "delivery",
-        "exploitation",
-        "installation",
-        "command_and_control",
-        "actions_on_objectives",
-    ];
-    const ACTIONS: [&str; 6] = ["detect", "deny", "disrupt", "degrade", "deceive", "destroy"];
     let mut s = String::from(
         "[scenario]\nname = \"many\"\ntrials = 1000\nseed = 7\n\n[adversary]\nmax_attempts = 2\n\n",
     );
@@ -76,13 +68,11 @@ fn under_data_limit(limit_mib: u64, dir: &TempDir, args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// The limit is real: the same rank under 4 MiB (less than it needs, linear or not) fails.
-#[test]
-fn the_data_limit_stops_a_run_that_needs_more() {
-    let dir = TempDir::new().unwrap();
-    fs::write(dir.path().join("many.toml"), scenario(1000, 0, false)).unwrap();
-    let args = [
-        "rank",
+/// `killchain <command> many.toml` on 1,000 trials and one thread into `out`, quietly, with
+/// `extra` arguments, under a data-segment limit of `limit_mib` MiB.
+fn many_under_data_limit(limit_mib: u64, dir: &TempDir, command: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        command,
         "many.toml",
         "--trials",
         "1000",
@@ -92,7 +82,26 @@ fn the_data_limit_stops_a_run_that_needs_more() {
         "out",
         "-q",
     ];
-    let out = under_data_limit(4, &dir, &args);
+    args.extend_from_slice(extra);
+    under_data_limit(limit_mib, dir, &args)
+}
+
+/// `out` succeeded; its status and stderr otherwise.
+fn assert_succeeded(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The limit is real: the same rank under 4 MiB (less than it needs, linear or not) fails.
+#[test]
+fn the_data_limit_stops_a_run_that_needs_more() {
+    let dir = TempDir::new().unwrap();
+    fs::write(dir.path().join("many.toml"), scenario(1000, 0, false)).unwrap();
+    let out = many_under_data_limit(4, &dir, "rank", &[]);
     assert!(!out.status.success(), "rank ran in 4 MiB");
     assert!(!dir.path().join("out/many/ranking.csv").exists());
 }
@@ -102,27 +111,8 @@ fn rank_of_a_thousand_controls_fits_in_96_mib() {
     // Quadratic, this run needed about 400 MB; linear, about 15 MB.
     let dir = TempDir::new().unwrap();
     fs::write(dir.path().join("many.toml"), scenario(1000, 0, false)).unwrap();
-    let out = under_data_limit(
-        96,
-        &dir,
-        &[
-            "rank",
-            "many.toml",
-            "--trials",
-            "1000",
-            "--threads",
-            "1",
-            "--out",
-            "out",
-            "-q",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{:?}: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = many_under_data_limit(96, &dir, "rank", &[]);
+    assert_succeeded(&out);
     let ranking = fs::read_to_string(dir.path().join("out/many/ranking.csv")).unwrap();
     let mut ids: Vec<&str> = ranking
         .lines()
@@ -140,27 +130,8 @@ fn compare_of_a_thousand_variants_with_loss_fits_in_96_mib() {
     // 1,000 variants of 100 controls with [loss] (a 59 KB file): 151 MB before, about 55 MB now.
     let dir = TempDir::new().unwrap();
     fs::write(dir.path().join("many.toml"), scenario(100, 1000, true)).unwrap();
-    let out = under_data_limit(
-        96,
-        &dir,
-        &[
-            "compare",
-            "many.toml",
-            "--trials",
-            "1000",
-            "--threads",
-            "1",
-            "--out",
-            "out",
-            "-q",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{:?}: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = many_under_data_limit(96, &dir, "compare", &[]);
+    assert_succeeded(&out);
     let comparison = fs::read_to_string(dir.path().join("out/many/comparison.csv")).unwrap();
     assert_eq!(
         comparison.lines().count(),
@@ -175,25 +146,8 @@ fn compare_of_a_thousand_variants_with_its_page_fits_in_128_mib() {
     // and the arms' figures are dropped first. Before, 176 MB; now about 78 MB.
     let dir = TempDir::new().unwrap();
     fs::write(dir.path().join("many.toml"), scenario(100, 1000, true)).unwrap();
-    let args = [
-        "compare",
-        "many.toml",
-        "--trials",
-        "1000",
-        "--threads",
-        "1",
-        "--out",
-        "out",
-        "-q",
-        "--report",
-    ];
-    let out = under_data_limit(128, &dir, &args);
-    assert!(
-        out.status.success(),
-        "{:?}: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = many_under_data_limit(128, &dir, "compare", &["--report"]);
+    assert_succeeded(&out);
     let page = fs::read_to_string(dir.path().join("out/many/report.html")).unwrap();
     assert!(page.contains("v999"), "the last variant is on the page");
 }

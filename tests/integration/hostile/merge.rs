@@ -224,68 +224,32 @@ fn every_field_is_covered_by_the_digest() {
 /// A scenario where a degrade control fires on every attempt of two techniques: its count can
 /// honestly exceed the shard's trials, so two shards of a huge run can hold counts that fit
 /// each alone but not their sum.
-const OVERFLOW: &str = r#"
-[scenario]
-name = "Overflow"
-trials = 4
-seed = 1
-
-[adversary]
-name = "a"
-max_attempts = 2
-
-[[adversary.techniques]]
-id = "a"
-phase = "reconnaissance"
-success = 0.0
-
-[[adversary.techniques]]
-id = "b"
-phase = "reconnaissance"
-success = 0.0
-
-[[adversary.techniques]]
-id = "w"
-phase = "weaponization"
-success = 1.0
-
-[[adversary.techniques]]
-id = "d"
-phase = "delivery"
-success = 1.0
-
-[[adversary.techniques]]
-id = "e"
-phase = "exploitation"
-success = 1.0
-
-[[adversary.techniques]]
-id = "i"
-phase = "installation"
-success = 1.0
-
-[[adversary.techniques]]
-id = "c"
-phase = "command_and_control"
-success = 1.0
-
-[[adversary.techniques]]
-id = "x"
-phase = "actions_on_objectives"
-success = 1.0
-
-[[controls]]
-id = "slow"
-action = "degrade"
-phases = ["reconnaissance"]
-effectiveness = 0.5
-"#;
+fn overflow_scenario() -> String {
+    let mut s = String::from(
+        "\n[scenario]\nname = \"Overflow\"\ntrials = 4\nseed = 1\n\n[adversary]\nname = \"a\"\nmax_attempts = 2\n",
+    );
+    for (id, phase, success) in [
+        ("a", "reconnaissance", "0.0"),
+        ("b", "reconnaissance", "0.0"),
+        ("w", "weaponization", "1.0"),
+        ("d", "delivery", "1.0"),
+        ("e", "exploitation", "1.0"),
+        ("i", "installation", "1.0"),
+        ("c", "command_and_control", "1.0"),
+        ("x", "actions_on_objectives", "1.0"),
+    ] {
+        s += &format!(
+            "\n[[adversary.techniques]]\nid = \"{id}\"\nphase = \"{phase}\"\nsuccess = {success}\n"
+        );
+    }
+    s + "\n[[controls]]\nid = \"slow\"\naction = \"degrade\"\nphases = [\"reconnaissance\"]\neffectiveness = 0.5\n"
+}
 
 #[test]
 fn sums_that_overflow_are_refused_not_wrapped() {
     let dir = TempDir::new().unwrap();
     let scenario = dir.path().join("overflow.toml");
-    fs::write(&scenario, OVERFLOW).unwrap();
+    fs::write(&scenario, overflow_scenario()).unwrap();
     let (_root, dirs) = shards(&scenario, 4, 2);
     // Every trial fails both techniques at reconnaissance; scaled to a run of 2^64 − 4 trials,
     // each shard's counts are consistent and fit in 64 bits, the degrade control's 2n firings
