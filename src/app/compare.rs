@@ -187,19 +187,15 @@ pub(super) fn rank(args: &RankArgs) -> Result<(), Failure> {
         Some(seed) => format!("{} paired trials, seed {seed}", baseline.trials),
         None => "exact".to_owned(),
     };
+    let currency = s.loss.as_ref().map_or("", |m| m.currency.as_str());
     destination.publish(&[(
         "ranking.csv",
-        report::ranking_csv(&s.name, method, &marginals),
+        report::ranking_csv(&s.name, seed, baseline.trials, method, currency, &marginals),
     )])?;
     if !args.sim.output.quiet {
         io::say(&format!(
             "{}wrote {}\n",
-            report::ranking_table(
-                &s.name,
-                &how,
-                s.loss.as_ref().map_or("", |m| m.currency.as_str()),
-                &marginals
-            ),
+            report::ranking_table(&s.name, &how, currency, &marginals),
             dir.display()
         ))?;
     }
