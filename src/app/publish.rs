@@ -101,7 +101,7 @@ pub(super) fn render(
         let html = report::report_html(&folder).ok_or_else(|| {
             missing(
                 "report.html",
-                "phases.csv, controls.csv, comparison.csv, loss_exceedance.csv or frontier.csv",
+                "phases.csv, controls.csv, comparison.csv, loss_exceedance.csv, frontier.csv or ranking.csv",
             )
         })?;
         out.push(("report.html", html));
