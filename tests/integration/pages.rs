@@ -268,7 +268,7 @@ fn the_run_page_shows_the_money_block_the_terminal_prints() {
     let [p50, p90, p99] = percentiles.expect("percentiles");
     let block = section(&html, "Expected annual loss");
     assert!(block.contains("<th>expected annual loss (USD)</th>"));
-    assert_eq!(texts(block, "v-ale"), [amount.clone()]);
+    assert_eq!(texts(block, "v-ale"), std::slice::from_ref(&amount));
     assert_eq!(texts(block, "v-ale-low"), [lo]);
     assert_eq!(texts(block, "v-ale-high"), [hi]);
     assert_eq!(texts(block, "v-p50"), [p50]);

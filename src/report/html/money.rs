@@ -13,6 +13,9 @@ use crate::report::folder::Table;
 use crate::report::format::money_with as money;
 use crate::report::format::{count, percent};
 
+/// A point of an exceedance curve: annual loss, probability exceeded, its interval's ends.
+type CurveRow = (f64, f64, Option<f64>, Option<f64>);
+
 /// Loss exceedance curves, one per arm in its style, on a log-scaled loss axis: the interval
 /// bands first, then the variants' curves, then the baseline's on top of them all.
 pub(super) fn exceedance_svg(t: &Table, arms: &Arms) -> Option<String> {
@@ -62,7 +65,7 @@ pub(super) fn exceedance_svg(t: &Table, arms: &Arms) -> Option<String> {
         let i = arms.index(v);
         if i == 0 { usize::MAX } else { i }
     });
-    let curves: Vec<(&str, Vec<(f64, f64, Option<f64>, Option<f64>)>)> = groups
+    let curves: Vec<(&str, Vec<CurveRow>)> = groups
         .iter()
         .map(|(variant, rows)| {
             let mut curve: Vec<_> = rows
