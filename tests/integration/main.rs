@@ -16,6 +16,7 @@ mod optimize;
 mod progress;
 mod properties;
 mod schema_agreement;
+mod seeds;
 mod shards;
 mod show;
 mod snapshots;
