@@ -197,6 +197,7 @@ pub(super) fn rank(args: &RankArgs) -> Result<(), Failure> {
             report::ranking_table(
                 &s.name,
                 &how,
+                method,
                 s.loss.as_ref().map_or("", |m| m.currency.as_str()),
                 &marginals
             ),
