@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use super::LossFigures;
 use super::csv_out::{finish, record, writer};
-use super::format::{exact_change, grouped, money, rate6, six};
+use super::format::{counted, exact_change, grouped, money, rate6, six};
 use super::{Method, text_cell};
 use crate::analysis::arms::{ArmSummary, verdict};
 use crate::analysis::rank::Marginal;
@@ -232,7 +232,10 @@ pub fn comparison_table(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) 
         return out;
     };
     let how = match seed {
-        Some(seed) => format!("{} paired trials, seed {seed}", first.figures.trials),
+        Some(seed) => format!(
+            "{}, seed {seed}",
+            counted(first.figures.trials, "paired trial", "paired trials")
+        ),
         None => "exact".to_owned(),
     };
     let _ = writeln!(
@@ -264,7 +267,7 @@ pub fn comparison_table(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) 
             let mut word = verdict(lo, hi).to_owned();
             if lo <= 0.0 && hi >= 0.0 {
                 if let Some(n) = arm.trials_to_tell {
-                    word += &format!(" (about {n} trials would tell)");
+                    word += &format!(" (about {} would tell)", counted(n, "trial", "trials"));
                 }
             }
             (format!("{d:+.4} [{lo:+.4}, {hi:+.4}]"), word)

@@ -99,6 +99,11 @@ pub fn ratio(x: Option<f64>) -> String {
     }
 }
 
+/// A count and its noun, singular for one: "1 control", "2 controls", "0 controls".
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// An exact change of a rate for the terminal, signed like the word beside it: four decimals
 /// ("+0.0930"); a change too small for four decimals with two significant digits ("+0.000030")
 /// rather than a "+0.0000" read as "worse"; no change as "0.0000", without a sign.
@@ -132,6 +137,16 @@ mod tests {
         assert_eq!(points(-0.0929), "−9.29");
         assert_eq!(points(0.0003), "+0.03");
         assert_eq!(points(0.0), "±0.00");
+    }
+
+    #[test]
+    fn a_count_of_one_takes_the_singular() {
+        assert_eq!(counted(1, "control", "controls"), "1 control");
+        assert_eq!(counted(0, "control", "controls"), "0 controls");
+        assert_eq!(
+            counted(2, "simulated year", "simulated years"),
+            "2 simulated years"
+        );
     }
 
     #[test]

@@ -22,3 +22,4 @@ mod show;
 mod snapshots;
 mod support;
 mod variants;
+mod wording;
