@@ -184,8 +184,8 @@ pub struct TrialOptions {
     /// Number of trials (overrides the file's `trials`).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub trials: Option<u64>,
-    /// Seed (overrides the file's `seed`).
-    #[arg(long, value_name = "S")]
+    /// Seed, 0 to 9223372036854775807 (overrides the file's `seed`).
+    #[arg(long, value_name = "S", value_parser = crate::scenario::parse_seed)]
     pub seed: Option<u64>,
     /// Worker threads [default: all cores]. Results do not depend on it.
     #[arg(long, value_name = "T", value_parser = clap::value_parser!(u16).range(1..))]

@@ -10,6 +10,7 @@ mod compare_out;
 mod csv_out;
 pub(crate) mod folder;
 pub(crate) mod format;
+pub use format::counted;
 pub mod html;
 mod loss_out;
 mod manifest;

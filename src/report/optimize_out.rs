@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::csv_out::{finish, record, writer};
-use super::format::{grouped, money, rate6};
+use super::format::{counted, grouped, money, rate6};
 use super::{Method, text_cell};
 use crate::analysis::arms::verdict;
 use crate::analysis::optimize::{Optimum, Portfolio, Problem};
@@ -174,13 +174,13 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
     let n = s.problem.n_candidates();
     let objective = match (m, o.portfolios.first().and_then(|p| p.loss)) {
         (Some(m), Some(l)) => format!(
-            "expected annual loss ({}{} simulated years)",
+            "expected annual loss ({}{})",
             if m.currency.is_empty() {
                 String::new()
             } else {
                 format!("{}, ", m.currency)
             },
-            l.years
+            counted(l.years, "simulated year", "simulated years")
         ),
         (None, Some(_)) => {
             "completion rate (no whole simulated year in these trials; run more for the expected annual loss)".to_owned()
@@ -189,12 +189,12 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
     };
     let _ = writeln!(
         out,
-        "{} — {} candidates, {} portfolios evaluated ({}), {} trials, seed {}; objective = {objective}",
+        "{} — {}, {} evaluated ({}), {}, seed {}; objective = {objective}",
         s.scenario,
-        n,
-        o.portfolios.len(),
+        counted(n as u64, "candidate", "candidates"),
+        counted(o.portfolios.len() as u64, "portfolio", "portfolios"),
         o.search.id(),
-        o.trials,
+        counted(o.trials, "trial", "trials"),
         s.seed
     );
     let frontier: Vec<&Portfolio> = o.portfolios.iter().filter(|p| p.on_frontier).collect();
@@ -223,8 +223,13 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
     if first > 0 {
         let _ = writeln!(
             out,
-            "{:>14} ({first} cheaper frontier points in frontier.csv)",
-            "…"
+            "{:>14} ({} in frontier.csv)",
+            "…",
+            counted(
+                first as u64,
+                "cheaper frontier point",
+                "cheaper frontier points"
+            )
         );
     }
     let mut ties = false;
@@ -258,9 +263,13 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
     if last < frontier.len() {
         let _ = writeln!(
             out,
-            "{:>14} ({} dearer frontier points in frontier.csv)",
+            "{:>14} ({} in frontier.csv)",
             "…",
-            frontier.len() - last
+            counted(
+                (frontier.len() - last) as u64,
+                "dearer frontier point",
+                "dearer frontier points"
+            )
         );
     }
     if ties {
