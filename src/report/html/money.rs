@@ -1,5 +1,5 @@
-//! The money charts: loss exceedance curves on a log axis, and annual cost against risk — a
-//! comparison's variants against their expected annual loss, `optimize`'s cost/loss frontier.
+//! The money charts: loss exceedance curves on a log axis, and a comparison's variants by annual
+//! cost against their expected annual loss (`optimize`'s frontier is in `frontier`).
 
 use std::fmt::Write as _;
 
@@ -115,16 +115,9 @@ struct CostPoint<'a> {
 }
 
 /// Annual cost against risk (expected annual loss in money when `money_axis`, else completion
-/// rate), the frontier points joined. Points are labelled with their name and risk: all of
-/// them when `label_all`, else those on the frontier whose labels do not overlap; these points
-/// carry a tooltip with their cost and interval.
-fn cost_risk_svg(
-    pts: &[CostPoint],
-    currency: &str,
-    money_axis: bool,
-    label_all: bool,
-    legend: &str,
-) -> String {
+/// rate), the frontier points joined. Every point is labelled with its name and risk, and
+/// carries a tooltip with its cost and interval.
+fn cost_risk_svg(pts: &[CostPoint], currency: &str, money_axis: bool, legend: &str) -> String {
     let (xmin, xmax, ymax) = pts.iter().fold((f64::MAX, 0.0f64, 0.0f64), |(a, b, c), p| {
         let top = p.ci.map_or(p.risk, |(_, hi)| hi.max(p.risk));
         (a.min(p.cost), b.max(p.cost), c.max(top))
@@ -173,18 +166,8 @@ fn cost_risk_svg(
         r#"<polyline points="{}" fill="none" stroke="{BROKEN}" stroke-width="2"/>"#,
         path.join(" ")
     );
-    // The others first, plain (an exhaustive search may have evaluated tens of thousands).
-    let shown = |p: &CostPoint| label_all || p.on_frontier;
-    for p in pts.iter().filter(|p| !shown(p)) {
-        let _ = write!(
-            out,
-            r##"<circle cx="{:.1}" cy="{:.1}" r="4" fill="#888888"/>"##,
-            x.at(p.cost),
-            y.at(p.risk)
-        );
-    }
     let mut placed: Vec<(f64, f64, f64)> = Vec::new();
-    for p in pts.iter().filter(|p| shown(p)) {
+    for p in pts {
         let (colour, r) = if p.on_frontier {
             (BROKEN, 5)
         } else {
@@ -230,30 +213,19 @@ fn cost_risk_svg(
         } else {
             (px + 8.0, "start", px + 8.0)
         };
-        // A comparison's variant is labelled above its point, else below, else further out: the
-        // first place inside the frame whose label overlaps no earlier one (over another where
-        // it must). A frontier point is labelled above it where that is free (each point keeps
-        // its tooltip), so that a long frontier stays readable.
+        // A variant is labelled above its point, else below, else further out: the first place
+        // inside the frame whose label overlaps no earlier one (over another where it must).
         let free = |ly: f64| {
             !placed
                 .iter()
                 .any(|(qx, qw, qy)| x0 < qx + qw && *qx < x0 + width && (qy - ly).abs() < 13.0)
         };
-        let places: &[f64] = if label_all {
-            &[-6.0, 17.0, -20.0, 31.0]
-        } else {
-            &[-6.0]
-        };
-        let ly = match places
+        let ly = [-6.0, 17.0, -20.0, 31.0]
             .iter()
             .map(|d| py + d)
             .filter(|ly| (frame.1 + 10.0..=frame.3 - 4.0).contains(ly))
             .find(|ly| free(*ly))
-        {
-            Some(ly) => ly,
-            None if label_all => py - 6.0,
-            None => continue,
-        };
+            .unwrap_or(py - 6.0);
         placed.push((x0, width, ly));
         let _ = write!(
             out,
@@ -265,47 +237,6 @@ fn cost_risk_svg(
     text(&mut out, frame.0 + 10.0, h - 8.0, "start", "small", legend);
     out.push_str("</svg>");
     out
-}
-
-/// `optimize`'s portfolios by annual cost and expected annual loss (or completion rate when
-/// the loss cells are empty), the frontier joined, with the loss interval of frontier points.
-pub(super) fn frontier_svg(t: &Table) -> Option<String> {
-    let use_loss = t
-        .rows
-        .iter()
-        .any(|r| t.num(r, "expected_annual_loss").is_some());
-    let y_col = if use_loss {
-        "expected_annual_loss"
-    } else {
-        "completion_rate"
-    };
-    let pts: Vec<CostPoint> = t
-        .rows
-        .iter()
-        .filter_map(|r| {
-            let on_frontier = t.cell(r, "on_frontier") == "true";
-            let ci = (use_loss && on_frontier)
-                .then(|| t.num(r, "ale_ci_low").zip(t.num(r, "ale_ci_high")))
-                .flatten();
-            Some(CostPoint {
-                name: t.text(r, "portfolio"),
-                cost: t.num(r, "annual_cost")?,
-                risk: t.num(r, y_col)?,
-                ci,
-                on_frontier,
-            })
-        })
-        .collect();
-    if pts.is_empty() {
-        return None;
-    }
-    let currency = t.rows.first().map_or("", |r| t.text(r, "currency"));
-    let legend = if use_loss {
-        "red: portfolios on the frontier (no other is both cheaper and less risky), joined, with the 95 % interval of their loss; grey: the others"
-    } else {
-        "red: portfolios on the frontier (no other is both cheaper and less risky), joined; grey: the others"
-    };
-    Some(cost_risk_svg(&pts, currency, use_loss, false, legend))
 }
 
 /// A comparison's variants by annual cost and expected annual loss with its 95 % interval,
@@ -337,7 +268,6 @@ pub(super) fn variants_cost_loss_svg(t: &Table) -> Option<String> {
     Some(cost_risk_svg(
         &pts,
         currency,
-        true,
         true,
         "red: variants that no other beats on both cost and loss, joined; whiskers: the 95 % interval of the expected annual loss",
     ))
