@@ -11,6 +11,7 @@
 
 mod chain;
 mod forest;
+mod frontier;
 mod money;
 mod svg;
 
@@ -21,7 +22,8 @@ use super::format::expected_count;
 pub use super::format::{count, percent, points, ratio};
 use chain::{attribution_svg, funnel_svg};
 use forest::{ale_forest_svg, forest_svg, ranking_svg};
-use money::{MoneyRow, exceedance_svg, frontier_svg, money_block, variants_cost_loss_svg};
+use frontier::{Choice, choice_html, frontier_svg};
+use money::{MoneyRow, exceedance_svg, money_block, variants_cost_loss_svg};
 use svg::{Arms, BROKEN, GREY, PASSED, colour_word, esc};
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;margin:0 auto;max-width:1040px;padding:16px 24px;color:#1a1a1a;background:#fff}
@@ -33,7 +35,10 @@ svg .small{font-size:11px;fill:#444}svg .zero{stroke:#555;stroke-dasharray:4 3}
 table.money{border-collapse:collapse;margin:.4em 0}table.money th,table.money td{padding:3px 0 3px 22px;text-align:right;white-space:nowrap}table.money th.arm{text-align:left;font-weight:normal;padding-left:0}table.money td.v-ale{font-weight:600}
 span.swatch{display:inline-block;width:26px;margin-right:8px;vertical-align:middle}
 footer{margin-top:2em;border-top:1px solid #ccc;padding-top:.5em;font-size:.85em;color:#444}
-footer dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px;margin:0}footer dt{font-weight:600}footer dd{margin:0;word-break:break-all}";
+footer dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px;margin:0}footer dt{font-weight:600}footer dd{margin:0;word-break:break-all}
+svg .budget{stroke:#1a1a1a;stroke-width:1.5;stroke-dasharray:6 4}
+table.choice{border-collapse:collapse;font-size:.9em;margin:.4em 0 .8em;width:100%}table.choice tbody th{width:12em}table.choice th,table.choice td{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
+table.choice td.num{text-align:right;white-space:nowrap}table.choice ul{margin:0;padding-left:1.1em}table.choice tr.best th{color:#0072b2}table.choice tr.next th{color:#009e73}";
 
 /// The rows of the first variant (the baseline) of a table.
 fn first_variant(t: &Table) -> (String, Vec<&Vec<String>>) {
@@ -237,7 +242,7 @@ fn section(out: &mut String, title: &str, note: &str, svg: &str) {
 
 /// The report as UTF-8 bytes; `None` when the folder has nothing to draw (none of
 /// `phases.csv`, `controls.csv`, `comparison.csv`, `loss_exceedance.csv`, `frontier.csv`,
-/// `ranking.csv`).
+/// `optimize.json`, `ranking.csv`).
 pub fn report_html(folder: &ResultFolder) -> Option<Vec<u8>> {
     let drawn = [
         "phases.csv",
@@ -247,7 +252,8 @@ pub fn report_html(folder: &ResultFolder) -> Option<Vec<u8>> {
         "frontier.csv",
         "ranking.csv",
     ];
-    if !drawn.iter().any(|f| folder.table(f).is_some()) {
+    let choice = folder.optimize.as_ref().and_then(Choice::read);
+    if !drawn.iter().any(|f| folder.table(f).is_some()) && choice.is_none() {
         return None;
     }
     let name = folder.scenario_name();
@@ -350,12 +356,30 @@ pub fn report_html(folder: &ResultFolder) -> Option<Vec<u8>> {
         };
         section(&mut body, "Loss exceedance", note, &svg);
     }
-    if let Some(svg) = folder.table("frontier.csv").and_then(frontier_svg) {
+    if let Some(svg) = folder
+        .table("frontier.csv")
+        .and_then(|t| frontier_svg(t, choice.as_ref()))
+    {
         section(
             &mut body,
             "Cost and risk frontier",
-            "Each portfolio of candidate controls that `killchain optimize` evaluated, by annual cost and risk (expected annual loss when the scenario has a loss model, else completion rate); the frontier joins the portfolios that no other beats on both. Its figures come from the optimization's own trials.",
+            "Each portfolio that `killchain optimize` evaluated, by annual cost and risk (expected annual loss when the scenario has a loss model, else completion rate). The frontier joins the portfolios that no other beats on both; the dashed line is the budget; the best portfolio within the budget and the next better one are marked and labelled on the right, and listed in the table below. Hover a point for its controls. Its figures come from the optimization's own trials.",
             &svg,
+        );
+    }
+    if let Some(c) = &choice {
+        let _ = write!(
+            body,
+            "<section>\n<h2>What to buy</h2>\n<p class=\"note\">The portfolio of candidate controls (those with a cost) with the lowest {} among those within the budget, the cheapest one above the budget that does better, and the scenario as written, from `killchain optimize` ({} search, {} trials, seed {}). Each control is listed with its id, name and annual cost.</p>\n{}</section>\n",
+            if c.by_loss {
+                "expected annual loss"
+            } else {
+                "completion rate"
+            },
+            esc(&c.search),
+            esc(&c.trials),
+            esc(&c.seed),
+            choice_html(c)
         );
     }
     if let Some(t) = folder.table("ranking.csv") {

@@ -1,6 +1,6 @@
-//! The money charts: loss exceedance curves on a log axis, and annual cost against risk — a
-//! comparison's variants against their expected annual loss, `optimize`'s cost/loss frontier;
-//! and the money block, each arm's expected annual loss and percentiles as a table.
+//! The money charts: loss exceedance curves on a log axis, and a comparison's variants by annual
+//! cost against their expected annual loss (`optimize`'s frontier is in `frontier`); and the
+//! money block, each arm's expected annual loss and percentiles as a table.
 
 use std::fmt::Write as _;
 
@@ -312,55 +312,6 @@ fn cost_risk_svg(
     text(&mut out, frame.0 + 10.0, h - 8.0, "start", "small", legend);
     out.push_str("</svg>");
     out
-}
-
-/// `optimize`'s portfolios by annual cost and expected annual loss (or completion rate when
-/// the loss cells are empty), the frontier joined, with the loss interval of frontier points.
-pub(super) fn frontier_svg(t: &Table) -> Option<String> {
-    let use_loss = t
-        .rows
-        .iter()
-        .any(|r| t.num(r, "expected_annual_loss").is_some());
-    let y_col = if use_loss {
-        "expected_annual_loss"
-    } else {
-        "completion_rate"
-    };
-    let pts: Vec<CostPoint> = t
-        .rows
-        .iter()
-        .filter_map(|r| {
-            let on_frontier = t.cell(r, "on_frontier") == "true";
-            let ci = (use_loss && on_frontier)
-                .then(|| t.num(r, "ale_ci_low").zip(t.num(r, "ale_ci_high")))
-                .flatten();
-            Some(CostPoint {
-                name: t.text(r, "portfolio"),
-                cost: t.num(r, "annual_cost")?,
-                risk: t.num(r, y_col)?,
-                ci,
-                on_frontier,
-                colour: None,
-            })
-        })
-        .collect();
-    if pts.is_empty() {
-        return None;
-    }
-    let currency = t.rows.first().map_or("", |r| t.text(r, "currency"));
-    let legend = format!(
-        "{}: portfolios on the frontier (no other is both cheaper and less risky), joined{}; {}: the others",
-        colour_word(BROKEN),
-        if use_loss {
-            ", with the 95 % interval of their loss"
-        } else {
-            ""
-        },
-        colour_word(GREY)
-    );
-    Some(cost_risk_svg(
-        &pts, currency, use_loss, false, BROKEN, &legend,
-    ))
 }
 
 /// A comparison's arms by annual cost and expected annual loss with its 95 % interval, each in

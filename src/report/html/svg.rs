@@ -299,13 +299,38 @@ pub(super) fn axes(
     y_label_text: &str,
     frame: (f64, f64, f64, f64),
 ) {
+    let ticks = (x.ticks(6), y.ticks(5));
+    axes_at(
+        out,
+        (x, &ticks.0),
+        (y, &ticks.1),
+        x_fmt,
+        y_fmt,
+        x_label,
+        y_label_text,
+        frame,
+    );
+}
+
+/// [`axes`] with the ticks given: `(scale, ticks)` for each axis.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn axes_at(
+    out: &mut String,
+    (x, x_ticks): (&Scale, &[f64]),
+    (y, y_ticks): (&Scale, &[f64]),
+    x_fmt: &dyn Fn(f64) -> String,
+    y_fmt: &dyn Fn(f64) -> String,
+    x_label: &str,
+    y_label_text: &str,
+    frame: (f64, f64, f64, f64),
+) {
     let (left, top, right, bottom) = frame;
-    for tick in x.ticks(6) {
+    for &tick in x_ticks {
         let px = x.at(tick);
         line(out, px, top, px, bottom, "grid");
         text(out, px, bottom + 16.0, "middle", "small", &x_fmt(tick));
     }
-    for tick in y.ticks(5) {
+    for &tick in y_ticks {
         let py = y.at(tick);
         line(out, left, py, right, py, "grid");
         text(out, left - 6.0, py + 4.0, "end", "small", &y_fmt(tick));
