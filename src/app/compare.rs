@@ -190,20 +190,15 @@ pub(super) fn rank(args: &RankArgs) -> Result<(), Failure> {
         ),
         None => "exact".to_owned(),
     };
+    let currency = s.loss.as_ref().map_or("", |m| m.currency.as_str());
     destination.publish(&[(
         "ranking.csv",
-        report::ranking_csv(&s.name, method, &marginals),
+        report::ranking_csv(&s.name, seed, baseline.trials, method, currency, &marginals),
     )])?;
     if !args.sim.output.quiet {
         io::say(&format!(
             "{}wrote {}\n",
-            report::ranking_table(
-                &s.name,
-                &how,
-                method,
-                s.loss.as_ref().map_or("", |m| m.currency.as_str()),
-                &marginals
-            ),
+            report::ranking_table(&s.name, &how, method, currency, &marginals),
             dir.display()
         ))?;
     }

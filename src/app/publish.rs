@@ -148,7 +148,7 @@ pub(super) fn render_available(
         let html = report::report_html(&folder).ok_or_else(|| {
             missing(
                 "report.html",
-                "phases.csv, controls.csv, comparison.csv, loss_exceedance.csv, frontier.csv or optimize.json",
+                "phases.csv, controls.csv, comparison.csv, loss_exceedance.csv, frontier.csv, optimize.json or ranking.csv",
             )
         })?;
         out.push(("report.html", html));

@@ -170,7 +170,7 @@ pub fn phase_deltas_csv(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) 
 }
 
 /// Column names of `ranking.csv`.
-pub const RANKING_HEADER: [&str; 10] = [
+pub const RANKING_HEADER: [&str; 12] = [
     "scenario",
     "control",
     "action",
@@ -180,22 +180,34 @@ pub const RANKING_HEADER: [&str; 10] = [
     "delta_ci_low",
     "delta_ci_high",
     "delta_per_100k_cost",
+    "seed",
+    "trials",
     "method",
 ];
 
-/// `ranking.csv`, in the order given (see [`rank`]).
-pub fn ranking_csv(scenario: &str, method: Method, marginals: &[Marginal]) -> Vec<u8> {
+/// Columns `ranking.csv` gains, after `delta_per_100k_cost`, when the scenario has `[loss]`.
+pub const RANKING_LOSS_COLUMNS: [&str; 3] = ["ale_delta", "return_on_control", "currency"];
+
+/// `ranking.csv`, in the order given (see [`rank`]). `seed` is empty for exact evaluation;
+/// `trials` are the paired trials played (exact: the trials the rates are stated for);
+/// `currency` is the `[loss]` table's.
+pub fn ranking_csv(
+    scenario: &str,
+    seed: Option<u64>,
+    trials: u64,
+    method: Method,
+    currency: &str,
+    marginals: &[Marginal],
+) -> Vec<u8> {
     let mut w = writer();
     let with_loss = marginals.iter().any(|m| m.ale_delta.is_some());
     let mut header = RANKING_HEADER.to_vec();
     if with_loss {
-        header.splice(
-            header.len() - 1..header.len() - 1,
-            ["ale_delta", "return_on_control"],
-        );
+        header.splice(9..9, RANKING_LOSS_COLUMNS);
     }
     record(&mut w, &header);
     let name = text_cell(scenario);
+    let seed = seed.map(|s| s.to_string()).unwrap_or_default();
     for m in marginals {
         let (d, lo, hi) = m.delta;
         let mut cells = vec![
@@ -218,8 +230,9 @@ pub fn ranking_csv(scenario: &str, method: Method, marginals: &[Marginal]) -> Ve
                     .map(|x| format!("{x:.6}"))
                     .unwrap_or_default(),
             );
+            cells.push(text_cell(currency));
         }
-        cells.push(method.id().to_owned());
+        cells.extend([seed.clone(), trials.to_string(), method.id().to_owned()]);
         record(&mut w, &cells);
     }
     finish(w)

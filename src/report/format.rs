@@ -63,6 +63,15 @@ pub fn count(x: f64) -> String {
     format!("{sign}{grouped}{frac}")
 }
 
+/// An expected count (the exact method's) with thousands separators and always one decimal,
+/// so that a page's expected counts read alike whether or not one happens to be whole.
+pub fn expected_count(x: f64) -> String {
+    let s = format!("{:.1}", x.abs());
+    let (whole, frac) = s.split_once('.').unwrap_or((&s, "0"));
+    let sign = if x < 0.0 && s != "0.0" { "−" } else { "" };
+    format!("{sign}{}.{frac}", thousands(whole))
+}
+
 /// A proportion as a percentage with two decimals.
 pub fn percent(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
@@ -133,6 +142,9 @@ mod tests {
         assert_eq!(count(999.0), "999");
         assert_eq!(count(1234.56), "1,234.6");
         assert_eq!(count(-1500.0), "−1,500");
+        assert_eq!(expected_count(50.0), "50.0");
+        assert_eq!(expected_count(39.99), "40.0");
+        assert_eq!(expected_count(199910.01), "199,910.0");
         assert_eq!(percent(0.6707), "67.07%");
         assert_eq!(points(-0.0929), "−9.29");
         assert_eq!(points(0.0003), "+0.03");

@@ -13,6 +13,7 @@ mod limits;
 mod loss;
 mod methods;
 mod optimize;
+mod pages;
 mod progress;
 mod properties;
 mod schema_agreement;

@@ -302,7 +302,7 @@ fn a_comparison_report_draws_the_forest_plot_losses_and_frontier() {
         })
         .count();
     assert_eq!(on_frontier, 2, "better-filter and mfa");
-    assert_eq!(chart.matches("fill=\"#d55e00\"/></g>").count(), on_frontier);
+    assert_eq!(chart.matches(" r=\"5\" fill=").count(), on_frontier);
     let joined = chart.split("<polyline points=\"").nth(1).unwrap();
     assert_eq!(
         joined.split('"').next().unwrap().split(' ').count(),
@@ -740,11 +740,12 @@ fn report_refuses_folders_without_results() {
         .code(2)
         .stderr(predicate::str::contains("no result files"));
     assert_eq!(fs::read_dir(out.path()).unwrap().count(), 0);
-    // A folder written by rank has nothing the report draws, and no techniques.csv for a layer:
-    // nothing is written.
-    fs::write(
-        out.path().join("ranking.csv"),
-        "scenario,control\r\nS,edr\r\n",
+    // A folder holding techniques.csv alone has nothing the report draws: nothing is written.
+    let run = TempDir::new().unwrap();
+    let dir = run_tiny(run.path(), &[]);
+    fs::copy(
+        dir.join("techniques.csv"),
+        out.path().join("techniques.csv"),
     )
     .unwrap();
     killchain()
@@ -753,13 +754,12 @@ fn report_refuses_folders_without_results() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "cannot write report.html: it needs phases.csv, controls.csv, comparison.csv, loss_exceedance.csv, frontier.csv or optimize.json",
+            "cannot write report.html: it needs phases.csv, controls.csv, comparison.csv, loss_exceedance.csv, frontier.csv, optimize.json or ranking.csv",
         ));
     assert_eq!(fs::read_dir(out.path()).unwrap().count(), 1);
+    fs::remove_file(out.path().join("techniques.csv")).unwrap();
     // With phases.csv the report can be drawn, but a layer needs techniques.csv: the page is
     // written, the layer is not, and a note says why.
-    let run = TempDir::new().unwrap();
-    let dir = run_tiny(run.path(), &[]);
     fs::copy(dir.join("phases.csv"), out.path().join("phases.csv")).unwrap();
     killchain()
         .args(["report", "--navigator", "--quiet"])
@@ -768,11 +768,11 @@ fn report_refuses_folders_without_results() {
         .code(0)
         .stdout("")
         .stderr(
-            "note: navigator-layer.json: not written: it needs techniques.csv (the per-technique figures of run, exact, merge or compare), and a rank folder has none\n",
+            "note: navigator-layer.json: not written: it needs techniques.csv (the per-technique figures of run, exact, merge or compare), and this folder holds none\n",
         );
     assert_eq!(
         crate::support::entries(out.path()),
-        ["phases.csv", "ranking.csv", "report.html"]
+        ["phases.csv", "report.html"]
     );
     // A damaged CSV file is named.
     fs::write(out.path().join("phases.csv"), "a,b\r\n1\r\n").unwrap();
