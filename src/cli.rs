@@ -71,7 +71,7 @@ pub enum Command {
     )]
     Merge(MergeArgs),
     /// Render report.html (and, asked for, navigator-layer.json and results.xlsx) from a result
-    /// folder written by run, exact, merge, compare or optimize (rank's ranking.csv beside them).
+    /// folder written by run, exact, merge, compare, rank or optimize.
     #[command(
         after_help = "Examples:\n  killchain report output/ransomware-midsize --navigator --xlsx\n  \
      # writes report.html, navigator-layer.json and results.xlsx into that folder\n  \
@@ -80,8 +80,8 @@ pub enum Command {
      # the page says what to buy: the best portfolio within the budget, the next better one, the frontier\n\n\
      The commands write to the same folder (output/<scenario file stem>), and the page shows every\n\
      result it holds: run, exact and merge (phases.csv, controls.csv, techniques.csv, run.json),\n\
-     compare (comparison.csv, phase_deltas.csv), optimize (frontier.csv, optimize.json); rank's\n\
-     ranking.csv becomes a sheet of results.xlsx. A rendering asked for that does not apply to the\n\
+     compare (comparison.csv, phase_deltas.csv), rank (ranking.csv: a forest plot of each control's\n\
+     value, and a sheet of results.xlsx), optimize (frontier.csv, optimize.json). A rendering asked for that does not apply to the\n\
      folder is not written and a note on stderr says why: --navigator needs techniques.csv, which an\n\
      optimize or rank folder does not hold. The exit status is 0 when report.html is written."
     )]

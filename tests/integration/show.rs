@@ -1409,7 +1409,7 @@ fn report_of_an_optimize_folder_writes_what_applies_and_says_what_it_does_not() 
                 .and(predicate::str::contains(
                     "optimize or rank folder does not hold",
                 ))
-                .and(predicate::str::contains("rank's")),
+                .and(predicate::str::contains("rank (ranking.csv: a forest plot")),
         );
 }
 
