@@ -6,7 +6,8 @@
 #
 # The README's docs/report.png is made by:
 #   cargo run --release -- compare scenarios/ransomware-midsize.toml --report --quiet
-#   scripts/screenshot-report.sh output/ransomware-midsize/report.html docs/report.png 1100 3300
+#   scripts/screenshot-report.sh output/ransomware-midsize/report.html docs/report.png 1280 4200
+# docs/report-run.png and docs/report-rank.png: the same after `run` and after `rank` + `report`.
 set -eu
 
 if [ "$#" -lt 2 ]; then

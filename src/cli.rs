@@ -79,10 +79,19 @@ pub enum Command {
     )]
     Merge(MergeArgs),
     /// Render report.html (and, asked for, navigator-layer.json and results.xlsx) from a result
-    /// folder written by run, exact, merge or compare.
+    /// folder written by run, exact, merge, compare, rank or optimize.
     #[command(
-        after_help = "Example:\n  killchain report output/ransomware-midsize --navigator --xlsx\n  \
-     # writes report.html, navigator-layer.json and results.xlsx into that folder"
+        after_help = "Examples:\n  killchain report output/ransomware-midsize --navigator --xlsx\n  \
+     # writes report.html, navigator-layer.json and results.xlsx into that folder\n  \
+     killchain optimize scenarios/ransomware-midsize.toml --budget 150000 --quiet\n  \
+     killchain report output/ransomware-midsize\n  \
+     # the page says what to buy: the best portfolio within the budget, the next better one, the frontier\n\n\
+     The commands write to the same folder (output/<scenario file stem>), and the page shows every\n\
+     result it holds: run, exact and merge (phases.csv, controls.csv, techniques.csv, run.json),\n\
+     compare (comparison.csv, phase_deltas.csv), rank (ranking.csv: a forest plot of each control's\n\
+     value, and a sheet of results.xlsx), optimize (frontier.csv, optimize.json). A rendering asked for that does not apply to the\n\
+     folder is not written and a note on stderr says why: --navigator needs techniques.csv, which an\n\
+     optimize or rank folder does not hold. The exit status is 0 when report.html is written."
     )]
     Report(ReportArgs),
     /// Print the JSON Schema (draft 2020-12) of scenario files, for editors that validate TOML.
@@ -192,8 +201,8 @@ pub struct TrialOptions {
     /// Number of trials (overrides the file's `trials`).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub trials: Option<u64>,
-    /// Seed (overrides the file's `seed`).
-    #[arg(long, value_name = "S")]
+    /// Seed, 0 to 9223372036854775807 (overrides the file's `seed`).
+    #[arg(long, value_name = "S", value_parser = crate::scenario::parse_seed)]
     pub seed: Option<u64>,
     /// Worker threads [default: all cores]. Results do not depend on it.
     #[arg(long, value_name = "T", value_parser = clap::value_parser!(u16).range(1..))]

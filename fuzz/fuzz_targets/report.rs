@@ -2,7 +2,7 @@
 //! writes (report.html, navigator-layer.json, results.xlsx). Any panic is a bug: a damaged
 //! folder must come back as a problem.
 //!
-//! Input: the files of `fuzzing::folder_files()` (the CSV files, then run.json), in that order,
+//! Input: the files of `fuzzing::folder_files()` (the CSV files, then run.json and optimize.json), in that order,
 //! separated by NUL bytes; an empty part is a file the folder does not hold.
 #![no_main]
 

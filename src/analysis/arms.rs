@@ -86,6 +86,19 @@ pub fn verdict(lo: f64, hi: f64) -> &'static str {
     }
 }
 
+/// The largest difference between two exactly evaluated rates that is taken for no difference.
+/// The enumeration adds and multiplies floating-point numbers in an order that depends on the
+/// scenario, so two arms that are the same in every respect that matters (two weightings that
+/// every campaign exhausts, say) can differ in the last bits, some 1e-17 apart, and would be
+/// called better or worse; no real difference below one campaign in 10^12 changes a decision.
+pub const EXACT_TIE: f64 = 1e-12;
+
+/// `a − b` for two exactly evaluated rates, 0 when they differ by no more than [`EXACT_TIE`].
+fn exact_difference(a: f64, b: f64) -> f64 {
+    let d = a - b;
+    if d.abs() <= EXACT_TIE { 0.0 } else { d }
+}
+
 /// What the reports of a comparison print about one arm, whichever method produced it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArmSummary {
@@ -144,19 +157,44 @@ impl ArmSummary {
         trials: u64,
     ) -> ArmSummary {
         let same = |d: f64| (d, d, d);
+        let delta = exact_difference(result.completed, baseline.completed);
+        // Money follows the completion rate: no difference in it, none in expected loss.
+        let completed = if delta == 0.0 {
+            baseline.completed
+        } else {
+            result.completed
+        };
         ArmSummary {
             name: name.to_owned(),
             annual_cost: annual_cost(scenario),
             figures: Figures::exact(result, trials),
-            delta: same(result.completed - baseline.completed),
-            phase_deltas: std::array::from_fn(|i| same(result.broken[i] - baseline.broken[i])),
+            delta: same(delta),
+            phase_deltas: std::array::from_fn(|i| {
+                same(exact_difference(result.broken[i], baseline.broken[i]))
+            }),
             baseline_shares: baseline.broken,
             changed_trials: None,
             trials_to_tell: None,
             loss: scenario
                 .loss
                 .as_ref()
-                .map(|m| LossFigures::exact(m, result.completed, baseline.completed)),
+                .map(|m| LossFigures::exact(m, completed, baseline.completed)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_exact_difference_within_rounding_is_none() {
+        // 0.1 + 0.2 and 0.3 are the same rate reached by two orders of arithmetic.
+        assert_ne!(0.1 + 0.2 - 0.3, 0.0);
+        assert_eq!(exact_difference(0.1 + 0.2, 0.3), 0.0);
+        assert_eq!(exact_difference(0.3, 0.1 + 0.2), 0.0);
+        let d = exact_difference(0.3 + 3e-5, 0.3);
+        assert!((d - 3e-5).abs() < 1e-15, "{d}");
+        assert_eq!(exact_difference(2e-12, 0.0), 2e-12);
     }
 }

@@ -105,8 +105,9 @@ pub fn table(s: &Scenario, rows: &[Row], seed: u64, trials: u64, z_max: f64) -> 
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} — Monte Carlo ({trials} trials, seed {seed}) against exact",
-        s.name
+        "{} — Monte Carlo ({trials} {}, seed {seed}) against exact",
+        s.name,
+        if trials == 1 { "trial" } else { "trials" }
     );
     let _ = writeln!(
         out,

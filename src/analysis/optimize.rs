@@ -343,6 +343,14 @@ impl Problem {
             .collect()
     }
 
+    /// The candidates' names as the scenario gives them (empty where it gives none), in file
+    /// order.
+    pub fn candidate_names(&self) -> Vec<&str> {
+        (self.candidates.iter())
+            .map(|&ci| self.scenario.controls[ci].name.as_str())
+            .collect()
+    }
+
     /// Candidate `k`'s annual cost.
     pub fn candidate_cost(&self, k: usize) -> f64 {
         self.scenario.controls[self.candidates[k]]

@@ -184,22 +184,21 @@ pub(super) fn rank(args: &RankArgs) -> Result<(), Failure> {
     let marginals = rank::marginals(s, &effects);
     let method = baseline.method;
     let how = match seed {
-        Some(seed) => format!("{} paired trials, seed {seed}", baseline.trials),
+        Some(seed) => format!(
+            "{}, seed {seed}",
+            report::counted(baseline.trials, "paired trial", "paired trials")
+        ),
         None => "exact".to_owned(),
     };
+    let currency = s.loss.as_ref().map_or("", |m| m.currency.as_str());
     destination.publish(&[(
         "ranking.csv",
-        report::ranking_csv(&s.name, method, &marginals),
+        report::ranking_csv(&s.name, seed, baseline.trials, method, currency, &marginals),
     )])?;
     if !args.sim.output.quiet {
         io::say(&format!(
             "{}wrote {}\n",
-            report::ranking_table(
-                &s.name,
-                &how,
-                s.loss.as_ref().map_or("", |m| m.currency.as_str()),
-                &marginals
-            ),
+            report::ranking_table(&s.name, &how, method, currency, &marginals),
             dir.display()
         ))?;
     }

@@ -55,6 +55,16 @@ pub(super) fn say(text: &str) -> Result<(), Failure> {
     }
 }
 
+/// Prints `note: LINE` to stderr for each line, escaped: what a command that succeeded did not
+/// do of what it was asked (a rendering that does not apply to a folder).
+pub(super) fn note(lines: &[String]) {
+    let mut text = String::new();
+    for line in lines {
+        let _ = writeln!(text, "note: {line}");
+    }
+    let _ = std::io::stderr().lock().write_all(escape(&text).as_bytes());
+}
+
 /// Prints a command's failure to stderr, escaped, one `error: …` line per problem.
 pub fn print_failure(failure: &Failure) {
     let text = format!("{failure}\n");

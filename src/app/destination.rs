@@ -97,7 +97,7 @@ pub(super) enum Replaces {
     Run,
     /// `rank`: `ranking.csv`.
     Ranking,
-    /// `optimize`: `frontier.csv`.
+    /// `optimize`: `frontier.csv` and `optimize.json`.
     Frontier,
     /// `report`: the renderings alone.
     Renderings,
@@ -117,7 +117,7 @@ impl Replaces {
                 "phase_deltas.csv",
             ],
             Replaces::Ranking => &["ranking.csv"],
-            Replaces::Frontier => &["frontier.csv"],
+            Replaces::Frontier => &["frontier.csv", "optimize.json"],
             Replaces::Renderings => &[],
         }
     }

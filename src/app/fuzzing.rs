@@ -38,14 +38,18 @@ pub fn reseal(bytes: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// The names of the files `report` reads from a result folder, in its order: the CSV files,
-/// then run.json.
+/// then run.json and optimize.json.
 pub fn folder_files() -> Vec<&'static str> {
     let csv = crate::report::folder::CSV_FILES.iter().copied();
-    csv.chain([crate::report::folder::RUN_JSON]).collect()
+    csv.chain([
+        crate::report::folder::RUN_JSON,
+        crate::report::folder::OPTIMIZE_JSON,
+    ])
+    .collect()
 }
 
 /// `killchain report --navigator --xlsx` of a result folder holding `files` (each a name of
-/// `report::folder::CSV_FILES` or run.json, and its bytes): the renderings, or the problems.
+/// [`folder_files`], and its bytes): the renderings that apply to it, or the problems.
 pub fn report_bytes(files: &[(&str, &[u8])]) -> Result<Vec<(&'static str, Vec<u8>)>, Vec<String>> {
     let owned: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (*n, b.to_vec())).collect();
     let export = ExportOptions {
@@ -53,5 +57,7 @@ pub fn report_bytes(files: &[(&str, &[u8])]) -> Result<Vec<(&'static str, Vec<u8
         navigator: true,
         xlsx: true,
     };
-    publish::render(&owned, export, Path::new("fuzz"), Vec::new()).map_err(messages)
+    publish::render_available(&owned, export, Path::new("fuzz"), Vec::new())
+        .map(|(rendered, _skipped)| rendered)
+        .map_err(messages)
 }

@@ -106,10 +106,10 @@ fn validate(args: &ValidateArgs) -> Result<(), Failure> {
     for l in &loaded {
         let s = &l.scenario;
         io::say(&format!(
-            "ok: {} ({} techniques, {} controls)\n",
+            "ok: {} ({}, {})\n",
             l.path,
-            s.techniques.len(),
-            s.controls.len()
+            crate::report::counted(s.techniques.len() as u64, "technique", "techniques"),
+            crate::report::counted(s.controls.len() as u64, "control", "controls")
         ))?;
     }
     Ok(())

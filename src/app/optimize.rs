@@ -75,23 +75,22 @@ pub(super) fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
             frontier_steps: m.frontier_steps,
         }),
     };
-    let mut files = vec![("frontier.csv", report::frontier_csv(&problem, &optimum))];
+    let sha256 = io::sha256_hex(&l.source);
+    let mut files = vec![
+        ("frontier.csv", report::frontier_csv(&problem, &optimum)),
+        (
+            "optimize.json",
+            report::optimize_json(&summary, &l.path, &sha256),
+        ),
+    ];
     let export = ExportOptions {
         report: args.report,
         navigator: false,
         xlsx: args.xlsx,
     };
-    let facts = vec![
-        ("scenario", s.name.clone()),
-        ("scenario file", l.path.clone()),
-        ("scenario SHA-256", io::sha256_hex(&l.source)),
-        ("budget", args.budget.to_string()),
-        ("seed", seed.to_string()),
-        ("trials", trials.to_string()),
-    ];
-    // Rendered from frontier.csv alone: files of an earlier run in the folder are not this
-    // optimization's.
-    files.extend(publish::render(&files, export, &dir, facts)?);
+    // Rendered from frontier.csv and optimize.json alone (which state the provenance): files
+    // of an earlier run in the folder are not this optimization's.
+    files.extend(publish::render(&files, export, &dir, Vec::new())?);
     destination.publish(&files)?;
     if !args.output.quiet {
         io::say(&format!(

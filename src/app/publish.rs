@@ -74,7 +74,8 @@ pub(super) fn publish(
 
 /// The renderings `export` asks for, of the result files about to be written to `dir` (or
 /// already in it): report.html, navigator-layer.json, results.xlsx. The same function serves
-/// `run --report` and `killchain report DIR`.
+/// `run --report` and the other commands that render what they have just computed, where every
+/// rendering asked for applies; a rendering that cannot be built is a failure.
 ///
 /// `facts`: provenance that none of the files states (see [`ResultFolder::facts`]).
 pub(super) fn render(
@@ -83,8 +84,53 @@ pub(super) fn render(
     dir: &std::path::Path,
     facts: Vec<(&'static str, String)>,
 ) -> Result<Vec<(&'static str, Vec<u8>)>, Failure> {
+    let (out, skipped) = render_available(files, export, dir, facts)?;
+    match skipped.first() {
+        None => Ok(out),
+        Some(s) => Err(Failure::Input(vec![format!(
+            "{}: cannot write {}: it needs {}, which this folder does not hold; run `killchain run` or `killchain compare` into it first",
+            dir.display(),
+            s.file,
+            s.needs
+        )])),
+    }
+}
+
+/// Renderings by file name.
+pub(super) type Rendered = Vec<(&'static str, Vec<u8>)>;
+
+/// A rendering asked for that the folder's files cannot give.
+pub(super) struct Skipped {
+    /// The rendering's file name.
+    pub file: &'static str,
+    /// The files it is built from.
+    pub needs: &'static str,
+    /// What the folder holds instead ("an optimize folder has none").
+    pub folder: &'static str,
+}
+
+impl Skipped {
+    /// "navigator-layer.json: not written: it needs techniques.csv ..., and an optimize folder
+    /// has none".
+    pub fn line(&self) -> String {
+        format!(
+            "{}: not written: it needs {}, and {}",
+            self.file, self.needs, self.folder
+        )
+    }
+}
+
+/// The renderings `export` asks for that the files can give, and each one they cannot: for
+/// `killchain report`, which writes what applies to the folder. report.html is not optional:
+/// a folder with nothing it draws is an error.
+pub(super) fn render_available(
+    files: &[(&str, Vec<u8>)],
+    export: ExportOptions,
+    dir: &std::path::Path,
+    facts: Vec<(&'static str, String)>,
+) -> Result<(Rendered, Vec<Skipped>), Failure> {
     if !(export.report || export.navigator || export.xlsx) {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     let borrowed: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
     let mut folder = ResultFolder::parse(&borrowed)
@@ -97,25 +143,50 @@ pub(super) fn render(
         )])
     };
     let mut out = Vec::new();
+    let mut skipped = Vec::new();
     if export.report {
         let html = report::report_html(&folder).ok_or_else(|| {
             missing(
                 "report.html",
-                "phases.csv, controls.csv, comparison.csv, loss_exceedance.csv or frontier.csv",
+                "phases.csv, controls.csv, comparison.csv, loss_exceedance.csv, frontier.csv, optimize.json or ranking.csv",
             )
         })?;
         out.push(("report.html", html));
     }
     if export.navigator {
-        let layer = report::navigator_layer(&folder)
-            .ok_or_else(|| missing("navigator-layer.json", "techniques.csv"))?;
-        out.push(("navigator-layer.json", layer));
+        match report::navigator_layer(&folder) {
+            Some(layer) => out.push(("navigator-layer.json", layer)),
+            None => skipped.push(Skipped {
+                file: "navigator-layer.json",
+                needs: "techniques.csv (the per-technique figures of run, exact, merge or compare)",
+                folder: what_folder(&folder),
+            }),
+        }
     }
     if export.xlsx {
-        let book = report::results_xlsx(&folder)
+        match report::results_xlsx(&folder)
             .map_err(|e| Failure::Run(format!("cannot build results.xlsx: {e}")))?
-            .ok_or_else(|| missing("results.xlsx", "a CSV file of results"))?;
-        out.push(("results.xlsx", book));
+        {
+            Some(book) => out.push(("results.xlsx", book)),
+            None => skipped.push(Skipped {
+                file: "results.xlsx",
+                needs: "a CSV file of results",
+                folder: "this folder holds none",
+            }),
+        }
     }
-    Ok(out)
+    Ok((out, skipped))
+}
+
+/// "an optimize folder has none" and the like: what the folder holds instead.
+fn what_folder(folder: &ResultFolder) -> &'static str {
+    match (
+        folder.table("frontier.csv").is_some(),
+        folder.table("ranking.csv").is_some(),
+    ) {
+        (true, true) => "this folder holds an optimization and a ranking, which have none",
+        (true, false) => "an optimize folder has none",
+        (false, true) => "a rank folder has none",
+        (false, false) => "this folder holds none",
+    }
 }

@@ -1,6 +1,8 @@
 //! `killchain report`: render report.html (and navigator-layer.json, results.xlsx when asked
 //! for) from the files of an existing result folder, published as a new set: the folder's
-//! files and the new renderings.
+//! files and the new renderings. A rendering asked for that does not apply to the folder (a
+//! Navigator layer of an optimize or rank folder) is not written, and a note says why; the
+//! command succeeds when report.html is written.
 
 use crate::cli::{ExportOptions, ReportArgs};
 use crate::report;
@@ -26,7 +28,7 @@ pub(super) fn report(args: &ReportArgs) -> Result<(), Failure> {
     let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
     for name in report::folder::CSV_FILES
         .iter()
-        .chain(std::iter::once(&report::folder::RUN_JSON))
+        .chain([&report::folder::RUN_JSON, &report::folder::OPTIMIZE_JSON])
     {
         // A result folder's files must be regular files of bounded size, never links: a link
         // would put another file's content into what is rendered and shared.
@@ -38,7 +40,7 @@ pub(super) fn report(args: &ReportArgs) -> Result<(), Failure> {
     }
     if files.is_empty() {
         return Err(Failure::Input(vec![format!(
-            "{}: no result files (phases.csv, comparison.csv, ...) to report on; run `killchain run` or `killchain compare` into it first",
+            "{}: no result files (phases.csv, comparison.csv, frontier.csv, ...) to report on; run `killchain run`, `compare` or `optimize` into it first",
             dir.display()
         )]));
     }
@@ -47,8 +49,10 @@ pub(super) fn report(args: &ReportArgs) -> Result<(), Failure> {
         navigator: args.navigator,
         xlsx: args.xlsx,
     };
-    let rendered = publish::render(&files, export, dir, Vec::new())?;
+    let (rendered, skipped) = publish::render_available(&files, export, dir, Vec::new())?;
     destination.publish(&rendered)?;
+    let notes: Vec<String> = skipped.iter().map(publish::Skipped::line).collect();
+    super::console::note(&notes);
     if !args.quiet {
         let names: Vec<&str> = rendered.iter().map(|(n, _)| *n).collect();
         io::say(&format!(

@@ -99,9 +99,12 @@ pub(super) fn run(args: &RunArgs) -> Result<(), Failure> {
             } else {
                 format!("trials {} to {}", range.start, range.end - 1)
             };
+            let merge = match k.n() {
+                1 => "`killchain merge` of this one folder gives the run's files".to_owned(),
+                n => format!("`killchain merge` sums all {n} shards' folders"),
+            };
             io::say(&format!(
-                "shard {k} of a {trials}-trial run: {which}; `killchain merge` sums all {} shards' folders\n",
-                k.n()
+                "shard {k} of a {trials}-trial run: {which}; {merge}\n"
             ))?;
         }
         publish::publish(&result, destination, args.output.quiet, extra, args.export)?;

@@ -503,7 +503,9 @@ fn missing_shards(present: &[u64], n: u64) -> Option<String> {
     }
     let mut list = named.join(", ");
     if runs.len() > MAX_MISSING_RUNS {
-        list.push_str(&format!(" and {} more runs", runs.len() - MAX_MISSING_RUNS));
+        let more = runs.len() - MAX_MISSING_RUNS;
+        let runs = if more == 1 { "run" } else { "runs" };
+        list.push_str(&format!(" and {more} more {runs}"));
     }
     let count = if missing > named.len() as u128 {
         format!(" ({missing} shards)")

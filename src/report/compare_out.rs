@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use super::LossFigures;
 use super::csv_out::{finish, record, writer};
-use super::format::{grouped, money, rate6, six};
+use super::format::{counted, exact_change, grouped, money, rate6, six};
 use super::{Method, text_cell};
 use crate::analysis::arms::{ArmSummary, verdict};
 use crate::analysis::rank::Marginal;
@@ -170,7 +170,7 @@ pub fn phase_deltas_csv(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) 
 }
 
 /// Column names of `ranking.csv`.
-pub const RANKING_HEADER: [&str; 10] = [
+pub const RANKING_HEADER: [&str; 12] = [
     "scenario",
     "control",
     "action",
@@ -180,22 +180,34 @@ pub const RANKING_HEADER: [&str; 10] = [
     "delta_ci_low",
     "delta_ci_high",
     "delta_per_100k_cost",
+    "seed",
+    "trials",
     "method",
 ];
 
-/// `ranking.csv`, in the order given (see [`rank`]).
-pub fn ranking_csv(scenario: &str, method: Method, marginals: &[Marginal]) -> Vec<u8> {
+/// Columns `ranking.csv` gains, after `delta_per_100k_cost`, when the scenario has `[loss]`.
+pub const RANKING_LOSS_COLUMNS: [&str; 3] = ["ale_delta", "return_on_control", "currency"];
+
+/// `ranking.csv`, in the order given (see [`rank`]). `seed` is empty for exact evaluation;
+/// `trials` are the paired trials played (exact: the trials the rates are stated for);
+/// `currency` is the `[loss]` table's.
+pub fn ranking_csv(
+    scenario: &str,
+    seed: Option<u64>,
+    trials: u64,
+    method: Method,
+    currency: &str,
+    marginals: &[Marginal],
+) -> Vec<u8> {
     let mut w = writer();
     let with_loss = marginals.iter().any(|m| m.ale_delta.is_some());
     let mut header = RANKING_HEADER.to_vec();
     if with_loss {
-        header.splice(
-            header.len() - 1..header.len() - 1,
-            ["ale_delta", "return_on_control"],
-        );
+        header.splice(9..9, RANKING_LOSS_COLUMNS);
     }
     record(&mut w, &header);
     let name = text_cell(scenario);
+    let seed = seed.map(|s| s.to_string()).unwrap_or_default();
     for m in marginals {
         let (d, lo, hi) = m.delta;
         let mut cells = vec![
@@ -218,8 +230,9 @@ pub fn ranking_csv(scenario: &str, method: Method, marginals: &[Marginal]) -> Ve
                     .map(|x| format!("{x:.6}"))
                     .unwrap_or_default(),
             );
+            cells.push(text_cell(currency));
         }
-        cells.push(method.id().to_owned());
+        cells.extend([seed.clone(), trials.to_string(), method.id().to_owned()]);
         record(&mut w, &cells);
     }
     finish(w)
@@ -232,7 +245,10 @@ pub fn comparison_table(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) 
         return out;
     };
     let how = match seed {
-        Some(seed) => format!("{} paired trials, seed {seed}", first.figures.trials),
+        Some(seed) => format!(
+            "{}, seed {seed}",
+            counted(first.figures.trials, "paired trial", "paired trials")
+        ),
         None => "exact".to_owned(),
     };
     let _ = writeln!(
@@ -259,12 +275,12 @@ pub fn comparison_table(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) 
             } else {
                 "no difference"
             };
-            (format!("{d:+.4} (exact)"), word.to_owned())
+            (format!("{} (exact)", exact_change(d)), word.to_owned())
         } else {
             let mut word = verdict(lo, hi).to_owned();
             if lo <= 0.0 && hi >= 0.0 {
                 if let Some(n) = arm.trials_to_tell {
-                    word += &format!(" (about {n} trials would tell)");
+                    word += &format!(" (about {} would tell)", counted(n, "trial", "trials"));
                 }
             }
             (format!("{d:+.4} [{lo:+.4}, {hi:+.4}]"), word)
@@ -286,10 +302,7 @@ pub fn comparison_table(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) 
                 line += &format!(" [{}, {}]", grouped(lo), grouped(hi));
             }
             if arm.name != BASELINE {
-                line += &format!("; reduction {}", l.amount(r));
-                if l.method == Method::MonteCarlo {
-                    line += &format!(" [{}, {}]", grouped(rlo), grouped(rhi));
-                }
+                line += &loss_change(l, (r, rlo, rhi));
             }
             let _ = writeln!(out, "{line}");
         }
@@ -297,8 +310,34 @@ pub fn comparison_table(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) 
     out
 }
 
-/// The ranking as a terminal table.
-pub fn ranking_table(scenario: &str, how: &str, currency: &str, marginals: &[Marginal]) -> String {
+/// How an arm's expected annual loss moved against the baseline's, in words that agree with the
+/// sign: "; reduction 1,617,230 USD", "; increase 524 USD" (an interval turned with it), or, for
+/// an exact tie, "; no change".
+fn loss_change(l: &LossFigures, (r, lo, hi): (f64, f64, f64)) -> String {
+    let exact = l.method == Method::Exact;
+    if exact && r == 0.0 {
+        return "; no change".to_owned();
+    }
+    let (word, r, lo, hi) = if grouped(r).starts_with('-') {
+        ("increase", -r, -hi, -lo)
+    } else {
+        ("reduction", r, lo, hi)
+    };
+    let mut out = format!("; {word} {}", l.amount(r));
+    if !exact {
+        out += &format!(" [{}, {}]", grouped(lo), grouped(hi));
+    }
+    out
+}
+
+/// The ranking as a terminal table: `how` the method's words, `method` which one played.
+pub fn ranking_table(
+    scenario: &str,
+    how: &str,
+    method: Method,
+    currency: &str,
+    marginals: &[Marginal],
+) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -323,15 +362,24 @@ pub fn ranking_table(scenario: &str, how: &str, currency: &str, marginals: &[Mar
             m.action.id(),
             m.enabled,
             m.cost.map_or("-".to_owned(), |c| format!("{c:.0}")),
-            format!("{d:+.4} [{lo:+.4}, {hi:+.4}]"),
+            match method {
+                Method::Exact => format!("{} (exact)", exact_change(d)),
+                Method::MonteCarlo => format!("{d:+.4} [{lo:+.4}, {hi:+.4}]"),
+            },
             m.delta_per_100k()
                 .map_or("-".to_owned(), |x| format!("{x:+.4}"))
         );
         if let Some(saved) = m.ale_reduction() {
+            // A negative saving is a cost: said as one, with the amount positive.
+            let (verb, amount, prep) = if grouped(saved).starts_with('-') {
+                ("adds", -saved, "to")
+            } else {
+                ("saves", saved, "in")
+            };
             let mut line = format!(
-                "{:<28} saves {}{} a year in expected loss",
+                "{:<28} {verb} {}{} a year {prep} expected loss",
                 "",
-                grouped(saved),
+                grouped(amount),
                 currency_suffix(currency)
             );
             if let Some(r) = m.return_on_control() {

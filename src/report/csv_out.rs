@@ -1,13 +1,28 @@
 //! The CSV files: RFC 4180, UTF-8, a header row, fixed column order, plain numbers.
+//!
+//! A file holding any non-ASCII text starts with the UTF-8 byte order mark, so that a
+//! spreadsheet's default import (Excel's double click among them) reads it as UTF-8 rather than
+//! in the system's legacy code page; a file of ASCII alone has none, since it reads the same in
+//! every encoding, and its bytes stay as they were. killchain's own reader skips the mark.
 
 use super::format::rate6;
 use super::{Figures, text_cell};
 use crate::phase::Phase;
 use crate::scenario::Scenario;
 
+/// The UTF-8 byte order mark.
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The file's bytes: the mark first when any byte is not ASCII (see the module documentation).
 pub(super) fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
-    w.into_inner()
-        .unwrap_or_else(|e| panic!("writing CSV to memory cannot fail: {e}"))
+    let bytes = w
+        .into_inner()
+        .unwrap_or_else(|e| panic!("writing CSV to memory cannot fail: {e}"));
+    if bytes.is_ascii() {
+        bytes
+    } else {
+        [UTF8_BOM, &bytes].concat()
+    }
 }
 
 pub(super) fn writer() -> csv::Writer<Vec<u8>> {
@@ -236,4 +251,30 @@ fn technique_rows(s: &Scenario, f: &Figures, name: &str) -> Vec<Vec<String>> {
             ]
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::folder::Table;
+    use super::*;
+
+    fn file(name: &str) -> Vec<u8> {
+        let mut w = writer();
+        record(&mut w, &["scenario", "seed"]);
+        record(&mut w, &[name, "1"]);
+        finish(w)
+    }
+
+    #[test]
+    fn only_a_file_with_non_ascii_text_starts_with_the_mark_and_the_reader_skips_it() {
+        assert_eq!(file("Acme"), b"scenario,seed\r\nAcme,1\r\n");
+        let bytes = file("Société");
+        assert_eq!(
+            bytes,
+            [UTF8_BOM, "scenario,seed\r\nSociété,1\r\n".as_bytes()].concat()
+        );
+        let t = Table::parse(&bytes).unwrap();
+        assert_eq!(t.header, ["scenario", "seed"]);
+        assert_eq!(t.rows, [["Société", "1"]]);
+    }
 }

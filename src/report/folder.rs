@@ -45,6 +45,10 @@ pub const MAX_CELL: f64 = 1e300;
 /// The manifest `run`, `exact` and `merge` write.
 pub const RUN_JSON: &str = "run.json";
 
+/// What `optimize` writes beside `frontier.csv`: the budget, the best portfolio within it, the
+/// next better one, the scenario as written, their paired differences and the provenance.
+pub const OPTIMIZE_JSON: &str = "optimize.json";
+
 /// One CSV file: its header and rows of text cells.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
@@ -160,9 +164,10 @@ pub struct ResultFolder {
     pub tables: BTreeMap<String, Table>,
     /// `run.json`, when present.
     pub run: Option<serde_json::Value>,
+    /// `optimize.json`, when present (an object).
+    pub optimize: Option<serde_json::Value>,
     /// Facts about the run that no file of the folder states (for a comparison, which writes
-    /// no run.json: the scenario files and their SHA-256; for `optimize`, also the scenario's
-    /// name, the budget, seed and trials), shown first in the provenance.
+    /// no run.json: the scenario files and their SHA-256), shown first in the provenance.
     pub facts: Vec<(&'static str, String)>,
 }
 
@@ -197,6 +202,13 @@ impl ResultFolder {
             } else if *name == RUN_JSON {
                 let value = serde_json::from_slice(bytes).map_err(|e| format!("{name}: {e}"))?;
                 folder.run = Some(value);
+            } else if *name == OPTIMIZE_JSON {
+                let value: serde_json::Value =
+                    serde_json::from_slice(bytes).map_err(|e| format!("{name}: {e}"))?;
+                if !value.is_object() {
+                    return Err(format!("{name}: not a JSON object"));
+                }
+                folder.optimize = Some(value);
             }
         }
         Ok(folder)
@@ -217,8 +229,10 @@ impl ResultFolder {
         if let Some((_, name)) = self.facts.iter().find(|(label, _)| *label == "scenario") {
             return name.clone();
         }
-        if let Some(name) = self.run.as_ref().and_then(|r| r["scenario"].as_str()) {
-            return name.to_owned();
+        for json in [&self.run, &self.optimize] {
+            if let Some(name) = json.as_ref().and_then(|r| r["scenario"].as_str()) {
+                return name.to_owned();
+            }
         }
         self.tables
             .values()
@@ -228,9 +242,43 @@ impl ResultFolder {
     }
 
     /// Provenance facts (label, value) for a footer: scenario file and hash, method, seed,
-    /// trials, version, from run.json or, failing that, the CSV files.
+    /// trials, version, from run.json (or optimize.json, which also gives the budget) or,
+    /// failing that, the CSV files.
     pub fn provenance(&self) -> Vec<(&'static str, String)> {
         let mut facts = self.facts.clone();
+        if let Some(opt) = self.optimize.as_ref().filter(|_| self.run.is_none()) {
+            let text = |key: &str| match &opt[key] {
+                serde_json::Value::Null => None,
+                serde_json::Value::String(s) => Some(s.clone()),
+                other => Some(other.to_string()),
+            };
+            let currency = opt["currency"].as_str().unwrap_or("");
+            let budget = opt["budget"]
+                .as_f64()
+                .filter(|b| b.is_finite() && b.abs() <= MAX_CELL)
+                .map(|b| super::format::money_with(b, currency));
+            for (label, key) in [
+                ("scenario file", "scenario_file"),
+                ("scenario SHA-256", "scenario_sha256"),
+            ] {
+                if let Some(v) = text(key) {
+                    facts.push((label, v));
+                }
+            }
+            facts.extend(budget.map(|b| ("budget", b)));
+            for (label, key) in [
+                ("search", "search"),
+                ("method", "method"),
+                ("seed", "seed"),
+                ("trials", "trials"),
+                ("killchain", "killchain_version"),
+            ] {
+                if let Some(v) = text(key) {
+                    facts.push((label, v));
+                }
+            }
+            return facts;
+        }
         if let Some(run) = &self.run {
             let text = |key: &str| match &run[key] {
                 serde_json::Value::Null => None,
@@ -334,5 +382,19 @@ mod tests {
         assert_eq!(f.tables.len(), 1);
         let e = ResultFolder::parse(&[("run.json", b"{")]).unwrap_err();
         assert!(e.starts_with("run.json: "), "{e}");
+        let e = ResultFolder::parse(&[("optimize.json", b"[1]")]).unwrap_err();
+        assert_eq!(e, "optimize.json: not a JSON object");
+        let f = ResultFolder::parse(&[(
+            "optimize.json",
+            b"{\"scenario\": \"S\", \"budget\": 1500.5, \"currency\": \"EUR\", \"seed\": 7}",
+        )])
+        .unwrap();
+        assert_eq!(f.scenario_name(), "S");
+        let facts = f.provenance();
+        assert!(
+            facts.contains(&("budget", "1,501 EUR".to_owned())),
+            "{facts:?}"
+        );
+        assert!(facts.contains(&("seed", "7".to_owned())), "{facts:?}");
     }
 }

@@ -63,6 +63,15 @@ pub fn count(x: f64) -> String {
     format!("{sign}{grouped}{frac}")
 }
 
+/// An expected count (the exact method's) with thousands separators and always one decimal,
+/// so that a page's expected counts read alike whether or not one happens to be whole.
+pub fn expected_count(x: f64) -> String {
+    let s = format!("{:.1}", x.abs());
+    let (whole, frac) = s.split_once('.').unwrap_or((&s, "0"));
+    let sign = if x < 0.0 && s != "0.0" { "−" } else { "" };
+    format!("{sign}{}.{frac}", thousands(whole))
+}
+
 /// A proportion as a percentage with two decimals.
 pub fn percent(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
@@ -99,6 +108,30 @@ pub fn ratio(x: Option<f64>) -> String {
     }
 }
 
+/// A count and its noun, singular for one: "1 control", "2 controls", "0 controls".
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// An exact change of a rate for the terminal, signed like the word beside it: four decimals
+/// ("+0.0930"); a change too small for four decimals with two significant digits ("+0.000030")
+/// rather than a "+0.0000" read as "worse"; no change as "0.0000", without a sign.
+pub(crate) fn exact_change(d: f64) -> String {
+    if d == 0.0 {
+        return "0.0000".to_owned();
+    }
+    let four = format!("{d:+.4}");
+    if four[1..] != *"0.0000" {
+        return four;
+    }
+    let (mut decimals, mut scaled) = (5, d.abs() * 1e5);
+    while scaled < 10.0 && decimals < 20 {
+        scaled *= 10.0;
+        decimals += 1;
+    }
+    format!("{d:+.decimals$}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,10 +142,34 @@ mod tests {
         assert_eq!(count(999.0), "999");
         assert_eq!(count(1234.56), "1,234.6");
         assert_eq!(count(-1500.0), "−1,500");
+        assert_eq!(expected_count(50.0), "50.0");
+        assert_eq!(expected_count(39.99), "40.0");
+        assert_eq!(expected_count(199910.01), "199,910.0");
         assert_eq!(percent(0.6707), "67.07%");
         assert_eq!(points(-0.0929), "−9.29");
         assert_eq!(points(0.0003), "+0.03");
         assert_eq!(points(0.0), "±0.00");
+    }
+
+    #[test]
+    fn a_count_of_one_takes_the_singular() {
+        assert_eq!(counted(1, "control", "controls"), "1 control");
+        assert_eq!(counted(0, "control", "controls"), "0 controls");
+        assert_eq!(
+            counted(2, "simulated year", "simulated years"),
+            "2 simulated years"
+        );
+    }
+
+    #[test]
+    fn an_exact_change_shows_its_sign_at_any_size() {
+        assert_eq!(exact_change(-0.0930), "-0.0930");
+        assert_eq!(exact_change(0.00005), "+0.0001");
+        assert_eq!(exact_change(3.03e-5), "+0.000030");
+        assert_eq!(exact_change(-4.96e-5), "-0.000050");
+        assert_eq!(exact_change(-1.234e-9), "-0.0000000012");
+        assert_eq!(exact_change(0.0), "0.0000");
+        assert_eq!(exact_change(-0.0), "0.0000");
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod compare_out;
 mod csv_out;
 pub(crate) mod folder;
 pub(crate) mod format;
+pub use format::counted;
 pub mod html;
 mod loss_out;
 mod manifest;
@@ -30,7 +31,7 @@ pub use loss_out::{LOSS_EXCEEDANCE_HEADER, LossJson, loss_exceedance_csv};
 pub use manifest::run_json;
 pub use navigator::navigator_layer;
 pub use optimize_out::{
-    FRONTIER_HEADER, MoneySummary, OptimizeSummary, frontier_csv, optimize_table,
+    FRONTIER_HEADER, MoneySummary, OptimizeSummary, frontier_csv, optimize_json, optimize_table,
 };
 pub use terminal::funnel;
 pub use xlsx::results_xlsx;

@@ -3,6 +3,15 @@
 //!
 //! Built from `techniques.csv` (one layer; one per variant when the file has a `variant`
 //! column, as `compare` writes it, and then the file is a JSON array of layers).
+//!
+//! Invariant: no entry names a `tactic`. A kill-chain phase does not determine an ATT&CK tactic
+//! (T1078 is Initial Access, Persistence, Privilege Escalation and Defense Evasion at once), and
+//! the Navigator shows an entry that names a tactic only under that tactic; an entry without one
+//! is shown under every tactic ATT&CK files the technique under, in whichever ATT&CK release the
+//! Navigator has loaded. No `versions.attack` either, so the Navigator opens the layer in its
+//! current release without offering to upgrade it. Sub-techniques are scored on their own entry;
+//! `layout.expandedSubtechniques` "annotated" has the Navigator open every parent with a scored
+//! sub-technique, so the score is in view.
 
 use serde_json::{Value, json};
 
@@ -12,54 +21,14 @@ use crate::phase::Phase;
 
 /// Navigator layer format version written.
 pub const LAYER_VERSION: &str = "4.5";
-/// Navigator version the layer declares (layer format 4.5 is read by Navigator 4.9 and later).
-pub const NAVIGATOR_VERSION: &str = "4.9.1";
+/// Navigator version the layer declares: the ATT&CK Navigator 5 series reads layer format 4.5
+/// (mitreattack-python warns on any `navigator` version outside 5.x).
+pub const NAVIGATOR_VERSION: &str = "5.1.0";
 
-/// Technique ids of ATT&CK's Impact tactic (TA0040): an `actions_on_objectives` technique with
-/// one of these ids (or a sub-technique of one) is placed under `impact`, any other under
-/// `exfiltration`.
-const IMPACT_TECHNIQUES: [&str; 14] = [
-    "T1485", "T1486", "T1489", "T1490", "T1491", "T1495", "T1496", "T1498", "T1499", "T1529",
-    "T1531", "T1561", "T1565", "T1657",
-];
-
-/// The ATT&CK tactic (its Navigator short name) a kill-chain phase maps to. ATT&CK splits the
-/// kill chain more finely; each phase maps to the tactic that best matches what its techniques
-/// do:
-///
-/// | phase | tactic |
-/// | --- | --- |
-/// | reconnaissance | reconnaissance |
-/// | weaponization | resource-development |
-/// | delivery | initial-access |
-/// | exploitation | execution |
-/// | installation | persistence |
-/// | command_and_control | command-and-control |
-/// | actions_on_objectives | impact for Impact techniques (T1485, T1486, …), else exfiltration |
-pub fn tactic(phase: Phase, attack: &str) -> &'static str {
-    match phase {
-        Phase::Reconnaissance => "reconnaissance",
-        Phase::Weaponization => "resource-development",
-        Phase::Delivery => "initial-access",
-        Phase::Exploitation => "execution",
-        Phase::Installation => "persistence",
-        Phase::CommandAndControl => "command-and-control",
-        Phase::ActionsOnObjectives => {
-            let parent = attack.split('.').next().unwrap_or(attack);
-            if IMPACT_TECHNIQUES.contains(&parent) {
-                "impact"
-            } else {
-                "exfiltration"
-            }
-        }
-    }
-}
-
-/// Per (ATT&CK id, tactic): summed counts of every scenario technique with that id.
+/// Per ATT&CK id: summed counts of every scenario technique with that id, whatever its phase.
 #[derive(Debug, Default, Clone, PartialEq)]
 struct Entry {
     attack: String,
-    tactic: &'static str,
     techniques: Vec<String>,
     attempts: f64,
     successes: f64,
@@ -88,22 +57,14 @@ fn entries(t: &Table, rows: &[&Vec<String>]) -> Vec<Entry> {
     let mut out: Vec<Entry> = Vec::new();
     for row in rows {
         let attack = t.text(row, "attack");
-        let Some(phase) = Phase::from_id(t.cell(row, "phase")) else {
-            continue;
-        };
-        if attack.is_empty() {
+        if Phase::from_id(t.cell(row, "phase")).is_none() || attack.is_empty() {
             continue;
         }
-        let tactic = tactic(phase, attack);
-        let i = match out
-            .iter()
-            .position(|e| e.attack == attack && e.tactic == tactic)
-        {
+        let i = match out.iter().position(|e| e.attack == attack) {
             Some(i) => i,
             None => {
                 out.push(Entry {
                     attack: attack.to_owned(),
-                    tactic,
                     ..Entry::default()
                 });
                 out.len() - 1
@@ -141,10 +102,8 @@ fn layer(name: &str, description: &str, entries: &[Entry]) -> Value {
             );
             let mut v = json!({
                 "techniqueID": e.attack,
-                "tactic": e.tactic,
                 "comment": comment,
                 "enabled": true,
-                "showSubtechniques": e.attack.contains('.'),
             });
             match e.score() {
                 Some(s) => v["score"] = json!(s),
@@ -159,6 +118,7 @@ fn layer(name: &str, description: &str, entries: &[Entry]) -> Value {
         "domain": "enterprise-attack",
         "description": description,
         "sorting": 3,
+        "layout": { "expandedSubtechniques": "annotated" },
         "hideDisabled": false,
         "techniques": techniques,
         "gradient": {
@@ -192,7 +152,7 @@ pub fn navigator_layer(folder: &ResultFolder) -> Option<Vec<u8>> {
         .join(", ");
     let description = |variant: &str| {
         format!(
-            "killchain: {scenario} ({variant}; {how}). Score = 100 × attempts stopped / attempts, where stopped = prevented + deceived + interrupted + evicted (at most the attempts). Tactic from the kill-chain phase."
+            "killchain: {scenario} ({variant}; {how}). Score = 100 × attempts stopped / attempts, where stopped = prevented + deceived + interrupted + evicted (at most the attempts). Each technique is shown under every tactic ATT&CK files it under."
         )
     };
     let value = if t.col("variant").is_some() {
@@ -235,8 +195,10 @@ mod tests {
         );
         let v: Value = serde_json::from_slice(&navigator_layer(&folder(&csv)).unwrap()).unwrap();
         assert_eq!(v["versions"]["layer"], "4.5");
+        assert_eq!(v["versions"]["navigator"], "5.1.0");
         assert_eq!(v["domain"], "enterprise-attack");
         assert!(v["versions"].get("attack").is_none());
+        assert_eq!(v["layout"]["expandedSubtechniques"], "annotated");
         let t = v["techniques"].as_array().unwrap();
         assert_eq!(
             t.len(),
@@ -245,7 +207,6 @@ mod tests {
         );
         // (100 + 0 + 20 + 5) / 200 = 62.5 % → 63
         assert_eq!(t[0]["techniqueID"], "T1566.001");
-        assert_eq!(t[0]["tactic"], "initial-access");
         assert_eq!(t[0]["score"], 63.0);
         assert!(
             t[0]["comment"]
@@ -253,9 +214,9 @@ mod tests {
                 .unwrap()
                 .contains("200 attempts; stopped 125")
         );
-        assert_eq!(t[1]["tactic"], "impact");
+        assert_eq!(t[1]["techniqueID"], "T1486");
         assert_eq!(t[1]["score"], 100.0);
-        assert_eq!(t[2]["tactic"], "exfiltration");
+        assert_eq!(t[2]["techniqueID"], "T1567.002");
         assert!(t[2].get("score").is_none(), "never attempted: no score");
     }
 
@@ -275,20 +236,26 @@ mod tests {
     }
 
     #[test]
-    fn every_phase_has_a_tactic() {
-        let tactics: Vec<&str> = Phase::ALL.iter().map(|&p| tactic(p, "T1041")).collect();
-        assert_eq!(
-            tactics,
-            [
-                "reconnaissance",
-                "resource-development",
-                "initial-access",
-                "execution",
-                "persistence",
-                "command-and-control",
-                "exfiltration"
-            ]
+    fn no_entry_names_a_tactic_and_one_id_at_two_phases_is_one_entry() {
+        // T1078 (Valid Accounts) is Initial Access, Persistence, Privilege Escalation and
+        // Defense Evasion; a scenario may use it at delivery and at exploitation.
+        let csv = format!(
+            "{HEADER}S,vpn,VPN login,delivery,T1078,true,10,5,0.5,5,0,0,0,0,0,exact\r\nS,admin,Admin login,exploitation,T1078,true,10,10,1,0,0,0,0,0,0,exact\r\nS,token,Token,command_and_control,T1550.001,true,4,0,0,4,0,0,0,0,0,exact\r\n"
         );
-        assert_eq!(tactic(Phase::ActionsOnObjectives, "T1565.002"), "impact");
+        let v: Value = serde_json::from_slice(&navigator_layer(&folder(&csv)).unwrap()).unwrap();
+        let t = v["techniques"].as_array().unwrap();
+        assert_eq!(t.len(), 2);
+        assert_eq!(t[0]["techniqueID"], "T1078");
+        assert_eq!(t[0]["score"], 25.0, "5 stopped of 20 attempts");
+        assert!(
+            t[0]["comment"]
+                .as_str()
+                .unwrap()
+                .starts_with("vpn, admin: 20 attempts")
+        );
+        assert_eq!(t[1]["techniqueID"], "T1550.001");
+        for e in t {
+            assert!(e.get("tactic").is_none(), "{e}");
+        }
     }
 }

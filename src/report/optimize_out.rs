@@ -1,9 +1,9 @@
-//! `frontier.csv` and the terminal summary of `optimize`.
+//! `frontier.csv`, `optimize.json` and the terminal summary of `optimize`.
 
 use std::fmt::Write as _;
 
 use super::csv_out::{finish, record, writer};
-use super::format::{grouped, money, rate6};
+use super::format::{counted, grouped, money, rate6};
 use super::{Method, text_cell};
 use crate::analysis::arms::verdict;
 use crate::analysis::optimize::{Optimum, Portfolio, Problem};
@@ -174,13 +174,13 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
     let n = s.problem.n_candidates();
     let objective = match (m, o.portfolios.first().and_then(|p| p.loss)) {
         (Some(m), Some(l)) => format!(
-            "expected annual loss ({}{} simulated years)",
+            "expected annual loss ({}{})",
             if m.currency.is_empty() {
                 String::new()
             } else {
                 format!("{}, ", m.currency)
             },
-            l.years
+            counted(l.years, "simulated year", "simulated years")
         ),
         (None, Some(_)) => {
             "completion rate (no whole simulated year in these trials; run more for the expected annual loss)".to_owned()
@@ -189,12 +189,12 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
     };
     let _ = writeln!(
         out,
-        "{} — {} candidates, {} portfolios evaluated ({}), {} trials, seed {}; objective = {objective}",
+        "{} — {}, {} evaluated ({}), {}, seed {}; objective = {objective}",
         s.scenario,
-        n,
-        o.portfolios.len(),
+        counted(n as u64, "candidate", "candidates"),
+        counted(o.portfolios.len() as u64, "portfolio", "portfolios"),
         o.search.id(),
-        o.trials,
+        counted(o.trials, "trial", "trials"),
         s.seed
     );
     let frontier: Vec<&Portfolio> = o.portfolios.iter().filter(|p| p.on_frontier).collect();
@@ -223,8 +223,13 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
     if first > 0 {
         let _ = writeln!(
             out,
-            "{:>14} ({first} cheaper frontier points in frontier.csv)",
-            "…"
+            "{:>14} ({} in frontier.csv)",
+            "…",
+            counted(
+                first as u64,
+                "cheaper frontier point",
+                "cheaper frontier points"
+            )
         );
     }
     let mut ties = false;
@@ -258,9 +263,13 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
     if last < frontier.len() {
         let _ = writeln!(
             out,
-            "{:>14} ({} dearer frontier points in frontier.csv)",
+            "{:>14} ({} in frontier.csv)",
             "…",
-            frontier.len() - last
+            counted(
+                (frontier.len() - last) as u64,
+                "dearer frontier point",
+                "dearer frontier points"
+            )
         );
     }
     if ties {
@@ -356,4 +365,92 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
         }
     }
     out
+}
+
+/// `optimize.json`: what the page of an optimization shows beside the frontier — the budget,
+/// the candidates (id, name, annual cost), the best portfolio within the budget, the next better
+/// one above it and the scenario as written (each with its controls, cost, completion rate and,
+/// with `[loss]`, expected annual loss and its 95 % interval), the paired differences the
+/// terminal prints, and the run's provenance. Pretty JSON with sorted keys; a pure function of
+/// the search's result.
+pub fn optimize_json(s: &OptimizeSummary, scenario_file: &str, scenario_sha256: &str) -> Vec<u8> {
+    use serde_json::{Value, json};
+    let o = s.optimum;
+    let m = s.money.as_ref();
+    let trials = o.trials;
+    let loss_json = |l: Option<LossSums>| match l.filter(|l| l.years > 0 && m.is_some()) {
+        Some(l) => {
+            let (lo, hi) = l.ci();
+            json!({"expected_annual_loss": l.ale(), "ale_ci_low": lo, "ale_ci_high": hi})
+        }
+        None => json!({"expected_annual_loss": null, "ale_ci_low": null, "ale_ci_high": null}),
+    };
+    let portfolio = |mask: u64, cost: f64, completed: u64, loss: Option<LossSums>| {
+        let mut v = json!({
+            "portfolio": mask,
+            "controls": s.problem.ids(mask),
+            "annual_cost": cost,
+            "completion_rate": completed as f64 / trials.max(1) as f64,
+        });
+        if let (Value::Object(a), Value::Object(b)) = (&mut v, loss_json(loss)) {
+            a.extend(b);
+        }
+        v
+    };
+    let of = |p: &Portfolio| portfolio(p.mask, p.cost, p.completed, p.loss);
+    let diff = |d: (f64, f64, f64)| json!({"difference": d.0, "ci_low": d.1, "ci_high": d.2});
+    let paired = |rate: Option<(f64, f64, f64)>, money: Option<(f64, f64, f64)>| match rate {
+        Some(r) => json!({
+            "completion_rate": diff(r),
+            "expected_annual_loss": money.map(diff),
+        }),
+        None => Value::Null,
+    };
+    let (written, written_completed) = s.as_written;
+    let best = &o.portfolios[o.best];
+    let next = o.next_better.map(|i| &o.portfolios[i]);
+    let objective = match (m, best.loss) {
+        (Some(_), Some(l)) if l.years > 0 => "expected_annual_loss",
+        _ => "completion_rate",
+    };
+    let names = s.problem.candidate_names();
+    let candidates: Vec<Value> = (s.problem.candidate_ids().into_iter().enumerate())
+        .map(|(k, id)| {
+            json!({"id": id, "name": names[k], "annual_cost": s.problem.candidate_cost(k)})
+        })
+        .collect();
+    let value = json!({
+        "killchain_version": env!("CARGO_PKG_VERSION"),
+        "scenario": s.scenario,
+        "scenario_file": scenario_file,
+        "scenario_sha256": scenario_sha256,
+        "method": Method::MonteCarlo.id(),
+        "seed": s.seed,
+        "trials": trials,
+        "search": o.search.id(),
+        "candidates": candidates,
+        "portfolios_evaluated": o.portfolios.len(),
+        "budget": s.budget,
+        "objective": objective,
+        "currency": m.map(|m| m.currency),
+        "best_within_budget": of(best),
+        "next_better": next.map(of),
+        "as_written": portfolio(
+            written,
+            s.problem.cost(written),
+            written_completed,
+            m.map(|m| m.as_written),
+        ),
+        "next_better_minus_best": paired(
+            s.next_vs_best.filter(|_| next.is_some()),
+            m.and_then(|m| m.next_vs_best),
+        ),
+        "best_minus_as_written": paired(
+            Some(s.best_vs_written),
+            m.map(|m| m.best_vs_written),
+        ),
+    });
+    let mut bytes = serde_json::to_vec_pretty(&value).expect("a JSON value serializes");
+    bytes.push(b'\n');
+    bytes
 }

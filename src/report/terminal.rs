@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use super::format::counted;
 use super::{Method, RunResult};
 use crate::phase::Phase;
 
@@ -10,8 +11,13 @@ pub fn funnel(r: &RunResult) -> String {
     let f = r.figures;
     let mut out = String::new();
     let how = match (f.method, r.seed) {
-        (Method::MonteCarlo, Some(seed)) => format!("{} trials, seed {seed}", f.trials),
-        _ => format!("exact, as expected counts of {} trials", f.trials),
+        (Method::MonteCarlo, Some(seed)) => {
+            format!("{}, seed {seed}", counted(f.trials, "trial", "trials"))
+        }
+        _ => format!(
+            "exact, as expected counts of {}",
+            counted(f.trials, "trial", "trials")
+        ),
     };
     let _ = writeln!(out, "{} — {how}", r.scenario.name);
     let _ = writeln!(

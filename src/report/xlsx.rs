@@ -1,6 +1,7 @@
 //! `results.xlsx`: one sheet per CSV file of a result folder, same columns, numbers stored as
-//! numbers, with number formats chosen by column name, frozen header rows, and a native chart
-//! of the funnel on the `phases` sheet.
+//! numbers, with number formats chosen by column name, frozen header rows, an autofilter on
+//! every sheet, columns as wide as their widest cell, and a native chart of the funnel on the
+//! `phases` sheet.
 //!
 //! Formats key on column names, so a column added to a CSV file later gets a format without a
 //! change here: rates, shares, probabilities and intervals of rates as percentages; costs,
@@ -8,8 +9,8 @@
 //! numbers. Seeds and other identifiers stay text.
 
 use rust_xlsxwriter::{
-    Chart, ChartDataLabel, ChartType, DocProperties, ExcelDateTime, Format, Workbook, Worksheet,
-    XlsxError,
+    Chart, ChartDataLabel, ChartDataLabelPosition, ChartFont, ChartLegendPosition, ChartType,
+    DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError,
 };
 
 use super::folder::{ResultFolder, Table};
@@ -77,16 +78,60 @@ pub fn sheet_name(file: &str) -> String {
     file.trim_end_matches(".csv").chars().take(31).collect()
 }
 
-fn money_format(currency: &str) -> Format {
-    let code: String = currency
+/// The currency code a money format shows: the row's `currency` without anything but ASCII
+/// letters and digits.
+fn currency_code(currency: &str) -> String {
+    currency
         .chars()
         .filter(char::is_ascii_alphanumeric)
-        .collect();
+        .collect()
+}
+
+fn money_format(currency: &str) -> Format {
+    let code = currency_code(currency);
     if code.is_empty() {
         Format::new().set_num_format("#,##0")
     } else {
         Format::new().set_num_format(format!("#,##0 \"{code}\""))
     }
+}
+
+/// Characters of the integer part of `x` with thousands separators, as `#,##0` shows it.
+fn grouped_len(x: f64) -> usize {
+    let digits = format!("{:.0}", x.abs().trunc()).len();
+    digits + (digits - 1) / 3 + usize::from(x.is_sign_negative() && x != 0.0)
+}
+
+/// Characters a number takes in a cell as the format its column's kind gives it shows it (for
+/// [`ColumnKind::Number`], `#,##0` for integers and `#,##0.00####` otherwise).
+fn shown_len(kind: ColumnKind, x: f64, currency: &str) -> usize {
+    match kind {
+        ColumnKind::Percent => format!("{:.2}%", 100.0 * x).len(),
+        ColumnKind::SignedPercent => format!("{:+.2}%", 100.0 * x).len(),
+        ColumnKind::Money => {
+            let code = currency_code(currency).len();
+            grouped_len(x.round()) + if code > 0 { code + 1 } else { 0 }
+        }
+        ColumnKind::Number | ColumnKind::Text => {
+            let decimals = format!("{:.6}", x.fract().abs());
+            let decimals = decimals.trim_start_matches('0').trim_end_matches('0');
+            // ".", then at least two decimals, or none for an integer.
+            let tail = if x.fract() == 0.0 {
+                0
+            } else {
+                decimals.len().max(3)
+            };
+            grouped_len(x) + tail
+        }
+    }
+}
+
+/// The width (in Excel's units, characters of the default font) given a column before
+/// `autofit` widens it to its widest text: its bold header with the autofilter's drop-down
+/// button, and its numbers as their format shows them. Excel's limit is 255.
+fn base_width(header: &str, shown: usize) -> f64 {
+    let header = header.chars().count() as f64 * 1.1 + 3.0;
+    header.max(shown as f64 + 1.0).min(255.0)
 }
 
 fn write_table(ws: &mut Worksheet, t: &Table) -> Result<(), XlsxError> {
@@ -96,10 +141,11 @@ fn write_table(ws: &mut Worksheet, t: &Table) -> Result<(), XlsxError> {
     let whole = Format::new().set_num_format("#,##0");
     let fraction = Format::new().set_num_format("#,##0.00####");
     let kinds: Vec<ColumnKind> = t.header.iter().map(|h| column_kind(h)).collect();
+    // The widest number of each column, as shown.
+    let mut shown = vec![0usize; t.header.len()];
     for (c, h) in t.header.iter().enumerate() {
         let c = u16::try_from(c).unwrap_or(u16::MAX);
         ws.write_string_with_format(0, c, h, &bold)?;
-        ws.set_column_width(c, (h.len() + 2).max(10) as f64)?;
     }
     for (r, row) in t.rows.iter().enumerate() {
         let r = u32::try_from(r + 1).unwrap_or(u32::MAX);
@@ -111,6 +157,11 @@ fn write_table(ws: &mut Worksheet, t: &Table) -> Result<(), XlsxError> {
                 continue;
             }
             let number = cell.parse::<f64>().ok().filter(|x| x.is_finite());
+            if let (Some(x), Some(widest)) = (number, shown.get_mut(usize::from(c))) {
+                if kind != ColumnKind::Text {
+                    *widest = (*widest).max(shown_len(kind, x, currency));
+                }
+            }
             match (kind, number) {
                 (ColumnKind::Text, _) | (_, None) => {
                     ws.write_string(r, c, super::folder::unguard(cell))?;
@@ -138,8 +189,30 @@ fn write_table(ws: &mut Worksheet, t: &Table) -> Result<(), XlsxError> {
         }
     }
     ws.set_freeze_panes(1, 0)?;
+    if let Some(last_col) = t.header.len().checked_sub(1) {
+        let last_col = u16::try_from(last_col).unwrap_or(u16::MAX);
+        let last_row = u32::try_from(t.rows.len()).unwrap_or(u32::MAX);
+        ws.autofilter(0, 0, last_row, last_col)?;
+        for (c, h) in t.header.iter().enumerate() {
+            let width = base_width(h, shown[c]);
+            ws.set_column_width(u16::try_from(c).unwrap_or(u16::MAX), width)?;
+        }
+    }
+    // Widens every column whose widest text (measured with Excel's character widths, the
+    // autofilter's button included) needs more than the width set above.
+    ws.autofit();
     Ok(())
 }
+
+/// Size of the funnel chart in pixels (Excel's default is 480 × 288, too narrow for seven phase
+/// ids side by side).
+const FUNNEL_SIZE: (u32, u32) = (960, 480);
+/// Font size (points) and rotation (degrees) of the funnel's phase ids: slanted, so that
+/// neighbouring ids never overlap however long they are.
+const FUNNEL_CATEGORY_FONT: (u8, i16) = (9, -45);
+/// Font size and rotation of the counts above the bars: upright text (rotated a quarter turn)
+/// is narrower than any bar, so the counts of neighbouring bars never overlap.
+const FUNNEL_LABEL_FONT: (u8, i16) = (8, -90);
 
 /// A column chart of the funnel (trials reaching and broken at each phase) of the first seven
 /// rows of `phases` (the baseline in a comparison).
@@ -157,13 +230,29 @@ fn funnel_chart(t: &Table, sheet: &str) -> Option<Chart> {
             .set_name(label)
             .set_categories((sheet, 1, phase, last, phase))
             .set_values((sheet, 1, column, last, column))
-            .set_data_label(ChartDataLabel::new().show_value());
+            .set_data_label(
+                ChartDataLabel::new()
+                    .show_value()
+                    .set_position(ChartDataLabelPosition::OutsideEnd)
+                    .set_num_format("#,##0")
+                    .set_font(
+                        ChartFont::new()
+                            .set_size(FUNNEL_LABEL_FONT.0)
+                            .set_rotation(FUNNEL_LABEL_FONT.1),
+                    ),
+            );
     }
     chart
         .title()
         .set_name("Kill-chain funnel: trials reaching and broken at each phase");
-    chart.x_axis().set_name("phase");
-    chart.y_axis().set_name("trials");
+    chart.x_axis().set_name("phase").set_font(
+        ChartFont::new()
+            .set_size(FUNNEL_CATEGORY_FONT.0)
+            .set_rotation(FUNNEL_CATEGORY_FONT.1),
+    );
+    chart.y_axis().set_name("trials").set_num_format("#,##0");
+    chart.legend().set_position(ChartLegendPosition::Bottom);
+    chart.set_width(FUNNEL_SIZE.0).set_height(FUNNEL_SIZE.1);
     Some(chart)
 }
 
@@ -227,6 +316,26 @@ mod tests {
             ("variant", Text),
         ] {
             assert_eq!(column_kind(name), kind, "{name}");
+        }
+    }
+
+    #[test]
+    fn numbers_are_measured_as_their_format_shows_them() {
+        use ColumnKind::*;
+        for (kind, x, currency, shown) in [
+            (Percent, 0.123456, "", "12.35%"),
+            (Percent, 1.0, "", "100.00%"),
+            (SignedPercent, -0.05, "", "-5.00%"),
+            (SignedPercent, 0.5, "", "+50.00%"),
+            (Money, 1_234_567.4, "EUR", "1,234,567 EUR"),
+            (Money, 999.0, "", "999"),
+            (Money, -1500.0, "USD", "-1,500 USD"),
+            (Number, 100_000.0, "", "100,000"),
+            (Number, 12.5, "", "12.50"),
+            (Number, 0.123456, "", "0.123456"),
+            (Number, 1234.0625, "", "1,234.0625"),
+        ] {
+            assert_eq!(shown_len(kind, x, currency), shown.len(), "{shown}");
         }
     }
 }

@@ -52,6 +52,22 @@ pub(crate) fn valid_weight(w: f64) -> bool {
 pub const DEFAULT_TRIALS: u64 = 100_000;
 /// Seed used when neither the file nor the command line gives one.
 pub const DEFAULT_SEED: u64 = 1;
+/// The largest seed, in a file and on the command line alike: TOML integers are signed 64-bit,
+/// so a file can hold 0 ..= 2^63 − 1 and no more.
+pub const MAX_SEED: u64 = i64::MAX as u64;
+
+/// What a seed must be, in the words every refusal of one uses.
+pub(crate) fn seed_rule() -> String {
+    format!("seed must be an integer from 0 to {MAX_SEED}")
+}
+
+/// A seed given as text (`--seed`): an integer in 0 ..= [`MAX_SEED`], or the rule it breaks.
+pub fn parse_seed(text: &str) -> Result<u64, String> {
+    text.parse::<u64>()
+        .ok()
+        .filter(|&s| s <= MAX_SEED)
+        .ok_or_else(seed_rule)
+}
 
 /// A probability, in [0, 1] by construction.
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]

@@ -64,9 +64,72 @@ pub(crate) struct RawMeta {
     /// Default number of trials (campaigns) to simulate; `--trials` overrides it. Default 100000.
     #[schemars(with = "u64", default, range(min = 1))]
     pub trials: Option<Spanned<i64>>,
-    /// Default seed; `--seed` overrides it. Default 1.
-    #[schemars(with = "u64", default)]
-    pub seed: Option<Spanned<i64>>,
+    /// Default seed, an integer from 0 to 9223372036854775807 (2^63 − 1, the largest TOML
+    /// integer); `--seed` overrides it. Default 1.
+    #[schemars(with = "schema::Seed", default)]
+    pub seed: Option<Spanned<RawSeed>>,
+}
+
+/// A seed as written: whatever value the file holds there, so that `validate` refuses a string,
+/// a fraction, a negative number and an integer beyond TOML's range in the same words.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum RawSeed {
+    /// An integer, with the range any TOML parser may hand over.
+    Integer(i128),
+    /// Anything else, as the message shows it (`1.5`, `the string "7"`, `a table`).
+    Other(String),
+}
+
+impl<'de> Deserialize<'de> for RawSeed {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(SeedVisitor)
+    }
+}
+
+struct SeedVisitor;
+
+impl<'de> serde::de::Visitor<'de> for SeedVisitor {
+    type Value = RawSeed;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a seed")
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<RawSeed, E> {
+        Ok(RawSeed::Integer(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<RawSeed, E> {
+        Ok(RawSeed::Integer(v.into()))
+    }
+    fn visit_i128<E>(self, v: i128) -> Result<RawSeed, E> {
+        Ok(RawSeed::Integer(v))
+    }
+    fn visit_u128<E>(self, v: u128) -> Result<RawSeed, E> {
+        Ok(i128::try_from(v).map_or_else(|_| RawSeed::Other(v.to_string()), RawSeed::Integer))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<RawSeed, E> {
+        Ok(RawSeed::Other(format!("{v:?}")))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<RawSeed, E> {
+        Ok(RawSeed::Other(v.to_string()))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<RawSeed, E> {
+        Ok(RawSeed::Other(format!("the string {v:?}")))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<RawSeed, A::Error> {
+        while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(RawSeed::Other("an array".to_owned()))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<RawSeed, A::Error> {
+        // A date-time reaches a deserializer as a table with one private key.
+        let mut what = "a table";
+        while let Some(key) = a.next_key::<String>()? {
+            if key.starts_with("$__toml_private") {
+                what = "a date-time";
+            }
+            a.next_value::<serde::de::IgnoredAny>()?;
+        }
+        Ok(RawSeed::Other(what.to_owned()))
+    }
 }
 
 /// `[adversary]`: who attacks, how persistently, with which techniques.
@@ -276,6 +339,11 @@ pub(crate) mod schema {
         /// The name of a numeric environment fact.
         Fact(Id),
     }
+
+    /// A seed: an integer from 0 to 2^63 − 1, the largest integer TOML holds.
+    #[derive(JsonSchema)]
+    #[schemars(transparent)]
+    pub struct Seed(#[schemars(range(min = 0, max = 9_223_372_036_854_775_807_i64))] i64);
 
     /// A boolean fact's name, or "!" and its name for its negation.
     #[derive(JsonSchema)]

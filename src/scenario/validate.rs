@@ -6,11 +6,11 @@ use std::ops::Range;
 use toml::{Spanned, Value};
 
 use super::diagnostic::{Collector, Diagnostics, did_you_mean};
-use super::raw::{RawAdversary, RawControl, RawFile, RawLoss, RawMeta, RawTechnique};
+use super::raw::{RawAdversary, RawControl, RawFile, RawLoss, RawMeta, RawSeed, RawTechnique};
 use super::variant::{Catalog, Written};
 use super::{
-    Adversary, Control, DEFAULT_SEED, DEFAULT_TRIALS, Fact, MAX_TECHNIQUES_PER_PHASE, MAX_WEIGHT,
-    Probability, Requirement, Scenario, Technique, valid_weight,
+    Adversary, Control, DEFAULT_SEED, DEFAULT_TRIALS, Fact, MAX_SEED, MAX_TECHNIQUES_PER_PHASE,
+    MAX_WEIGHT, Probability, Requirement, Scenario, Technique, seed_rule, valid_weight,
 };
 use crate::money::{
     Impact, LossModel, MAX_ATTACKS_PER_YEAR, MAX_COST, MAX_IMPACT, MIN_ATTACKS_PER_YEAR,
@@ -194,13 +194,20 @@ impl Checker<'_, '_> {
         };
         let seed = match raw.seed {
             None => DEFAULT_SEED,
-            Some(s) if *s.get_ref() >= 0 => *s.get_ref() as u64,
             Some(s) => {
-                self.c.error(
-                    s.span(),
-                    format!("seed must be a non-negative integer, got {}", s.get_ref()),
-                );
-                0
+                let span = s.span();
+                let written = match s.into_inner() {
+                    RawSeed::Integer(i) => match u64::try_from(i) {
+                        Ok(seed) if seed <= MAX_SEED => Some(seed),
+                        _ => None,
+                    }
+                    .ok_or_else(|| i.to_string()),
+                    RawSeed::Other(what) => Err(what),
+                };
+                written.unwrap_or_else(|what| {
+                    self.c.error(span, format!("{}, got {what}", seed_rule()));
+                    0
+                })
             }
         };
         Some((name, raw.description.unwrap_or_default(), trials, seed))

@@ -592,6 +592,7 @@ fn sigint_stops_a_search_with_status_130_and_keeps_previous_results() {
         .success();
     let dir = out.path().join("small");
     let before = fs::read(dir.join("frontier.csv")).unwrap();
+    let before_json = fs::read(dir.join("optimize.json")).unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_killchain"))
         .args([
             "optimize",
@@ -632,10 +633,11 @@ fn sigint_stops_a_search_with_status_130_and_keeps_previous_results() {
         )
     );
     assert_eq!(fs::read(dir.join("frontier.csv")).unwrap(), before);
+    assert_eq!(fs::read(dir.join("optimize.json")).unwrap(), before_json);
     assert_eq!(
         fs::read_dir(&dir).unwrap().count(),
-        1,
-        "no temporary file left"
+        2,
+        "frontier.csv, optimize.json and no temporary file"
     );
 }
 

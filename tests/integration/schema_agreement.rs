@@ -66,7 +66,7 @@ enum Shape {
     Attempts,
     /// `trials`: an integer >= 1.
     Trials,
-    /// `seed`: an integer >= 0.
+    /// `seed`: an integer from 0 to 2^63 − 1.
     Seed,
     /// `cost`: an amount in [0, 1e12].
     Cost,
@@ -205,6 +205,7 @@ fn mistakes(shape: Shape, current: Option<&Value>) -> Vec<(&'static str, Value)>
             ("a fraction", f(1.5)),
             ("negative", i(-1)),
             ("0", i(0)),
+            ("the largest TOML integer", i(i64::MAX)),
             fact,
         ],
         Shape::Cost => vec![

@@ -1,12 +1,25 @@
 //! The kill-chain charts: the funnel of trials reaching and broken at each phase, and the
-//! chains broken per control, grouped by course of action.
+//! chains broken per control, grouped by course of action. An exact folder's counts are
+//! expectations: every one is printed with one decimal and called expected.
 
 use std::fmt::Write as _;
 
-use super::svg::{BROKEN, PASSED, Scale, esc, line, rect, svg_open, text, y_label};
+use super::svg::{BROKEN, GREY, PASSED, Scale, esc, line, rect, svg_open, text, y_label};
 use crate::phase::{CourseOfAction, Phase};
 use crate::report::folder::Table;
-use crate::report::format::{count, percent};
+use crate::report::format::{count, expected_count, percent};
+
+/// Whether a table holds the exact method's expected counts.
+pub(super) fn is_exact(t: &Table) -> bool {
+    t.rows
+        .first()
+        .is_some_and(|r| t.text(r, "method") == "exact")
+}
+
+/// How a table's counts are printed: expected ones with one decimal, the others whole.
+pub(super) fn counts_of(t: &Table) -> fn(f64) -> String {
+    if is_exact(t) { expected_count } else { count }
+}
 
 /// The kill-chain funnel of one block of `phases.csv` rows.
 pub(super) fn funnel_svg(t: &Table, rows: &[&Vec<String>]) -> String {
@@ -19,6 +32,7 @@ pub(super) fn funnel_svg(t: &Table, rows: &[&Vec<String>]) -> String {
         .max(1.0);
     let y = Scale::linear(0.0, trials, bottom, top);
     let slot = (w - left - right) / Phase::ALL.len() as f64;
+    let (fmt, expected) = (counts_of(t), if is_exact(t) { "expected " } else { "" });
     let mut out = String::new();
     svg_open(&mut out, w, h, "kill-chain funnel");
     for tick in y.ticks(4) {
@@ -32,7 +46,7 @@ pub(super) fn funnel_svg(t: &Table, rows: &[&Vec<String>]) -> String {
         &mut out,
         22.0,
         (top + bottom) / 2.0,
-        "trials reaching the phase",
+        &format!("{expected}trials reaching the phase"),
     );
     for (i, row) in rows.iter().enumerate() {
         let reached = t.num(row, "reached").unwrap_or(0.0);
@@ -49,13 +63,13 @@ pub(super) fn funnel_svg(t: &Table, rows: &[&Vec<String>]) -> String {
             y_top - 18.0,
             "middle",
             "v-reached",
-            &count(reached),
+            &fmt(reached),
         );
         let _ = write!(
             out,
-            r#"<text x="{cx:.1}" y="{:.1}" text-anchor="middle" class="small">broken <tspan class="v-broken">{}</tspan></text>"#,
+            r#"<text x="{cx:.1}" y="{:.1}" text-anchor="middle" class="small">{expected}broken <tspan class="v-broken">{}</tspan></text>"#,
             y_top - 5.0,
-            esc(&count(broken))
+            esc(&fmt(broken))
         );
         let phase = Phase::from_id(t.cell(row, "phase"));
         let title = phase.map_or_else(|| t.text(row, "phase").to_owned(), |p| p.title().to_owned());
@@ -143,6 +157,7 @@ pub(super) fn attribution_svg(t: &Table, rows: &[&Vec<String>]) -> String {
     let n_rows = rows.len() as f64;
     let h = 20.0 + head_h * groups.len() as f64 + row_h * n_rows + 40.0;
     let x = Scale::linear(0.0, max.max(1.0), left, w - right);
+    let (fmt, expected) = (counts_of(t), if is_exact(t) { "expected " } else { "" });
     let mut out = String::new();
     svg_open(&mut out, w, h, "chains broken per control");
     let mut y = 20.0;
@@ -165,7 +180,7 @@ pub(super) fn attribution_svg(t: &Table, rows: &[&Vec<String>]) -> String {
             };
             text(&mut out, left - 8.0, y + 14.0, "end", "", &label);
             let colour = if t.cell(row, "action").is_empty() {
-                "#999999"
+                GREY
             } else {
                 PASSED
             };
@@ -186,7 +201,7 @@ pub(super) fn attribution_svg(t: &Table, rows: &[&Vec<String>]) -> String {
                 r#"<text x="{:.1}" y="{:.1}" text-anchor="start"><tspan class="v-breaks">{}</tspan>{}</text>"#,
                 x.at(breaks) + 6.0,
                 y + 14.0,
-                esc(&count(breaks)),
+                esc(&fmt(breaks)),
                 esc(&share)
             );
             y += row_h;
@@ -199,7 +214,7 @@ pub(super) fn attribution_svg(t: &Table, rows: &[&Vec<String>]) -> String {
         y + 24.0,
         "middle",
         "title",
-        "chains broken (trials), attributed to the control that broke them",
+        &format!("chains broken ({expected}trials), attributed to the control that broke them"),
     );
     out.push_str("</svg>");
     out

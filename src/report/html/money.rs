@@ -1,18 +1,25 @@
-//! The money charts: loss exceedance curves on a log axis, and annual cost against risk — a
-//! comparison's variants against their expected annual loss, `optimize`'s cost/loss frontier.
+//! The money charts: loss exceedance curves on a log axis, and a comparison's variants by annual
+//! cost against their expected annual loss (`optimize`'s frontier is in `frontier`); and the
+//! money block, each arm's expected annual loss and percentiles as a table.
 
 use std::fmt::Write as _;
 
-use super::svg::{BROKEN, PALETTE, Scale, axes, esc, rect, svg_open, text, unit};
+use super::svg::{
+    Arms, BASELINE_DASH, BROKEN, GREY, JOIN, Scale, axes, colour_word, esc, svg_open, text, unit,
+};
 use crate::analysis::frontier::pareto;
 use crate::math;
 use crate::report::folder::Table;
 use crate::report::format::money_with as money;
 use crate::report::format::{count, percent};
 
-/// Loss exceedance curves, one per variant, on a log-scaled loss axis.
-pub(super) fn exceedance_svg(t: &Table) -> Option<String> {
-    let groups = t.by_variant();
+/// A point of an exceedance curve: annual loss, probability exceeded, its interval's ends.
+type CurveRow = (f64, f64, Option<f64>, Option<f64>);
+
+/// Loss exceedance curves, one per arm in its style, on a log-scaled loss axis: the interval
+/// bands first, then the variants' curves, then the baseline's on top of them all.
+pub(super) fn exceedance_svg(t: &Table, arms: &Arms) -> Option<String> {
+    let mut groups = t.by_variant();
     let points: Vec<(f64, f64)> = t
         .rows
         .iter()
@@ -53,20 +60,30 @@ pub(super) fn exceedance_svg(t: &Table) -> Option<String> {
         "probability the annual loss exceeds it",
         frame,
     );
-    for (i, (variant, rows)) in groups.iter().enumerate() {
-        let colour = PALETTE[i % PALETTE.len()];
-        let mut curve: Vec<(f64, f64, Option<f64>, Option<f64>)> = rows
-            .iter()
-            .filter_map(|r| {
-                let l = t.num(r, "annual_loss")?;
-                let p = t.num(r, "probability_exceeded")?;
-                (l > 0.0).then(|| (l, p, t.num(r, "ci_low"), t.num(r, "ci_high")))
-            })
-            .collect();
-        curve.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // The page's order of arms, the baseline last so that it is drawn on top.
+    groups.sort_by_key(|(v, _)| {
+        let i = arms.index(v);
+        if i == 0 { usize::MAX } else { i }
+    });
+    let curves: Vec<(&str, Vec<CurveRow>)> = groups
+        .iter()
+        .map(|(variant, rows)| {
+            let mut curve: Vec<_> = rows
+                .iter()
+                .filter_map(|r| {
+                    let l = t.num(r, "annual_loss")?;
+                    let p = t.num(r, "probability_exceeded")?;
+                    (l > 0.0).then(|| (l, p, t.num(r, "ci_low"), t.num(r, "ci_high")))
+                })
+                .collect();
+            curve.sort_by(|a, b| a.0.total_cmp(&b.0));
+            (variant.as_str(), curve)
+        })
+        .collect();
+    for (variant, curve) in &curves {
         if curve.iter().all(|c| c.2.is_some() && c.3.is_some()) && !curve.is_empty() {
             let mut band = String::new();
-            for c in &curve {
+            for c in curve {
                 let _ = write!(band, "{:.1},{:.1} ", x.at(c.0), y.at(c.3.unwrap_or(c.1)));
             }
             for c in curve.iter().rev() {
@@ -74,27 +91,47 @@ pub(super) fn exceedance_svg(t: &Table) -> Option<String> {
             }
             let _ = write!(
                 out,
-                r#"<polygon points="{}" fill="{colour}" fill-opacity="0.15" stroke="none"/>"#,
-                band.trim_end()
+                r#"<polygon points="{}" fill="{}" fill-opacity="0.12" stroke="none" data-arm="{}"/>"#,
+                band.trim_end(),
+                arms.style(variant).colour,
+                esc(variant)
             );
         }
+    }
+    for (variant, curve) in &curves {
         let path: Vec<String> = curve
             .iter()
             .map(|c| format!("{:.1},{:.1}", x.at(c.0), y.at(c.1)))
             .collect();
         let _ = write!(
             out,
-            r#"<polyline points="{}" fill="none" stroke="{colour}" stroke-width="2"/>"#,
-            path.join(" ")
+            r#"<polyline points="{}" fill="none"{} data-arm="{}"/>"#,
+            path.join(" "),
+            arms.style(variant).stroke(2.5),
+            esc(variant)
         );
+    }
+    // The legend, in the page's order of arms (the baseline first).
+    let mut shown: Vec<&str> = curves.iter().map(|(v, _)| *v).collect();
+    shown.sort_by_key(|v| arms.index(v));
+    for (i, variant) in shown.iter().enumerate() {
         let ly = frame.1 + 10.0 + 20.0 * i as f64;
-        rect(&mut out, frame.2 + 20.0, ly - 9.0, 14.0, 10.0, colour);
-        text(&mut out, frame.2 + 40.0, ly, "start", "", variant);
+        let _ = write!(
+            out,
+            r#"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}"{} data-arm="{}"/>"#,
+            frame.2 + 14.0,
+            ly - 4.0,
+            frame.2 + 44.0,
+            ly - 4.0,
+            arms.style(variant).stroke(2.5),
+            esc(variant)
+        );
+        text(&mut out, frame.2 + 50.0, ly, "start", "", variant);
     }
     text(
         &mut out,
-        frame.2 + 20.0,
-        frame.1 + 20.0 + 20.0 * groups.len() as f64,
+        frame.2 + 14.0,
+        frame.1 + 20.0 + 20.0 * shown.len() as f64,
         "start",
         "small",
         "shaded: 95 % interval",
@@ -112,17 +149,21 @@ struct CostPoint<'a> {
     /// The 95 % interval of `risk`, drawn as a whisker.
     ci: Option<(f64, f64)>,
     on_frontier: bool,
+    /// The colour of the point and its whisker; else the frontier's colour on the frontier,
+    /// grey off it.
+    colour: Option<&'a str>,
 }
 
 /// Annual cost against risk (expected annual loss in money when `money_axis`, else completion
 /// rate), the frontier points joined. Points are labelled with their name and risk: all of
 /// them when `label_all`, else those on the frontier whose labels do not overlap; these points
-/// carry a tooltip with their cost and interval.
+/// carry a tooltip with their cost and interval. `join` is the colour of the line.
 fn cost_risk_svg(
     pts: &[CostPoint],
     currency: &str,
     money_axis: bool,
     label_all: bool,
+    join: &str,
     legend: &str,
 ) -> String {
     let (xmin, xmax, ymax) = pts.iter().fold((f64::MAX, 0.0f64, 0.0f64), |(a, b, c), p| {
@@ -170,7 +211,7 @@ fn cost_risk_svg(
         .collect();
     let _ = write!(
         out,
-        r#"<polyline points="{}" fill="none" stroke="{BROKEN}" stroke-width="2"/>"#,
+        r#"<polyline points="{}" fill="none" stroke="{join}" stroke-width="2"/>"#,
         path.join(" ")
     );
     // The others first, plain (an exhaustive search may have evaluated tens of thousands).
@@ -185,18 +226,24 @@ fn cost_risk_svg(
     }
     let mut placed: Vec<(f64, f64, f64)> = Vec::new();
     for p in pts.iter().filter(|p| shown(p)) {
-        let (colour, r) = if p.on_frontier {
-            (BROKEN, 5)
-        } else {
-            ("#888888", 4)
+        let r = if p.on_frontier { 5 } else { 4 };
+        let colour = match p.colour {
+            Some(c) => c,
+            None if p.on_frontier => BROKEN,
+            None => GREY,
         };
         let (px, py) = (x.at(p.cost), y.at(p.risk));
         let interval =
             p.ci.map(|(lo, hi)| format!(" [95 % interval {}, {}]", fmt_risk(lo), fmt_risk(hi)))
                 .unwrap_or_default();
+        let arm = if p.colour.is_some() {
+            format!(r#" data-arm="{}""#, esc(p.name))
+        } else {
+            String::new()
+        };
         let _ = write!(
             out,
-            "<g><title>{}: annual cost {}, {} {}{}</title>",
+            "<g{arm}><title>{}: annual cost {}, {} {}{}</title>",
             esc(p.name),
             esc(&money(p.cost, currency)),
             if money_axis {
@@ -267,60 +314,21 @@ fn cost_risk_svg(
     out
 }
 
-/// `optimize`'s portfolios by annual cost and expected annual loss (or completion rate when
-/// the loss cells are empty), the frontier joined, with the loss interval of frontier points.
-pub(super) fn frontier_svg(t: &Table) -> Option<String> {
-    let use_loss = t
-        .rows
-        .iter()
-        .any(|r| t.num(r, "expected_annual_loss").is_some());
-    let y_col = if use_loss {
-        "expected_annual_loss"
-    } else {
-        "completion_rate"
-    };
+/// A comparison's arms by annual cost and expected annual loss with its 95 % interval, each in
+/// its style, the arms that no other beats on both joined; `None` without loss figures.
+pub(super) fn variants_cost_loss_svg(t: &Table, arms: &Arms) -> Option<String> {
     let pts: Vec<CostPoint> = t
         .rows
         .iter()
         .filter_map(|r| {
-            let on_frontier = t.cell(r, "on_frontier") == "true";
-            let ci = (use_loss && on_frontier)
-                .then(|| t.num(r, "ale_ci_low").zip(t.num(r, "ale_ci_high")))
-                .flatten();
+            let name = t.text(r, "variant");
             Some(CostPoint {
-                name: t.text(r, "portfolio"),
-                cost: t.num(r, "annual_cost")?,
-                risk: t.num(r, y_col)?,
-                ci,
-                on_frontier,
-            })
-        })
-        .collect();
-    if pts.is_empty() {
-        return None;
-    }
-    let currency = t.rows.first().map_or("", |r| t.text(r, "currency"));
-    let legend = if use_loss {
-        "red: portfolios on the frontier (no other is both cheaper and less risky), joined, with the 95 % interval of their loss; grey: the others"
-    } else {
-        "red: portfolios on the frontier (no other is both cheaper and less risky), joined; grey: the others"
-    };
-    Some(cost_risk_svg(&pts, currency, use_loss, false, legend))
-}
-
-/// A comparison's variants by annual cost and expected annual loss with its 95 % interval,
-/// the variants that no other beats on both joined; `None` without loss figures.
-pub(super) fn variants_cost_loss_svg(t: &Table) -> Option<String> {
-    let pts: Vec<CostPoint> = t
-        .rows
-        .iter()
-        .filter_map(|r| {
-            Some(CostPoint {
-                name: t.text(r, "variant"),
+                name,
                 cost: t.num(r, "annual_cost")?,
                 risk: t.num(r, "expected_annual_loss")?,
                 ci: t.num(r, "ale_ci_low").zip(t.num(r, "ale_ci_high")),
                 on_frontier: false,
+                colour: Some(arms.style(name).colour),
             })
         })
         .collect();
@@ -334,11 +342,84 @@ pub(super) fn variants_cost_loss_svg(t: &Table) -> Option<String> {
         .map(|(p, on_frontier)| CostPoint { on_frontier, ..p })
         .collect();
     let currency = t.rows.first().map_or("", |r| t.text(r, "currency"));
-    Some(cost_risk_svg(
-        &pts,
-        currency,
-        true,
-        true,
-        "red: variants that no other beats on both cost and loss, joined; whiskers: the 95 % interval of the expected annual loss",
-    ))
+    let legend = format!(
+        "{} line: the arms (the baseline among them) that no other beats on both cost and loss; whiskers: the 95 % interval of the loss",
+        colour_word(JOIN)
+    );
+    Some(cost_risk_svg(&pts, currency, true, true, JOIN, &legend))
+}
+
+/// One arm's row of the money block: the expected annual loss with its interval and the
+/// percentiles of annual loss, as the terminal prints them.
+pub(super) struct MoneyRow<'a> {
+    /// The arm's name; `None` on a run's page (one arm, named by the page).
+    pub(super) name: Option<&'a str>,
+    /// Expected annual loss, its 95 % interval; `None` when no whole simulated year was played.
+    pub(super) ale: Option<(f64, f64, f64)>,
+    /// P50, P90 and P99 of annual loss; `None` when not computed (the exact method).
+    pub(super) percentiles: Option<[f64; 3]>,
+}
+
+/// The money block: per arm, the expected annual loss, its 95 % interval (or "exact") and the
+/// P50, P90 and P99 of annual loss, in the currency (named in the header); each arm's name
+/// beside a swatch of its style. An HTML table, so that the figures read as text.
+pub(super) fn money_block(rows: &[MoneyRow], currency: &str, exact: bool, arms: &Arms) -> String {
+    let amount = |x: f64| money(x, "");
+    let mut out = String::from("<table class=\"money\">\n<tr>");
+    if rows.iter().any(|r| r.name.is_some()) {
+        out.push_str("<th></th>");
+    }
+    let _ = writeln!(
+        out,
+        "<th>expected annual loss{}</th><th>95 % interval</th><th>P50</th><th>P90</th><th>P99</th></tr>",
+        esc(&unit(currency))
+    );
+    for r in rows {
+        out.push_str("<tr>");
+        if let Some(name) = r.name {
+            let style = arms.style(name);
+            let border = match style.dash {
+                "" => "solid",
+                BASELINE_DASH => "dashed",
+                _ => "dotted",
+            };
+            let _ = write!(
+                out,
+                r#"<th class="arm" data-arm="{}"><span class="swatch" style="border-top:3px {border} {}"></span>{}</th>"#,
+                esc(name),
+                style.colour,
+                esc(name)
+            );
+        }
+        match r.ale {
+            Some((m, lo, hi)) => {
+                let interval = if exact {
+                    "exact".to_owned()
+                } else {
+                    format!(
+                        r#"<span class="v-ale-low">{}</span> to <span class="v-ale-high">{}</span>"#,
+                        esc(&amount(lo)),
+                        esc(&amount(hi))
+                    )
+                };
+                let _ = write!(
+                    out,
+                    r#"<td class="v-ale">{}</td><td>{interval}</td>"#,
+                    esc(&amount(m))
+                );
+            }
+            None => out.push_str(
+                "<td colspan=\"2\">no whole simulated year in these trials; run more</td>",
+            ),
+        }
+        for (i, class) in ["v-p50", "v-p90", "v-p99"].iter().enumerate() {
+            let cell = r
+                .percentiles
+                .map_or_else(|| "—".to_owned(), |p| amount(p[i]));
+            let _ = write!(out, r#"<td class="{class}">{}</td>"#, esc(&cell));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table>\n");
+    out
 }

@@ -1,18 +1,135 @@
 //! The SVG toolkit the charts share: linear and log scales with their ticks, axes and grid,
-//! text, lines, rectangles and escaping, the colours of the series.
+//! text, lines, rectangles and escaping; the page's colours with their words, and the one style
+//! of each arm (the baseline, each variant) that every chart of a page draws it in.
 
 use std::fmt::Write as _;
 
 use crate::math;
 
-/// Colours of the series (variants), colour-blind safe (Okabe–Ito).
-pub(super) const PALETTE: [&str; 8] = [
-    "#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#f0e442",
+/// The Okabe–Ito colours (colour-blind safe), each with the word the page's captions use for it:
+/// a caption names a colour only through [`colour_word`], so it names the colour drawn.
+const OKABE_ITO: [(&str, &str); 8] = [
+    ("#000000", "black"),
+    ("#e69f00", "orange"),
+    ("#56b4e9", "sky blue"),
+    ("#009e73", "green"),
+    ("#f0e442", "yellow"),
+    ("#0072b2", "blue"),
+    ("#d55e00", "orange-red"),
+    ("#cc79a7", "pink"),
 ];
 /// The part of a bar broken by the defender, and the frontier.
 pub(super) const BROKEN: &str = "#d55e00";
-/// The part of a bar that passed on, and the bars of controls.
+/// The part of a bar that passed on, and the bars and dots of controls.
 pub(super) const PASSED: &str = "#0072b2";
+/// What is no arm's and no control's: the adversary's own failures, the points off a frontier.
+pub(super) const GREY: &str = "#888888";
+/// The line that joins the arms no other beats on both cost and loss.
+pub(super) const JOIN: &str = "#555555";
+
+/// The word captions use for a colour of the page; "" for one the page does not draw.
+pub(super) fn colour_word(hex: &str) -> &'static str {
+    match hex {
+        GREY => "grey",
+        JOIN => "dark grey",
+        _ => OKABE_ITO
+            .iter()
+            .find(|(h, _)| *h == hex)
+            .map_or("", |(_, w)| w),
+    }
+}
+
+/// The colours of the variants, in their order after the baseline: Okabe–Ito without black
+/// (the baseline's) and yellow (unreadable on white); the funnel's blue and orange-red come last,
+/// so that the first variants are not mistaken for a funnel's parts.
+const ARM_COLOURS: [&str; 6] = [
+    "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#0072b2", "#d55e00",
+];
+/// The dash patterns of the variants past each round of [`ARM_COLOURS`].
+const ARM_DASHES: [&str; 3] = ["", "2 3", "8 3 2 3"];
+/// The baseline's dash pattern on a page with variants: it is drawn last, on top, and its
+/// dashes let a curve under it show through.
+pub(super) const BASELINE_DASH: &str = "7 4";
+
+/// How one arm of a page (the baseline or a variant) is drawn in every chart of the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct ArmStyle {
+    pub(super) colour: &'static str,
+    /// An SVG `stroke-dasharray`; "" for a solid line.
+    pub(super) dash: &'static str,
+}
+
+impl ArmStyle {
+    /// The ` stroke="…" stroke-width="…"` (and dash) attributes of a line of this arm.
+    pub(super) fn stroke(&self, width: f64) -> String {
+        let dash = if self.dash.is_empty() {
+            String::new()
+        } else {
+            format!(r#" stroke-dasharray="{}""#, self.dash)
+        };
+        format!(r#" stroke="{}" stroke-width="{width}"{dash}"#, self.colour)
+    }
+}
+
+/// The style of the arm at `index` in the page's order of arms; 0 is the baseline (black,
+/// dashed), the variants take the colours in turn, then the same colours dashed.
+pub(super) fn arm_style(index: usize) -> ArmStyle {
+    if index == 0 {
+        return ArmStyle {
+            colour: OKABE_ITO[0].0,
+            dash: BASELINE_DASH,
+        };
+    }
+    let k = index - 1;
+    ArmStyle {
+        colour: ARM_COLOURS[k % ARM_COLOURS.len()],
+        dash: ARM_DASHES[(k / ARM_COLOURS.len()) % ARM_DASHES.len()],
+    }
+}
+
+/// The arms of a page in one order (the baseline first, then the variants as the folder lists
+/// them), so that every chart draws an arm in the same style. A page of one arm (a run) draws
+/// it solid: there is nothing for its line to be told apart from.
+pub(super) struct Arms(Vec<String>);
+
+impl Arms {
+    /// The baseline, then every other name in the order given, each once.
+    pub(super) fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Arms {
+        let mut all = vec![crate::scenario::BASELINE.to_owned()];
+        for n in names {
+            if !all.iter().any(|a| a == n) {
+                all.push(n.to_owned());
+            }
+        }
+        Arms(all)
+    }
+
+    /// The names, the baseline first.
+    pub(super) fn names(&self) -> &[String] {
+        &self.0
+    }
+
+    /// The position of an arm (one the page does not list comes after every listed one).
+    pub(super) fn index(&self, name: &str) -> usize {
+        self.0
+            .iter()
+            .position(|a| a == name)
+            .unwrap_or(self.0.len())
+    }
+
+    /// The style of an arm.
+    pub(super) fn style(&self, name: &str) -> ArmStyle {
+        match arm_style(self.index(name)) {
+            s if self.0.len() == 1 => ArmStyle { dash: "", ..s },
+            s => s,
+        }
+    }
+
+    /// The style of the baseline's reference lines (the zero of a forest plot).
+    pub(super) fn baseline(&self) -> ArmStyle {
+        self.style(crate::scenario::BASELINE)
+    }
+}
 
 /// Escapes text for HTML and SVG (both XML-safe).
 pub(super) fn esc(s: &str) -> String {
@@ -182,13 +299,38 @@ pub(super) fn axes(
     y_label_text: &str,
     frame: (f64, f64, f64, f64),
 ) {
+    let ticks = (x.ticks(6), y.ticks(5));
+    axes_at(
+        out,
+        (x, &ticks.0),
+        (y, &ticks.1),
+        x_fmt,
+        y_fmt,
+        x_label,
+        y_label_text,
+        frame,
+    );
+}
+
+/// [`axes`] with the ticks given: `(scale, ticks)` for each axis.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn axes_at(
+    out: &mut String,
+    (x, x_ticks): (&Scale, &[f64]),
+    (y, y_ticks): (&Scale, &[f64]),
+    x_fmt: &dyn Fn(f64) -> String,
+    y_fmt: &dyn Fn(f64) -> String,
+    x_label: &str,
+    y_label_text: &str,
+    frame: (f64, f64, f64, f64),
+) {
     let (left, top, right, bottom) = frame;
-    for tick in x.ticks(6) {
+    for &tick in x_ticks {
         let px = x.at(tick);
         line(out, px, top, px, bottom, "grid");
         text(out, px, bottom + 16.0, "middle", "small", &x_fmt(tick));
     }
-    for tick in y.ticks(5) {
+    for &tick in y_ticks {
         let py = y.at(tick);
         line(out, left, py, right, py, "grid");
         text(out, left - 6.0, py + 4.0, "end", "small", &y_fmt(tick));
@@ -243,6 +385,43 @@ mod tests {
             Scale::linear(0.0, f64::INFINITY, 0.0, 1.0)
                 .ticks(5)
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn every_arm_has_one_style_and_every_colour_a_word() {
+        let arms = Arms::new(["a", "baseline", "b", "a"]);
+        assert_eq!(arms.names(), ["baseline", "a", "b"]);
+        assert_eq!(arms.style("baseline").dash, BASELINE_DASH);
+        assert_eq!(arms.baseline(), arms.style("baseline"));
+        assert_eq!(arms.style("a").colour, "#009e73");
+        assert_eq!(arms.style("a").dash, "");
+        assert_eq!(arms.style("b").colour, "#cc79a7");
+        // An arm the page does not list is not drawn like the baseline.
+        assert_ne!(arms.style("c"), arms.baseline());
+        // A run's one arm is drawn solid.
+        assert_eq!(Arms::new([]).baseline().dash, "");
+        let styles: Vec<ArmStyle> = (0..=12).map(arm_style).collect();
+        for (i, s) in styles.iter().enumerate() {
+            assert!(!colour_word(s.colour).is_empty(), "{s:?}");
+            assert!(
+                !styles[..i].contains(s),
+                "arm {i} looks like an earlier one"
+            );
+        }
+        for c in [BROKEN, PASSED, GREY, JOIN] {
+            assert!(!colour_word(c).is_empty(), "{c}");
+        }
+        assert_eq!(colour_word(BROKEN), "orange-red");
+        assert_eq!(colour_word(PASSED), "blue");
+        assert_eq!(colour_word("#123456"), "");
+        assert_eq!(
+            arms.style("a").stroke(2.0),
+            r##" stroke="#009e73" stroke-width="2""##
+        );
+        assert_eq!(
+            arms.baseline().stroke(1.5),
+            r##" stroke="#000000" stroke-width="1.5" stroke-dasharray="7 4""##
         );
     }
 
