@@ -60,6 +60,14 @@ pub enum Command {
      # writes output/ransomware-midsize/frontier.csv and prints the best portfolio within 150000 a year"
     )]
     Optimize(OptimizeArgs),
+    /// Write a commented template scenario to start from (every section, each course of action,
+    /// a variant and a `[loss]` table; every number marked as an assumption).
+    #[command(
+        after_help = "Examples:\n  killchain init acme.toml && killchain validate acme.toml && killchain compare acme.toml\n  \
+     # writes acme.toml, ready for run, compare and optimize; then replace its assumptions\n  killchain init - > acme.toml\n  \
+     # the template on standard output"
+    )]
+    Init(InitArgs),
     /// Check scenario files and print every problem found.
     #[command(after_help = "Example:\n  killchain validate scenarios/*.toml\n  \
      # prints `ok: FILE (...)` per file, or every problem as FILE:LINE:COLUMN: message (exit status 2)")]
@@ -262,6 +270,20 @@ pub struct CheckArgs {
     /// Largest |z| accepted before the check fails: a finite number > 0.
     #[arg(long, value_name = "Z", default_value_t = 4.0, value_parser = parse_z_max)]
     pub z_max: f64,
+}
+
+/// Arguments of `killchain init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The file to write; `-` for standard output.
+    #[arg(value_name = "PATH", default_value = "scenario.toml")]
+    pub path: PathBuf,
+    /// Replace PATH if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Arguments of `killchain validate`.

@@ -12,6 +12,7 @@ mod console;
 mod destination;
 mod exact;
 pub mod fuzzing;
+mod init;
 mod interrupt;
 mod io;
 mod merge;
@@ -39,6 +40,7 @@ pub fn dispatch(cli: &Cli) -> Result<(), Failure> {
         Command::Compare(args) => compare::compare(args),
         Command::Rank(args) => compare::rank(args),
         Command::Optimize(args) => optimize::optimize(args),
+        Command::Init(args) => init::init(args),
         Command::Validate(args) => validate(args),
         Command::Merge(args) => merge::merge(args),
         Command::Report(args) => report::report(args),

@@ -8,6 +8,7 @@ mod exact;
 mod formula;
 mod generate;
 mod hostile;
+mod init;
 mod interrupt;
 mod limits;
 mod loss;
