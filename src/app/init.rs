@@ -45,14 +45,28 @@ fn write_new(path: &Path, force: bool) -> Result<(), Failure> {
             "{shown} already exists; give --force to replace it, or another path"
         )])
     };
-    if !force && path.symlink_metadata().is_ok() {
-        return Err(exists());
+    if let Ok(meta) = path.symlink_metadata() {
+        if !force {
+            return Err(exists());
+        }
+        // --force replaces a file (or a link, not what it points to); never a device, a FIFO
+        // or a socket, which a rename would put a regular file in place of.
+        if !(meta.is_file() || meta.file_type().is_symlink()) {
+            return Err(Failure::Input(vec![format!(
+                "{shown} is not a regular file, so --force does not replace it; give the path of a file"
+            )]));
+        }
     }
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let cannot = |e: std::io::Error| Failure::Run(format!("cannot write {shown}: {e}"));
+    let cannot = |e: std::io::Error| {
+        Failure::Run(format!(
+            "cannot write {shown}: {}",
+            crate::input::io_reason(&e)
+        ))
+    };
     let mut builder = tempfile::Builder::new();
     builder.prefix(".killchain-init-");
     // A scenario is an ordinary file, readable as the umask allows, not the owner-only file a

@@ -350,3 +350,41 @@ fn compare_and_money_figures_work_on_every_shipped_scenario() {
         );
     }
 }
+
+/// `--force` replaces a file, never a FIFO (or a device) a rename would put a regular file in
+/// place of; a folder that does not exist is named once, without the temporary file's path.
+#[cfg(unix)]
+#[test]
+fn init_replaces_only_a_regular_file_and_names_a_missing_folder_once() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = TempDir::new().unwrap();
+    let fifo = dir.path().join("pipe.toml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    killchain()
+        .arg("init")
+        .arg(&fifo)
+        .arg("--force")
+        .assert()
+        .code(2)
+        .stderr(format!(
+            "error: {} is not a regular file, so --force does not replace it; give the path of a file\n",
+            fifo.display()
+        ));
+    assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo());
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+
+    let missing = dir.path().join("no-such-folder/x.toml");
+    killchain()
+        .arg("init")
+        .arg(&missing)
+        .assert()
+        .code(1)
+        .stderr(format!(
+            "error: cannot write {}: No such file or directory (os error 2)\n",
+            missing.display()
+        ));
+}
