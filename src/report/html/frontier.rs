@@ -581,24 +581,31 @@ pub(super) fn frontier_svg(t: &Table, choice: Option<&Choice>) -> Option<String>
     );
 
     // The dominated portfolios: one by one when few, else counted into squares.
+    // A portfolio's tooltip: its controls, cost and risk, then `interval` (empty or " [...]").
+    let tooltip = |p: &Point, interval: &str| {
+        let risk = if by_loss {
+            "expected annual loss"
+        } else {
+            "completion rate"
+        };
+        let controls = if p.controls.is_empty() {
+            "no candidate"
+        } else {
+            p.controls
+        };
+        esc(&format!(
+            "{controls}: annual cost {}, {risk} {}{interval}",
+            money(p.cost, currency),
+            fmt_risk(p.risk)
+        ))
+    };
     let others: Vec<&Point> = pts.iter().filter(|p| !p.on_frontier).collect();
     if others.len() <= CLOUD_POINTS {
         for p in &others {
             let _ = write!(
                 out,
-                r#"<g><title>{}: annual cost {}, {} {}</title><circle cx="{:.1}" cy="{:.1}" r="2.5" fill="{GREY}" fill-opacity="0.6"/></g>"#,
-                esc(if p.controls.is_empty() {
-                    "no candidate"
-                } else {
-                    p.controls
-                }),
-                esc(&money(p.cost, currency)),
-                if by_loss {
-                    "expected annual loss"
-                } else {
-                    "completion rate"
-                },
-                esc(&fmt_risk(p.risk)),
+                r#"<g><title>{}</title><circle cx="{:.1}" cy="{:.1}" r="2.5" fill="{GREY}" fill-opacity="0.6"/></g>"#,
+                tooltip(p, ""),
                 x.at(p.cost),
                 at_y(p.risk)
             );
@@ -660,23 +667,7 @@ pub(super) fn frontier_svg(t: &Table, choice: Option<&Choice>) -> Option<String>
         let interval =
             p.ci.map(|(lo, hi)| format!(" [95 % interval {}, {}]", fmt_risk(lo), fmt_risk(hi)))
                 .unwrap_or_default();
-        let _ = write!(
-            out,
-            "<g><title>{}: annual cost {}, {} {}{}</title>",
-            esc(if p.controls.is_empty() {
-                "no candidate"
-            } else {
-                p.controls
-            }),
-            esc(&money(p.cost, currency)),
-            if by_loss {
-                "expected annual loss"
-            } else {
-                "completion rate"
-            },
-            esc(&fmt_risk(p.risk)),
-            esc(&interval)
-        );
+        let _ = write!(out, "<g><title>{}</title>", tooltip(p, &interval));
         if let Some((lo, hi)) = p.ci {
             let (ylo, yhi) = (at_y(lo), at_y(hi));
             let _ = write!(
