@@ -377,9 +377,11 @@ fn report_renders_a_rank_folder_as_a_forest_plot_of_every_control() {
     // Every control, in the ranking's order, in the order the terminal prints them.
     let controls = ranking.column("control");
     assert_eq!(texts(chart, "v-row"), controls);
+    // The rows follow the header line, which names the first column.
     let printed: Vec<&str> = stdout
         .lines()
-        .skip(2)
+        .skip_while(|l| !l.starts_with("control "))
+        .skip(1)
         .filter(|l| !l.starts_with(' ') && !l.starts_with("wrote"))
         .map(|l| l.split_whitespace().next().unwrap())
         .collect();
