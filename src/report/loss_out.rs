@@ -63,14 +63,24 @@ impl LossFigures {
             Method::Exact => out.push_str(" (exact)"),
         }
         if let Some(p) = self.percentiles {
-            let ci = self.percentile_ci;
-            out.push_str("; annual loss");
-            for (i, name) in ["P50", "P90", "P99"].iter().enumerate() {
-                let sep = if i == 0 { " " } else { ", " };
-                let _ = write!(out, "{sep}{name} {}", grouped(p[i] as f64));
-                if let Some(ci) = ci {
+            let _ = write!(
+                out,
+                "; annual loss P50 {}, P90 {}, P99 {}",
+                grouped(p[0] as f64),
+                grouped(p[1] as f64),
+                grouped(p[2] as f64)
+            );
+            if let Some(ci) = self.percentile_ci {
+                out.push_str("\nannual loss percentiles, 95 % intervals (order statistics):");
+                for (i, name) in ["P50", "P90", "P99"].iter().enumerate() {
                     let (lo, hi) = ci[i];
-                    let _ = write!(out, " [{}, {}]", grouped(lo as f64), grouped(hi as f64));
+                    let sep = if i == 0 { " " } else { ", " };
+                    let _ = write!(
+                        out,
+                        "{sep}{name} [{}, {}]",
+                        grouped(lo as f64),
+                        grouped(hi as f64)
+                    );
                 }
             }
         }

@@ -496,11 +496,9 @@ mod tests {
         }
         for (i, &c) in covered.iter().enumerate() {
             let cov = c as f64 / RUNS as f64;
-            eprintln!("P{} interval coverage {cov:.4}", (qs[i] * 100.0) as u32);
             assert!((0.93..=0.99).contains(&cov), "P{}: {cov}", qs[i]);
         }
         let band = band_held as f64 / RUNS as f64;
-        eprintln!("DKW band holds at every point in {band:.4} of runs");
         assert!(band >= 0.93, "{band}");
     }
 
