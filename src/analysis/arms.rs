@@ -47,18 +47,7 @@ impl Arm<'_> {
     }
 
     fn table(&self, yes: impl Fn(usize) -> bool) -> PairedTable {
-        let mut t = PairedTable::default();
-        for (base, row) in self.joint.iter().enumerate() {
-            for (var, &k) in row.iter().enumerate() {
-                match (yes(var), yes(base)) {
-                    (true, true) => t.both += k,
-                    (true, false) => t.first_only += k,
-                    (false, true) => t.second_only += k,
-                    (false, false) => t.neither += k,
-                }
-            }
-        }
-        t
+        paired_table(&self.joint, yes)
     }
 
     /// Trials whose outcome differs from the baseline's.
@@ -73,6 +62,41 @@ impl Arm<'_> {
         }
         n
     }
+}
+
+/// The paired table of the outcomes `yes` picks, the arm's (first) against the baseline's
+/// (second), from their joint outcomes.
+pub fn paired_table(joint: &Joint, yes: impl Fn(usize) -> bool) -> PairedTable {
+    let mut t = PairedTable::default();
+    for (base, row) in joint.iter().enumerate() {
+        for (var, &k) in row.iter().enumerate() {
+            match (yes(var), yes(base)) {
+                (true, true) => t.both += k,
+                (true, false) => t.first_only += k,
+                (false, true) => t.second_only += k,
+                (false, false) => t.neither += k,
+            }
+        }
+    }
+    t
+}
+
+/// Whether two scenarios play the same campaigns: the same facts, adversary, techniques,
+/// controls and loss table (names, descriptions, default trials and seed and variants aside).
+pub fn plays_alike(a: &Scenario, b: &Scenario) -> bool {
+    a.environment == b.environment
+        && a.adversary == b.adversary
+        && a.techniques == b.techniques
+        && a.controls.len() == b.controls.len()
+        && a.controls.iter().zip(&b.controls).all(|(x, y)| {
+            // A control's cost changes no campaign.
+            let priced = |c: &crate::scenario::Control| crate::scenario::Control {
+                cost: None,
+                ..c.clone()
+            };
+            priced(x) == priced(y)
+        })
+        && a.loss == b.loss
 }
 
 /// What the paired interval of a completion-rate change says.
@@ -145,6 +169,20 @@ impl ArmSummary {
             trials_to_tell: completion.trials_to_tell(),
             loss: None,
         }
+    }
+
+    /// The same summary for an arm that is the baseline itself, or plays exactly as it does
+    /// (the same estate, adversary, controls and loss table): every change is zero, with the
+    /// interval [0, 0], which is exact — on the same trials it has the same outcome in every one.
+    pub fn same_as_baseline(mut self) -> ArmSummary {
+        let zero = (0.0, 0.0, 0.0);
+        self.delta = zero;
+        self.phase_deltas = [zero; N_PHASES];
+        self.trials_to_tell = None;
+        if let Some(l) = self.loss.as_mut() {
+            l.reduction = zero;
+        }
+        self
     }
 
     /// The summary of an exactly evaluated arm against the exactly evaluated baseline, with

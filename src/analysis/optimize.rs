@@ -834,6 +834,38 @@ impl Optimum {
     }
 }
 
+/// The bit flipped in a run's seed to derive the seed of its check trials: the figures of the
+/// chosen portfolios are re-evaluated on the trials (and years) of `seed ^ 2^62`, which lies in
+/// the seed range 0..2^63 − 1 whenever `seed` does. Trial keys and year streams are keyed by the
+/// seed, so the check trials share nothing with the trials the choice was made on.
+pub const CHECK_SEED_BIT: u64 = 1 << 62;
+
+/// The seed of the independent trials that a Monte Carlo search's result is reported on.
+pub fn check_seed(seed: u64) -> u64 {
+    seed ^ CHECK_SEED_BIT
+}
+
+impl Optimum {
+    /// The same choice (the same portfolios, best, next better and frontier marks, chosen on
+    /// the trials it was searched on) with every portfolio's completed trials and annual losses
+    /// re-evaluated on the trials of `seed`: figures free of the winner's curse when `seed`'s
+    /// trials are independent of the search's. `None` when `watch` asks to stop.
+    pub fn reevaluated(&self, problem: &Problem, seed: u64, watch: Watch<'_>) -> Option<Optimum> {
+        let masks: Vec<u64> = self.portfolios.iter().map(|p| p.mask).collect();
+        let fresh = problem.portfolios(seed, self.trials, &masks, watch)?;
+        let portfolios = (self.portfolios.iter().zip(fresh))
+            .map(|(chosen, f)| Portfolio {
+                on_frontier: chosen.on_frontier,
+                ..f
+            })
+            .collect();
+        Some(Optimum {
+            portfolios,
+            ..self.clone()
+        })
+    }
+}
+
 /// Marks the Pareto frontier of the portfolios (see [`frontier::pareto`]).
 fn mark_frontier(portfolios: &mut [Portfolio]) {
     let points: Vec<(f64, u128)> = portfolios.iter().map(|p| (p.cost, p.objective())).collect();

@@ -22,8 +22,11 @@ pub struct Marginal {
     /// Its annual cost, if given.
     pub cost: Option<f64>,
     /// Change in completion rate when it alone is switched (off if enabled, on if not), with
-    /// the paired 95 % interval.
+    /// its simultaneous paired interval: all the controls' intervals together hold with 95 %
+    /// probability (Šidák-adjusted; exact evaluation: the value itself).
     pub delta: (f64, f64, f64),
+    /// The same change with its own (unadjusted) 95 % paired interval.
+    pub unadjusted: (f64, f64, f64),
     /// With `[loss]`: change in expected annual loss when it alone is switched.
     pub ale_delta: Option<f64>,
 }
@@ -87,17 +90,21 @@ fn rank(marginals: &mut [Marginal]) {
 /// expected annual loss.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SwitchEffect {
-    /// Change in completion rate, with its 95 % interval.
+    /// Change in completion rate, with its simultaneous interval (see [`Marginal::delta`]).
     pub delta: (f64, f64, f64),
+    /// The same change with its unadjusted 95 % interval.
+    pub unadjusted: (f64, f64, f64),
     /// With `[loss]` (and figures defined): change in expected annual loss.
     pub ale_delta: Option<f64>,
 }
 
 impl SwitchEffect {
-    /// The effect an arm's summary shows.
-    pub fn of(arm: &ArmSummary) -> SwitchEffect {
+    /// The effect an arm's summary shows, `simultaneous` the change's interval at the
+    /// family's level (the summary's own interval is the unadjusted one).
+    pub fn of(arm: &ArmSummary, simultaneous: (f64, f64, f64)) -> SwitchEffect {
         SwitchEffect {
-            delta: arm.delta,
+            delta: simultaneous,
+            unadjusted: arm.delta,
             ale_delta: arm
                 .loss
                 .as_ref()
@@ -120,6 +127,7 @@ pub fn marginals(s: &Scenario, effects: &[SwitchEffect]) -> Vec<Marginal> {
             enabled: c.enabled,
             cost: c.cost,
             delta: e.delta,
+            unadjusted: e.unadjusted,
             ale_delta: e.ale_delta,
         })
         .collect();

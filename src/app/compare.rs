@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::analysis::arms::{Arm, ArmSummary};
+use crate::analysis::arms::{Arm, ArmSummary, paired_table, plays_alike};
 use crate::analysis::rank::{self, SwitchEffect};
 use crate::cli::{CompareArgs, MethodArg, RankArgs, SimOptions};
 use crate::money::LossModel;
@@ -15,6 +15,7 @@ use crate::report::{self, Arms, Figures, LossFigures};
 use crate::scenario::{self, BASELINE, LoadedScenario, Scenario};
 use crate::sim::engine::Plan;
 use crate::sim::{ArmResult, Schedule, Session, Stopped, exact};
+use crate::stats::{COMPLETED, sidak_z};
 
 use super::destination::{self, Destination, Replaces};
 use super::settings::Settings;
@@ -248,7 +249,7 @@ fn switch_effects(
                 let id = switched.controls[ci].id.clone();
                 let r = evaluate(&switched, &id)?;
                 let arm = ArmSummary::exact(&id, &switched, &r, &base, trials);
-                effects.push(SwitchEffect::of(&arm));
+                effects.push(SwitchEffect::of(&arm, arm.delta));
                 flip(&mut switched, ci);
             }
             let baseline = ArmSummary::exact(BASELINE, s, &base, &base, trials).figures;
@@ -323,7 +324,10 @@ impl PassArms for Variants<'_, '_> {
 
     fn take(&mut self, arm: usize, result: ArmResult) {
         let (name, scenario) = &self.named[arm];
-        let summary = sampled_summary(name, scenario, self.model, result);
+        let mut summary = sampled_summary(name, scenario, self.model, result);
+        if arm == 0 || plays_alike(self.named[0].1, scenario) {
+            summary = summary.same_as_baseline();
+        }
         self.summaries.push(summary);
     }
 }
@@ -365,8 +369,13 @@ impl PassArms for Switches<'_> {
         }
         self.flip(arm - 1);
         let id = self.switched.controls[arm - 1].id.clone();
+        // Simultaneous over the family of every control's switch.
+        let z = sidak_z(self.scenario.controls.len());
+        let simultaneous = paired_table(&result.joint, |o| o == COMPLETED)
+            .difference_at(z)
+            .unwrap_or((0.0, 0.0, 0.0));
         let summary = sampled_summary(&id, self.switched, model, result);
-        self.effects.push(SwitchEffect::of(&summary));
+        self.effects.push(SwitchEffect::of(&summary, simultaneous));
         self.flip(arm - 1);
     }
 }

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use super::LossFigures;
 use super::csv_out::{finish, record, writer};
-use super::format::{counted, exact_change, grouped, money, rate6, six};
+use super::format::{counted, exact_change, fixed6, grouped, money, rate6, signed4, six};
 use super::{Method, text_cell};
 use crate::analysis::arms::{ArmSummary, verdict};
 use crate::analysis::rank::Marginal;
@@ -74,9 +74,7 @@ fn loss_cells(l: &LossFigures, extra_cost: f64) -> Vec<String> {
         money(r),
         money(rlo),
         money(rhi),
-        rosi(r, extra_cost)
-            .map(|x| format!("{x:.6}"))
-            .unwrap_or_default(),
+        rosi(r, extra_cost).map(fixed6).unwrap_or_default(),
         p(0),
         p(1),
         p(2),
@@ -187,7 +185,7 @@ pub fn phase_deltas_csv(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) 
 }
 
 /// Column names of `ranking.csv`.
-pub const RANKING_HEADER: [&str; 12] = [
+pub const RANKING_HEADER: [&str; 14] = [
     "scenario",
     "control",
     "action",
@@ -196,6 +194,8 @@ pub const RANKING_HEADER: [&str; 12] = [
     "delta",
     "delta_ci_low",
     "delta_ci_high",
+    "delta_unadjusted_ci_low",
+    "delta_unadjusted_ci_high",
     "delta_per_100k_cost",
     "seed",
     "trials",
@@ -220,33 +220,30 @@ pub fn ranking_csv(
     let with_loss = marginals.iter().any(|m| m.ale_delta.is_some());
     let mut header = RANKING_HEADER.to_vec();
     if with_loss {
-        header.splice(9..9, RANKING_LOSS_COLUMNS);
+        header.splice(11..11, RANKING_LOSS_COLUMNS);
     }
     record(&mut w, &header);
     let name = text_cell(scenario);
     let seed = seed.map(|s| s.to_string()).unwrap_or_default();
     for m in marginals {
-        let (d, lo, hi) = m.delta;
+        let [d, lo, hi] = six(m.delta);
+        let [_, ulo, uhi] = six(m.unadjusted);
         let mut cells = vec![
             name.clone(),
             text_cell(&m.control),
             m.action.id().to_owned(),
             m.enabled.to_string(),
             m.cost.map(money).unwrap_or_default(),
-            format!("{d:.6}"),
-            format!("{lo:.6}"),
-            format!("{hi:.6}"),
-            m.delta_per_100k()
-                .map(|x| format!("{x:.6}"))
-                .unwrap_or_default(),
+            d,
+            lo,
+            hi,
+            ulo,
+            uhi,
+            m.delta_per_100k().map(fixed6).unwrap_or_default(),
         ];
         if with_loss {
             cells.push(m.ale_delta.map(money).unwrap_or_default());
-            cells.push(
-                m.return_on_control()
-                    .map(|x| format!("{x:.6}"))
-                    .unwrap_or_default(),
-            );
+            cells.push(m.return_on_control().map(fixed6).unwrap_or_default());
             cells.push(text_cell(currency));
         }
         cells.extend([seed.clone(), trials.to_string(), method.id().to_owned()]);
@@ -300,7 +297,10 @@ pub fn comparison_table(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) 
                     word += &format!(" (about {} would tell)", counted(n, "trial", "trials"));
                 }
             }
-            (format!("{d:+.4} [{lo:+.4}, {hi:+.4}]"), word)
+            (
+                format!("{} [{}, {}]", signed4(d), signed4(lo), signed4(hi)),
+                word,
+            )
         };
         let _ = writeln!(
             out,
@@ -360,15 +360,21 @@ pub fn ranking_table(
         out,
         "{scenario} — marginal value of each control ({how}); delta = change in completion rate when it alone is switched"
     );
+    let interval = if method == Method::MonteCarlo {
+        // Every row's interval holds at once with 95 % probability, not each alone.
+        let _ = writeln!(
+            out,
+            "intervals are simultaneous: all {} hold together with 95 % probability (Šidák); ranking.csv also has each one's own 95 % interval",
+            marginals.len()
+        );
+        "delta [95% simultaneous interval]"
+    } else {
+        "delta"
+    };
     let _ = writeln!(
         out,
         "{:<28} {:<8} {:>8} {:>12}  {:<32} {:>14}",
-        "control",
-        "action",
-        "enabled",
-        "annual cost",
-        "delta [95% paired interval]",
-        "per 100k cost"
+        "control", "action", "enabled", "annual cost", interval, "per 100k cost"
     );
     for m in marginals {
         let (d, lo, hi) = m.delta;
@@ -381,10 +387,9 @@ pub fn ranking_table(
             m.cost.map_or("-".to_owned(), |c| format!("{c:.0}")),
             match method {
                 Method::Exact => format!("{} (exact)", exact_change(d)),
-                Method::MonteCarlo => format!("{d:+.4} [{lo:+.4}, {hi:+.4}]"),
+                Method::MonteCarlo => format!("{} [{}, {}]", signed4(d), signed4(lo), signed4(hi)),
             },
-            m.delta_per_100k()
-                .map_or("-".to_owned(), |x| format!("{x:+.4}"))
+            m.delta_per_100k().map_or("-".to_owned(), signed4)
         );
         if let Some(saved) = m.ale_reduction() {
             // A negative saving is a cost: said as one, with the amount positive.

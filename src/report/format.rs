@@ -1,6 +1,9 @@
 //! Every number as the outputs print it, in one place: CSV cells (plain digits, six decimals
 //! for rates), the terminal's and the page's thousands separators, money, percentages and
 //! ratios. Pure functions of a number; the writers choose which one a column uses.
+//!
+//! Invariant: no function here returns a negative zero ("-0", "-0.000000", "−0.00"): a number
+//! that rounds to zero at the digits shown is written without a sign ([`unsigned_zero`]).
 
 /// Digits with a comma between each group of three, from the right: "1234567" → "1,234,567".
 fn thousands(digits: &str) -> String {
@@ -12,6 +15,30 @@ fn thousands(digits: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// `s` without its leading minus sign ('-' or '−') when every digit it shows is zero.
+fn unsigned_zero(s: String) -> String {
+    let rest = s.strip_prefix('-').or_else(|| s.strip_prefix('−'));
+    match rest {
+        Some(rest) if !rest.bytes().any(|b| (b'1'..=b'9').contains(&b)) => rest.to_owned(),
+        _ => s,
+    }
+}
+
+/// A number with six decimals, as a CSV cell.
+pub(crate) fn fixed6(x: f64) -> String {
+    unsigned_zero(format!("{x:.6}"))
+}
+
+/// A signed number with four decimals for the terminal ("+0.0123", "-0.0040"); one that rounds
+/// to zero is "0.0000", without a sign.
+pub(crate) fn signed4(x: f64) -> String {
+    let s = format!("{x:+.4}");
+    match s.strip_prefix('+') {
+        Some(rest) if rest == "0.0000" => rest.to_owned(),
+        _ => unsigned_zero(s),
+    }
 }
 
 /// A whole amount with thousands separators.
@@ -27,26 +54,26 @@ pub(crate) fn grouped(x: f64) -> String {
 
 /// Formats a rate with six decimals, or nothing when undefined.
 pub(crate) fn rate6(x: Option<f64>) -> String {
-    x.map(|v| format!("{v:.6}")).unwrap_or_default()
+    x.map(fixed6).unwrap_or_default()
 }
 
 /// An amount as a CSV cell: two decimals.
 pub(crate) fn money(x: f64) -> String {
-    format!("{x:.2}")
+    unsigned_zero(format!("{x:.2}"))
 }
 
 /// An estimate and its interval as three CSV cells with six decimals.
 pub(crate) fn six((a, b, c): (f64, f64, f64)) -> [String; 3] {
-    [a, b, c].map(|x| format!("{x:.6}"))
+    [a, b, c].map(fixed6)
 }
 
 /// A count as text: an integer when whole, else two decimals (exact expected counts).
 pub(crate) fn count_or_hundredths(x: f64) -> String {
-    if x.fract() == 0.0 {
+    unsigned_zero(if x.fract() == 0.0 {
         format!("{x:.0}")
     } else {
         format!("{x:.2}")
-    }
+    })
 }
 
 /// A count with thousands separators; expected counts (not whole) keep one decimal.
@@ -60,7 +87,7 @@ pub fn count(x: f64) -> String {
     };
     let grouped = thousands(&whole);
     let sign = if x < 0.0 { "−" } else { "" };
-    format!("{sign}{grouped}{frac}")
+    unsigned_zero(format!("{sign}{grouped}{frac}"))
 }
 
 /// An expected count (the exact method's) with thousands separators and always one decimal,
@@ -74,7 +101,7 @@ pub fn expected_count(x: f64) -> String {
 
 /// A proportion as a percentage with two decimals.
 pub fn percent(x: f64) -> String {
-    format!("{:.2}%", x * 100.0)
+    unsigned_zero(format!("{:.2}%", x * 100.0))
 }
 
 /// A difference of proportions in percentage points, signed, two decimals.
@@ -170,6 +197,47 @@ mod tests {
         assert_eq!(exact_change(-1.234e-9), "-0.0000000012");
         assert_eq!(exact_change(0.0), "0.0000");
         assert_eq!(exact_change(-0.0), "0.0000");
+    }
+
+    #[test]
+    fn no_number_is_written_as_a_negative_zero() {
+        let tiny = [
+            -0.0, -1e-300, -1e-9, -4e-7, -0.004, -0.0049, -1e-5, 0.0, 1e-9,
+        ];
+        for x in tiny {
+            let cells = [
+                fixed6(x),
+                signed4(x * 1e-2),
+                rate6(Some(x)),
+                money(x),
+                count_or_hundredths(x),
+                count(x * 1e-3),
+                expected_count(x),
+                percent(x * 1e-2),
+                points(x * 1e-2),
+                ratio(Some(x)),
+                grouped(x),
+                exact_change(0.0 * x),
+            ]
+            .into_iter()
+            .chain(six((x, x, x)));
+            for c in cells {
+                let rest = c.trim_start_matches(['-', '−']);
+                assert!(
+                    rest == c || rest.bytes().any(|b| (b'1'..=b'9').contains(&b)),
+                    "{x:e} written as {c:?}"
+                );
+            }
+        }
+        assert_eq!(fixed6(-1e-9), "0.000000");
+        assert_eq!(money(-0.001), "0.00");
+        assert_eq!(signed4(-0.00004), "0.0000");
+        assert_eq!(signed4(0.00004), "0.0000");
+        assert_eq!(signed4(-0.0929), "-0.0929");
+        assert_eq!(signed4(0.0003), "+0.0003");
+        assert_eq!(count(-0.01), "0.0");
+        assert_eq!(percent(-1e-7), "0.00%");
+        assert_eq!(fixed6(-0.25), "-0.250000");
     }
 
     #[test]

@@ -31,8 +31,11 @@ pub struct OptimizeSummary<'a> {
     pub problem: &'a Problem,
     /// The search's result.
     pub optimum: &'a Optimum,
-    /// The seed of the trials.
+    /// The seed of the trials the portfolios were chosen on.
     pub seed: u64,
+    /// The seed of the independent trials every reported figure comes from (see
+    /// [`crate::analysis::optimize::check_seed`]).
+    pub check_seed: u64,
     /// The budget.
     pub budget: f64,
     /// The scenario as written: its portfolio and completed trials.
@@ -196,6 +199,13 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
         o.search.id(),
         counted(o.trials, "trial", "trials"),
         s.seed
+    );
+    let _ = writeln!(
+        out,
+        "chosen on the trials of seed {}; every figure below re-evaluated on {} independent trials of seed {} (seed xor 2^62), so the best is not flattered by its choice",
+        s.seed,
+        grouped(o.trials as f64),
+        s.check_seed
     );
     let frontier: Vec<&Portfolio> = o.portfolios.iter().filter(|p| p.on_frontier).collect();
     let step_width = if m.is_some() { 36 } else { 30 };
@@ -426,6 +436,7 @@ pub fn optimize_json(s: &OptimizeSummary, scenario_file: &str, scenario_sha256: 
         "scenario_sha256": scenario_sha256,
         "method": Method::MonteCarlo.id(),
         "seed": s.seed,
+        "check_seed": s.check_seed,
         "trials": trials,
         "search": o.search.id(),
         "candidates": candidates,

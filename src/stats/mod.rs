@@ -362,6 +362,12 @@ impl PairedTable {
     /// combined with the estimated correlation φ, which is shrunk by n/2 when positive).
     /// `None` for an empty table.
     pub fn difference(&self) -> Option<(f64, f64, f64)> {
+        self.difference_at(Z95)
+    }
+
+    /// [`PairedTable::difference`] with the normal quantile `z` in place of 1.96 (the two-sided
+    /// level 2Φ(z) − 1), for simultaneous intervals.
+    pub fn difference_at(&self, z: f64) -> Option<(f64, f64, f64)> {
         let n = self.n();
         if n == 0 {
             return None;
@@ -371,8 +377,8 @@ impl PairedTable {
         let c1 = self.both + self.second_only; // yes in the second
         let (p1, p2) = (r1 as f64 / nf, c1 as f64 / nf);
         let est = p1 - p2;
-        let (l1, u1) = wilson(r1, n, Z95);
-        let (l2, u2) = wilson(c1, n, Z95);
+        let (l1, u1) = wilson(r1, n, z);
+        let (l2, u2) = wilson(c1, n, z);
         let margins = [r1, n - r1, c1, n - c1];
         let phi = if margins.contains(&0) {
             0.0
@@ -407,9 +413,39 @@ impl PairedTable {
     }
 }
 
+/// The normal quantile that gives each of `m` two-sided intervals the Šidák level
+/// 0.95^(1/m), so that all `m` hold together with probability at least 95 %: for estimates
+/// that are jointly normal, whatever their correlation (Šidák 1967), which the paired
+/// differences of arms played on the same trials are for many trials. `Z95` for `m` ≤ 1.
+pub fn sidak_z(m: usize) -> f64 {
+    if m <= 1 {
+        return Z95;
+    }
+    let level = crate::math::pow(0.95, 1.0 / m as f64);
+    crate::math::special::normal_quantile(0.5 + level / 2.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sidak_quantiles_match_tables() {
+        assert!((sidak_z(1) - 1.959964).abs() < 1e-6);
+        // 1 − 0.95^(1/15) = 0.0034137; Φ⁻¹(1 − 0.0034137/2) = 2.92773.
+        assert!((sidak_z(15) - 2.92773).abs() < 1e-4, "{}", sidak_z(15));
+        assert!((sidak_z(2) - 2.23648).abs() < 1e-4, "{}", sidak_z(2));
+        let t = PairedTable {
+            both: 30,
+            first_only: 40,
+            second_only: 10,
+            neither: 920,
+        };
+        let (d, lo, hi) = t.difference().unwrap();
+        let (d2, lo2, hi2) = t.difference_at(sidak_z(15)).unwrap();
+        assert_eq!(d, d2);
+        assert!(lo2 < lo && hi2 > hi, "{lo2} {lo} {hi} {hi2}");
+    }
 
     #[test]
     fn wilson_matches_published_values() {

@@ -19,7 +19,7 @@ use killchain::engine::Plan;
 use killchain::exact;
 use killchain::phase::{N_PHASES, Phase};
 use killchain::scenario::{BASELINE, Scenario};
-use killchain::stats::{PairedTable, Z95, wilson};
+use killchain::stats::{PairedTable, Z95, sidak_z, wilson};
 
 use crate::support::{self, Csv, entries, killchain, load, read_files, refused, run};
 
@@ -601,7 +601,7 @@ fn compare_and_rank_write_the_documented_headers() {
         "scenario,variant,seed,trials,phase_index,phase,broken_share,baseline_broken_share,\
          delta,delta_ci_low,delta_ci_high",
         "scenario,control,action,enabled,annual_cost,delta,delta_ci_low,delta_ci_high,\
-         delta_per_100k_cost",
+         delta_unadjusted_ci_low,delta_unadjusted_ci_high,delta_per_100k_cost",
         "scenario,variant,seed,trials,phase_index,phase,reached,broken,passed,break_rate,\
          ci_low,ci_high,broken_share,method",
     ];
@@ -704,11 +704,16 @@ fn rank_matches_compare_of_single_switch_variants_and_sorts_by_value_for_money()
             ranking.get(row, "annual_cost"),
             c.cost.map(|x| format!("{x:.2}")).unwrap_or_default()
         );
-        for column in ["delta", "delta_ci_low", "delta_ci_high"] {
+        // rank's unadjusted interval is compare's paired interval of the same switch.
+        for (column, of_compare) in [
+            ("delta", "delta"),
+            ("delta_unadjusted_ci_low", "delta_ci_low"),
+            ("delta_unadjusted_ci_high", "delta_ci_high"),
+        ] {
             assert_eq!(
                 ranking.get(row, column),
-                comparison.get(v, column),
-                "{id}: {column} of rank and of compare's switch-{id}"
+                comparison.get(v, of_compare),
+                "{id}: {column} of rank and {of_compare} of compare's switch-{id}"
             );
         }
     }
@@ -729,6 +734,26 @@ fn rank_matches_compare_of_single_switch_variants_and_sorts_by_value_for_money()
                 ranking.get(row.unwrap(), "delta"),
                 format!("{delta:.6}"),
                 "{}: rank and run_paired",
+                c.id
+            );
+            // The simultaneous interval: Newcombe's at the Šidák level for every control,
+            // wider than the unadjusted one.
+            let (_, lo, hi) = arm
+                .completion_table()
+                .difference_at(sidak_z(s.controls.len()))
+                .unwrap();
+            let r = row.unwrap();
+            assert_eq!(ranking.get(r, "delta_ci_low"), format!("{lo:.6}"));
+            assert_eq!(ranking.get(r, "delta_ci_high"), format!("{hi:.6}"));
+            let num = |col: &str| ranking.get(r, col).parse::<f64>().unwrap();
+            assert!(
+                num("delta_ci_low") < num("delta_unadjusted_ci_low"),
+                "{}",
+                c.id
+            );
+            assert!(
+                num("delta_ci_high") > num("delta_unadjusted_ci_high"),
+                "{}",
                 c.id
             );
             (c.id.clone(), delta, c.enabled, c.cost)
@@ -766,6 +791,64 @@ fn rank_matches_compare_of_single_switch_variants_and_sorts_by_value_for_money()
                 assert!((got - delta * 100_000.0 / c).abs() < 1e-5, "row {row}");
             }
             None => assert_eq!(per_100k, "", "row {row}"),
+        }
+    }
+}
+
+/// The baseline row, and a variant that plays as the baseline does (a changed cost only), have
+/// the change 0 with the interval [0, 0] in every column, never a negative zero.
+#[test]
+fn an_arm_that_plays_as_the_baseline_has_a_zero_interval() {
+    let out = TempDir::new().unwrap();
+    let source = fs::read_to_string(RANSOMWARE).unwrap();
+    let first_control = source.find("[[controls]]").unwrap();
+    let id_at = source[first_control..].find("id = \"").unwrap() + first_control + 6;
+    let id: String = source[id_at..].chars().take_while(|&c| c != '"').collect();
+    let path = out.path().join("same.toml");
+    fs::write(
+        &path,
+        format!(
+            "{source}\n[[variants]]\nname = \"same-but-dearer\"\nset = {{ \"{id}.cost\" = 123456 }}\n"
+        ),
+    )
+    .unwrap();
+    killchain()
+        .args([
+            "compare",
+            path.to_str().unwrap(),
+            "--trials",
+            "20000",
+            "--quiet",
+        ])
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .code(0);
+    let dir = out.path().join("same");
+    let comparison = Csv::read(&dir.join("comparison.csv"));
+    let variants = comparison.column("variant");
+    for name in [BASELINE, "same-but-dearer"] {
+        let row = variants.iter().position(|v| *v == name).unwrap();
+        for column in ["delta", "delta_ci_low", "delta_ci_high"] {
+            assert_eq!(comparison.get(row, column), "0.000000", "{name}: {column}");
+        }
+    }
+    let deltas = Csv::read(&dir.join("phase_deltas.csv"));
+    for (row, variant) in deltas.column("variant").iter().enumerate() {
+        if *variant == "same-but-dearer" {
+            for column in ["delta", "delta_ci_low", "delta_ci_high"] {
+                assert_eq!(deltas.get(row, column), "0.000000", "{column}");
+            }
+        }
+    }
+    for file in ["comparison.csv", "phase_deltas.csv"] {
+        let text = fs::read_to_string(dir.join(file)).unwrap();
+        for cell in text.split([',', '\n', '\r']) {
+            let rest = cell.trim_start_matches('-');
+            assert!(
+                rest == cell || rest.bytes().any(|b| (b'1'..=b'9').contains(&b)),
+                "{file}: negative zero {cell:?}"
+            );
         }
     }
 }

@@ -284,7 +284,8 @@ pub(super) fn ale_forest_svg(t: &Table, arms: &Arms) -> Option<String> {
     ))
 }
 
-/// What a control of `ranking.csv` buys, in completion rate, with its 95 % paired interval: the
+/// What a control of `ranking.csv` buys, in completion rate, with its interval (simultaneous
+/// over the controls in a file that also has the unadjusted ones, else its own 95 %): the
 /// change when it alone is switched, its sign turned for a control in place (switching it off is
 /// what it prevents), so that a positive value is a lower completion rate.
 pub(super) fn ranked_value(t: &Table, row: &[String]) -> (f64, f64, f64) {
@@ -309,6 +310,12 @@ pub(super) fn ranking_svg(t: &Table) -> Option<String> {
         return None;
     }
     let has_loss = t.col("ale_delta").is_some();
+    // Simultaneous intervals (all controls' at once, 95 %) where the file says so.
+    let interval_title = if t.col("delta_unadjusted_ci_low").is_some() {
+        "buys [95 % joint], pp"
+    } else {
+        "buys [95 % interval], pp"
+    };
     let currency = t.rows.first().map_or("", |r| t.text(r, "currency"));
     let spec = Forest {
         label: "completion rate each control buys",
@@ -331,14 +338,7 @@ pub(super) fn ranking_svg(t: &Table) -> Option<String> {
     };
     let headers = |out: &mut String, right: f64, top: f64| {
         let cols = col(right);
-        text(
-            out,
-            cols[0],
-            top,
-            "start",
-            "title",
-            "buys [95 % interval], pp",
-        );
+        text(out, cols[0], top, "start", "title", interval_title);
         text(out, cols[1], top, "start", "title", "action");
         text(out, cols[2], top, "start", "title", "in place");
         text(

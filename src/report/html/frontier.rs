@@ -109,6 +109,9 @@ pub(super) struct Choice {
     pub search: String,
     pub trials: String,
     pub seed: String,
+    /// The seed of the independent trials the figures were re-evaluated on; empty in files
+    /// that do not name one.
+    pub check_seed: String,
 }
 
 impl Choice {
@@ -145,6 +148,7 @@ impl Choice {
             search: word(&v["search"]),
             trials: word(&v["trials"]),
             seed: word(&v["seed"]),
+            check_seed: word(&v["check_seed"]),
         })
     }
 
@@ -872,7 +876,14 @@ pub(super) fn frontier_svg(t: &Table, choice: Option<&Choice>) -> Option<String>
         entry(
             &mut out,
             String::new(),
-            &format!("{} search, {} trials, seed {}", c.search, c.trials, c.seed),
+            &if c.check_seed.is_empty() {
+                format!("{} search, {} trials, seed {}", c.search, c.trials, c.seed)
+            } else {
+                format!(
+                    "{} search, {} trials, chosen on seed {}, figures from seed {}",
+                    c.search, c.trials, c.seed, c.check_seed
+                )
+            },
         );
     }
     out.push_str("</svg>");
