@@ -32,7 +32,7 @@ pub const COMPARISON_HEADER: [&str; 14] = [
 ];
 
 /// Columns `comparison.csv` gains, before `method`, when the scenario has `[loss]`.
-pub const LOSS_COLUMNS: [&str; 11] = [
+pub const LOSS_COLUMNS: [&str; 17] = [
     "expected_annual_loss",
     "ale_ci_low",
     "ale_ci_high",
@@ -43,6 +43,12 @@ pub const LOSS_COLUMNS: [&str; 11] = [
     "loss_p50",
     "loss_p90",
     "loss_p99",
+    "loss_p50_low",
+    "loss_p50_high",
+    "loss_p90_low",
+    "loss_p90_high",
+    "loss_p99_low",
+    "loss_p99_high",
     "currency",
 ];
 
@@ -56,6 +62,11 @@ fn loss_cells(l: &LossFigures, extra_cost: f64) -> Vec<String> {
     }
     let (r, rlo, rhi) = l.reduction;
     let p = |i: usize| l.percentiles.map(|p| p[i].to_string()).unwrap_or_default();
+    let pc = |i: usize, hi: bool| {
+        l.percentile_ci
+            .map(|c| if hi { c[i].1 } else { c[i].0 }.to_string())
+            .unwrap_or_default()
+    };
     vec![
         money(l.ale.0),
         money(l.ale.1),
@@ -67,6 +78,12 @@ fn loss_cells(l: &LossFigures, extra_cost: f64) -> Vec<String> {
         p(0),
         p(1),
         p(2),
+        pc(0, false),
+        pc(0, true),
+        pc(1, false),
+        pc(1, true),
+        pc(2, false),
+        pc(2, true),
         text_cell(&l.model.currency),
     ]
 }

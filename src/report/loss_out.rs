@@ -26,6 +26,9 @@ impl LossFigures {
             loss_p50: self.percentiles.map(|p| p[0]),
             loss_p90: self.percentiles.map(|p| p[1]),
             loss_p99: self.percentiles.map(|p| p[2]),
+            loss_p50_ci: self.percentile_ci.map(|p| [p[0].0, p[0].1]),
+            loss_p90_ci: self.percentile_ci.map(|p| [p[1].0, p[1].1]),
+            loss_p99_ci: self.percentile_ci.map(|p| [p[2].0, p[2].1]),
         }
     }
 
@@ -59,14 +62,27 @@ impl LossFigures {
             }
             Method::Exact => out.push_str(" (exact)"),
         }
-        if let Some([p50, p90, p99]) = self.percentiles {
+        if let Some(p) = self.percentiles {
             let _ = write!(
                 out,
                 "; annual loss P50 {}, P90 {}, P99 {}",
-                grouped(p50 as f64),
-                grouped(p90 as f64),
-                grouped(p99 as f64)
+                grouped(p[0] as f64),
+                grouped(p[1] as f64),
+                grouped(p[2] as f64)
             );
+            if let Some(ci) = self.percentile_ci {
+                out.push_str("\nannual loss percentiles, 95 % intervals (order statistics):");
+                for (i, name) in ["P50", "P90", "P99"].iter().enumerate() {
+                    let (lo, hi) = ci[i];
+                    let sep = if i == 0 { " " } else { ", " };
+                    let _ = write!(
+                        out,
+                        "{sep}{name} [{}, {}]",
+                        grouped(lo as f64),
+                        grouped(hi as f64)
+                    );
+                }
+            }
         }
         out
     }
@@ -86,15 +102,20 @@ pub struct LossJson<'a> {
     loss_p50: Option<u64>,
     loss_p90: Option<u64>,
     loss_p99: Option<u64>,
+    loss_p50_ci: Option<[u64; 2]>,
+    loss_p90_ci: Option<[u64; 2]>,
+    loss_p99_ci: Option<[u64; 2]>,
 }
 
 /// Column names of `loss_exceedance.csv`.
-pub const LOSS_EXCEEDANCE_HEADER: [&str; 7] = [
+pub const LOSS_EXCEEDANCE_HEADER: [&str; 9] = [
     "variant",
     "annual_loss",
     "probability_exceeded",
     "ci_low",
     "ci_high",
+    "band_low",
+    "band_high",
     "currency",
     "method",
 ];
@@ -106,6 +127,7 @@ pub fn loss_exceedance_csv(arms: &[(&str, &LossFigures)]) -> Vec<u8> {
     for (name, f) in arms {
         for p in &f.curve {
             let (e, lo, hi) = p.probability;
+            let (blo, bhi) = p.band;
             record(
                 &mut w,
                 &[
@@ -114,6 +136,8 @@ pub fn loss_exceedance_csv(arms: &[(&str, &LossFigures)]) -> Vec<u8> {
                     format!("{e:.6}"),
                     format!("{lo:.6}"),
                     format!("{hi:.6}"),
+                    format!("{blo:.6}"),
+                    format!("{bhi:.6}"),
                     text_cell(&f.model.currency),
                     f.method.id().to_owned(),
                 ],

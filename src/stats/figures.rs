@@ -3,7 +3,7 @@
 //! losses. What analysis and reports read, so neither depends on the other.
 
 use crate::money::LossModel;
-use crate::stats::loss::ArmLoss;
+use crate::stats::loss::{ArmLoss, dkw_half_width};
 use crate::stats::{Counts, Rate, Tally};
 
 /// How the figures were obtained.
@@ -95,8 +95,12 @@ pub const EXCEEDANCE_POINTS: usize = 60;
 pub struct CurvePoint {
     /// The annual loss.
     pub annual_loss: u64,
-    /// Probability that a year's loss is greater, with its 95 % (Wilson) interval.
+    /// Probability that a year's loss is greater, with its 95 % (Wilson) interval, which holds
+    /// point by point.
     pub probability: (f64, f64, f64),
+    /// The 95 % simultaneous band at this point (Dvoretzky–Kiefer–Wolfowitz): the whole true
+    /// curve lies within the band at every point at once with probability ≥ 95 %.
+    pub band: (f64, f64),
 }
 
 /// What the reports print about one arm's annual losses.
@@ -114,6 +118,9 @@ pub struct LossFigures {
     pub reduction: (f64, f64, f64),
     /// P50, P90 and P99 of annual loss (simulated only).
     pub percentiles: Option<[u64; 3]>,
+    /// Distribution-free 95 % intervals of P50, P90 and P99 (order statistics of the years,
+    /// see [`crate::stats::loss::LossTally::percentile_interval`]; simulated only).
+    pub percentile_ci: Option<[(u64, u64); 3]>,
     /// The loss exceedance curve.
     pub curve: Vec<CurvePoint>,
 }
@@ -127,6 +134,15 @@ impl LossFigures {
             (Some(a), Some(b), Some(c)) => Some([a, b, c]),
             _ => None,
         };
+        let percentile_ci = match (
+            t.percentile_interval(0.5),
+            t.percentile_interval(0.9),
+            t.percentile_interval(0.99),
+        ) {
+            (Some(a), Some(b), Some(c)) => Some([a, b, c]),
+            _ => None,
+        };
+        let eps = dkw_half_width(t.years);
         let curve = t
             .exceedance(EXCEEDANCE_POINTS)
             .into_iter()
@@ -134,9 +150,11 @@ impl LossFigures {
             .map(|e| {
                 let r = Rate::new(e.exceeded, e.years);
                 let (lo, hi) = r.interval.unwrap_or((0.0, 0.0));
+                let p = r.estimate.unwrap_or(0.0);
                 CurvePoint {
                     annual_loss: e.threshold,
-                    probability: (r.estimate.unwrap_or(0.0), lo, hi),
+                    probability: (p, lo, hi),
+                    band: ((p - eps).max(0.0), (p + eps).min(1.0)),
                 }
             })
             .collect();
@@ -147,6 +165,7 @@ impl LossFigures {
             ale: (t.ale(), lo, hi),
             reduction: loss.paired.reduction(),
             percentiles,
+            percentile_ci,
             curve,
         }
     }
@@ -166,9 +185,11 @@ impl LossFigures {
             ale: (ale, ale, ale),
             reduction: (reduction, reduction, reduction),
             percentiles: None,
+            percentile_ci: None,
             curve: vec![CurvePoint {
                 annual_loss: 0,
                 probability: (any, any, any),
+                band: (any, any),
             }],
         }
     }

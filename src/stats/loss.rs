@@ -175,6 +175,32 @@ impl LossTally {
         self.positive_rank(rank - self.zero_years).map(mid)
     }
 
+    /// A distribution-free 95 % interval for the annual loss at quantile `q` in (0, 1): the
+    /// order statistics of the years at the binomial ranks `⌊nq − zσ⌋` and `⌈nq + zσ⌉`
+    /// (σ = √(nq(1−q)), clamped to 1..n), read conservatively from the histogram: the lower
+    /// edge of the lower rank's bin, the upper edge of the upper rank's bin. For a continuous
+    /// loss the true quantile lies between the two order statistics with probability
+    /// P(l ≤ B < u), B ~ Binomial(n, q), at least 95 % up to the normal approximation of the
+    /// ranks; for atoms it is higher. `None` without years.
+    pub fn percentile_interval(&self, q: f64) -> Option<(u64, u64)> {
+        if self.years == 0 {
+            return None;
+        }
+        let n = self.years as f64;
+        let sd = (n * q * (1.0 - q)).max(0.0).sqrt();
+        let lo_rank = ((n * q - Z95 * sd).floor().max(1.0) as u64).min(self.years);
+        let hi_rank = ((n * q + Z95 * sd).ceil().max(1.0) as u64).min(self.years);
+        let read = |rank: u64, upper: bool| -> Option<u64> {
+            if rank <= self.zero_years {
+                return Some(0);
+            }
+            let b = self.positive_rank(rank - self.zero_years)?;
+            let (lo, hi) = bin_bounds(b);
+            Some(if upper { hi } else { lo })
+        };
+        Some((read(lo_rank, false)?, read(hi_rank, true)?))
+    }
+
     /// The bin of the `r`-th smallest positive loss (from 1).
     fn positive_rank(&self, r: u64) -> Option<usize> {
         let mut seen = 0;
@@ -232,6 +258,19 @@ impl LossTally {
         }
         out
     }
+}
+
+/// The half-width of the 95 % simultaneous band of an exceedance curve from `years` years: the
+/// Dvoretzky–Kiefer–Wolfowitz inequality with Massart's constant, ε = √(ln(2/α) / (2n)) with
+/// α = 0.05. The whole true curve lies within ±ε of the sampled one with probability ≥ 95 %
+/// (for any distribution, for every `n`); 1 without years.
+pub fn dkw_half_width(years: u64) -> f64 {
+    /// ln(2 / 0.05) = ln 40.
+    const LN_40: f64 = 3.688_879_454_113_936_3;
+    if years == 0 {
+        return 1.0;
+    }
+    (LN_40 / (2.0 * years as f64)).sqrt()
 }
 
 fn mid(bin: usize) -> u64 {
@@ -399,6 +438,68 @@ mod tests {
         let mut huge = t.clone();
         huge.sum = u128::MAX - 1;
         assert_eq!(u.try_add(&huge), Err(CountOverflow("loss sum")));
+    }
+
+    /// Years with no loss with probability 0.3, else an exponential loss of mean 10^6: the
+    /// quantile q > 0.3 is −10^6·ln((1 − q)/0.7).
+    fn mixture_year(seed: u64, year: u64) -> u64 {
+        use crate::sim::rng::{Slot, SlotKind, year_stream};
+        let s = year_stream(seed, year);
+        if s.unit(Slot::new(SlotKind::Campaigns, 0, 0, 0)) < 0.3 {
+            return 0;
+        }
+        let u = 1.0 - s.unit(Slot::new(SlotKind::Impact, 0, 0, 0));
+        (-1e6 * crate::math::ln(u)) as u64
+    }
+
+    /// Coverage of the percentile intervals and of the DKW band, measured: 1,500 runs of 1,000
+    /// years (seeds 1..=1500) of a loss whose quantiles and exceedance curve are known. Each
+    /// interval covers the true P50, P90 and P99 in 93–99 % of runs (95 % less 2 %, 3 standard
+    /// errors of the measured coverage; above 95 % because the histogram's bin edges widen it:
+    /// 96.3 %, 96.5 %, 98.3 % measured), and the band holds the whole true curve in at least 93 %.
+    #[test]
+    fn percentile_intervals_and_band_cover_the_truth() {
+        const RUNS: u64 = 1500;
+        const YEARS: u64 = 1000;
+        let qs = [0.5, 0.9, 0.99];
+        let truth = qs.map(|q: f64| -1e6 * crate::math::ln((1.0 - q) / 0.7));
+        let mut covered = [0u64; 3];
+        let mut band_held = 0u64;
+        let mut t = LossTally::default();
+        for seed in 1..=RUNS {
+            t.years = 0;
+            t.zero_years = 0;
+            t.sum = 0;
+            t.sum_sq = 0;
+            t.bins.iter_mut().for_each(|b| *b = 0);
+            for y in 0..YEARS {
+                t.add_year(mixture_year(seed, y));
+            }
+            for (i, &q) in qs.iter().enumerate() {
+                let (lo, hi) = t.percentile_interval(q).unwrap();
+                if (lo as f64) <= truth[i] && truth[i] <= hi as f64 + 1.0 {
+                    covered[i] += 1;
+                }
+            }
+            let eps = dkw_half_width(t.years);
+            let held = t.exceedance(60).iter().all(|e| {
+                let x = e.threshold as f64 + 1.0;
+                let p = if e.threshold == 0 {
+                    0.7
+                } else {
+                    0.7 * crate::math::exp(-x / 1e6)
+                };
+                let sampled = e.exceeded as f64 / e.years as f64;
+                (sampled - p).abs() <= eps
+            });
+            band_held += u64::from(held);
+        }
+        for (i, &c) in covered.iter().enumerate() {
+            let cov = c as f64 / RUNS as f64;
+            assert!((0.93..=0.99).contains(&cov), "P{}: {cov}", qs[i]);
+        }
+        let band = band_held as f64 / RUNS as f64;
+        assert!(band >= 0.93, "{band}");
     }
 
     #[test]

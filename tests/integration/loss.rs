@@ -126,6 +126,12 @@ fn rosi_by_hand_and_empty_without_extra_cost() {
             "loss_p50",
             "loss_p90",
             "loss_p99",
+            "loss_p50_low",
+            "loss_p50_high",
+            "loss_p90_low",
+            "loss_p90_high",
+            "loss_p99_low",
+            "loss_p99_high",
             "currency",
             "method"
         ]
@@ -300,7 +306,7 @@ fn loss_exceedance_has_the_documented_header() {
     let mut lines = csv.split("\r\n");
     assert_eq!(
         lines.next().unwrap(),
-        "variant,annual_loss,probability_exceeded,ci_low,ci_high,currency,method"
+        "variant,annual_loss,probability_exceeded,ci_low,ci_high,band_low,band_high,currency,method"
     );
     let first: Vec<&str> = lines.next().unwrap().split(',').collect();
     assert_eq!(first[0], "baseline");
@@ -355,8 +361,8 @@ fn exact_method_reports_exact_loss_figures() {
     assert_eq!(
         csv,
         format!(
-            "variant,annual_loss,probability_exceeded,ci_low,ci_high,currency,method\r\n\
-             baseline,0,{any:.6},{any:.6},{any:.6},USD,exact\r\n"
+            "variant,annual_loss,probability_exceeded,ci_low,ci_high,band_low,band_high,currency,method\r\n\
+             baseline,0,{any:.6},{any:.6},{any:.6},{any:.6},{any:.6},USD,exact\r\n"
         )
     );
 }
@@ -437,5 +443,5 @@ fn no_whole_year_leaves_the_loss_cells_empty() {
         .success();
     let csv = fs::read_to_string(out.path().join("loss/comparison.csv")).unwrap();
     let row = csv.split("\r\n").nth(1).unwrap();
-    assert!(row.ends_with(",0,,,,,,,,,,,USD,monte-carlo"), "{row}");
+    assert!(row.ends_with(",0,,,,,,,,,,,,,,,,,USD,monte-carlo"), "{row}");
 }

@@ -349,11 +349,25 @@ pub fn report_html(folder: &ResultFolder) -> Option<Vec<u8>> {
         .table("loss_exceedance.csv")
         .and_then(|t| exceedance_svg(t, &arms))
     {
-        let note = if arms.names().len() > 1 {
-            "For each annual loss on the (logarithmic) horizontal axis, the probability that a year's loss exceeds it, per arm; the baseline's dashed curve is drawn over the variants'."
+        let band = if folder.table("loss_exceedance.csv").is_some_and(|t| {
+            t.rows
+                .first()
+                .is_some_and(|r| t.num(r, "band_low").is_some())
+        }) {
+            " The shaded band is simultaneous: with 95 % probability the whole true curve lies inside it at every loss at once (Dvoretzky–Kiefer–Wolfowitz, ±√(ln 40 / 2n) for n simulated years)."
         } else {
-            "For each annual loss on the (logarithmic) horizontal axis, the probability that a year's loss exceeds it."
+            " The shaded band is the 95 % interval point by point only: it does not hold for the whole curve at once."
         };
+        let note = if arms.names().len() > 1 {
+            format!(
+                "For each annual loss on the (logarithmic) horizontal axis, the probability that a year's loss exceeds it, per arm; the baseline's dashed curve is drawn over the variants'.{band}"
+            )
+        } else {
+            format!(
+                "For each annual loss on the (logarithmic) horizontal axis, the probability that a year's loss exceeds it.{band}"
+            )
+        };
+        let note = note.as_str();
         section(&mut body, "Loss exceedance", note, &svg);
     }
     if let Some(svg) = folder

@@ -36,7 +36,11 @@ pub(super) fn exceedance_svg(t: &Table, arms: &Arms) -> Option<String> {
     let pmax = t
         .rows
         .iter()
-        .filter_map(|r| t.num(r, "ci_high").or(t.num(r, "probability_exceeded")))
+        .filter_map(|r| {
+            t.num(r, "band_high")
+                .or(t.num(r, "ci_high"))
+                .or(t.num(r, "probability_exceeded"))
+        })
         .fold(0.0f64, f64::max)
         .clamp(0.01, 1.0);
     let (w, h) = (1000.0, 400.0);
@@ -73,7 +77,10 @@ pub(super) fn exceedance_svg(t: &Table, arms: &Arms) -> Option<String> {
                 .filter_map(|r| {
                     let l = t.num(r, "annual_loss")?;
                     let p = t.num(r, "probability_exceeded")?;
-                    (l > 0.0).then(|| (l, p, t.num(r, "ci_low"), t.num(r, "ci_high")))
+                    // The simultaneous band when the file has it, else the pointwise one.
+                    let lo = t.num(r, "band_low").or(t.num(r, "ci_low"));
+                    let hi = t.num(r, "band_high").or(t.num(r, "ci_high"));
+                    (l > 0.0).then_some((l, p, lo, hi))
                 })
                 .collect();
             curve.sort_by(|a, b| a.0.total_cmp(&b.0));
