@@ -42,15 +42,25 @@ pub enum Command {
     /// Compare the baseline with its variants (or two scenario files) on the same trials.
     #[command(
         after_help = "Examples:\n  killchain compare scenarios/ransomware-midsize.toml --report --navigator --xlsx\n  \
-     # plays the baseline and every [[variants]] entry on the same trials and writes\n  \
-     # output/ransomware-midsize/ with comparison.csv, report.html, navigator-layer.json, results.xlsx\n  killchain compare before.toml after.toml --method exact\n  \
-     # compares two files with the same ids exactly; writes output/before-vs-after/"
+     # evaluates the baseline and every [[variants]] entry exactly and writes output/ransomware-midsize/\n  \
+     # with comparison.csv, report.html, navigator-layer.json, results.xlsx\n  \
+     killchain compare scenarios/ransomware-midsize.toml --method monte-carlo --trials 200000\n  \
+     # plays them on the same trials instead: paired intervals, changed trials, loss percentiles\n  \
+     killchain compare before.toml after.toml\n  \
+     # compares two files with the same ids; writes output/before-vs-after/\n\n\
+     --method auto (the default) evaluates exactly when every arm can be enumerated, else plays\n\
+     paired Monte Carlo trials and says why."
     )]
     Compare(CompareArgs),
     /// Rank controls by marginal value: switch each one alone and measure the change.
     #[command(
-        after_help = "Example:\n  killchain rank scenarios/ransomware-midsize.toml --method exact\n  \
-     # writes output/ransomware-midsize/ranking.csv, controls by risk reduction per unit of cost"
+        after_help = "Examples:\n  killchain rank scenarios/ransomware-midsize.toml\n  \
+     # writes output/ransomware-midsize/ranking.csv, controls by risk reduction per unit of cost,\n  \
+     # each change evaluated exactly\n  \
+     killchain rank scenarios/ransomware-midsize.toml --method monte-carlo --trials 200000\n  \
+     # the same from paired trials, with simultaneous 95 % intervals\n\n\
+     --method auto (the default) evaluates exactly when the scenario and every switch can be\n\
+     enumerated, else plays paired Monte Carlo trials and says why."
     )]
     Rank(RankArgs),
     /// Find the best portfolio of controls with a `cost` within a budget, and the frontier of
@@ -149,17 +159,23 @@ pub struct CompletionsArgs {
 /// How `compare` and `rank` obtain their figures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MethodArg {
-    /// Simulate paired trials (intervals from the paired differences).
+    /// Exact when every arm can be evaluated exactly (no phase too large to enumerate), else
+    /// Monte Carlo, with one line saying why.
+    Auto,
+    /// Simulate paired trials (intervals from the paired differences; changed-trial counts, loss
+    /// percentiles and the exceedance curve).
     MonteCarlo,
-    /// Evaluate every arm exactly (no sampling noise; no changed-trial counts).
+    /// Evaluate every arm exactly (no sampling noise; no changed-trial counts); refused for a
+    /// scenario too large to enumerate.
     Exact,
 }
 
 /// Options shared by `compare` and `rank`.
 #[derive(Debug, Args)]
 pub struct SimOptions {
-    /// Monte Carlo (paired trials) or exact evaluation.
-    #[arg(long, value_enum, default_value_t = MethodArg::MonteCarlo)]
+    /// Exact evaluation where every arm allows it (auto), paired Monte Carlo trials, or exact
+    /// evaluation only.
+    #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
     pub method: MethodArg,
     /// Trials, seed, threads.
     #[command(flatten)]

@@ -437,6 +437,7 @@ fn no_whole_year_leaves_the_loss_cells_empty() {
     let out = TempDir::new().unwrap();
     killchain()
         .args(["compare", LOSS_FIXTURE, "--quiet", "--trials", "3"])
+        .args(["--method", "monte-carlo"])
         .arg("--out")
         .arg(out.path())
         .assert()
