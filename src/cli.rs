@@ -195,6 +195,11 @@ pub struct CompareArgs {
     /// Method, trials, seed, threads, output.
     #[command(flatten)]
     pub sim: SimOptions,
+    /// The smallest change in completion rate worth detecting, as a probability (0.01 = one
+    /// percentage point): the power figures give the paired trials that detect it with 80 %
+    /// power at 95 %.
+    #[arg(long, value_name = "D", default_value_t = 0.01, value_parser = parse_min_effect)]
+    pub min_effect: f64,
     /// report.html, navigator-layer.json, results.xlsx.
     #[command(flatten)]
     pub export: ExportOptions,
@@ -366,6 +371,15 @@ fn parse_z_max(s: &str) -> Result<f64, String> {
         Ok(z) if z.is_finite() && z > 0.0 => Ok(z),
         _ => Err(format!(
             "`{s}` is not a z bound; give a finite number above 0, e.g. 4"
+        )),
+    }
+}
+
+fn parse_min_effect(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(d) if d.is_finite() && d > 0.0 && d < 1.0 => Ok(d),
+        _ => Err(format!(
+            "`{s}` is not a change in completion rate; give a number above 0 and below 1, e.g. 0.01 (one percentage point)"
         )),
     }
 }

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::analysis::arms::{Arm, ArmSummary, paired_table, plays_alike};
+use crate::analysis::arms::{Arm, ArmSummary, discordance_bound, paired_table, plays_alike};
 use crate::analysis::rank::{self, SwitchEffect};
 use crate::cli::{CompareArgs, MethodArg, RankArgs, SimOptions};
 use crate::money::LossModel;
@@ -76,7 +76,7 @@ pub(super) fn compare(args: &CompareArgs) -> Result<(), Failure> {
     };
     let scenarios: Vec<&Scenario> = named.iter().map(|(_, s)| *s).collect();
     let destination = Destination::prepare(&dir, Replaces::Run)?;
-    let (arms, seed) = summarize_arms(named, &args.sim, base, &dir)?;
+    let (arms, seed) = summarize_arms(named, args, base, &dir)?;
     let name = &base.scenario.name;
     let with_scenario: Vec<(&str, &Scenario, &Figures)> = arms
         .iter()
@@ -131,10 +131,11 @@ pub(super) fn compare(args: &CompareArgs) -> Result<(), Failure> {
 /// when every arm allows it; else it says why and plays the trials.
 fn summarize_arms(
     named: Vec<(String, &Scenario)>,
-    sim: &SimOptions,
+    args: &CompareArgs,
     base: &LoadedScenario,
     dir: &Path,
 ) -> Result<(Vec<ArmSummary>, Option<u64>), Failure> {
+    let (sim, min_effect) = (&args.sim, args.min_effect);
     let show = !sim.output.quiet;
     let evaluated = || -> Result<Vec<Counts<f64>>, (String, TooLarge)> {
         named
@@ -158,7 +159,10 @@ fn summarize_arms(
         let arms = named
             .iter()
             .zip(&results)
-            .map(|((name, s), r)| ArmSummary::exact(name, s, r, &results[0], trials))
+            .map(|((name, s), r)| {
+                let q = discordance_bound(s, r, named[0].1, &results[0]);
+                ArmSummary::exact(name, s, r, &results[0], trials).with_exact_power(min_effect, q)
+            })
             .collect();
         if show && sim.method == MethodArg::Auto && base.scenario.loss.is_some() {
             io::say(
@@ -185,6 +189,7 @@ fn summarize_arms(
     let mut arms = Variants {
         named: &named,
         model,
+        min_effect,
         summaries: &mut summaries,
     };
     play_in_passes(&session, &schedule, named.len(), &mut arms, show, dir)?;
@@ -304,6 +309,9 @@ fn switch_effects(
     Ok((baseline, effects, Some(settings.seed)))
 }
 
+/// The change the power figures of rank's summaries are for: rank prints none of them.
+const RANK_EFFECT: f64 = 0.01;
+
 /// Arms played together in one pass over the trials, the reference arm (the scenario as
 /// written) first in each pass: memory holds one pass's plans and counts, never every arm's at
 /// once. Each pass after the first plays the reference again, 1/64 more work.
@@ -360,6 +368,7 @@ fn play_in_passes(
 struct Variants<'a, 'b> {
     named: &'a [(String, &'a Scenario)],
     model: Option<&'a LossModel>,
+    min_effect: f64,
     summaries: &'b mut Vec<ArmSummary>,
 }
 
@@ -370,7 +379,7 @@ impl PassArms for Variants<'_, '_> {
 
     fn take(&mut self, arm: usize, result: ArmResult) {
         let (name, scenario) = &self.named[arm];
-        let mut summary = sampled_summary(name, scenario, self.model, result);
+        let mut summary = sampled_summary(name, scenario, self.model, result, self.min_effect);
         if arm == 0 || plays_alike(self.named[0].1, scenario) {
             summary = summary.same_as_baseline();
         }
@@ -409,7 +418,7 @@ impl PassArms for Switches<'_> {
     fn take(&mut self, arm: usize, result: ArmResult) {
         let model = self.scenario.loss.as_ref();
         if arm == 0 {
-            let summary = sampled_summary(BASELINE, self.scenario, model, result);
+            let summary = sampled_summary(BASELINE, self.scenario, model, result, RANK_EFFECT);
             self.baseline = Some(summary.figures);
             return;
         }
@@ -420,7 +429,7 @@ impl PassArms for Switches<'_> {
         let simultaneous = paired_table(&result.joint, |o| o == COMPLETED)
             .difference_at(z)
             .unwrap_or((0.0, 0.0, 0.0));
-        let summary = sampled_summary(&id, self.switched, model, result);
+        let summary = sampled_summary(&id, self.switched, model, result, RANK_EFFECT);
         self.effects.push(SwitchEffect::of(&summary, simultaneous));
         self.flip(arm - 1);
     }
@@ -433,13 +442,17 @@ fn sampled_summary(
     scenario: &Scenario,
     model: Option<&LossModel>,
     r: ArmResult,
+    min_effect: f64,
 ) -> ArmSummary {
-    let mut summary = ArmSummary::sampled(&Arm {
-        name: name.to_owned(),
-        scenario,
-        tally: r.tally,
-        joint: r.joint,
-    });
+    let mut summary = ArmSummary::sampled(
+        &Arm {
+            name: name.to_owned(),
+            scenario,
+            tally: r.tally,
+            joint: r.joint,
+        },
+        min_effect,
+    );
     summary.loss = model
         .zip(r.loss.as_ref())
         .map(|(model, l)| LossFigures::sampled(model, l));
