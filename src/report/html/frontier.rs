@@ -112,6 +112,8 @@ pub(super) struct Choice {
     /// The seed of the independent trials the figures were re-evaluated on; empty in files
     /// that do not name one.
     pub check_seed: String,
+    /// Whether every figure is exact (no trials, no seed).
+    pub exact: bool,
 }
 
 impl Choice {
@@ -149,6 +151,7 @@ impl Choice {
             trials: word(&v["trials"]),
             seed: word(&v["seed"]),
             check_seed: word(&v["check_seed"]),
+            exact: v["method"] == "exact",
         })
     }
 
@@ -876,7 +879,9 @@ pub(super) fn frontier_svg(t: &Table, choice: Option<&Choice>) -> Option<String>
         entry(
             &mut out,
             String::new(),
-            &if c.check_seed.is_empty() {
+            &if c.exact {
+                format!("{} search, every figure exact", c.search)
+            } else if c.check_seed.is_empty() {
                 format!("{} search, {} trials, seed {}", c.search, c.trials, c.seed)
             } else {
                 format!(
