@@ -73,7 +73,10 @@ fn optimize(c: &mut Criterion) {
     // The exact search: the phase tables and every portfolio, as `optimize --method exact` does.
     let mut g = c.benchmark_group("16 candidates, 65536 portfolios, exhaustive, exact");
     g.sample_size(20);
-    for (name, problem) in [("completion", self::problem()), ("expected annual loss", problem)] {
+    for (name, problem) in [
+        ("completion", self::problem()),
+        ("expected annual loss", problem),
+    ] {
         g.bench_function(name, |b| {
             b.iter(|| {
                 let phases = black_box(&problem).exact_phases().expect("enumerable");

@@ -139,7 +139,7 @@ const SHOWN: usize = 30;
 fn paired(d: (f64, f64, f64), method: Method) -> String {
     let (d, lo, hi) = d;
     match method {
-        Method::Exact => format!("{} exact, {}", signed6(d), exact_word(d)),
+        Method::Exact => format!("{} (exact), {}", signed6(d), exact_word(d)),
         Method::MonteCarlo => format!("{d:+.4} [{lo:+.4}, {hi:+.4}] {}", word(lo, hi)),
     }
 }
@@ -163,7 +163,7 @@ fn paired_money(m: &MoneySummary, d: (f64, f64, f64), method: Method) -> String 
         format!(" {}", m.currency)
     };
     if method == Method::Exact {
-        return format!("{}{currency} a year exact, {}", signed(d), exact_word(d));
+        return format!("{}{currency} a year (exact), {}", signed(d), exact_word(d));
     }
     format!(
         "{}{currency} [{}, {}] a year, {}",

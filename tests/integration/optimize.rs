@@ -927,7 +927,7 @@ fn by_default_the_search_is_exact_and_its_files_say_so() {
     assert!(text.contains("every figure below is exact"), "{text}");
     assert!(text.contains(" EUR (exact), completion "), "{text}");
     assert!(
-        text.contains(" a year exact, better; completion -"),
+        text.contains(" a year (exact), better; completion -"),
         "{text}"
     );
     assert!(!text.contains("seed"), "{text}");

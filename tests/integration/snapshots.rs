@@ -411,8 +411,7 @@ fn snapshot_optimize() {
                 args.extend(strings(&["--method", method]));
             }
             // The page of a small search (with money), and of the shipped one by its digest.
-            if search == "auto" && (s.ends_with("small-loss.toml") || s.starts_with("scenarios/"))
-            {
+            if search == "auto" && (s.ends_with("small-loss.toml") || s.starts_with("scenarios/")) {
                 args.push("--report".into());
             }
             (dir, args)
