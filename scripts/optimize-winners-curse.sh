@@ -31,7 +31,6 @@ col() { head -1 "$1" | tr -d '\357\273\277\r' | tr ',' '\n' | grep -nx "$2" | cu
 ale_col=$(col "$exact_dir/frontier.csv" expected_annual_loss)
 awk -F, -v a="$ale_col" 'FNR > 1 { print $1, $a }' "$exact_dir/frontier.csv" >"$work/truth"
 optimum=$(jq -r '.best_within_budget.portfolio' "$exact_dir/optimize.json")
-optimum_ale=$(jq -r '.best_within_budget.expected_annual_loss' "$exact_dir/optimize.json")
 
 : >"$work/rows"
 for seed in $(seq 1 "$seeds"); do
@@ -41,8 +40,9 @@ for seed in $(seq 1 "$seeds"); do
     jq -r '.best_within_budget | "\(.portfolio) \(.expected_annual_loss) \(.ale_ci_low) \(.ale_ci_high)"' \
         "$json" >>"$work/rows"
 done
-awk -v n="$seeds" -v t="$trials" -v opt="$optimum" -v opt_ale="$optimum_ale" -v s="$scenario" -v b="$budget" '
+awk -v n="$seeds" -v t="$trials" -v opt="$optimum" -v s="$scenario" -v b="$budget" '
     NR == FNR { truth[$1] = $2; next }
+    FNR == 1 { opt_ale = truth[opt] }
     {
         x = truth[$1]
         e = ($2 - x) / x; se += e; se2 += e * e
@@ -50,8 +50,8 @@ awk -v n="$seeds" -v t="$trials" -v opt="$optimum" -v opt_ale="$optimum_ale" -v 
         r = (x - opt_ale) / opt_ale; sr += r; sr2 += r * r
     }
     END {
-        m = se / n; sd = sqrt((se2 - n * m * m) / (n - 1))
-        mr = sr / n; sdr = sqrt((sr2 - n * mr * mr) / (n - 1))
+        m = se / n; v = (se2 - n * m * m) / (n - 1); sd = sqrt(v > 0 ? v : 0)
+        mr = sr / n; v = (sr2 - n * mr * mr) / (n - 1); sdr = sqrt(v > 0 ? v : 0)
         p = covered / n; q = below / n; h = hit / n
         printf "%s, budget %s, %d seeds at %d trials (exact optimum: portfolio %s, ALE %.0f)\n", s, b, n, t, opt, opt_ale
         printf "  reported ALE of the chosen portfolio vs its exact value: mean relative error %+.2f %% (SE %.2f)\n", 100 * m, 100 * sd / sqrt(n)
