@@ -912,6 +912,28 @@ fn unenumerable(dir: &TempDir) -> std::path::PathBuf {
 }
 
 #[test]
+fn the_exact_search_writes_the_same_bytes_for_any_thread_count_and_trial_setting() {
+    let dir = TempDir::new().unwrap();
+    let csv = |threads: &str, trials: &str, search: &str| -> Vec<u8> {
+        let out = dir.path().join(format!("{search}-{threads}-{trials}"));
+        killchain()
+            .args(["optimize", SMALL_LOSS, "--budget", "50", "--quiet"])
+            .args(["--threads", threads, "--trials", trials, "--search", search])
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
+        fs::read(out.join("small-loss/frontier.csv")).unwrap()
+    };
+    for search in ["exhaustive", "heuristic"] {
+        let one = csv("1", "1000", search);
+        assert_eq!(csv("2", "1000", search), one, "{search}");
+        assert_eq!(csv("4", "70000", search), one, "{search}");
+        assert!(String::from_utf8(one).unwrap().contains(",exact\r\n"));
+    }
+}
+
+#[test]
 fn by_default_the_search_is_exact_and_its_files_say_so() {
     let dir = TempDir::new().unwrap();
     let out = killchain()
