@@ -249,7 +249,7 @@ fn switch_effects(
                 let id = switched.controls[ci].id.clone();
                 let r = evaluate(&switched, &id)?;
                 let arm = ArmSummary::exact(&id, &switched, &r, &base, trials);
-                effects.push(SwitchEffect::of(&arm, arm.delta));
+                effects.push(SwitchEffect::of(&arm, arm.delta, None));
                 flip(&mut switched, ci);
             }
             let baseline = ArmSummary::exact(BASELINE, s, &base, &base, trials).figures;
@@ -374,8 +374,10 @@ impl PassArms for Switches<'_> {
         let simultaneous = paired_table(&result.joint, |o| o == COMPLETED)
             .difference_at(z)
             .unwrap_or((0.0, 0.0, 0.0));
+        let ale_simultaneous = result.loss.as_ref().map(|l| l.paired.reduction_at(z));
         let summary = sampled_summary(&id, self.switched, model, result);
-        self.effects.push(SwitchEffect::of(&summary, simultaneous));
+        self.effects
+            .push(SwitchEffect::of(&summary, simultaneous, ale_simultaneous));
         self.flip(arm - 1);
     }
 }

@@ -128,6 +128,8 @@ pub struct LossFigures {
     /// The years Cochran's rule (25·G₁²) asks for before a normal interval of the ALE could be
     /// trusted (simulated only); the interval reported is skewness-corrected either way.
     pub years_recommended: Option<u64>,
+    /// The same for the year-by-year differences from the baseline behind `reduction`.
+    pub reduction_years_recommended: Option<u64>,
 }
 
 impl LossFigures {
@@ -174,6 +176,7 @@ impl LossFigures {
             curve,
             skewness: t.skewness(),
             years_recommended: t.years_for_skewness(),
+            reduction_years_recommended: loss.paired.years_for_skewness(),
         }
     }
 
@@ -182,6 +185,15 @@ impl LossFigures {
     pub fn trials_recommended(&self) -> Option<u64> {
         self.years_recommended
             .map(|y| (y as f64 * self.model.attacks_per_year).ceil() as u64)
+    }
+
+    /// The years and trials Cochran's rule asks for the reduction's interval, when fewer years
+    /// were simulated.
+    pub fn reduction_short(&self) -> Option<(u64, u64)> {
+        let y = self
+            .reduction_years_recommended
+            .filter(|&y| self.years < y)?;
+        Some((y, (y as f64 * self.model.attacks_per_year).ceil() as u64))
     }
 
     /// Whether fewer years were simulated than Cochran's rule asks for.
@@ -212,6 +224,7 @@ impl LossFigures {
             }],
             skewness: None,
             years_recommended: None,
+            reduction_years_recommended: None,
         }
     }
 

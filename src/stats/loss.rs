@@ -7,6 +7,8 @@
 
 use std::ops::AddAssign;
 
+use ethnum::I256;
+
 use crate::stats::{CountOverflow, Z95, add_to};
 
 /// Sub-bins per octave of the annual-loss histogram (values below this have a bin each).
@@ -142,11 +144,16 @@ impl LossSums {
 /// of the normal one, where the normal one misses. With g = 0 it is the normal interval.
 /// P. Hall, "On the removal of skewness by transformation", JRSS B 54 (1992) 221–228.
 pub fn skew_corrected_interval(m: f64, sd: f64, g: f64, n: u64) -> (f64, f64) {
+    skew_corrected_interval_at(m, sd, g, n, Z95)
+}
+
+/// [`skew_corrected_interval`] at the normal quantile `z` instead of 1.96.
+pub fn skew_corrected_interval_at(m: f64, sd: f64, g: f64, n: u64, z: f64) -> (f64, f64) {
     if n < 2 {
         return (m, m);
     }
     let n = n as f64;
-    let x = Z95 / n.sqrt();
+    let x = z / n.sqrt();
     if g == 0.0 {
         return (m - sd * x, m + sd * x);
     }
@@ -389,6 +396,9 @@ pub struct PairedLoss {
     pub sum_d: i128,
     /// Σ d² (saturating).
     pub sum_d2: u128,
+    /// Σ d³, exact: |d| < 2^64, so each cube fits in 192 bits and any count of years in 256
+    /// (the skewness of the differences reads it; a single run's are all zero and not stored).
+    pub sum_d3: I256,
 }
 
 impl PairedLoss {
@@ -403,16 +413,54 @@ impl PairedLoss {
         self.years += 1;
         self.sum_d += d;
         self.sum_d2 = self.sum_d2.saturating_add(d.unsigned_abs().pow(2));
+        let d = I256::from(d);
+        self.sum_d3 += d * d * d;
     }
 
     /// Mean reduction of annual loss against the baseline with its 95 % interval.
     pub fn reduction(&self) -> (f64, f64, f64) {
+        self.reduction_at(Z95)
+    }
+
+    /// Mean reduction of annual loss with its interval at `z` (1.96 for 95 %, a Šidák quantile
+    /// for a family of reductions): corrected for the skewness of the year-by-year differences
+    /// as the ALE interval is ([`skew_corrected_interval_at`]), which heavy-tailed losses make
+    /// large; the normal interval when the skewness is unknown.
+    pub fn reduction_at(&self, z: f64) -> (f64, f64, f64) {
         if self.years == 0 {
             return (0.0, 0.0, 0.0);
         }
-        let m = self.sum_d as f64 / self.years as f64;
-        let h = Z95 * standard_error(self.years, self.sum_d as f64, self.sum_d2 as f64);
-        (m, m - h, m + h)
+        let n = self.years as f64;
+        let m = self.sum_d as f64 / n;
+        let se = standard_error(self.years, self.sum_d as f64, self.sum_d2 as f64);
+        match self.skewness() {
+            Some(g) if g != 0.0 => {
+                let (lo, hi) = skew_corrected_interval_at(m, se * n.sqrt(), g, self.years, z);
+                (m, lo, hi)
+            }
+            _ => (m, m - z * se, m + z * se),
+        }
+    }
+
+    /// The years Cochran's rule asks for before the interval of the mean difference is trusted
+    /// ([`cochran_minimum`] of [`Self::skewness`]); `None` when the skewness is unknown.
+    pub fn years_for_skewness(&self) -> Option<u64> {
+        self.skewness().map(cochran_minimum)
+    }
+
+    /// The sample skewness of the year-by-year differences, from their exact sums; `None` for
+    /// fewer than three years, no spread, or a sum of squares that saturated.
+    pub fn skewness(&self) -> Option<f64> {
+        if self.years < 3 || self.sum_d2 == u128::MAX {
+            return None;
+        }
+        let n = self.years as f64;
+        let mean = self.sum_d as f64 / n;
+        let (s2, s3) = (self.sum_d2 as f64 / n, self.sum_d3.as_f64() / n);
+        let m2 = s2 - mean * mean;
+        let m3 = s3 - 3.0 * mean * s2 + 2.0 * mean * mean * mean;
+        // Below a relative 1e-12 the variance is rounding of the raw moments, not spread.
+        (m2 > 1e-12 * s2).then(|| m3 / (m2 * m2.sqrt()))
     }
 }
 
@@ -422,6 +470,10 @@ impl PairedLoss {
         add_to(&mut self.years, o.years, "paired loss years")?;
         add_to(&mut self.sum_d, o.sum_d, "paired loss sum_d")?;
         self.sum_d2 = self.sum_d2.saturating_add(o.sum_d2);
+        self.sum_d3 = self
+            .sum_d3
+            .checked_add(o.sum_d3)
+            .ok_or(CountOverflow("paired loss sum_d3"))?;
         Ok(())
     }
 }
@@ -629,6 +681,64 @@ mod tests {
         assert!(normal < 0.945, "normal {normal}");
     }
 
+    /// Coverage of the paired reduction interval, measured: 4,000 runs (seeds 1..=4000) of 150
+    /// years with Poisson(1.2) campaigns a year, each completing against the baseline with
+    /// probability 0.25 and against the arm only if also below 0.1 (the same roll: common random
+    /// numbers), each completed one losing the lognormal impact of [`heavy_year`]. The true
+    /// reduction is 1.2 · 0.15 · 1.5e6 · e^(0.823²/2). The skewness-corrected interval covers it in
+    /// 93.2–96.8 % of runs (94.4 % measured) where the normal one covers less (90.6 %).
+    #[test]
+    fn skew_corrected_reduction_interval_covers_heavy_tailed_differences() {
+        use crate::sim::rng::{Slot, SlotKind, year_stream};
+        const RUNS: u64 = 4000;
+        const YEARS: u64 = 150;
+        const LAMBDA: f64 = 1.2;
+        let truth = LAMBDA * 0.15 * 1.5e6 * crate::math::exp(0.823 * 0.823 / 2.0);
+        let (mut hall, mut normal) = (0u64, 0u64);
+        for seed in 1..=RUNS {
+            let mut p = PairedLoss::default();
+            for year in 0..YEARS {
+                let s = year_stream(seed, year);
+                let u = s.unit(Slot::new(SlotKind::Campaigns, 0, 0, 0));
+                let (mut k, mut q) = (0u64, crate::math::exp(-LAMBDA));
+                let mut cdf = q;
+                while u >= cdf && k < 1000 {
+                    k += 1;
+                    q *= LAMBDA / k as f64;
+                    cdf += q;
+                }
+                let (mut base, mut arm) = (0u64, 0u64);
+                for i in 0..k {
+                    let roll = s.unit(Slot::new(SlotKind::Success, 0, 0, i));
+                    let v = s
+                        .unit(Slot::new(SlotKind::Impact, 0, 0, i))
+                        .clamp(1e-12, 1.0 - 1e-12);
+                    let z = crate::math::special::normal_quantile(v);
+                    let loss = crate::math::exp(crate::math::ln(1.5e6) + 0.823 * z) as u64;
+                    if roll < 0.25 {
+                        base += loss;
+                    }
+                    if roll < 0.1 {
+                        arm += loss;
+                    }
+                }
+                p.add_year(base, arm);
+            }
+            let (_, lo, hi) = p.reduction();
+            hall += u64::from(lo <= truth && truth <= hi);
+            let n = p.years as f64;
+            let m = p.sum_d as f64 / n;
+            let h = Z95 * standard_error(p.years, p.sum_d as f64, p.sum_d2 as f64);
+            normal += u64::from(m - h <= truth && truth <= m + h);
+        }
+        let (hall, normal) = (hall as f64 / RUNS as f64, normal as f64 / RUNS as f64);
+        assert!(
+            (0.932..=0.968).contains(&hall),
+            "skew-corrected {hall}, normal {normal}"
+        );
+        assert!(normal < hall, "normal {normal}, skew-corrected {hall}");
+    }
+
     #[test]
     fn the_skew_corrected_interval_is_the_normal_one_without_skewness_and_leans_right_with_it() {
         let (lo, hi) = skew_corrected_interval(10.0, 4.0, 0.0, 16);
@@ -694,8 +804,40 @@ mod tests {
         }
         let (m, lo, hi) = p.reduction();
         assert_eq!(m, 2.0);
-        // d = 6, 0, 0, 2: sample variance 8, SE √2
+        // d = 6, 0, 0, 2: sample variance 8 (SE √2); central moments m₂ = 6, m₃ = 12, so the
+        // skewness is 12/6^1.5, and the interval is the skewness-corrected one at sd √8.
+        let g = p.skewness().unwrap();
+        assert!((g - 12.0 / (6.0 * 6f64.sqrt())).abs() < 1e-12, "{g}");
+        let (want_lo, want_hi) = skew_corrected_interval(2.0, 8f64.sqrt(), g, 4);
+        assert!((lo - want_lo).abs() < 1e-12 && (hi - want_hi).abs() < 1e-12);
         let h = Z95 * 2f64.sqrt();
-        assert!((lo - (2.0 - h)).abs() < 1e-12 && (hi - (2.0 + h)).abs() < 1e-12);
+        assert!(
+            lo > 2.0 - h && hi > 2.0 + h,
+            "[{lo}, {hi}] leans right of ±{h}"
+        );
+        // Merging is adding the sums, the cubes' too.
+        let mut q = p;
+        q += &p;
+        assert_eq!((q.years, q.sum_d, q.sum_d3), (8, 16, p.sum_d3 + p.sum_d3));
+        assert_eq!(q.skewness().map(|x| (x - g).abs() < 1e-12), Some(true));
+        // No difference at all: [0, 0] exactly.
+        let mut same = PairedLoss::default();
+        for loss in [0, 5_000_000, 0, 12] {
+            same.add_year(loss, loss);
+        }
+        assert_eq!(same.reduction(), (0.0, 0.0, 0.0));
+        assert_eq!(same.skewness(), None);
+    }
+
+    /// Differences near 2^64 have cubes beyond 128 bits: Σ d³ stays exact.
+    #[test]
+    fn the_sum_of_cubes_is_exact_for_the_largest_differences() {
+        let mut p = PairedLoss::default();
+        p.add_year(u64::MAX, 0);
+        p.add_year(0, u64::MAX);
+        p.add_year(u64::MAX, 0);
+        let d = I256::from(u64::MAX);
+        assert_eq!(p.sum_d3, d * d * d);
+        assert_eq!(p.sum_d, i128::from(u64::MAX));
     }
 }
