@@ -396,25 +396,35 @@ pub fn report_html(folder: &ResultFolder) -> Option<Vec<u8>> {
         .table("frontier.csv")
         .and_then(|t| frontier_svg(t, choice.as_ref()))
     {
+        let figures = if choice.as_ref().is_some_and(|c| c.exact) {
+            "Its figures are exact."
+        } else {
+            "Its figures come from the optimization's own trials."
+        };
         section(
             &mut body,
             "Cost and risk frontier",
-            "Each portfolio that `killchain optimize` evaluated, by annual cost and risk (expected annual loss when the scenario has a loss model, else completion rate). The frontier joins the portfolios that no other beats on both; the dashed line is the budget; the best portfolio within the budget and the next better one are marked and labelled on the right, and listed in the table below. Hover a point for its controls. Its figures come from the optimization's own trials.",
+            &format!(
+                "Each portfolio that `killchain optimize` evaluated, by annual cost and risk (expected annual loss when the scenario has a loss model, else completion rate). The frontier joins the portfolios that no other beats on both; the dashed line is the budget; the best portfolio within the budget and the next better one are marked and labelled on the right, and listed in the table below. Hover a point for its controls. {figures}"
+            ),
             &svg,
         );
     }
     if let Some(c) = &choice {
         let _ = write!(
             body,
-            "<section>\n<h2>What to buy</h2>\n<p class=\"note\">The portfolio of candidate controls (those with a cost) with the lowest {} among those within the budget, the cheapest one above the budget that does better, and the scenario as written, from `killchain optimize` ({} search, {} trials, seed {}). Each control is listed with its id, name and annual cost.</p>\n{}</section>\n",
+            "<section>\n<h2>What to buy</h2>\n<p class=\"note\">The portfolio of candidate controls (those with a cost) with the lowest {} among those within the budget, the cheapest one above the budget that does better, and the scenario as written, from `killchain optimize` ({} search, {}). Each control is listed with its id, name and annual cost.</p>\n{}</section>\n",
             if c.by_loss {
                 "expected annual loss"
             } else {
                 "completion rate"
             },
             esc(&c.search),
-            esc(&c.trials),
-            esc(&c.seed),
+            if c.exact {
+                "every figure exact".to_owned()
+            } else {
+                format!("{} trials, seed {}", esc(&c.trials), esc(&c.seed))
+            },
             choice_html(c)
         );
     }
