@@ -1,8 +1,9 @@
 //! `killchain optimize` at the size its design targets: 16 candidate controls (65,536 portfolios),
 //! 100,000 trials, exhaustive, on `benches/data/optimize-16.toml`, with 2 worker threads and with
 //! 1; and the same with the expected annual loss as the objective
-//! (`benches/data/optimize-16-loss.toml`, its `[loss]` table added), with 2 worker threads.
-//! `cargo bench --bench optimize`.
+//! (`benches/data/optimize-16-loss.toml`, its `[loss]` table added), with 2 worker threads; and
+//! both exactly (every phase enumerated once per subset of its candidates, then 65,536 products),
+//! on the same run, so that the two methods' times compare. `cargo bench --bench optimize`.
 
 use std::hint::black_box;
 use std::sync::atomic::AtomicUsize;
@@ -67,6 +68,22 @@ fn optimize(c: &mut Criterion) {
             })
         })
     });
+    g.finish();
+
+    // The exact search: the phase tables and every portfolio, as `optimize --method exact` does.
+    let mut g = c.benchmark_group("16 candidates, 65536 portfolios, exhaustive, exact");
+    g.sample_size(20);
+    for (name, problem) in [
+        ("completion", self::problem()),
+        ("expected annual loss", problem),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let phases = black_box(&problem).exact_phases().expect("enumerable");
+                optimize::exhaustive_exact(&problem, &phases, 250_000.0).ok()
+            })
+        });
+    }
     g.finish();
 }
 

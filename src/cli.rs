@@ -66,8 +66,10 @@ pub enum Command {
     /// Find the best portfolio of controls with a `cost` within a budget, and the frontier of
     /// annual cost against expected annual loss (completion rate without `[loss]`).
     #[command(
-        after_help = "Example:\n  killchain optimize scenarios/ransomware-midsize.toml --budget 150000 --trials 200000\n  \
-     # writes output/ransomware-midsize/frontier.csv and prints the best portfolio within 150000 a year"
+        after_help = "Examples:\n  killchain optimize scenarios/ransomware-midsize.toml --budget 150000\n  \
+     # every portfolio exactly; writes output/ransomware-midsize/frontier.csv and prints the best within 150000 a year\n  \
+     killchain optimize scenarios/ransomware-midsize.toml --budget 150000 --method monte-carlo --trials 200000\n  \
+     # the same by simulation: chosen on the seed's trials, reported on independent ones"
     )]
     Optimize(OptimizeArgs),
     /// Write a commented template scenario to start from (every section, each course of action,
@@ -340,6 +342,17 @@ pub enum SearchArg {
     Heuristic,
 }
 
+/// How `optimize` evaluates the portfolios.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OptimizeMethodArg {
+    /// Exact when every phase can be enumerated, else Monte Carlo (with a note why).
+    Auto,
+    /// Every portfolio exactly: each phase enumerated once per subset of its candidates.
+    Exact,
+    /// Paired trials: chosen on the seed's trials, reported on the check seed's.
+    MonteCarlo,
+}
+
 /// Arguments of `killchain optimize`.
 #[derive(Debug, Args)]
 pub struct OptimizeArgs {
@@ -352,6 +365,9 @@ pub struct OptimizeArgs {
     /// How the portfolios are searched.
     #[arg(long, value_enum, default_value_t = SearchArg::Auto)]
     pub search: SearchArg,
+    /// How each portfolio is evaluated: exactly, or by Monte Carlo trials.
+    #[arg(long, value_enum, default_value_t = OptimizeMethodArg::Auto)]
+    pub method: OptimizeMethodArg,
     /// Trials, seed, threads.
     #[command(flatten)]
     pub trials: TrialOptions,

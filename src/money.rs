@@ -156,6 +156,15 @@ pub fn rosi(reduction: f64, extra_cost: f64) -> Option<f64> {
     (extra_cost != 0.0).then(|| (reduction - extra_cost) / extra_cost)
 }
 
+/// The interval of [`rosi`] from an interval `[low, high]` of the reduction: ROSI is monotone in
+/// the reduction at a fixed cost (increasing for a positive extra cost, decreasing for a
+/// negative one), so the interval maps end to end with the same coverage. `None` when the extra
+/// cost is zero.
+pub fn rosi_interval(low: f64, high: f64, extra_cost: f64) -> Option<(f64, f64)> {
+    let (a, b) = (rosi(low, extra_cost)?, rosi(high, extra_cost)?);
+    Some((a.min(b), a.max(b)))
+}
+
 /// Sum of the annual `cost` of a scenario's enabled controls.
 pub fn annual_cost(s: &Scenario) -> f64 {
     s.controls
@@ -304,5 +313,17 @@ pub(crate) mod tests {
         assert_eq!(rosi(300_000.0, 100_000.0), Some(2.0));
         assert_eq!(rosi(50_000.0, 100_000.0), Some(-0.5));
         assert_eq!(rosi(50_000.0, 0.0), None);
+        // An interval of the reduction maps end to end: at cost 100,000 a reduction in
+        // [150,000, 450,000] is a return in [0.5, 3.5]; a saving (negative extra cost) reverses
+        // the order of the ends.
+        assert_eq!(
+            rosi_interval(150_000.0, 450_000.0, 100_000.0),
+            Some((0.5, 3.5))
+        );
+        assert_eq!(
+            rosi_interval(-10_000.0, 30_000.0, -20_000.0),
+            Some((-2.5, -0.5))
+        );
+        assert_eq!(rosi_interval(1.0, 2.0, 0.0), None);
     }
 }

@@ -119,7 +119,7 @@ pub fn verdict(lo: f64, hi: f64) -> &'static str {
 pub const EXACT_TIE: f64 = 1e-12;
 
 /// `a − b` for two exactly evaluated rates, 0 when they differ by no more than [`EXACT_TIE`].
-fn exact_difference(a: f64, b: f64) -> f64 {
+pub(crate) fn exact_difference(a: f64, b: f64) -> f64 {
     let d = a - b;
     if d.abs() <= EXACT_TIE { 0.0 } else { d }
 }

@@ -37,16 +37,18 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use crate::analysis::arms::Arm;
+use crate::analysis::arms::{Arm, exact_difference};
 use crate::analysis::frontier;
 use crate::money::LossModel;
 use crate::phase::{N_PHASES, Phase};
 use crate::scenario::Scenario;
 use crate::sim::engine::{self, Plan, Watch};
+use crate::sim::exact::{self, TooLarge};
 use crate::sim::rng::TrialStream;
 use crate::sim::years::{WorkUnit, YearLayout};
 use crate::sim::{Schedule, Session, Stopped};
 use crate::stats::PairedTable;
+use crate::stats::figures::Method;
 use crate::stats::loss::{LossSums, PairedLoss};
 
 /// Most candidates for which every portfolio is evaluated (2^16 = 65,536 portfolios).
@@ -400,6 +402,49 @@ impl Problem {
             .fold(0, |s, (j, &k)| s | ((portfolio >> k & 1) as usize) << j)
     }
 
+    /// Per phase, the exact probability that a trial reaching it passes, under each subset of
+    /// the phase's candidates: Σ over phases of 2^(candidates acting in it) evaluations of
+    /// [`exact::phase_pass`], shared by every portfolio. `Err` when a phase has too many sets of
+    /// tried techniques to enumerate.
+    pub fn exact_phases(&self) -> Result<ExactPhases, TooLarge> {
+        let mut passes: [Vec<f64>; N_PHASES] = Default::default();
+        let mut s = self.scenario.clone();
+        for (p, phase) in Phase::ALL.into_iter().enumerate() {
+            let m = &self.members[p];
+            passes[p] = (0..1usize << m.len())
+                .map(|sub| {
+                    for (j, &k) in m.iter().enumerate() {
+                        s.controls[self.candidates[k]].enabled = sub >> j & 1 == 1;
+                    }
+                    exact::phase_pass(&s, phase)
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        Ok(ExactPhases { passes })
+    }
+
+    /// Each portfolio evaluated exactly: its completion probability, the product of one pass
+    /// probability per phase (in phase order, so the same bits as [`exact::evaluate`] of
+    /// [`Problem::apply`]), and with `[loss]` its expected annual loss.
+    pub fn exact_portfolios(&self, phases: &ExactPhases, masks: &[u64]) -> Vec<Portfolio> {
+        let loss = self.loss_model();
+        (masks.iter())
+            .map(|&mask| {
+                let completion =
+                    (0..N_PHASES).fold(1.0, |r, p| r * phases.passes[p][self.subset(p, mask)]);
+                Portfolio {
+                    mask,
+                    cost: self.cost(mask),
+                    evaluation: Evaluation::Exact {
+                        completion,
+                        ale: loss.map(|l| l.exact_ale(completion)),
+                    },
+                    on_frontier: false,
+                }
+            })
+            .collect()
+    }
+
     /// The scenario's `[loss]`, if any.
     pub fn loss_model(&self) -> Option<&LossModel> {
         self.scenario.loss.as_ref()
@@ -677,12 +722,13 @@ impl Problem {
             masks
                 .iter()
                 .zip(accs)
-                .map(|(&mask, t)| Portfolio {
-                    mask,
-                    cost: self.cost(mask),
-                    completed: t.completed,
-                    loss: with_loss.then_some(t.loss),
-                    on_frontier: false,
+                .map(|(&mask, t)| {
+                    Portfolio::sampled(
+                        mask,
+                        self.cost(mask),
+                        t.completed,
+                        with_loss.then_some(t.loss),
+                    )
                 })
                 .collect(),
         )
@@ -696,6 +742,13 @@ pub struct PairedPortfolios {
     pub completion: PairedTable,
     /// With `[loss]`: annual loss of the first − the second, year by year.
     pub loss: Option<PairedLoss>,
+}
+
+/// Per phase, the exact pass probability under each subset of the phase's candidates
+/// ([`Problem::exact_phases`]): `passes[p][s]`, bit `j` of `s` the phase's `j`-th candidate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExactPhases {
+    passes: [Vec<f64>; N_PHASES],
 }
 
 /// What a search keeps between evaluations when the trials fit in one block.
@@ -753,29 +806,155 @@ pub struct Portfolio {
     pub mask: u64,
     /// Its annual cost.
     pub cost: f64,
-    /// Trials that completed under it.
-    pub completed: u64,
-    /// With `[loss]`: its annual losses over the simulated years.
-    pub loss: Option<LossSums>,
+    /// Its figures, counted on trials or exact.
+    pub evaluation: Evaluation,
     /// Whether no other evaluated portfolio is at most as costly and at most as bad by the
     /// objective, one of the two strictly.
     pub on_frontier: bool,
 }
 
+/// A portfolio's figures, by the method that gave them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Evaluation {
+    /// Counted on the trials of a Monte Carlo run.
+    Sampled {
+        /// Trials that completed under it.
+        completed: u64,
+        /// With `[loss]`: its annual losses over the simulated years.
+        loss: Option<LossSums>,
+    },
+    /// Computed by enumeration ([`Problem::exact_portfolios`]).
+    Exact {
+        /// The probability that a campaign completes: the product of its phases' pass
+        /// probabilities.
+        completion: f64,
+        /// With `[loss]`: the expected annual loss, λ · p · E[impact].
+        ale: Option<f64>,
+    },
+}
+
+/// A portfolio's objective, lower is better. Every portfolio of one search has the same kind.
+#[derive(Debug, Clone, Copy)]
+pub enum Objective {
+    /// Counted on trials: Σ annual loss in whole currency units, or completed trials.
+    Counted(u128),
+    /// Exact: the expected annual loss, or the completion probability.
+    Exact(f64),
+}
+
+impl Objective {
+    /// The objective as a number.
+    pub fn value(self) -> f64 {
+        match self {
+            Objective::Counted(x) => x as f64,
+            Objective::Exact(x) => x,
+        }
+    }
+
+    /// How much lower `to` is than `self`; 0 when it is not lower.
+    pub fn drop_to(self, to: Objective) -> f64 {
+        match (self, to) {
+            (Objective::Counted(a), Objective::Counted(b)) => a.saturating_sub(b) as f64,
+            _ => (self.value() - to.value()).max(0.0),
+        }
+    }
+}
+
+impl Ord for Objective {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        use Objective::{Counted, Exact};
+        match (self, other) {
+            (Counted(a), Counted(b)) => a.cmp(b),
+            (Exact(a), Exact(b)) => a.total_cmp(b),
+            (Counted(_), Exact(_)) => std::cmp::Ordering::Less,
+            (Exact(_), Counted(_)) => std::cmp::Ordering::Greater,
+        }
+    }
+}
+
+impl PartialOrd for Objective {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Objective {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Objective {}
+
 impl Portfolio {
-    /// The objective, lower is better: Σ annual loss with `[loss]` (the expected annual loss
-    /// times the years, which all portfolios share), else the completed trials. Without a whole
-    /// simulated year in the trials, the completed trials.
-    pub fn objective(&self) -> u128 {
-        match self.loss {
-            Some(l) if l.years > 0 => l.sum,
-            _ => u128::from(self.completed),
+    /// A portfolio counted on trials.
+    pub fn sampled(mask: u64, cost: f64, completed: u64, loss: Option<LossSums>) -> Portfolio {
+        Portfolio {
+            mask,
+            cost,
+            evaluation: Evaluation::Sampled { completed, loss },
+            on_frontier: false,
+        }
+    }
+
+    /// The objective, lower is better. Counted: Σ annual loss with `[loss]` (the expected
+    /// annual loss times the years, which all portfolios share), else the completed trials;
+    /// without a whole simulated year in the trials, the completed trials. Exact: the expected
+    /// annual loss with `[loss]`, else the completion probability.
+    pub fn objective(&self) -> Objective {
+        match self.evaluation {
+            Evaluation::Sampled {
+                loss: Some(l),
+                completed: _,
+            } if l.years > 0 => Objective::Counted(l.sum),
+            Evaluation::Sampled { completed, .. } => Objective::Counted(u128::from(completed)),
+            Evaluation::Exact { ale: Some(a), .. } => Objective::Exact(a),
+            Evaluation::Exact { completion, .. } => Objective::Exact(completion),
         }
     }
 
     /// Whether the objective is the expected annual loss.
     pub fn by_loss(&self) -> bool {
-        self.loss.is_some_and(|l| l.years > 0)
+        match self.evaluation {
+            Evaluation::Sampled { loss, .. } => loss.is_some_and(|l| l.years > 0),
+            Evaluation::Exact { ale, .. } => ale.is_some(),
+        }
+    }
+
+    /// How its figures were obtained.
+    pub fn method(&self) -> Method {
+        match self.evaluation {
+            Evaluation::Sampled { .. } => Method::MonteCarlo,
+            Evaluation::Exact { .. } => Method::Exact,
+        }
+    }
+
+    /// The completed trials and annual losses, when counted on trials.
+    pub fn counted(&self) -> Option<(u64, Option<LossSums>)> {
+        match self.evaluation {
+            Evaluation::Sampled { completed, loss } => Some((completed, loss)),
+            Evaluation::Exact { .. } => None,
+        }
+    }
+
+    /// The completion rate: completed trials / `trials` (counted), or the probability (exact).
+    pub fn completion_rate(&self, trials: u64) -> f64 {
+        match self.evaluation {
+            Evaluation::Sampled { completed, .. } => completed as f64 / trials.max(1) as f64,
+            Evaluation::Exact { completion, .. } => completion,
+        }
+    }
+
+    /// With `[loss]`: the expected annual loss and its 95 % interval (exact: the value three
+    /// times); `None` without `[loss]` or, counted, without a whole simulated year.
+    pub fn ale(&self) -> Option<(f64, f64, f64)> {
+        match self.evaluation {
+            Evaluation::Sampled { loss, .. } => loss.filter(|l| l.years > 0).map(|l| {
+                let (lo, hi) = l.ci();
+                (l.ale(), lo, hi)
+            }),
+            Evaluation::Exact { ale, .. } => ale.map(|a| (a, a, a)),
+        }
     }
 }
 
@@ -832,6 +1011,13 @@ impl Optimum {
     pub fn by_loss(&self) -> bool {
         self.portfolios.first().is_some_and(Portfolio::by_loss)
     }
+
+    /// How the portfolios' figures were obtained (every portfolio of a search alike).
+    pub fn method(&self) -> Method {
+        self.portfolios
+            .first()
+            .map_or(Method::MonteCarlo, Portfolio::method)
+    }
 }
 
 /// The bit flipped in a run's seed to derive the seed of its check trials: the figures of the
@@ -868,7 +1054,8 @@ impl Optimum {
 
 /// Marks the Pareto frontier of the portfolios (see [`frontier::pareto`]).
 fn mark_frontier(portfolios: &mut [Portfolio]) {
-    let points: Vec<(f64, u128)> = portfolios.iter().map(|p| (p.cost, p.objective())).collect();
+    let points: Vec<(f64, Objective)> =
+        portfolios.iter().map(|p| (p.cost, p.objective())).collect();
     for (p, on) in portfolios.iter_mut().zip(frontier::pareto(&points)) {
         p.on_frontier = on;
     }
@@ -907,9 +1094,45 @@ pub fn heuristic(
     budget: f64,
     watch: Watch<'_>,
 ) -> Option<Optimum> {
+    let mut cache = None;
+    heuristic_with(problem, trials, budget, |masks| {
+        problem.portfolios_cached(seed, trials, masks, watch, &mut cache)
+    })
+}
+
+/// The heuristic search with the exact objective: every portfolio it looks at evaluated exactly
+/// from `phases`.
+pub fn heuristic_exact(problem: &Problem, phases: &ExactPhases, budget: f64) -> Optimum {
+    heuristic_with(problem, 0, budget, |masks| {
+        Some(problem.exact_portfolios(phases, masks))
+    })
+    .expect("exact evaluation is never stopped")
+}
+
+/// Every portfolio of up to [`MAX_EXHAUSTIVE`] candidates, evaluated exactly from `phases`.
+pub fn exhaustive_exact(
+    problem: &Problem,
+    phases: &ExactPhases,
+    budget: f64,
+) -> Result<Optimum, OptimizeError> {
+    let n = problem.n_candidates();
+    if n > MAX_EXHAUSTIVE {
+        return Err(OptimizeError::TooManyForExhaustive(n));
+    }
+    let masks: Vec<u64> = (0..1u64 << n).collect();
+    let portfolios = problem.exact_portfolios(phases, &masks);
+    Ok(Optimum::new(Search::Exhaustive, 0, portfolios, budget))
+}
+
+/// The heuristic search over portfolios evaluated by `evaluate` (`None`: asked to stop).
+fn heuristic_with(
+    problem: &Problem,
+    trials: u64,
+    budget: f64,
+    mut evaluate: impl FnMut(&[u64]) -> Option<Vec<Portfolio>>,
+) -> Option<Optimum> {
     let n = problem.n_candidates();
     let mut seen: BTreeMap<u64, Portfolio> = BTreeMap::new();
-    let mut cache = None;
     let mut eval = |masks: Vec<u64>, seen: &mut BTreeMap<u64, Portfolio>| -> Option<()> {
         let mut fresh: Vec<u64> = masks
             .into_iter()
@@ -918,7 +1141,7 @@ pub fn heuristic(
         fresh.sort_unstable();
         fresh.dedup();
         if !fresh.is_empty() {
-            let evaluated = problem.portfolios_cached(seed, trials, &fresh, watch, &mut cache)?;
+            let evaluated = evaluate(&fresh)?;
             seen.extend(fresh.into_iter().zip(evaluated));
         }
         Some(())
@@ -957,7 +1180,7 @@ pub fn heuristic(
             let (current, per_cost) = *run;
             let base = obj(&seen, current);
             let gain = |m: u64| {
-                let drop = base.saturating_sub(obj(&seen, m)) as f64;
+                let drop = base.drop_to(obj(&seen, m));
                 let extra = problem.cost(m) - problem.cost(current);
                 match (per_cost, extra > 0.0) {
                     (true, true) => drop / extra,
@@ -986,9 +1209,9 @@ pub fn heuristic(
             .map(|k| current ^ bit(k))
             .collect();
         eval(drops.clone(), &mut seen)?;
-        let base = obj(&seen, current) as f64;
+        let base = obj(&seen, current).value();
         let loss =
-            |m: u64| (obj(&seen, m) as f64 - base) / (problem.cost(current) - problem.cost(m));
+            |m: u64| (obj(&seen, m).value() - base) / (problem.cost(current) - problem.cost(m));
         match drops
             .into_iter()
             .min_by(|&a, &b| loss(a).total_cmp(&loss(b)).then(a.cmp(&b)))
@@ -1048,8 +1271,8 @@ pub fn heuristic(
 /// 95 % paired interval.
 #[derive(Debug, Clone)]
 pub struct Verified {
-    /// The scenario as written: its portfolio and completed trials.
-    pub as_written: (u64, u64),
+    /// The scenario as written, with its figures on the checks' trials (or exact).
+    pub as_written: Portfolio,
     /// Completion rate, next better − best.
     pub next_vs_best: Option<(f64, f64, f64)>,
     /// Completion rate, best − as written.
@@ -1064,8 +1287,6 @@ pub struct Verified {
 /// [`Verified`] in expected annual loss, year by year.
 #[derive(Debug, Clone)]
 pub struct VerifiedMoney {
-    /// The scenario as written: its annual losses.
-    pub as_written: LossSums,
     /// Next better − best.
     pub next_vs_best: Option<(f64, f64, f64)>,
     /// Best − as written.
@@ -1117,7 +1338,6 @@ pub fn verify(
             let loss = |i: usize| results.get(i).and_then(|r| r.loss.as_ref());
             let written_loss = loss(1).expect("the years of the scenario as written");
             Some(VerifiedMoney {
-                as_written: written_loss.tally.sums(),
                 next_vs_best: loss(2).map(|l| negated(l.paired.reduction())),
                 best_vs_written: written_loss.paired.reduction(),
                 frontier_steps: step_tables
@@ -1128,8 +1348,14 @@ pub fn verify(
         }
         _ => None,
     };
+    let written_loss = (results[1].loss.as_ref()).map(|l| l.tally.sums());
     Ok(Verified {
-        as_written: (written, results[1].tally.completed),
+        as_written: Portfolio::sampled(
+            written,
+            problem.cost(written),
+            results[1].tally.completed,
+            written_loss,
+        ),
         next_vs_best: next.map(|_| table(2).difference().unwrap_or(zero)),
         best_vs_written: table(1).reversed().difference().unwrap_or(zero),
         frontier_steps: step_tables
@@ -1140,18 +1366,45 @@ pub fn verify(
     })
 }
 
+/// The checks of [`verify`] for an exact search: each difference exact (its interval the
+/// value itself), from the exact figures of the portfolios involved.
+pub fn verify_exact(problem: &Problem, phases: &ExactPhases, optimum: &Optimum) -> Verified {
+    let best = optimum.portfolios[optimum.best];
+    let next = optimum.next_better.map(|i| optimum.portfolios[i]);
+    let written = problem.exact_portfolios(phases, &[problem.as_written()])[0];
+    let exact = |d: f64| (d, d, d);
+    let rate = |a: &Portfolio, b: &Portfolio| {
+        exact(exact_difference(a.completion_rate(0), b.completion_rate(0)))
+    };
+    let ale = |a: &Portfolio, b: &Portfolio| {
+        let value = |p: &Portfolio| p.ale().map_or(0.0, |(x, _, _)| x);
+        exact(value(a) - value(b))
+    };
+    let frontier: Vec<&Portfolio> = (optimum.portfolios.iter())
+        .filter(|p| p.on_frontier)
+        .collect();
+    let steps = |d: &dyn Fn(&Portfolio, &Portfolio) -> (f64, f64, f64)| -> Vec<_> {
+        frontier.windows(2).map(|w| d(w[1], w[0])).collect()
+    };
+    Verified {
+        as_written: written,
+        next_vs_best: next.map(|n| rate(&n, &best)),
+        best_vs_written: rate(&best, &written),
+        frontier_steps: steps(&rate),
+        money: optimum.by_loss().then(|| VerifiedMoney {
+            next_vs_best: next.map(|n| ale(&n, &best)),
+            best_vs_written: ale(&best, &written),
+            frontier_steps: steps(&ale),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn p(mask: u64, cost: f64, completed: u64) -> Portfolio {
-        Portfolio {
-            mask,
-            cost,
-            completed,
-            loss: None,
-            on_frontier: false,
-        }
+        Portfolio::sampled(mask, cost, completed, None)
     }
 
     #[test]
@@ -1223,13 +1476,13 @@ mod tests {
 
     #[test]
     fn with_losses_the_objective_is_the_annual_loss_not_the_completions() {
-        let with = |mask, cost, completed, sum| Portfolio {
-            loss: Some(LossSums {
+        let with = |mask, cost, completed, sum| {
+            let loss = LossSums {
                 years: 10,
                 sum,
                 sum_sq: sum * sum,
-            }),
-            ..p(mask, cost, completed)
+            };
+            Portfolio::sampled(mask, cost, completed, Some(loss))
         };
         // Mask 1 completes fewer attacks, mask 2 loses less: mask 2 is the best.
         let o = Optimum::new(

@@ -6,9 +6,10 @@
 //! square.
 
 use crate::analysis::arms::ArmSummary;
-use crate::money::rosi;
+use crate::money::{rosi, rosi_interval};
 use crate::phase::CourseOfAction;
 use crate::scenario::Scenario;
+use crate::stats::figures::LossFigures;
 
 /// One control's marginal value, from switching it alone.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +30,13 @@ pub struct Marginal {
     pub unadjusted: (f64, f64, f64),
     /// With `[loss]`: change in expected annual loss when it alone is switched.
     pub ale_delta: Option<f64>,
+    /// Its simultaneous interval (Šidák over the controls, as `delta`; exact: the value).
+    pub ale_delta_ci: Option<(f64, f64)>,
+    /// Its own (unadjusted) 95 % paired interval.
+    pub ale_delta_unadjusted: Option<(f64, f64)>,
+    /// The years and trials Cochran's rule asks for before its ALE interval is trusted, when
+    /// fewer years were simulated (the year-by-year differences are skewed).
+    pub ale_short: Option<(u64, u64)>,
 }
 
 impl Marginal {
@@ -42,6 +50,20 @@ impl Marginal {
     pub fn return_on_control(&self) -> Option<f64> {
         let c = self.cost.filter(|&c| c > 0.0)?;
         rosi(self.ale_reduction()?, c)
+    }
+
+    /// The simultaneous interval of [`Self::ale_reduction`].
+    pub fn ale_reduction_ci(&self) -> Option<(f64, f64)> {
+        let (lo, hi) = self.ale_delta_ci?;
+        Some(if self.enabled { (lo, hi) } else { (-hi, -lo) })
+    }
+
+    /// The simultaneous interval of [`Self::return_on_control`], mapped from that of the ALE
+    /// reduction (see [`crate::money::rosi_interval`]).
+    pub fn return_on_control_ci(&self) -> Option<(f64, f64)> {
+        let c = self.cost.filter(|&c| c > 0.0)?;
+        let (lo, hi) = self.ale_reduction_ci()?;
+        rosi_interval(lo, hi, c)
     }
 
     /// Completion-rate reduction the control buys: positive when it lowers completion.
@@ -96,20 +118,34 @@ pub struct SwitchEffect {
     pub unadjusted: (f64, f64, f64),
     /// With `[loss]` (and figures defined): change in expected annual loss.
     pub ale_delta: Option<f64>,
+    /// Its simultaneous interval.
+    pub ale_delta_ci: Option<(f64, f64)>,
+    /// Its unadjusted 95 % interval.
+    pub ale_delta_unadjusted: Option<(f64, f64)>,
+    /// See [`Marginal::ale_short`].
+    pub ale_short: Option<(u64, u64)>,
 }
 
 impl SwitchEffect {
     /// The effect an arm's summary shows, `simultaneous` the change's interval at the
-    /// family's level (the summary's own interval is the unadjusted one).
-    pub fn of(arm: &ArmSummary, simultaneous: (f64, f64, f64)) -> SwitchEffect {
+    /// family's level and `ale_simultaneous` that of the ALE reduction against the scenario as
+    /// written (`None`: the summary's own, as for exact evaluation, where both are the value);
+    /// the summary's own intervals are the unadjusted ones.
+    pub fn of(
+        arm: &ArmSummary,
+        simultaneous: (f64, f64, f64),
+        ale_simultaneous: Option<(f64, f64, f64)>,
+    ) -> SwitchEffect {
+        let loss = arm.loss.as_ref().filter(|l| l.defined());
+        // The change in ALE is minus the reduction; its interval's ends swap.
+        let delta_of = |(_, lo, hi): (f64, f64, f64)| (0.0 - hi, 0.0 - lo);
         SwitchEffect {
             delta: simultaneous,
             unadjusted: arm.delta,
-            ale_delta: arm
-                .loss
-                .as_ref()
-                .filter(|l| l.defined())
-                .map(|l| 0.0 - l.reduction.0),
+            ale_delta: loss.map(|l| 0.0 - l.reduction.0),
+            ale_delta_ci: loss.map(|l| delta_of(ale_simultaneous.unwrap_or(l.reduction))),
+            ale_delta_unadjusted: loss.map(|l| delta_of(l.reduction)),
+            ale_short: loss.and_then(LossFigures::reduction_short),
         }
     }
 }
@@ -129,6 +165,9 @@ pub fn marginals(s: &Scenario, effects: &[SwitchEffect]) -> Vec<Marginal> {
             delta: e.delta,
             unadjusted: e.unadjusted,
             ale_delta: e.ale_delta,
+            ale_delta_ci: e.ale_delta_ci,
+            ale_delta_unadjusted: e.ale_delta_unadjusted,
+            ale_short: e.ale_short,
         })
         .collect();
     rank(&mut marginals);

@@ -265,7 +265,7 @@ fn switch_effects(
                 let id = switched.controls[ci].id.clone();
                 let r = exact::evaluate(switched).map_err(|e| (id.clone(), e))?;
                 let arm = ArmSummary::exact(&id, switched, &r, &base, trials);
-                effects.push(SwitchEffect::of(&arm, arm.delta));
+                effects.push(SwitchEffect::of(&arm, arm.delta, None));
                 flip(switched, ci);
             }
             let baseline = ArmSummary::exact(BASELINE, s, &base, &base, trials).figures;
@@ -429,8 +429,10 @@ impl PassArms for Switches<'_> {
         let simultaneous = paired_table(&result.joint, |o| o == COMPLETED)
             .difference_at(z)
             .unwrap_or((0.0, 0.0, 0.0));
+        let ale_simultaneous = result.loss.as_ref().map(|l| l.paired.reduction_at(z));
         let summary = sampled_summary(&id, self.switched, model, result, RANK_EFFECT);
-        self.effects.push(SwitchEffect::of(&summary, simultaneous));
+        self.effects
+            .push(SwitchEffect::of(&summary, simultaneous, ale_simultaneous));
         self.flip(arm - 1);
     }
 }

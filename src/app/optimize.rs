@@ -1,16 +1,18 @@
 //! `killchain optimize`: the best portfolio of controls with a `cost` within a budget, the
-//! frontier of annual cost against the objective, and paired checks of the result.
+//! frontier of annual cost against the objective, and paired checks of the result; every figure
+//! exact when each phase can be enumerated (`--method auto`, the default), else by Monte Carlo.
 
 use std::fmt;
 
 use crate::analysis::optimize::{self as opt, MAX_EXHAUSTIVE, Problem};
-use crate::cli::{ExportOptions, OptimizeArgs, SearchArg};
+use crate::cli::{ExportOptions, OptimizeArgs, OptimizeMethodArg, SearchArg};
 use crate::report;
 use crate::sim::Stopped;
+use crate::sim::exact::TooLarge;
 
 use super::destination::{self, Destination, Replaces};
 use super::settings::Settings;
-use super::{Failure, interrupt, io, progress, publish};
+use super::{Failure, console, interrupt, io, progress, publish};
 
 /// `killchain optimize`.
 pub(super) fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
@@ -28,42 +30,46 @@ pub(super) fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
         SearchArg::Exhaustive => true,
         SearchArg::Heuristic => false,
     };
-    let settings = Settings::resolve(&args.trials, s);
-    let (seed, trials) = (settings.seed, settings.trials);
-    let dir = destination::output_dir(&args.output.out, &l.path)?;
-    settings.check_years(s.loss.as_ref(), &l.path)?;
-    let destination = Destination::prepare(&dir, Replaces::Frontier)?;
-    // A search's work is parallel within a block too (over phases' subsets and portfolios), so
-    // its workers are not capped by the blocks.
-    let session = settings.session(u64::MAX)?;
-    let stopped = |e: Stopped| interrupt::stopped(e.0, Some(&dir));
-    // The heuristic makes an unknown number of passes over the trials: no bar for it.
-    let show = exhaustive && !args.output.quiet;
-    let optimum = progress::with_progress(trials, show, session.done(), || {
-        session.run(|watch| {
-            if exhaustive {
-                opt::exhaustive(&problem, seed, trials, args.budget, watch).transpose()
-            } else {
-                opt::heuristic(&problem, seed, trials, args.budget, watch).map(Ok)
+    let exact = match args.method {
+        OptimizeMethodArg::MonteCarlo => None,
+        OptimizeMethodArg::Exact => Some(
+            (problem.exact_phases())
+                .map_err(|e| input(&format!("{}; use --method monte-carlo", too_large(&e))))?,
+        ),
+        OptimizeMethodArg::Auto => match problem.exact_phases() {
+            Ok(phases) => Some(phases),
+            Err(e) => {
+                if !args.output.quiet {
+                    console::note(&[format!(
+                        "{}: {}; optimizing by Monte Carlo",
+                        l.path,
+                        too_large(&e)
+                    )]);
+                }
+                None
             }
-        })
-    })
-    .map_err(stopped)?
-    .map_err(|e| input(&e))?;
-
-    // The choice was made on the trials of `seed`; its figures, from those same trials, would
-    // be optimistic (the best of many noisy estimates). Every figure reported comes from the
-    // independent trials of the check seed instead, and so do the paired checks.
+        },
+    };
+    let settings = Settings::resolve(&args.trials, s);
+    let seed = settings.seed;
+    let dir = destination::output_dir(&args.output.out, &l.path)?;
+    if exact.is_none() {
+        settings.check_years(s.loss.as_ref(), &l.path)?;
+    }
+    let destination = Destination::prepare(&dir, Replaces::Frontier)?;
+    let (optimum, verified) = match &exact {
+        Some(phases) => {
+            let optimum = if exhaustive {
+                opt::exhaustive_exact(&problem, phases, args.budget).map_err(|e| input(&e))?
+            } else {
+                opt::heuristic_exact(&problem, phases, args.budget)
+            };
+            let verified = opt::verify_exact(&problem, phases, &optimum);
+            (optimum, verified)
+        }
+        None => monte_carlo(args, &l.path, &problem, &settings, &dir, exhaustive)?,
+    };
     let check = opt::check_seed(seed);
-    let show = !args.output.quiet;
-    let optimum = progress::with_progress(trials, show, session.done(), || {
-        session.run(|watch| optimum.reevaluated(&problem, check, watch))
-    })
-    .map_err(stopped)?;
-    let verified = progress::with_progress(2 * trials, show, session.done(), || {
-        opt::verify(&problem, &optimum, &session, check, trials)
-    })
-    .map_err(stopped)?;
     let summary = report::OptimizeSummary {
         scenario: &s.name,
         problem: &problem,
@@ -77,7 +83,6 @@ pub(super) fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
         frontier_steps: verified.frontier_steps,
         money: verified.money.map(|m| report::MoneySummary {
             currency: problem.loss_model().map_or("", |l| l.currency.as_str()),
-            as_written: m.as_written,
             next_vs_best: m.next_vs_best,
             best_vs_written: m.best_vs_written,
             frontier_steps: m.frontier_steps,
@@ -108,4 +113,58 @@ pub(super) fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
         ))?;
     }
     Ok(())
+}
+
+/// Why a scenario's phases cannot be enumerated, in the words of `optimize`.
+fn too_large(e: &TooLarge) -> String {
+    format!(
+        "exact evaluation of phase \"{}\" would need {} sets of tried techniques ({} viable techniques, up to {} attempts; at most {})",
+        e.phase, e.states, e.viable, e.attempts, e.max
+    )
+}
+
+/// The Monte Carlo search: chosen on the trials of the seed, every figure and check re-evaluated
+/// on the independent trials of the check seed.
+fn monte_carlo(
+    args: &OptimizeArgs,
+    path: &str,
+    problem: &Problem,
+    settings: &Settings,
+    dir: &std::path::Path,
+    exhaustive: bool,
+) -> Result<(opt::Optimum, opt::Verified), Failure> {
+    let (seed, trials) = (settings.seed, settings.trials);
+    let input = |e: &dyn fmt::Display| Failure::Input(vec![format!("{path}: {e}")]);
+    // A search's work is parallel within a block too (over phases' subsets and portfolios), so
+    // its workers are not capped by the blocks.
+    let session = settings.session(u64::MAX)?;
+    let stopped = |e: Stopped| interrupt::stopped(e.0, Some(dir));
+    // The heuristic makes an unknown number of passes over the trials: no bar for it.
+    let show = exhaustive && !args.output.quiet;
+    let optimum = progress::with_progress(trials, show, session.done(), || {
+        session.run(|watch| {
+            if exhaustive {
+                opt::exhaustive(problem, seed, trials, args.budget, watch).transpose()
+            } else {
+                opt::heuristic(problem, seed, trials, args.budget, watch).map(Ok)
+            }
+        })
+    })
+    .map_err(stopped)?
+    .map_err(|e| input(&e))?;
+
+    // The choice was made on the trials of `seed`; its figures, from those same trials, would
+    // be optimistic (the best of many noisy estimates). Every figure reported comes from the
+    // independent trials of the check seed instead, and so do the paired checks.
+    let check = opt::check_seed(seed);
+    let show = !args.output.quiet;
+    let optimum = progress::with_progress(trials, show, session.done(), || {
+        session.run(|watch| optimum.reevaluated(problem, check, watch))
+    })
+    .map_err(stopped)?;
+    let verified = progress::with_progress(2 * trials, show, session.done(), || {
+        opt::verify(problem, &optimum, &session, check, trials)
+    })
+    .map_err(stopped)?;
+    Ok((optimum, verified))
 }

@@ -36,6 +36,11 @@ pub fn pow(x: f64, y: f64) -> f64 {
     libm::pow(x, y)
 }
 
+/// The real cube root (negative for negative `x`).
+pub fn cbrt(x: f64) -> f64 {
+    libm::cbrt(x)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,6 +58,7 @@ mod tests {
             log10(123_456.0),
             pow(0.3, 0.2),
             pow(10.0, -14.0),
+            cbrt(-0.3),
         ]
         .map(f64::to_bits);
         let want = [
@@ -64,6 +70,7 @@ mod tests {
             0x4014_5db5_5fe4_b478,
             0x3fe9_26ef_f166_29a5,
             0x3d06_849b_86a1_2b9b,
+            0xbfe5_6bfe_a66e_f78d,
         ];
         assert_eq!(got, want, "{got:#018x?}");
     }

@@ -306,6 +306,8 @@ impl TryFrom<WireLoss> for ArmLoss {
             years: w.paired.years,
             sum_d: decimal(&w.paired.sum_d, "paired sum_d")?,
             sum_d2: decimal(&w.paired.sum_d2, "paired sum_d2")?,
+            // A run's differences are all zero (checked by the audit), so is their Σ d³.
+            sum_d3: ethnum::I256::ZERO,
         };
         Ok(ArmLoss { tally: t, paired })
     }

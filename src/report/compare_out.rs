@@ -9,7 +9,7 @@ use super::format::{counted, exact_change, fixed6, grouped, money, rate6, signed
 use super::{Method, text_cell};
 use crate::analysis::arms::{ArmSummary, verdict};
 use crate::analysis::rank::Marginal;
-use crate::money::rosi;
+use crate::money::{rosi, rosi_interval};
 use crate::phase::Phase;
 use crate::scenario::BASELINE;
 
@@ -34,7 +34,7 @@ pub const COMPARISON_HEADER: [&str; 16] = [
 ];
 
 /// Columns `comparison.csv` gains, before `method`, when the scenario has `[loss]`.
-pub const LOSS_COLUMNS: [&str; 17] = [
+pub const LOSS_COLUMNS: [&str; 19] = [
     "expected_annual_loss",
     "ale_ci_low",
     "ale_ci_high",
@@ -42,6 +42,8 @@ pub const LOSS_COLUMNS: [&str; 17] = [
     "ale_reduction_ci_low",
     "ale_reduction_ci_high",
     "rosi",
+    "rosi_ci_low",
+    "rosi_ci_high",
     "loss_p50",
     "loss_p90",
     "loss_p99",
@@ -63,6 +65,7 @@ fn loss_cells(l: &LossFigures, extra_cost: f64) -> Vec<String> {
         return cells;
     }
     let (r, rlo, rhi) = l.reduction;
+    let ci = rosi_interval(rlo, rhi, extra_cost);
     let p = |i: usize| l.percentiles.map(|p| p[i].to_string()).unwrap_or_default();
     let pc = |i: usize, hi: bool| {
         l.percentile_ci
@@ -77,6 +80,8 @@ fn loss_cells(l: &LossFigures, extra_cost: f64) -> Vec<String> {
         money(rlo),
         money(rhi),
         rosi(r, extra_cost).map(fixed6).unwrap_or_default(),
+        ci.map(|c| fixed6(c.0)).unwrap_or_default(),
+        ci.map(|c| fixed6(c.1)).unwrap_or_default(),
         p(0),
         p(1),
         p(2),
@@ -209,7 +214,17 @@ pub const RANKING_HEADER: [&str; 14] = [
 ];
 
 /// Columns `ranking.csv` gains, after `delta_per_100k_cost`, when the scenario has `[loss]`.
-pub const RANKING_LOSS_COLUMNS: [&str; 3] = ["ale_delta", "return_on_control", "currency"];
+pub const RANKING_LOSS_COLUMNS: [&str; 9] = [
+    "ale_delta",
+    "ale_delta_ci_low",
+    "ale_delta_ci_high",
+    "ale_delta_unadjusted_ci_low",
+    "ale_delta_unadjusted_ci_high",
+    "return_on_control",
+    "return_on_control_ci_low",
+    "return_on_control_ci_high",
+    "currency",
+];
 
 /// `ranking.csv`, in the order given (see [`rank`]). `seed` is empty for exact evaluation;
 /// `trials` are the paired trials played (exact: the trials the rates are stated for);
@@ -248,8 +263,15 @@ pub fn ranking_csv(
             m.delta_per_100k().map(fixed6).unwrap_or_default(),
         ];
         if with_loss {
+            let pair = |c: Option<(f64, f64)>, f: fn(f64) -> String| match c {
+                Some((lo, hi)) => [f(lo), f(hi)],
+                None => [String::new(), String::new()],
+            };
             cells.push(m.ale_delta.map(money).unwrap_or_default());
+            cells.extend(pair(m.ale_delta_ci, money));
+            cells.extend(pair(m.ale_delta_unadjusted, money));
             cells.push(m.return_on_control().map(fixed6).unwrap_or_default());
+            cells.extend(pair(m.return_on_control_ci(), fixed6));
             cells.push(text_cell(currency));
         }
         cells.extend([seed.clone(), trials.to_string(), method.id().to_owned()]);
@@ -283,6 +305,8 @@ pub fn comparison_table(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) 
     let rate = |a: &ArmSummary| a.figures.counts.completed / a.figures.trials.max(1) as f64;
     let mut order: Vec<&ArmSummary> = arms.iter().collect();
     order.sort_by(|a, b| rate(a).total_cmp(&rate(b)));
+    let base_cost = first.annual_cost;
+    let mut short = Vec::new();
     for arm in order {
         let (d, lo, hi) = arm.delta;
         let (delta, word) = if arm.name == BASELINE {
@@ -337,9 +361,30 @@ pub fn comparison_table(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) 
             }
             if arm.name != BASELINE {
                 line += &loss_change(l, (r, rlo, rhi));
+                let extra = arm.annual_cost - base_cost;
+                if let Some(v) = rosi(r, extra) {
+                    line += &format!("; ROSI {v:+.2}");
+                    if let (false, Some((lo, hi))) =
+                        (l.method == Method::Exact, rosi_interval(rlo, rhi, extra))
+                    {
+                        line += &format!(" [{lo:+.2}, {hi:+.2}]");
+                    }
+                }
+                if let Some(s) = l.reduction_short() {
+                    short.push(s);
+                }
             }
             let _ = writeln!(out, "{line}");
         }
+    }
+    if let Some(&(years, trials)) = short.iter().max() {
+        let _ = writeln!(
+            out,
+            "the year-by-year loss differences of {} are skewed beyond what these years settle \
+             (Cochran's rule asks for up to {years} simulated years, about {trials} trials): \
+             read their loss intervals as rough",
+            counted(short.len() as u64, "variant", "variants"),
+        );
     }
     out
 }
@@ -421,11 +466,30 @@ pub fn ranking_table(
                 grouped(amount),
                 currency_suffix(currency)
             );
+            let sampled = method == Method::MonteCarlo;
+            if let (true, Some((lo, hi))) = (sampled, m.ale_reduction_ci()) {
+                // The interval of the saving, in the same sign as the amount shown.
+                let (lo, hi) = if verb == "adds" { (-hi, -lo) } else { (lo, hi) };
+                line += &format!(" [{}, {}]", grouped(lo), grouped(hi));
+            }
             if let Some(r) = m.return_on_control() {
                 line += &format!("; return on control {r:+.2}");
+                if let (true, Some((lo, hi))) = (sampled, m.return_on_control_ci()) {
+                    line += &format!(" [{lo:+.2}, {hi:+.2}]");
+                }
             }
             let _ = writeln!(out, "{line}");
         }
+    }
+    let short: Vec<(u64, u64)> = marginals.iter().filter_map(|m| m.ale_short).collect();
+    if let Some(&(years, trials)) = short.iter().max() {
+        let _ = writeln!(
+            out,
+            "the year-by-year loss differences of {} are skewed beyond what these years settle \
+             (Cochran's rule asks for up to {years} simulated years, about {trials} trials): \
+             read their loss intervals as rough",
+            counted(short.len() as u64, "control", "controls"),
+        );
     }
     out
 }

@@ -41,6 +41,16 @@ pub(crate) fn signed4(x: f64) -> String {
     }
 }
 
+/// A signed number with six decimals for the terminal ("+0.012345"); one that rounds to zero is
+/// "0.000000", without a sign.
+pub(crate) fn signed6(x: f64) -> String {
+    let s = format!("{x:+.6}");
+    match s.strip_prefix('+') {
+        Some(rest) if rest == "0.000000" => rest.to_owned(),
+        _ => unsigned_zero(s),
+    }
+}
+
 /// A whole amount with thousands separators.
 pub(crate) fn grouped(x: f64) -> String {
     let neg = x < 0.0;
@@ -235,6 +245,9 @@ mod tests {
         assert_eq!(signed4(0.00004), "0.0000");
         assert_eq!(signed4(-0.0929), "-0.0929");
         assert_eq!(signed4(0.0003), "+0.0003");
+        assert_eq!(signed6(-0.0000004), "0.000000");
+        assert_eq!(signed6(0.000612), "+0.000612");
+        assert_eq!(signed6(-0.000612), "-0.000612");
         assert_eq!(count(-0.01), "0.0");
         assert_eq!(percent(-1e-7), "0.00%");
         assert_eq!(fixed6(-0.25), "-0.250000");

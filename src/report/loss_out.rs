@@ -6,7 +6,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::csv_out::{finish, record, writer};
-use super::format::grouped;
+use super::format::{counted, grouped};
 use super::text_cell;
 use crate::stats::figures::{LossFigures, Method};
 
@@ -29,6 +29,9 @@ impl LossFigures {
             loss_p50_ci: self.percentile_ci.map(|p| [p[0].0, p[0].1]),
             loss_p90_ci: self.percentile_ci.map(|p| [p[1].0, p[1].1]),
             loss_p99_ci: self.percentile_ci.map(|p| [p[2].0, p[2].1]),
+            annual_loss_skewness: self.skewness,
+            years_recommended: self.years_recommended,
+            trials_recommended: self.trials_recommended(),
         }
     }
 
@@ -84,6 +87,20 @@ impl LossFigures {
                 }
             }
         }
+        if let (true, Some(g), Some(years), Some(trials)) = (
+            self.skewed_short(),
+            self.skewness,
+            self.years_recommended,
+            self.trials_recommended(),
+        ) {
+            let _ = write!(
+                out,
+                "\nannual losses are skewed (skewness {g:.1}): the ALE interval is skewness-corrected; \
+                 a normal one would need {} by Cochran's rule (about {})",
+                counted(years, "simulated year", "simulated years"),
+                counted(trials, "trial", "trials"),
+            );
+        }
         out
     }
 }
@@ -105,6 +122,9 @@ pub struct LossJson<'a> {
     loss_p50_ci: Option<[u64; 2]>,
     loss_p90_ci: Option<[u64; 2]>,
     loss_p99_ci: Option<[u64; 2]>,
+    annual_loss_skewness: Option<f64>,
+    years_recommended: Option<u64>,
+    trials_recommended: Option<u64>,
 }
 
 /// Column names of `loss_exceedance.csv`.

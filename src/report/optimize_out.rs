@@ -3,11 +3,10 @@
 use std::fmt::Write as _;
 
 use super::csv_out::{finish, record, writer};
-use super::format::{counted, grouped, money, rate6};
+use super::format::{counted, grouped, money, rate6, signed6};
 use super::{Method, text_cell};
 use crate::analysis::arms::verdict;
 use crate::analysis::optimize::{Optimum, Portfolio, Problem};
-use crate::stats::loss::LossSums;
 
 /// Column names of `frontier.csv`.
 pub const FRONTIER_HEADER: [&str; 9] = [
@@ -31,16 +30,17 @@ pub struct OptimizeSummary<'a> {
     pub problem: &'a Problem,
     /// The search's result.
     pub optimum: &'a Optimum,
-    /// The seed of the trials the portfolios were chosen on.
+    /// The seed of the trials the portfolios were chosen on (Monte Carlo only).
     pub seed: u64,
     /// The seed of the independent trials every reported figure comes from (see
-    /// [`crate::analysis::optimize::check_seed`]).
+    /// [`crate::analysis::optimize::check_seed`]; Monte Carlo only).
     pub check_seed: u64,
     /// The budget.
     pub budget: f64,
-    /// The scenario as written: its portfolio and completed trials.
-    pub as_written: (u64, u64),
-    /// Paired difference in completion rate, next better − best, with its 95 % interval.
+    /// The scenario as written, with its figures (on the check trials, or exact).
+    pub as_written: Portfolio,
+    /// Paired difference in completion rate, next better − best, with its 95 % interval (exact:
+    /// the difference three times).
     pub next_vs_best: Option<(f64, f64, f64)>,
     /// Paired difference in completion rate, best − as written, with its 95 % interval.
     pub best_vs_written: (f64, f64, f64),
@@ -52,13 +52,11 @@ pub struct OptimizeSummary<'a> {
 }
 
 /// The comparisons of an `optimize` summary in expected annual loss, each a paired difference
-/// over the same simulated years with its 95 % interval.
+/// over the same simulated years with its 95 % interval (exact: the difference three times).
 #[derive(Debug, Clone)]
 pub struct MoneySummary<'a> {
     /// The currency label.
     pub currency: &'a str,
-    /// The scenario as written: its annual losses.
-    pub as_written: LossSums,
     /// Next better − best.
     pub next_vs_best: Option<(f64, f64, f64)>,
     /// Best − as written.
@@ -78,15 +76,15 @@ impl MoneySummary<'_> {
         s
     }
 
-    /// A portfolio's expected annual loss with its 95 % interval.
-    fn ale(&self, l: &LossSums) -> String {
-        let (lo, hi) = l.ci();
-        format!(
-            "{} [{}, {}]",
-            self.amount(l.ale()),
-            grouped(lo),
-            grouped(hi)
-        )
+    /// A portfolio's expected annual loss with its 95 % interval, or "(exact)".
+    fn ale(&self, p: &Portfolio) -> String {
+        match (p.ale(), p.method()) {
+            (Some((ale, _, _)), Method::Exact) => format!("{} (exact)", self.amount(ale)),
+            (Some((ale, lo, hi)), Method::MonteCarlo) => {
+                format!("{} [{}, {}]", self.amount(ale), grouped(lo), grouped(hi))
+            }
+            (None, _) => String::new(),
+        }
     }
 }
 
@@ -101,21 +99,18 @@ fn signed(x: f64) -> String {
 }
 
 fn rate(p: &Portfolio, trials: u64) -> f64 {
-    p.completed as f64 / trials.max(1) as f64
+    p.completion_rate(trials)
 }
 
 /// `frontier.csv`: every evaluated portfolio, by annual cost, then objective. The loss columns
 /// hold the expected annual loss and its 95 % interval when the scenario has `[loss]` (and the
-/// trials hold a whole simulated year); empty otherwise.
+/// trials hold a whole simulated year; exact: the value in all three); empty otherwise.
 pub fn frontier_csv(problem: &Problem, optimum: &Optimum) -> Vec<u8> {
     let mut w = writer();
     record(&mut w, &FRONTIER_HEADER);
     for p in &optimum.portfolios {
-        let [ale, lo, hi] = match p.loss.filter(|l| l.years > 0) {
-            Some(l) => {
-                let (lo, hi) = l.ci();
-                [money(l.ale()), money(lo), money(hi)]
-            }
+        let [ale, lo, hi] = match p.ale() {
+            Some((ale, lo, hi)) => [money(ale), money(lo), money(hi)],
             None => Default::default(),
         };
         record(
@@ -129,7 +124,7 @@ pub fn frontier_csv(problem: &Problem, optimum: &Optimum) -> Vec<u8> {
                 lo,
                 hi,
                 p.on_frontier.to_string(),
-                Method::MonteCarlo.id().to_owned(),
+                p.method().id().to_owned(),
             ],
         );
     }
@@ -139,18 +134,37 @@ pub fn frontier_csv(problem: &Problem, optimum: &Optimum) -> Vec<u8> {
 /// Frontier rows the terminal shows at most.
 const SHOWN: usize = 30;
 
-fn paired(d: (f64, f64, f64)) -> String {
+/// A difference in completion rate with its paired interval and verdict; exact, the
+/// difference and its sign in words.
+fn paired(d: (f64, f64, f64), method: Method) -> String {
     let (d, lo, hi) = d;
-    format!("{d:+.4} [{lo:+.4}, {hi:+.4}] {}", word(lo, hi))
+    match method {
+        Method::Exact => format!("{} (exact), {}", signed6(d), exact_word(d)),
+        Method::MonteCarlo => format!("{d:+.4} [{lo:+.4}, {hi:+.4}] {}", word(lo, hi)),
+    }
 }
 
-fn paired_money(m: &MoneySummary, d: (f64, f64, f64)) -> String {
+/// What an exact difference says.
+fn exact_word(d: f64) -> &'static str {
+    if d < 0.0 {
+        "better"
+    } else if d > 0.0 {
+        "worse"
+    } else {
+        "the same"
+    }
+}
+
+fn paired_money(m: &MoneySummary, d: (f64, f64, f64), method: Method) -> String {
     let (d, lo, hi) = d;
     let currency = if m.currency.is_empty() {
         String::new()
     } else {
         format!(" {}", m.currency)
     };
+    if method == Method::Exact {
+        return format!("{}{currency} a year (exact), {}", signed(d), exact_word(d));
+    }
     format!(
         "{}{currency} [{}, {}] a year, {}",
         signed(d),
@@ -175,7 +189,20 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
     let m = s.money.as_ref();
     let mut out = String::new();
     let n = s.problem.n_candidates();
-    let objective = match (m, o.portfolios.first().and_then(|p| p.loss)) {
+    let method = o.method();
+    let exact = method == Method::Exact;
+    let counted_loss = (o.portfolios.first())
+        .and_then(|p| p.counted())
+        .and_then(|(_, l)| l);
+    let objective = match (m, counted_loss) {
+        (Some(m), None) => format!(
+            "expected annual loss{}",
+            if m.currency.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", m.currency)
+            }
+        ),
         (Some(m), Some(l)) => format!(
             "expected annual loss ({}{})",
             if m.currency.is_empty() {
@@ -190,36 +217,52 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
         }
         _ => "completion rate".to_owned(),
     };
-    let _ = writeln!(
-        out,
-        "{} — {}, {} evaluated ({}), {}, seed {}; objective = {objective}",
+    let evaluated = format!(
+        "{} — {}, {} evaluated ({})",
         s.scenario,
         counted(n as u64, "candidate", "candidates"),
         counted(o.portfolios.len() as u64, "portfolio", "portfolios"),
         o.search.id(),
-        counted(o.trials, "trial", "trials"),
-        s.seed
     );
-    let _ = writeln!(
-        out,
-        "chosen on the trials of seed {}; every figure below re-evaluated on {} independent trials of seed {} (seed xor 2^62), so the best is not flattered by its choice",
-        s.seed,
-        grouped(o.trials as f64),
-        s.check_seed
-    );
+    if exact {
+        let _ = writeln!(out, "{evaluated}, exact; objective = {objective}");
+        let _ = writeln!(
+            out,
+            "every figure below is exact: each phase evaluated by enumeration once per subset of its candidates, a portfolio the product of its phases; no trials, so no sampling error and no choice flattered by it"
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "{evaluated}, {}, seed {}; objective = {objective}",
+            counted(o.trials, "trial", "trials"),
+            s.seed
+        );
+        let _ = writeln!(
+            out,
+            "chosen on the trials of seed {}; every figure below re-evaluated on {} independent trials of seed {} (seed xor 2^62), so the best is not flattered by its choice",
+            s.seed,
+            grouped(o.trials as f64),
+            s.check_seed
+        );
+    }
     let frontier: Vec<&Portfolio> = o.portfolios.iter().filter(|p| p.on_frontier).collect();
     let step_width = if m.is_some() { 36 } else { 30 };
+    let step_head = if exact {
+        "step (exact)"
+    } else {
+        "step [95% paired interval]"
+    };
     if m.is_some() {
         let _ = writeln!(
             out,
             "{:>14} {:>14} {:>10}  {:<step_width$}  frontier portfolio",
-            "annual cost", "annual loss", "completion", "step [95% paired interval]"
+            "annual cost", "annual loss", "completion", step_head
         );
     } else {
         let _ = writeln!(
             out,
             "{:>14} {:>10}  {:<step_width$}  frontier portfolio",
-            "annual cost", "completion", "step [95% paired interval]"
+            "annual cost", "completion", step_head
         );
     }
     // A window of the frontier around the best portfolio within the budget.
@@ -246,6 +289,13 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
     for (i, p) in frontier.iter().enumerate().take(last).skip(first) {
         let steps = m.map_or(&s.frontier_steps, |m| &m.frontier_steps);
         let step = match i.checked_sub(1).and_then(|j| steps.get(j)) {
+            Some(&(d, _, _)) if exact => {
+                if m.is_some() {
+                    signed(d)
+                } else {
+                    signed6(d)
+                }
+            }
             Some(&(d, lo, hi)) => {
                 let tie = if lo <= 0.0 && hi >= 0.0 { " ≈" } else { "" };
                 ties |= !tie.is_empty();
@@ -257,8 +307,8 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
             }
             None => "—".to_owned(),
         };
-        let ale = match p.loss {
-            Some(l) if m.is_some() => format!("{:>14} ", grouped(l.ale())),
+        let ale = match p.ale() {
+            Some((ale, _, _)) if m.is_some() => format!("{:>14} ", grouped(ale)),
             _ => String::new(),
         };
         let _ = writeln!(
@@ -299,8 +349,8 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
         }
     };
     // "expected annual loss …, " with [loss].
-    let loss_of = |p: &Portfolio| match (m, p.loss) {
-        (Some(m), Some(l)) => format!("expected annual loss {}, ", m.ale(&l)),
+    let loss_of = |p: &Portfolio| match (m, p.ale()) {
+        (Some(m), Some(_)) => format!("expected annual loss {}, ", m.ale(p)),
         _ => String::new(),
     };
     let _ = writeln!(
@@ -329,12 +379,12 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
                     let _ = writeln!(
                         out,
                         "  next better − best: {}; completion {}",
-                        paired_money(m, dm),
-                        paired(d)
+                        paired_money(m, dm, method),
+                        paired(d, method)
                     );
                 }
                 None => {
-                    let _ = writeln!(out, "  next better − best: {}", paired(d));
+                    let _ = writeln!(out, "  next better − best: {}", paired(d, method));
                 }
             }
         }
@@ -350,28 +400,28 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
             );
         }
     }
-    let (written, completed) = s.as_written;
-    let written_loss = match m {
-        Some(m) => format!("expected annual loss {}, ", m.ale(&m.as_written)),
-        None => String::new(),
-    };
     let _ = writeln!(
         out,
-        "as written: cost {:.0}, {written_loss}completion {:.4}",
-        s.problem.cost(written),
-        completed as f64 / o.trials.max(1) as f64
+        "as written: cost {:.0}, {}completion {:.4}",
+        s.as_written.cost,
+        loss_of(&s.as_written),
+        rate(&s.as_written, o.trials)
     );
     match m {
         Some(m) => {
             let _ = writeln!(
                 out,
                 "  best − as written: {}; completion {}",
-                paired_money(m, m.best_vs_written),
-                paired(s.best_vs_written)
+                paired_money(m, m.best_vs_written, method),
+                paired(s.best_vs_written, method)
             );
         }
         None => {
-            let _ = writeln!(out, "  best − as written: {}", paired(s.best_vs_written));
+            let _ = writeln!(
+                out,
+                "  best − as written: {}",
+                paired(s.best_vs_written, method)
+            );
         }
     }
     out
@@ -388,26 +438,25 @@ pub fn optimize_json(s: &OptimizeSummary, scenario_file: &str, scenario_sha256: 
     let o = s.optimum;
     let m = s.money.as_ref();
     let trials = o.trials;
-    let loss_json = |l: Option<LossSums>| match l.filter(|l| l.years > 0 && m.is_some()) {
-        Some(l) => {
-            let (lo, hi) = l.ci();
-            json!({"expected_annual_loss": l.ale(), "ale_ci_low": lo, "ale_ci_high": hi})
+    let exact = o.method() == Method::Exact;
+    let loss_json = |p: &Portfolio| match p.ale().filter(|_| m.is_some()) {
+        Some((ale, lo, hi)) => {
+            json!({"expected_annual_loss": ale, "ale_ci_low": lo, "ale_ci_high": hi})
         }
         None => json!({"expected_annual_loss": null, "ale_ci_low": null, "ale_ci_high": null}),
     };
-    let portfolio = |mask: u64, cost: f64, completed: u64, loss: Option<LossSums>| {
+    let of = |p: &Portfolio| {
         let mut v = json!({
-            "portfolio": mask,
-            "controls": s.problem.ids(mask),
-            "annual_cost": cost,
-            "completion_rate": completed as f64 / trials.max(1) as f64,
+            "portfolio": p.mask,
+            "controls": s.problem.ids(p.mask),
+            "annual_cost": p.cost,
+            "completion_rate": p.completion_rate(trials),
         });
-        if let (Value::Object(a), Value::Object(b)) = (&mut v, loss_json(loss)) {
+        if let (Value::Object(a), Value::Object(b)) = (&mut v, loss_json(p)) {
             a.extend(b);
         }
         v
     };
-    let of = |p: &Portfolio| portfolio(p.mask, p.cost, p.completed, p.loss);
     let diff = |d: (f64, f64, f64)| json!({"difference": d.0, "ci_low": d.1, "ci_high": d.2});
     let paired = |rate: Option<(f64, f64, f64)>, money: Option<(f64, f64, f64)>| match rate {
         Some(r) => json!({
@@ -416,12 +465,12 @@ pub fn optimize_json(s: &OptimizeSummary, scenario_file: &str, scenario_sha256: 
         }),
         None => Value::Null,
     };
-    let (written, written_completed) = s.as_written;
     let best = &o.portfolios[o.best];
     let next = o.next_better.map(|i| &o.portfolios[i]);
-    let objective = match (m, best.loss) {
-        (Some(_), Some(l)) if l.years > 0 => "expected_annual_loss",
-        _ => "completion_rate",
+    let objective = if m.is_some() && best.by_loss() {
+        "expected_annual_loss"
+    } else {
+        "completion_rate"
     };
     let names = s.problem.candidate_names();
     let candidates: Vec<Value> = (s.problem.candidate_ids().into_iter().enumerate())
@@ -434,10 +483,10 @@ pub fn optimize_json(s: &OptimizeSummary, scenario_file: &str, scenario_sha256: 
         "scenario": s.scenario,
         "scenario_file": scenario_file,
         "scenario_sha256": scenario_sha256,
-        "method": Method::MonteCarlo.id(),
-        "seed": s.seed,
-        "check_seed": s.check_seed,
-        "trials": trials,
+        "method": o.method().id(),
+        "seed": (!exact).then_some(s.seed),
+        "check_seed": (!exact).then_some(s.check_seed),
+        "trials": (!exact).then_some(trials),
         "search": o.search.id(),
         "candidates": candidates,
         "portfolios_evaluated": o.portfolios.len(),
@@ -446,12 +495,7 @@ pub fn optimize_json(s: &OptimizeSummary, scenario_file: &str, scenario_sha256: 
         "currency": m.map(|m| m.currency),
         "best_within_budget": of(best),
         "next_better": next.map(of),
-        "as_written": portfolio(
-            written,
-            s.problem.cost(written),
-            written_completed,
-            m.map(|m| m.as_written),
-        ),
+        "as_written": of(&s.as_written),
         "next_better_minus_best": paired(
             s.next_vs_best.filter(|_| next.is_some()),
             m.and_then(|m| m.next_vs_best),

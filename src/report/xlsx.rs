@@ -51,7 +51,10 @@ pub fn column_kind(name: &str) -> ColumnKind {
     ];
     if TEXT.contains(&name) {
         ColumnKind::Text
-    } else if name == "delta" || name.starts_with("delta_ci") {
+    } else if name == "delta"
+        || name.starts_with("delta_ci")
+        || name.starts_with("delta_unadjusted")
+    {
         ColumnKind::SignedPercent
     } else if name.ends_with("_rate")
         || name.ends_with("_share")

@@ -226,6 +226,14 @@ fn phase_odds(s: &Scenario, phase: Phase) -> Result<PhaseOdds, TooLarge> {
     Ok(out)
 }
 
+/// The probability that a trial reaching `phase` passes it (clamped to [0, 1] as [`evaluate`]
+/// multiplies it): it depends only on the phase's techniques and on the enabled controls acting
+/// in the phase, so `optimize` computes it once per subset of a phase's candidates. The product
+/// over [`Phase::ALL`] in order, starting from 1, is [`evaluate`]'s `completed` to the bit.
+pub fn phase_pass(s: &Scenario, phase: Phase) -> Result<f64, TooLarge> {
+    Ok(phase_odds(s, phase)?.pass.clamp(0.0, 1.0))
+}
+
 /// Evaluates a scenario exactly: the counts of one trial (`trials` 1), each a probability or
 /// an expected number of attempts per trial.
 pub fn evaluate(s: &Scenario) -> Result<Counts<f64>, TooLarge> {
@@ -377,6 +385,41 @@ requires = ["usb_allowed"]
             close(r.control_breaks[0], by_control);
             close(r.breaks_technique_failed, 1.0 - pass - by_control);
         }
+    }
+
+    #[test]
+    fn the_product_of_the_phase_passes_is_the_completion_probability_to_the_bit() {
+        let s = scenario(
+            r#"
+[[adversary.techniques]]
+id = "a"
+phase = "delivery"
+weight = 2
+success = 0.6
+[[adversary.techniques]]
+id = "b"
+phase = "delivery"
+success = 0.7
+[[controls]]
+id = "gw"
+action = "deny"
+phases = ["delivery"]
+effectiveness = 0.3
+[[controls]]
+id = "edr"
+action = "detect"
+phases = ["exploitation"]
+effectiveness = 0.5
+response = 0.9
+"#,
+        );
+        let passes: Vec<f64> = (Phase::ALL.iter())
+            .map(|&p| phase_pass(&s, p).unwrap())
+            .collect();
+        let product = passes.iter().fold(1.0, |r, p| r * p);
+        assert_eq!(product.to_bits(), evaluate(&s).unwrap().completed.to_bits());
+        close(passes[Phase::Exploitation.index()], 1.0 - 0.5 * 0.9);
+        assert!(passes[Phase::Delivery.index()] < 0.9, "{passes:?}");
     }
 
     #[test]

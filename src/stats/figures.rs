@@ -123,6 +123,13 @@ pub struct LossFigures {
     pub percentile_ci: Option<[(u64, u64); 3]>,
     /// The loss exceedance curve.
     pub curve: Vec<CurvePoint>,
+    /// The sample skewness of the annual losses (simulated only; `None` when unknown).
+    pub skewness: Option<f64>,
+    /// The years Cochran's rule (25·G₁²) asks for before a normal interval of the ALE could be
+    /// trusted (simulated only); the interval reported is skewness-corrected either way.
+    pub years_recommended: Option<u64>,
+    /// The same for the year-by-year differences from the baseline behind `reduction`.
+    pub reduction_years_recommended: Option<u64>,
 }
 
 impl LossFigures {
@@ -167,7 +174,31 @@ impl LossFigures {
             percentiles,
             percentile_ci,
             curve,
+            skewness: t.skewness(),
+            years_recommended: t.years_for_skewness(),
+            reduction_years_recommended: loss.paired.years_for_skewness(),
         }
+    }
+
+    /// The trials that would simulate [`Self::years_recommended`] years: λ campaigns a year on
+    /// average. `None` when the years are unknown.
+    pub fn trials_recommended(&self) -> Option<u64> {
+        self.years_recommended
+            .map(|y| (y as f64 * self.model.attacks_per_year).ceil() as u64)
+    }
+
+    /// The years and trials Cochran's rule asks for the reduction's interval, when fewer years
+    /// were simulated.
+    pub fn reduction_short(&self) -> Option<(u64, u64)> {
+        let y = self
+            .reduction_years_recommended
+            .filter(|&y| self.years < y)?;
+        Some((y, (y as f64 * self.model.attacks_per_year).ceil() as u64))
+    }
+
+    /// Whether fewer years were simulated than Cochran's rule asks for.
+    pub fn skewed_short(&self) -> bool {
+        self.years_recommended.is_some_and(|y| self.years < y)
     }
 
     /// Exact figures for an arm whose campaigns complete with probability `p_complete`, against
@@ -191,6 +222,9 @@ impl LossFigures {
                 probability: (any, any, any),
                 band: (any, any),
             }],
+            skewness: None,
+            years_recommended: None,
+            reduction_years_recommended: None,
         }
     }
 

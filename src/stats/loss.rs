@@ -7,6 +7,8 @@
 
 use std::ops::AddAssign;
 
+use ethnum::I256;
+
 use crate::stats::{CountOverflow, Z95, add_to};
 
 /// Sub-bins per octave of the annual-loss histogram (values below this have a bin each).
@@ -126,6 +128,43 @@ impl LossSums {
         let h = Z95 * standard_error(self.years, self.sum as f64, self.sum_sq as f64);
         (m - h, m + h)
     }
+
+    /// The sample standard deviation of the annual losses (0 for fewer than two years).
+    pub fn sd(&self) -> f64 {
+        standard_error(self.years, self.sum as f64, self.sum_sq as f64) * (self.years as f64).sqrt()
+    }
+}
+
+/// Hall's (1992) skewness-corrected 95 % interval for a mean `m` of `n` values with standard
+/// deviation `sd` and skewness `g`. The studentised mean t = (m − μ)/sd is transformed by
+/// Ĝ(t) = t + g·t²/3 + g²·t³/27 + g/(6n), whose √n·Ĝ(t) is normal to a higher order than √n·t
+/// when the values are skewed; Ĝ is monotone with the closed-form inverse
+/// Ĝ⁻¹(x) = (3/g)·(∛(1 + g·(x − g/(6n))) − 1), so the interval is
+/// [m − sd·Ĝ⁻¹(z/√n), m − sd·Ĝ⁻¹(−z/√n)]. For right-skewed losses (g > 0) it lies to the right
+/// of the normal one, where the normal one misses. With g = 0 it is the normal interval.
+/// P. Hall, "On the removal of skewness by transformation", JRSS B 54 (1992) 221–228.
+pub fn skew_corrected_interval(m: f64, sd: f64, g: f64, n: u64) -> (f64, f64) {
+    skew_corrected_interval_at(m, sd, g, n, Z95)
+}
+
+/// [`skew_corrected_interval`] at the normal quantile `z` instead of 1.96.
+pub fn skew_corrected_interval_at(m: f64, sd: f64, g: f64, n: u64, z: f64) -> (f64, f64) {
+    if n < 2 {
+        return (m, m);
+    }
+    let n = n as f64;
+    let x = z / n.sqrt();
+    if g == 0.0 {
+        return (m - sd * x, m + sd * x);
+    }
+    let inverse = |x: f64| 3.0 / g * (crate::math::cbrt(1.0 + g * (x - g / (6.0 * n))) - 1.0);
+    (m - sd * inverse(x), m - sd * inverse(-x))
+}
+
+/// Cochran's rule for the normal approximation of a mean to hold at 95 %: at least 25·G₁²
+/// values, G₁ their skewness (W. G. Cochran, *Sampling Techniques*, 3rd ed., 1977, § 2.15).
+pub fn cochran_minimum(g: f64) -> u64 {
+    (25.0 * g * g).ceil() as u64
 }
 
 impl LossTally {
@@ -156,9 +195,47 @@ impl LossTally {
         self.sums().ale()
     }
 
-    /// The 95 % interval of the expected annual loss (normal approximation over years).
+    /// The 95 % interval of the expected annual loss: skewness-corrected
+    /// ([`skew_corrected_interval`], the skewness read from the histogram), since a few years of
+    /// heavy-tailed losses leave the mean right-skewed and the normal interval misses high;
+    /// the normal one when the skewness is unknown (fewer than three years, or no spread).
     pub fn ci(&self) -> (f64, f64) {
-        self.sums().ci()
+        let sums = self.sums();
+        match self.skewness() {
+            Some(g) if g != 0.0 => skew_corrected_interval(sums.ale(), sums.sd(), g, self.years),
+            _ => sums.ci(),
+        }
+    }
+
+    /// The sample skewness g₁ = m₃ / m₂^(3/2) of the annual losses, the central moments from the
+    /// exact mean, the years without loss (exact) and the histogram's bin middles (within 1/128
+    /// of each loss). `None` for fewer than three years or no spread.
+    pub fn skewness(&self) -> Option<f64> {
+        if self.years < 3 {
+            return None;
+        }
+        let mean = self.ale();
+        let (mut m2, mut m3) = (0.0, 0.0);
+        let mut add = |x: f64, k: u64| {
+            let d = x - mean;
+            m2 += k as f64 * d * d;
+            m3 += k as f64 * d * d * d;
+        };
+        add(0.0, self.zero_years);
+        for (b, &k) in self.bins.iter().enumerate() {
+            if k > 0 {
+                add(mid(b) as f64, k);
+            }
+        }
+        let n = self.years as f64;
+        let (m2, m3) = (m2 / n, m3 / n);
+        (m2 > 0.0).then(|| m3 / (m2 * m2.sqrt()))
+    }
+
+    /// The years Cochran's rule asks for before the normal approximation of the mean is
+    /// trusted ([`cochran_minimum`] of [`Self::skewness`]); `None` when the skewness is unknown.
+    pub fn years_for_skewness(&self) -> Option<u64> {
+        self.skewness().map(cochran_minimum)
     }
 
     /// The annual loss at quantile `q` in [0, 1] (nearest rank): 0 when that many years had no
@@ -319,6 +396,9 @@ pub struct PairedLoss {
     pub sum_d: i128,
     /// Σ d² (saturating).
     pub sum_d2: u128,
+    /// Σ d³, exact: |d| < 2^64, so each cube fits in 192 bits and any count of years in 256
+    /// (the skewness of the differences reads it; a single run's are all zero and not stored).
+    pub sum_d3: I256,
 }
 
 impl PairedLoss {
@@ -333,16 +413,54 @@ impl PairedLoss {
         self.years += 1;
         self.sum_d += d;
         self.sum_d2 = self.sum_d2.saturating_add(d.unsigned_abs().pow(2));
+        let d = I256::from(d);
+        self.sum_d3 += d * d * d;
     }
 
     /// Mean reduction of annual loss against the baseline with its 95 % interval.
     pub fn reduction(&self) -> (f64, f64, f64) {
+        self.reduction_at(Z95)
+    }
+
+    /// Mean reduction of annual loss with its interval at `z` (1.96 for 95 %, a Šidák quantile
+    /// for a family of reductions): corrected for the skewness of the year-by-year differences
+    /// as the ALE interval is ([`skew_corrected_interval_at`]), which heavy-tailed losses make
+    /// large; the normal interval when the skewness is unknown.
+    pub fn reduction_at(&self, z: f64) -> (f64, f64, f64) {
         if self.years == 0 {
             return (0.0, 0.0, 0.0);
         }
-        let m = self.sum_d as f64 / self.years as f64;
-        let h = Z95 * standard_error(self.years, self.sum_d as f64, self.sum_d2 as f64);
-        (m, m - h, m + h)
+        let n = self.years as f64;
+        let m = self.sum_d as f64 / n;
+        let se = standard_error(self.years, self.sum_d as f64, self.sum_d2 as f64);
+        match self.skewness() {
+            Some(g) if g != 0.0 => {
+                let (lo, hi) = skew_corrected_interval_at(m, se * n.sqrt(), g, self.years, z);
+                (m, lo, hi)
+            }
+            _ => (m, m - z * se, m + z * se),
+        }
+    }
+
+    /// The years Cochran's rule asks for before the interval of the mean difference is trusted
+    /// ([`cochran_minimum`] of [`Self::skewness`]); `None` when the skewness is unknown.
+    pub fn years_for_skewness(&self) -> Option<u64> {
+        self.skewness().map(cochran_minimum)
+    }
+
+    /// The sample skewness of the year-by-year differences, from their exact sums; `None` for
+    /// fewer than three years, no spread, or a sum of squares that saturated.
+    pub fn skewness(&self) -> Option<f64> {
+        if self.years < 3 || self.sum_d2 == u128::MAX {
+            return None;
+        }
+        let n = self.years as f64;
+        let mean = self.sum_d as f64 / n;
+        let (s2, s3) = (self.sum_d2 as f64 / n, self.sum_d3.as_f64() / n);
+        let m2 = s2 - mean * mean;
+        let m3 = s3 - 3.0 * mean * s2 + 2.0 * mean * mean * mean;
+        // Below a relative 1e-12 the variance is rounding of the raw moments, not spread.
+        (m2 > 1e-12 * s2).then(|| m3 / (m2 * m2.sqrt()))
     }
 }
 
@@ -352,6 +470,10 @@ impl PairedLoss {
         add_to(&mut self.years, o.years, "paired loss years")?;
         add_to(&mut self.sum_d, o.sum_d, "paired loss sum_d")?;
         self.sum_d2 = self.sum_d2.saturating_add(o.sum_d2);
+        self.sum_d3 = self
+            .sum_d3
+            .checked_add(o.sum_d3)
+            .ok_or(CountOverflow("paired loss sum_d3"))?;
         Ok(())
     }
 }
@@ -502,6 +624,178 @@ mod tests {
         assert!(band >= 0.93, "{band}");
     }
 
+    /// A year of a compound Poisson loss: Poisson(`mu`) completed campaigns, each losing a
+    /// lognormal amount of median 1.5 M and log-sd 0.823 (a ransomware impact of 5th/95th
+    /// percentiles 0.39 M and 5.8 M).
+    fn heavy_year(seed: u64, year: u64, mu: f64) -> u64 {
+        use crate::sim::rng::{Slot, SlotKind, year_stream};
+        let s = year_stream(seed, year);
+        let u = s.unit(Slot::new(SlotKind::Campaigns, 0, 0, 0));
+        let (mut k, mut p) = (0u64, crate::math::exp(-mu));
+        let mut cdf = p;
+        while u >= cdf && k < 1000 {
+            k += 1;
+            p *= mu / k as f64;
+            cdf += p;
+        }
+        (0..k)
+            .map(|i| {
+                let u = s
+                    .unit(Slot::new(SlotKind::Impact, 0, 0, i))
+                    .clamp(1e-12, 1.0 - 1e-12);
+                let z = crate::math::special::normal_quantile(u);
+                crate::math::exp(crate::math::ln(1.5e6) + 0.823 * z) as u64
+            })
+            .sum()
+    }
+
+    /// Coverage of the ALE interval, measured: 4,000 runs (seeds 1..=4000) of 100 years of the
+    /// compound Poisson loss with 0.16 completed campaigns a year, whose true mean is
+    /// 0.16 · 1.5e6 · e^(0.823²/2). The skewness-corrected interval covers it in 93.2–96.8 % of
+    /// runs (95 % ± 1.8 %, 5 standard errors of a 4,000-run coverage; 95.4 % measured) where
+    /// the normal one covers less than 94.5 % (89.2 % measured: it misses high).
+    #[test]
+    fn skew_corrected_ale_interval_covers_heavy_tailed_years() {
+        const RUNS: u64 = 4000;
+        const YEARS: u64 = 100;
+        const MU: f64 = 0.16;
+        let truth = MU * 1.5e6 * crate::math::exp(0.823 * 0.823 / 2.0);
+        let (mut hall, mut normal) = (0u64, 0u64);
+        let mut t = LossTally::default();
+        for seed in 1..=RUNS {
+            t.years = 0;
+            t.zero_years = 0;
+            t.sum = 0;
+            t.sum_sq = 0;
+            t.bins.iter_mut().for_each(|b| *b = 0);
+            for y in 0..YEARS {
+                t.add_year(heavy_year(seed, y, MU));
+            }
+            let (lo, hi) = t.ci();
+            hall += u64::from(lo <= truth && truth <= hi);
+            let (lo, hi) = t.sums().ci();
+            normal += u64::from(lo <= truth && truth <= hi);
+        }
+        let (hall, normal) = (hall as f64 / RUNS as f64, normal as f64 / RUNS as f64);
+        assert!((0.932..=0.968).contains(&hall), "skew-corrected {hall}");
+        assert!(normal < 0.945, "normal {normal}");
+    }
+
+    /// Coverage of the paired reduction interval, measured: 4,000 runs (seeds 1..=4000) of 150
+    /// years with Poisson(1.2) campaigns a year, each completing against the baseline with
+    /// probability 0.25 and against the arm only if also below 0.1 (the same roll: common random
+    /// numbers), each completed one losing the lognormal impact of [`heavy_year`]. The true
+    /// reduction is 1.2 · 0.15 · 1.5e6 · e^(0.823²/2). The skewness-corrected interval covers it in
+    /// 93.2–96.8 % of runs (94.4 % measured) where the normal one covers less (90.6 %).
+    #[test]
+    fn skew_corrected_reduction_interval_covers_heavy_tailed_differences() {
+        use crate::sim::rng::{Slot, SlotKind, year_stream};
+        const RUNS: u64 = 4000;
+        const YEARS: u64 = 150;
+        const LAMBDA: f64 = 1.2;
+        let truth = LAMBDA * 0.15 * 1.5e6 * crate::math::exp(0.823 * 0.823 / 2.0);
+        let (mut hall, mut normal) = (0u64, 0u64);
+        for seed in 1..=RUNS {
+            let mut p = PairedLoss::default();
+            for year in 0..YEARS {
+                let s = year_stream(seed, year);
+                let u = s.unit(Slot::new(SlotKind::Campaigns, 0, 0, 0));
+                let (mut k, mut q) = (0u64, crate::math::exp(-LAMBDA));
+                let mut cdf = q;
+                while u >= cdf && k < 1000 {
+                    k += 1;
+                    q *= LAMBDA / k as f64;
+                    cdf += q;
+                }
+                let (mut base, mut arm) = (0u64, 0u64);
+                for i in 0..k {
+                    let roll = s.unit(Slot::new(SlotKind::Success, 0, 0, i));
+                    let v = s
+                        .unit(Slot::new(SlotKind::Impact, 0, 0, i))
+                        .clamp(1e-12, 1.0 - 1e-12);
+                    let z = crate::math::special::normal_quantile(v);
+                    let loss = crate::math::exp(crate::math::ln(1.5e6) + 0.823 * z) as u64;
+                    if roll < 0.25 {
+                        base += loss;
+                    }
+                    if roll < 0.1 {
+                        arm += loss;
+                    }
+                }
+                p.add_year(base, arm);
+            }
+            let (_, lo, hi) = p.reduction();
+            hall += u64::from(lo <= truth && truth <= hi);
+            let n = p.years as f64;
+            let m = p.sum_d as f64 / n;
+            let h = Z95 * standard_error(p.years, p.sum_d as f64, p.sum_d2 as f64);
+            normal += u64::from(m - h <= truth && truth <= m + h);
+        }
+        let (hall, normal) = (hall as f64 / RUNS as f64, normal as f64 / RUNS as f64);
+        assert!(
+            (0.932..=0.968).contains(&hall),
+            "skew-corrected {hall}, normal {normal}"
+        );
+        assert!(normal < hall, "normal {normal}, skew-corrected {hall}");
+    }
+
+    #[test]
+    fn the_skew_corrected_interval_is_the_normal_one_without_skewness_and_leans_right_with_it() {
+        let (lo, hi) = skew_corrected_interval(10.0, 4.0, 0.0, 16);
+        assert!((lo - (10.0 - Z95)).abs() < 1e-12 && (hi - (10.0 + Z95)).abs() < 1e-12);
+        // A small skewness moves both ends right by about sd·g·(z²/3 + 1/6)/n.
+        let (lo, hi) = skew_corrected_interval(10.0, 4.0, 0.01, 16);
+        let shift = 4.0 * 0.01 * (Z95 * Z95 / 3.0 + 1.0 / 6.0) / 16.0;
+        assert!((lo - (10.0 - Z95 + shift)).abs() < 1e-4, "{lo}");
+        assert!((hi - (10.0 + Z95 + shift)).abs() < 1e-4, "{hi}");
+        // Each end is where the transformed statistic √n·Ĝ((m − μ)/sd) is ∓z.
+        for g in [0.01, 0.7, 3.0, -1.5] {
+            let (lo, hi) = skew_corrected_interval(10.0, 4.0, g, 16);
+            let transformed = |mu: f64| {
+                let t = (10.0 - mu) / 4.0;
+                4.0 * (t + g * t * t / 3.0 + g * g * t * t * t / 27.0 + g / 96.0)
+            };
+            assert!((transformed(lo) - Z95).abs() < 1e-9, "g {g}: {lo}");
+            assert!((transformed(hi) + Z95).abs() < 1e-9, "g {g}: {hi}");
+        }
+        // A strong one: still an interval around the mean, longer on the right.
+        let (lo, hi) = skew_corrected_interval(10.0, 4.0, 3.0, 16);
+        assert!(
+            lo < 10.0 && 10.0 < hi && hi - 10.0 > 10.0 - lo,
+            "[{lo}, {hi}]"
+        );
+        assert_eq!(skew_corrected_interval(7.0, 0.0, 1.0, 1), (7.0, 7.0));
+    }
+
+    #[test]
+    fn skewness_and_the_years_cochran_asks_for() {
+        let mut t = LossTally::default();
+        assert_eq!(t.skewness(), None);
+        // Two values, 0 and 10 in proportion 3:1 — a Bernoulli(1/4) scaled: skewness
+        // (1 − 2p)/√(p(1 − p)) = 0.5/√(3/16) = 2/√3.
+        for loss in [0, 0, 0, 10, 0, 0, 0, 10] {
+            t.add_year(loss);
+        }
+        let g = t.skewness().unwrap();
+        assert!((g - 2.0 / 3f64.sqrt()).abs() < 1e-12, "{g}");
+        // 25 · 4/3 = 33.3…
+        assert_eq!(t.years_for_skewness(), Some(34));
+        assert_eq!(cochran_minimum(0.0), 0);
+        // Symmetric: no correction, the normal interval.
+        let mut s = LossTally::default();
+        for loss in [1, 2, 3, 4, 5] {
+            s.add_year(loss);
+        }
+        assert_eq!(s.skewness(), Some(0.0));
+        assert_eq!(s.ci(), s.sums().ci());
+        let mut flat = LossTally::default();
+        for _ in 0..5 {
+            flat.add_year(7);
+        }
+        assert_eq!(flat.skewness(), None);
+        assert_eq!(flat.ci(), (7.0, 7.0));
+    }
+
     #[test]
     fn paired_reduction_is_the_mean_difference() {
         let mut p = PairedLoss::default();
@@ -510,8 +804,40 @@ mod tests {
         }
         let (m, lo, hi) = p.reduction();
         assert_eq!(m, 2.0);
-        // d = 6, 0, 0, 2: sample variance 8, SE √2
+        // d = 6, 0, 0, 2: sample variance 8 (SE √2); central moments m₂ = 6, m₃ = 12, so the
+        // skewness is 12/6^1.5, and the interval is the skewness-corrected one at sd √8.
+        let g = p.skewness().unwrap();
+        assert!((g - 12.0 / (6.0 * 6f64.sqrt())).abs() < 1e-12, "{g}");
+        let (want_lo, want_hi) = skew_corrected_interval(2.0, 8f64.sqrt(), g, 4);
+        assert!((lo - want_lo).abs() < 1e-12 && (hi - want_hi).abs() < 1e-12);
         let h = Z95 * 2f64.sqrt();
-        assert!((lo - (2.0 - h)).abs() < 1e-12 && (hi - (2.0 + h)).abs() < 1e-12);
+        assert!(
+            lo > 2.0 - h && hi > 2.0 + h,
+            "[{lo}, {hi}] leans right of ±{h}"
+        );
+        // Merging is adding the sums, the cubes' too.
+        let mut q = p;
+        q += &p;
+        assert_eq!((q.years, q.sum_d, q.sum_d3), (8, 16, p.sum_d3 + p.sum_d3));
+        assert_eq!(q.skewness().map(|x| (x - g).abs() < 1e-12), Some(true));
+        // No difference at all: [0, 0] exactly.
+        let mut same = PairedLoss::default();
+        for loss in [0, 5_000_000, 0, 12] {
+            same.add_year(loss, loss);
+        }
+        assert_eq!(same.reduction(), (0.0, 0.0, 0.0));
+        assert_eq!(same.skewness(), None);
+    }
+
+    /// Differences near 2^64 have cubes beyond 128 bits: Σ d³ stays exact.
+    #[test]
+    fn the_sum_of_cubes_is_exact_for_the_largest_differences() {
+        let mut p = PairedLoss::default();
+        p.add_year(u64::MAX, 0);
+        p.add_year(0, u64::MAX);
+        p.add_year(u64::MAX, 0);
+        let d = I256::from(u64::MAX);
+        assert_eq!(p.sum_d3, d * d * d);
+        assert_eq!(p.sum_d, i128::from(u64::MAX));
     }
 }

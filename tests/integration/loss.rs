@@ -123,6 +123,8 @@ fn rosi_by_hand_and_empty_without_extra_cost() {
             "ale_reduction_ci_low",
             "ale_reduction_ci_high",
             "rosi",
+            "rosi_ci_low",
+            "rosi_ci_high",
             "loss_p50",
             "loss_p90",
             "loss_p99",
@@ -152,16 +154,18 @@ fn rosi_by_hand_and_empty_without_extra_cost() {
         cell(&header, sandbox, "ale_reduction"),
         format!("{reduction:.2}")
     );
-    assert_eq!(
-        cell(&header, sandbox, "rosi"),
-        format!("{:.6}", (reduction - 20_000.0) / 20_000.0)
-    );
+    let rosi = format!("{:.6}", (reduction - 20_000.0) / 20_000.0);
+    assert_eq!(cell(&header, sandbox, "rosi"), rosi);
+    // Exact: the interval is the value.
+    assert_eq!(cell(&header, sandbox, "rosi_ci_low"), rosi);
+    assert_eq!(cell(&header, sandbox, "rosi_ci_high"), rosi);
     assert_eq!(cell(&header, sandbox, "currency"), "USD");
     assert_eq!(cell(&header, sandbox, "method"), "exact");
     // mfa changes an environment fact at no cost: ROSI is empty, never inf or NaN.
     let mfa = find("mfa");
     assert_eq!(cell(&header, mfa, "annual_cost"), "0.00");
     assert_eq!(cell(&header, mfa, "rosi"), "");
+    assert_eq!(cell(&header, mfa, "rosi_ci_low"), "");
     assert_eq!(cell(&header, find("baseline"), "rosi"), "");
     assert_eq!(
         cell(&header, find("baseline"), "expected_annual_loss"),
@@ -445,7 +449,7 @@ fn no_whole_year_leaves_the_loss_cells_empty() {
     let csv = fs::read_to_string(out.path().join("loss/comparison.csv")).unwrap();
     let row = csv.split("\r\n").nth(1).unwrap();
     assert!(
-        row.ends_with(",0,0.010000,,,,,,,,,,,,,,,,,,USD,monte-carlo"),
+        row.ends_with(",0,0.010000,,,,,,,,,,,,,,,,,,,,USD,monte-carlo"),
         "{row}"
     );
 }

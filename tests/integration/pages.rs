@@ -353,6 +353,15 @@ fn the_comparison_page_shows_each_arms_money_as_the_terminal_and_csv_do() {
     assert_eq!(texts(block, "v-ale-high"), amounts("ale_ci_high"));
     assert_eq!(texts(block, "v-p50"), amounts("loss_p50"));
     assert_eq!(texts(block, "v-p99"), amounts("loss_p99"));
+    // Each percentile with its distribution-free interval below it.
+    for p in ["p50", "p90", "p99"] {
+        let cis: Vec<String> = amounts(&format!("loss_{p}_low"))
+            .into_iter()
+            .zip(amounts(&format!("loss_{p}_high")))
+            .map(|(lo, hi)| format!("{lo} to {hi}"))
+            .collect();
+        assert_eq!(texts(block, &format!("small v-{p}-ci")), cis, "{p}");
+    }
     // The terminal prints each arm's expected annual loss with its interval: the same figures.
     let printed: Vec<String> = stdout
         .lines()
@@ -393,7 +402,9 @@ fn report_renders_a_rank_folder_as_a_forest_plot_of_every_control() {
         .lines()
         .skip_while(|l| !l.starts_with("control "))
         .skip(1)
-        .filter(|l| !l.starts_with(' ') && !l.starts_with("wrote"))
+        .filter(|l| {
+            !l.starts_with(' ') && !l.starts_with("wrote") && !l.starts_with("the year-by-year")
+        })
         .map(|l| l.split_whitespace().next().unwrap())
         .collect();
     assert_eq!(printed, controls);

@@ -1074,6 +1074,8 @@ fn optimize_writes_a_report_and_workbook_of_its_frontier() {
                 "tests/data/optimize/small.toml",
                 "--budget",
                 "50",
+                "--method",
+                "monte-carlo",
                 "--trials",
                 "2000",
                 "--quiet",
@@ -1176,7 +1178,15 @@ fn section_of<'a>(html: &'a str, heading: &str) -> &'a str {
 fn optimize_report(out: &Path, scenario: &str, budget: &str) -> std::path::PathBuf {
     killchain()
         .args(["optimize", scenario, "--budget", budget, "--trials", "5000"])
-        .args(["--threads", "2", "--report", "--quiet", "--out"])
+        .args([
+            "--method",
+            "monte-carlo",
+            "--threads",
+            "2",
+            "--report",
+            "--quiet",
+        ])
+        .arg("--out")
         .arg(out)
         .assert()
         .code(0)

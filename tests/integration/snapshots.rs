@@ -403,9 +403,19 @@ fn snapshot_compare_and_rank_by_default() {
 
 #[test]
 fn snapshot_optimize() {
-    let cases = OPTIMIZED
-        .iter()
-        .map(|(s, budget, search)| {
+    // By Monte Carlo (their folders named by the search alone, as before the exact method), then
+    // by the default method, which is exact for every one of these scenarios.
+    let monte_carlo = OPTIMIZED.iter().map(|&(s, budget, search)| {
+        let dir = format!("optimize-{search}/{}", stem(s));
+        (s, budget, search, Some("monte-carlo"), dir)
+    });
+    let exact = OPTIMIZED.iter().map(|&(s, budget, search)| {
+        let dir = format!("optimize-exact-{search}/{}", stem(s));
+        (s, budget, search, None, dir)
+    });
+    let cases = monte_carlo
+        .chain(exact)
+        .map(|(s, budget, search, method, dir)| {
             let mut args = strings(&[
                 "optimize",
                 s,
@@ -418,12 +428,14 @@ fn snapshot_optimize() {
                 "--threads",
                 "2",
             ]);
+            if let Some(method) = method {
+                args.extend(strings(&["--method", method]));
+            }
             // The page of a small search (with money), and of the shipped one by its digest.
-            if *search == "auto" && (s.ends_with("small-loss.toml") || s.starts_with("scenarios/"))
-            {
+            if search == "auto" && (s.ends_with("small-loss.toml") || s.starts_with("scenarios/")) {
                 args.push("--report".into());
             }
-            (format!("optimize-{search}/{}", stem(s)), args)
+            (dir, args)
         })
         .collect();
     check(cases);

@@ -67,9 +67,26 @@ fn a_count_of_one_is_singular_in_every_command() {
         "Tiny — exact, as expected counts of 1 trial"
     );
     assert_eq!(
-        first_line(&with(&["optimize", &path, "--budget", "20"], &one), 0),
+        first_line(
+            &with(
+                &[
+                    "optimize",
+                    &path,
+                    "--budget",
+                    "20",
+                    "--method",
+                    "monte-carlo"
+                ],
+                &one
+            ),
+            0
+        ),
         "Tiny — 1 candidate, 2 portfolios evaluated (exhaustive), 1 trial, seed 7; \
          objective = completion rate"
+    );
+    assert_eq!(
+        first_line(&with(&["optimize", &path, "--budget", "20"], &one), 0),
+        "Tiny — 1 candidate, 2 portfolios evaluated (exhaustive), exact; objective = completion rate"
     );
     let shard = first_line(&with(&["run", &path, "--shard", "1/1"], &one), 0);
     assert!(

@@ -218,7 +218,7 @@ pub(super) fn ale_forest_svg(t: &Table, arms: &Arms) -> Option<String> {
     let spec = Forest {
         label: "paired reduction of the expected annual loss per variant",
         series: "arm",
-        width: 1000.0,
+        width: 1110.0,
         ticks: 5,
         min_pad: 1.0,
         tick_label: |x| count(x.round()),
@@ -260,13 +260,12 @@ pub(super) fn ale_forest_svg(t: &Table, arms: &Arms) -> Option<String> {
             esc(&count(l.round())),
             esc(&count(u.round()))
         );
-        text(
+        ratio_cell(
             out,
-            cols[1],
-            cy + 4.0,
-            "start",
+            (cols[1], cy + 4.0),
             "v-rosi",
-            &ratio(t.num(row, "rosi")),
+            t.num(row, "rosi"),
+            (t.num(row, "rosi_ci_low"), t.num(row, "rosi_ci_high")),
         );
     };
     let look = |r: &Vec<String>| {
@@ -320,7 +319,7 @@ pub(super) fn ranking_svg(t: &Table) -> Option<String> {
     let spec = Forest {
         label: "completion rate each control buys",
         series: "control",
-        width: if has_loss { 1200.0 } else { 1000.0 },
+        width: if has_loss { 1330.0 } else { 1000.0 },
         ticks: 6,
         min_pad: 1e-4,
         tick_label: points,
@@ -393,8 +392,16 @@ pub(super) fn ranking_svg(t: &Table) -> Option<String> {
             });
             let saved = saved.map_or_else(|| "—".to_owned(), |s| money(s, ""));
             text(out, cols[4], cy + 4.0, "start", "v-saved", &saved);
-            let ret = ratio(t.num(row, "return_on_control"));
-            text(out, cols[5], cy + 4.0, "start", "v-return", &ret);
+            ratio_cell(
+                out,
+                (cols[5], cy + 4.0),
+                "v-return",
+                t.num(row, "return_on_control"),
+                (
+                    t.num(row, "return_on_control_ci_low"),
+                    t.num(row, "return_on_control_ci_high"),
+                ),
+            );
         }
     };
     let look = |r: &Vec<String>| {
@@ -416,4 +423,27 @@ pub(super) fn ranking_svg(t: &Table) -> Option<String> {
         headers,
         cells,
     ))
+}
+
+/// A return (ROSI, return on control) with its interval in small type when the file has one
+/// (Monte Carlo; an exact value has none to show), "—" without a return.
+fn ratio_cell(
+    out: &mut String,
+    (x, y): (f64, f64),
+    class: &str,
+    value: Option<f64>,
+    interval: (Option<f64>, Option<f64>),
+) {
+    match (value, interval) {
+        (Some(_), (Some(lo), Some(hi))) if lo != hi => {
+            let _ = write!(
+                out,
+                r#"<text x="{x:.1}" y="{y:.1}"><tspan class="{class}">{}</tspan> <tspan class="small {class}-ci">[{}, {}]</tspan></text>"#,
+                esc(&ratio(value)),
+                esc(&ratio(Some(lo))),
+                esc(&ratio(Some(hi)))
+            );
+        }
+        _ => text(out, x, y, "start", class, &ratio(value)),
+    }
 }

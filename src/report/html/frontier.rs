@@ -112,6 +112,8 @@ pub(super) struct Choice {
     /// The seed of the independent trials the figures were re-evaluated on; empty in files
     /// that do not name one.
     pub check_seed: String,
+    /// Whether every figure is exact (no trials, no seed).
+    pub exact: bool,
 }
 
 impl Choice {
@@ -149,6 +151,7 @@ impl Choice {
             trials: word(&v["trials"]),
             seed: word(&v["seed"]),
             check_seed: word(&v["check_seed"]),
+            exact: v["method"] == "exact",
         })
     }
 
@@ -181,14 +184,30 @@ fn said(lo: f64, hi: f64) -> &'static str {
     }
 }
 
+/// What an exact difference in risk says, in words.
+fn said_exact(d: f64) -> &'static str {
+    if d < 0.0 {
+        "lower (exact)"
+    } else if d > 0.0 {
+        "higher (exact)"
+    } else {
+        "the same (exact)"
+    }
+}
+
 /// The "what to buy" section's body: a table of the best portfolio within the budget, the next
 /// better one above it and the scenario as written, then the paired differences in words.
 pub(super) fn choice_html(c: &Choice) -> String {
     let mut out = String::new();
     let loss_head = if c.by_loss {
         format!(
-            "<th>expected annual loss{} [95 % interval]</th>",
-            esc(&unit(&c.currency))
+            "<th>expected annual loss{} {}</th>",
+            esc(&unit(&c.currency)),
+            if c.exact {
+                "(exact)"
+            } else {
+                "[95 % interval]"
+            }
         )
     } else {
         String::new()
@@ -238,6 +257,9 @@ pub(super) fn choice_html(c: &Choice) -> String {
         );
         if c.by_loss {
             let ale = p.ale.map_or("—".to_owned(), |(a, lo, hi)| {
+                if c.exact {
+                    return count(a.round());
+                }
                 format!(
                     "{} [{}, {}]",
                     count(a.round()),
@@ -281,6 +303,14 @@ pub(super) fn choice_html(c: &Choice) -> String {
     out.push_str("</tbody>\n</table>\n");
     let difference = |title: &str, d: &(Option<Paired>, Option<Paired>), extra: f64| {
         let money_part = d.1.filter(|_| c.by_loss).map(|(x, lo, hi)| {
+            if c.exact {
+                return format!(
+                    "expected annual loss {}{} a year: {}",
+                    signed(x),
+                    esc(&unit_suffix(&c.currency)),
+                    said_exact(x)
+                );
+            }
             format!(
                 "expected annual loss {}{} a year [{}, {}]: {}",
                 signed(x),
@@ -291,6 +321,13 @@ pub(super) fn choice_html(c: &Choice) -> String {
             )
         });
         let rate_part = d.0.map(|(x, lo, hi)| {
+            if c.exact {
+                return format!(
+                    "completion rate {} points: {}",
+                    signed_points(x),
+                    said_exact(x)
+                );
+            }
             format!(
                 "completion rate {} points [{}, {}]: {}",
                 signed_points(x),
@@ -876,7 +913,9 @@ pub(super) fn frontier_svg(t: &Table, choice: Option<&Choice>) -> Option<String>
         entry(
             &mut out,
             String::new(),
-            &if c.check_seed.is_empty() {
+            &if c.exact {
+                format!("{} search, every figure exact", c.search)
+            } else if c.check_seed.is_empty() {
                 format!("{} search, {} trials, seed {}", c.search, c.trials, c.seed)
             } else {
                 format!(

@@ -130,6 +130,18 @@ fn money_rows(folder: &ResultFolder) -> Option<(Vec<MoneyRow<'_>>, String, bool,
             (Some(a), Some(b), Some(c)) => Some([a, b, c]),
             _ => None,
         };
+        let pair = |k: &str| {
+            let v = loss[k].as_array()?;
+            Some((v.first()?.as_f64()?, v.get(1)?.as_f64()?))
+        };
+        let percentile_ci = match (
+            pair("loss_p50_ci"),
+            pair("loss_p90_ci"),
+            pair("loss_p99_ci"),
+        ) {
+            (Some(a), Some(b), Some(c)) => Some([a, b, c]),
+            _ => None,
+        };
         let currency = loss["currency"].as_str().unwrap_or("").to_owned();
         let per_year = loss["attacks_per_year"].as_f64().unwrap_or(0.0);
         let impact = loss["impact"].as_str().unwrap_or("");
@@ -138,7 +150,7 @@ fn money_rows(folder: &ResultFolder) -> Option<(Vec<MoneyRow<'_>>, String, bool,
             "exact: attacks a year × probability a campaign completes × mean impact; the percentiles are not computed by the exact method".to_owned()
         } else {
             format!(
-                "over {} simulated years of the run's trials; the interval is the expected annual loss's 95 % interval, P50, P90 and P99 the percentiles of a year's loss",
+                "over {} simulated years of the run's trials; the interval is the expected annual loss's 95 % interval (skewness-corrected), P50, P90 and P99 the percentiles of a year's loss, each with its distribution-free 95 % interval below it",
                 count(loss["years"].as_f64().unwrap_or(0.0))
             )
         };
@@ -151,6 +163,7 @@ fn money_rows(folder: &ResultFolder) -> Option<(Vec<MoneyRow<'_>>, String, bool,
             name: None,
             ale,
             percentiles,
+            percentile_ci,
         }];
         return Some((rows, currency, exact, note));
     }
@@ -178,17 +191,26 @@ fn money_rows(folder: &ResultFolder) -> Option<(Vec<MoneyRow<'_>>, String, bool,
                 (Some(a), Some(b), Some(c)) => Some([a, b, c]),
                 _ => None,
             };
+            let pair = |k: &str| {
+                t.num(r, &format!("{k}_low"))
+                    .zip(t.num(r, &format!("{k}_high")))
+            };
+            let percentile_ci = match (pair("loss_p50"), pair("loss_p90"), pair("loss_p99")) {
+                (Some(a), Some(b), Some(c)) => Some([a, b, c]),
+                _ => None,
+            };
             MoneyRow {
                 name: Some(t.text(r, "variant")),
                 ale,
                 percentiles,
+                percentile_ci,
             }
         })
         .collect();
     let note = if exact {
         "Each arm's expected annual loss, exact: attacks a year × probability a campaign completes × mean impact; the percentiles are not computed by the exact method."
     } else {
-        "Each arm's expected annual loss over the same simulated years, with its 95 % interval, and the percentiles of a year's loss (P50, P90, P99)."
+        "Each arm's expected annual loss over the same simulated years, with its 95 % interval (skewness-corrected), and the percentiles of a year's loss (P50, P90, P99), each with its distribution-free 95 % interval below it."
     };
     Some((
         rows,
@@ -374,25 +396,35 @@ pub fn report_html(folder: &ResultFolder) -> Option<Vec<u8>> {
         .table("frontier.csv")
         .and_then(|t| frontier_svg(t, choice.as_ref()))
     {
+        let figures = if choice.as_ref().is_some_and(|c| c.exact) {
+            "Its figures are exact."
+        } else {
+            "Its figures come from the optimization's own trials."
+        };
         section(
             &mut body,
             "Cost and risk frontier",
-            "Each portfolio that `killchain optimize` evaluated, by annual cost and risk (expected annual loss when the scenario has a loss model, else completion rate). The frontier joins the portfolios that no other beats on both; the dashed line is the budget; the best portfolio within the budget and the next better one are marked and labelled on the right, and listed in the table below. Hover a point for its controls. Its figures come from the optimization's own trials.",
+            &format!(
+                "Each portfolio that `killchain optimize` evaluated, by annual cost and risk (expected annual loss when the scenario has a loss model, else completion rate). The frontier joins the portfolios that no other beats on both; the dashed line is the budget; the best portfolio within the budget and the next better one are marked and labelled on the right, and listed in the table below. Hover a point for its controls. {figures}"
+            ),
             &svg,
         );
     }
     if let Some(c) = &choice {
         let _ = write!(
             body,
-            "<section>\n<h2>What to buy</h2>\n<p class=\"note\">The portfolio of candidate controls (those with a cost) with the lowest {} among those within the budget, the cheapest one above the budget that does better, and the scenario as written, from `killchain optimize` ({} search, {} trials, seed {}). Each control is listed with its id, name and annual cost.</p>\n{}</section>\n",
+            "<section>\n<h2>What to buy</h2>\n<p class=\"note\">The portfolio of candidate controls (those with a cost) with the lowest {} among those within the budget, the cheapest one above the budget that does better, and the scenario as written, from `killchain optimize` ({} search, {}). Each control is listed with its id, name and annual cost.</p>\n{}</section>\n",
             if c.by_loss {
                 "expected annual loss"
             } else {
                 "completion rate"
             },
             esc(&c.search),
-            esc(&c.trials),
-            esc(&c.seed),
+            if c.exact {
+                "every figure exact".to_owned()
+            } else {
+                format!("{} trials, seed {}", esc(&c.trials), esc(&c.seed))
+            },
             choice_html(c)
         );
     }

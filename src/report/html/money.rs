@@ -365,6 +365,8 @@ pub(super) struct MoneyRow<'a> {
     pub(super) ale: Option<(f64, f64, f64)>,
     /// P50, P90 and P99 of annual loss; `None` when not computed (the exact method).
     pub(super) percentiles: Option<[f64; 3]>,
+    /// Their distribution-free 95 % intervals, when the folder has them.
+    pub(super) percentile_ci: Option<[(f64, f64); 3]>,
 }
 
 /// The money block: per arm, the expected annual loss, its 95 % interval (or "exact") and the
@@ -423,7 +425,17 @@ pub(super) fn money_block(rows: &[MoneyRow], currency: &str, exact: bool, arms: 
             let cell = r
                 .percentiles
                 .map_or_else(|| "—".to_owned(), |p| amount(p[i]));
-            let _ = write!(out, r#"<td class="{class}">{}</td>"#, esc(&cell));
+            let _ = write!(out, r#"<td class="{class}">{}"#, esc(&cell));
+            if let (Some(_), Some(ci)) = (r.percentiles, r.percentile_ci) {
+                let (lo, hi) = ci[i];
+                let _ = write!(
+                    out,
+                    r#"<br><span class="small {class}-ci">{} to {}</span>"#,
+                    esc(&amount(lo)),
+                    esc(&amount(hi))
+                );
+            }
+            out.push_str("</td>");
         }
         out.push_str("</tr>\n");
     }
