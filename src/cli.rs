@@ -42,15 +42,25 @@ pub enum Command {
     /// Compare the baseline with its variants (or two scenario files) on the same trials.
     #[command(
         after_help = "Examples:\n  killchain compare scenarios/ransomware-midsize.toml --report --navigator --xlsx\n  \
-     # plays the baseline and every [[variants]] entry on the same trials and writes\n  \
-     # output/ransomware-midsize/ with comparison.csv, report.html, navigator-layer.json, results.xlsx\n  killchain compare before.toml after.toml --method exact\n  \
-     # compares two files with the same ids exactly; writes output/before-vs-after/"
+     # evaluates the baseline and every [[variants]] entry exactly and writes output/ransomware-midsize/\n  \
+     # with comparison.csv, report.html, navigator-layer.json, results.xlsx\n  \
+     killchain compare scenarios/ransomware-midsize.toml --method monte-carlo --trials 200000\n  \
+     # plays them on the same trials instead: paired intervals, changed trials, loss percentiles\n  \
+     killchain compare before.toml after.toml\n  \
+     # compares two files with the same ids; writes output/before-vs-after/\n\n\
+     --method auto (the default) evaluates exactly when every arm can be enumerated, else plays\n\
+     paired Monte Carlo trials and says why."
     )]
     Compare(CompareArgs),
     /// Rank controls by marginal value: switch each one alone and measure the change.
     #[command(
-        after_help = "Example:\n  killchain rank scenarios/ransomware-midsize.toml --method exact\n  \
-     # writes output/ransomware-midsize/ranking.csv, controls by risk reduction per unit of cost"
+        after_help = "Examples:\n  killchain rank scenarios/ransomware-midsize.toml\n  \
+     # writes output/ransomware-midsize/ranking.csv, controls by risk reduction per unit of cost,\n  \
+     # each change evaluated exactly\n  \
+     killchain rank scenarios/ransomware-midsize.toml --method monte-carlo --trials 200000\n  \
+     # the same from paired trials, with simultaneous 95 % intervals\n\n\
+     --method auto (the default) evaluates exactly when the scenario and every switch can be\n\
+     enumerated, else plays paired Monte Carlo trials and says why."
     )]
     Rank(RankArgs),
     /// Find the best portfolio of controls with a `cost` within a budget, and the frontier of
@@ -151,17 +161,23 @@ pub struct CompletionsArgs {
 /// How `compare` and `rank` obtain their figures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum MethodArg {
-    /// Simulate paired trials (intervals from the paired differences).
+    /// Exact when every arm can be evaluated exactly (no phase too large to enumerate), else
+    /// Monte Carlo, with one line saying why.
+    Auto,
+    /// Simulate paired trials (intervals from the paired differences; changed-trial counts, loss
+    /// percentiles and the exceedance curve).
     MonteCarlo,
-    /// Evaluate every arm exactly (no sampling noise; no changed-trial counts).
+    /// Evaluate every arm exactly (no sampling noise; no changed-trial counts); refused for a
+    /// scenario too large to enumerate.
     Exact,
 }
 
 /// Options shared by `compare` and `rank`.
 #[derive(Debug, Args)]
 pub struct SimOptions {
-    /// Monte Carlo (paired trials) or exact evaluation.
-    #[arg(long, value_enum, default_value_t = MethodArg::MonteCarlo)]
+    /// Exact evaluation where every arm allows it (auto), paired Monte Carlo trials, or exact
+    /// evaluation only.
+    #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
     pub method: MethodArg,
     /// Trials, seed, threads.
     #[command(flatten)]
@@ -181,6 +197,11 @@ pub struct CompareArgs {
     /// Method, trials, seed, threads, output.
     #[command(flatten)]
     pub sim: SimOptions,
+    /// The smallest change in completion rate worth detecting, as a probability (0.01 = one
+    /// percentage point): the power figures give the paired trials that detect it with 80 %
+    /// power at 95 %.
+    #[arg(long, value_name = "D", default_value_t = 0.01, value_parser = parse_min_effect)]
+    pub min_effect: f64,
     /// report.html, navigator-layer.json, results.xlsx.
     #[command(flatten)]
     pub export: ExportOptions,
@@ -366,6 +387,15 @@ fn parse_z_max(s: &str) -> Result<f64, String> {
         Ok(z) if z.is_finite() && z > 0.0 => Ok(z),
         _ => Err(format!(
             "`{s}` is not a z bound; give a finite number above 0, e.g. 4"
+        )),
+    }
+}
+
+fn parse_min_effect(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(d) if d.is_finite() && d > 0.0 && d < 1.0 => Ok(d),
+        _ => Err(format!(
+            "`{s}` is not a change in completion rate; give a number above 0 and below 1, e.g. 0.01 (one percentage point)"
         )),
     }
 }

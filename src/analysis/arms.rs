@@ -9,8 +9,9 @@
 use crate::money::annual_cost;
 use crate::phase::N_PHASES;
 use crate::scenario::Scenario;
+use crate::sim::engine::Plan;
 use crate::stats::figures::{Figures, LossFigures};
-use crate::stats::{COMPLETED, Counts, Joint, PairedTable, Tally};
+use crate::stats::{COMPLETED, Counts, Joint, PairedTable, Tally, paired_trials_for};
 
 /// One arm of a comparison: the baseline or a variant.
 #[derive(Debug, Clone)]
@@ -141,17 +142,25 @@ pub struct ArmSummary {
     pub baseline_shares: [f64; N_PHASES],
     /// Trials whose outcome differs from the baseline's (Monte Carlo only).
     pub changed_trials: Option<u64>,
-    /// Trials a paired comparison would need to tell a difference like this one from zero
-    /// (Monte Carlo only; see [`PairedTable::trials_to_tell`]).
-    pub trials_to_tell: Option<u64>,
+    /// The smallest change in completion rate worth detecting that the power figures are for.
+    pub min_effect: f64,
+    /// Paired trials a Monte Carlo comparison needs to detect a change of `min_effect` with 80 %
+    /// power at 95 % two-sided (see [`paired_trials_for`]), the variance from the observed
+    /// discordant trials (Monte Carlo) or from an upper bound on them (exact, see
+    /// [`discordance_bound`]); `None` where the arm plays as the baseline.
+    pub trials_for_min_effect: Option<u64>,
+    /// Exact evaluation only: paired trials a Monte Carlo comparison needs to tell the exact
+    /// difference with 80 % power, at most (from [`discordance_bound`]); `None` for no
+    /// difference.
+    pub trials_to_tell_exact: Option<u64>,
     /// Annual-loss figures, when the scenario has `[loss]` (set by the caller, which holds the
     /// loss tallies).
     pub loss: Option<LossFigures>,
 }
 
 impl ArmSummary {
-    /// The summary of a Monte Carlo arm.
-    pub fn sampled(arm: &Arm) -> ArmSummary {
+    /// The summary of a Monte Carlo arm, with the trials that detect a change of `min_effect`.
+    pub fn sampled(arm: &Arm, min_effect: f64) -> ArmSummary {
         let zero = (0.0, 0.0, 0.0);
         let n = arm.tally.trials.max(1) as f64;
         let completion = arm.completion_table();
@@ -166,7 +175,9 @@ impl ArmSummary {
                 (t.both + t.second_only) as f64 / n
             }),
             changed_trials: Some(arm.changed_trials()),
-            trials_to_tell: completion.trials_to_tell(),
+            min_effect,
+            trials_for_min_effect: completion.trials_for(min_effect),
+            trials_to_tell_exact: None,
             loss: None,
         }
     }
@@ -178,7 +189,8 @@ impl ArmSummary {
         let zero = (0.0, 0.0, 0.0);
         self.delta = zero;
         self.phase_deltas = [zero; N_PHASES];
-        self.trials_to_tell = None;
+        self.trials_for_min_effect = None;
+        self.trials_to_tell_exact = None;
         if let Some(l) = self.loss.as_mut() {
             l.reduction = zero;
         }
@@ -212,13 +224,70 @@ impl ArmSummary {
             }),
             baseline_shares: baseline.broken,
             changed_trials: None,
-            trials_to_tell: None,
+            min_effect: 0.0,
+            trials_for_min_effect: None,
+            trials_to_tell_exact: None,
             loss: scenario
                 .loss
                 .as_ref()
                 .map(|m| LossFigures::exact(m, completed, baseline.completed)),
         }
     }
+}
+
+impl ArmSummary {
+    /// This exact summary with its power figures: the trials a Monte Carlo comparison needs to
+    /// detect `min_effect`, and to tell the exact difference, when the arm's and the baseline's
+    /// outcomes disagree on at most a share `discordant` of the trials. None of either when
+    /// `discordant` is 0 (the arm plays as the baseline: no trial can differ).
+    pub fn with_exact_power(mut self, min_effect: f64, discordant: f64) -> ArmSummary {
+        self.min_effect = min_effect;
+        if discordant > 0.0 {
+            self.trials_for_min_effect = paired_trials_for(min_effect, discordant);
+            self.trials_to_tell_exact = paired_trials_for(self.delta.0, discordant);
+        }
+        self
+    }
+}
+
+/// An upper bound on the probability that a trial completes under exactly one of two arms
+/// played on the same trials, from their exact evaluations: q = p_a + p_b − 2·P(both complete),
+/// and P(both complete) is the product over phases of P(both pass the phase | both reach it),
+/// since each phase's outcome reads its own random numbers. That is the pass probability
+/// itself for a phase that plays alike in both arms (the same outcome on every trial), and at
+/// least max(0, a + b − 1) (Fréchet) for one that does not. Never below the true share; 0 when
+/// every phase plays alike.
+pub fn discordance_bound(
+    a: &Scenario,
+    a_result: &Counts<f64>,
+    b: &Scenario,
+    b_result: &Counts<f64>,
+) -> f64 {
+    let (plan_a, plan_b) = (Plan::new(a), Plan::new(b));
+    let pass = |r: &Counts<f64>, i: usize| {
+        if r.reached[i] > 0.0 {
+            (1.0 - r.broken[i] / r.reached[i]).clamp(0.0, 1.0)
+        } else {
+            1.0
+        }
+    };
+    let mut both = 1.0;
+    for i in 0..N_PHASES {
+        let (pa, pb) = (pass(a_result, i), pass(b_result, i));
+        both *= if plan_a.phase_plays_alike(&plan_b, i) {
+            pa.min(pb)
+        } else {
+            (pa + pb - 1.0).max(0.0)
+        };
+    }
+    let (ca, cb) = (a_result.completed, b_result.completed);
+    let alike = (0..N_PHASES).all(|i| plan_a.phase_plays_alike(&plan_b, i));
+    if alike {
+        return 0.0;
+    }
+    // A share of discordant trials is at least |p_a − p_b| and at most min(p_a + p_b, 2 − p_a − p_b).
+    let (lo, hi) = ((ca - cb).abs(), (ca + cb).min(2.0 - ca - cb));
+    (ca + cb - 2.0 * both).min(hi).max(lo)
 }
 
 #[cfg(test)]

@@ -7,15 +7,16 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::analysis::arms::{Arm, ArmSummary, paired_table, plays_alike};
+use crate::analysis::arms::{Arm, ArmSummary, discordance_bound, paired_table, plays_alike};
 use crate::analysis::rank::{self, SwitchEffect};
 use crate::cli::{CompareArgs, MethodArg, RankArgs, SimOptions};
 use crate::money::LossModel;
 use crate::report::{self, Arms, Figures, LossFigures};
 use crate::scenario::{self, BASELINE, LoadedScenario, Scenario};
 use crate::sim::engine::Plan;
+use crate::sim::exact::TooLarge;
 use crate::sim::{ArmResult, Schedule, Session, Stopped, exact};
-use crate::stats::{COMPLETED, sidak_z};
+use crate::stats::{COMPLETED, Counts, sidak_z};
 
 use super::destination::{self, Destination, Replaces};
 use super::settings::Settings;
@@ -75,7 +76,7 @@ pub(super) fn compare(args: &CompareArgs) -> Result<(), Failure> {
     };
     let scenarios: Vec<&Scenario> = named.iter().map(|(_, s)| *s).collect();
     let destination = Destination::prepare(&dir, Replaces::Run)?;
-    let (arms, seed) = summarize_arms(named, &args.sim, base, &dir)?;
+    let (arms, seed) = summarize_arms(named, args, base, &dir)?;
     let name = &base.scenario.name;
     let with_scenario: Vec<(&str, &Scenario, &Figures)> = arms
         .iter()
@@ -126,52 +127,85 @@ pub(super) fn compare(args: &CompareArgs) -> Result<(), Failure> {
 }
 
 /// Every arm's summary by the method asked for: paired Monte Carlo trials (with the seed used)
-/// or exact evaluation (no seed).
+/// or exact evaluation (no seed). Auto evaluates each arm exactly once and keeps those results
+/// when every arm allows it; else it says why and plays the trials.
 fn summarize_arms(
     named: Vec<(String, &Scenario)>,
-    sim: &SimOptions,
+    args: &CompareArgs,
     base: &LoadedScenario,
     dir: &Path,
 ) -> Result<(Vec<ArmSummary>, Option<u64>), Failure> {
-    match sim.method {
-        MethodArg::MonteCarlo => {
-            let settings = Settings::resolve(&sim.trials, &base.scenario);
-            settings.check_years(base.scenario.loss.as_ref(), &base.path)?;
-            let session = settings.session(settings.work_units())?;
-            // Every arm plays the same trials; with the baseline's [loss], the same years too.
-            let schedule = Schedule::new(
-                base.scenario.loss.as_ref(),
-                settings.seed,
-                settings.trials,
-                None,
-            );
-            let model = base.scenario.loss.as_ref();
-            let mut summaries = Vec::with_capacity(named.len());
-            let mut arms = Variants {
-                named: &named,
-                model,
-                summaries: &mut summaries,
-            };
-            let show = !sim.output.quiet;
-            play_in_passes(&session, &schedule, named.len(), &mut arms, show, dir)?;
-            Ok((summaries, Some(settings.seed)))
+    let (sim, min_effect) = (&args.sim, args.min_effect);
+    let show = !sim.output.quiet;
+    let evaluated = || -> Result<Vec<Counts<f64>>, (String, TooLarge)> {
+        named
+            .iter()
+            .map(|(name, s)| exact::evaluate(s).map_err(|e| (name.clone(), e)))
+            .collect()
+    };
+    let mut out_of_reach = None;
+    let exact_results =
+        match sim.method {
+            MethodArg::MonteCarlo => None,
+            MethodArg::Exact => Some(evaluated().map_err(|(name, e)| {
+                Failure::Input(vec![format!("{} ({name}): {e}", base.path)])
+            })?),
+            MethodArg::Auto => evaluated()
+                .map_err(|(name, e)| out_of_reach = Some((name, e)))
+                .ok(),
+        };
+    if let Some(results) = exact_results {
+        let trials = sim.trials.trials.unwrap_or(base.scenario.trials);
+        let arms = named
+            .iter()
+            .zip(&results)
+            .map(|((name, s), r)| {
+                let q = discordance_bound(s, r, named[0].1, &results[0]);
+                ArmSummary::exact(name, s, r, &results[0], trials).with_exact_power(min_effect, q)
+            })
+            .collect();
+        if show && sim.method == MethodArg::Auto && base.scenario.loss.is_some() {
+            io::say(
+                "expected annual losses are exact; `--method monte-carlo` also gives the loss percentiles and the whole exceedance curve\n",
+            )?;
         }
-        MethodArg::Exact => {
-            let trials = sim.trials.trials.unwrap_or(base.scenario.trials);
-            let mut results = Vec::with_capacity(named.len());
-            for (name, s) in &named {
-                let r = exact::evaluate(s)
-                    .map_err(|e| Failure::Input(vec![format!("{} ({name}): {e}", base.path)]))?;
-                results.push(r);
-            }
-            let arms = named
-                .iter()
-                .zip(&results)
-                .map(|((name, s), r)| ArmSummary::exact(name, s, r, &results[0], trials))
-                .collect();
-            Ok((arms, None))
-        }
+        return Ok((arms, None));
     }
+    let settings = Settings::resolve(&sim.trials, &base.scenario);
+    settings.check_years(base.scenario.loss.as_ref(), &base.path)?;
+    if let (true, Some((name, e))) = (show, &out_of_reach) {
+        io::say(&fallback_line(name, e, settings.trials))?;
+    }
+    let session = settings.session(settings.work_units())?;
+    // Every arm plays the same trials; with the baseline's [loss], the same years too.
+    let schedule = Schedule::new(
+        base.scenario.loss.as_ref(),
+        settings.seed,
+        settings.trials,
+        None,
+    );
+    let model = base.scenario.loss.as_ref();
+    let mut summaries = Vec::with_capacity(named.len());
+    let mut arms = Variants {
+        named: &named,
+        model,
+        min_effect,
+        summaries: &mut summaries,
+    };
+    play_in_passes(&session, &schedule, named.len(), &mut arms, show, dir)?;
+    Ok((summaries, Some(settings.seed)))
+}
+
+/// The line that says why `--method auto` simulates: the first arm that exact evaluation
+/// cannot enumerate, and the trials played instead.
+fn fallback_line(arm: &str, e: &TooLarge, trials: u64) -> String {
+    format!(
+        "exact evaluation is out of reach ({arm}: phase \"{}\" would need {} sets of tried techniques, more than {}); simulated {} instead\n",
+        e.phase,
+        e.states,
+        e.max,
+        report::counted(trials, "paired trial", "paired trials")
+    )
 }
 
 /// `killchain rank`.
@@ -219,44 +253,64 @@ fn switch_effects(
     switched.variants.clear();
     let flip = |v: &mut Scenario, ci: usize| v.controls[ci].enabled = !v.controls[ci].enabled;
     let n = s.controls.len();
-    let mut effects = Vec::with_capacity(n);
-    match sim.method {
-        MethodArg::MonteCarlo => {
-            let settings = Settings::resolve(&sim.trials, s);
-            settings.check_years(s.loss.as_ref(), &l.path)?;
-            let session = settings.session(settings.work_units())?;
-            let schedule = Schedule::new(s.loss.as_ref(), settings.seed, settings.trials, None);
-            let mut arms = Switches {
-                scenario: s,
-                switched: &mut switched,
-                baseline: None,
-                effects: &mut effects,
-            };
-            let show = !sim.output.quiet;
-            play_in_passes(&session, &schedule, n + 1, &mut arms, show, dir)?;
-            let baseline = arms.baseline.expect("the first arm is played");
-            Ok((baseline, effects, Some(settings.seed)))
-        }
-        MethodArg::Exact => {
-            let trials = sim.trials.trials.unwrap_or(s.trials);
-            let evaluate = |v: &Scenario, name: &str| {
-                exact::evaluate(v)
-                    .map_err(|e| Failure::Input(vec![format!("{} ({name}): {e}", l.path)]))
-            };
-            let base = evaluate(s, BASELINE)?;
+    let trials = sim.trials.trials.unwrap_or(s.trials);
+    // The scenario and each switch evaluated exactly, each once; the first arm out of reach
+    // with its reason otherwise.
+    let evaluated =
+        |switched: &mut Scenario| -> Result<(Figures, Vec<SwitchEffect>), (String, TooLarge)> {
+            let base = exact::evaluate(s).map_err(|e| (BASELINE.to_owned(), e))?;
+            let mut effects = Vec::with_capacity(n);
             for ci in 0..n {
-                flip(&mut switched, ci);
+                flip(switched, ci);
                 let id = switched.controls[ci].id.clone();
-                let r = evaluate(&switched, &id)?;
-                let arm = ArmSummary::exact(&id, &switched, &r, &base, trials);
+                let r = exact::evaluate(switched).map_err(|e| (id.clone(), e))?;
+                let arm = ArmSummary::exact(&id, switched, &r, &base, trials);
                 effects.push(SwitchEffect::of(&arm, arm.delta, None));
-                flip(&mut switched, ci);
+                flip(switched, ci);
             }
             let baseline = ArmSummary::exact(BASELINE, s, &base, &base, trials).figures;
-            Ok((baseline, effects, None))
+            Ok((baseline, effects))
+        };
+    let show = !sim.output.quiet;
+    let mut out_of_reach = None;
+    match sim.method {
+        MethodArg::MonteCarlo => {}
+        MethodArg::Exact => {
+            let (baseline, effects) = evaluated(&mut switched)
+                .map_err(|(name, e)| Failure::Input(vec![format!("{} ({name}): {e}", l.path)]))?;
+            return Ok((baseline, effects, None));
         }
+        MethodArg::Auto => match evaluated(&mut switched) {
+            Ok((baseline, effects)) => return Ok((baseline, effects, None)),
+            // The switch that failed was left flipped: the scenario as written again.
+            Err(e) => {
+                switched = s.clone();
+                switched.variants.clear();
+                out_of_reach = Some(e);
+            }
+        },
     }
+    let mut effects = Vec::with_capacity(n);
+    let settings = Settings::resolve(&sim.trials, s);
+    settings.check_years(s.loss.as_ref(), &l.path)?;
+    if let (true, Some((name, e))) = (show, &out_of_reach) {
+        io::say(&fallback_line(name, e, settings.trials))?;
+    }
+    let session = settings.session(settings.work_units())?;
+    let schedule = Schedule::new(s.loss.as_ref(), settings.seed, settings.trials, None);
+    let mut arms = Switches {
+        scenario: s,
+        switched: &mut switched,
+        baseline: None,
+        effects: &mut effects,
+    };
+    play_in_passes(&session, &schedule, n + 1, &mut arms, show, dir)?;
+    let baseline = arms.baseline.expect("the first arm is played");
+    Ok((baseline, effects, Some(settings.seed)))
 }
+
+/// The change the power figures of rank's summaries are for: rank prints none of them.
+const RANK_EFFECT: f64 = 0.01;
 
 /// Arms played together in one pass over the trials, the reference arm (the scenario as
 /// written) first in each pass: memory holds one pass's plans and counts, never every arm's at
@@ -314,6 +368,7 @@ fn play_in_passes(
 struct Variants<'a, 'b> {
     named: &'a [(String, &'a Scenario)],
     model: Option<&'a LossModel>,
+    min_effect: f64,
     summaries: &'b mut Vec<ArmSummary>,
 }
 
@@ -324,7 +379,7 @@ impl PassArms for Variants<'_, '_> {
 
     fn take(&mut self, arm: usize, result: ArmResult) {
         let (name, scenario) = &self.named[arm];
-        let mut summary = sampled_summary(name, scenario, self.model, result);
+        let mut summary = sampled_summary(name, scenario, self.model, result, self.min_effect);
         if arm == 0 || plays_alike(self.named[0].1, scenario) {
             summary = summary.same_as_baseline();
         }
@@ -363,7 +418,7 @@ impl PassArms for Switches<'_> {
     fn take(&mut self, arm: usize, result: ArmResult) {
         let model = self.scenario.loss.as_ref();
         if arm == 0 {
-            let summary = sampled_summary(BASELINE, self.scenario, model, result);
+            let summary = sampled_summary(BASELINE, self.scenario, model, result, RANK_EFFECT);
             self.baseline = Some(summary.figures);
             return;
         }
@@ -375,7 +430,7 @@ impl PassArms for Switches<'_> {
             .difference_at(z)
             .unwrap_or((0.0, 0.0, 0.0));
         let ale_simultaneous = result.loss.as_ref().map(|l| l.paired.reduction_at(z));
-        let summary = sampled_summary(&id, self.switched, model, result);
+        let summary = sampled_summary(&id, self.switched, model, result, RANK_EFFECT);
         self.effects
             .push(SwitchEffect::of(&summary, simultaneous, ale_simultaneous));
         self.flip(arm - 1);
@@ -389,13 +444,17 @@ fn sampled_summary(
     scenario: &Scenario,
     model: Option<&LossModel>,
     r: ArmResult,
+    min_effect: f64,
 ) -> ArmSummary {
-    let mut summary = ArmSummary::sampled(&Arm {
-        name: name.to_owned(),
-        scenario,
-        tally: r.tally,
-        joint: r.joint,
-    });
+    let mut summary = ArmSummary::sampled(
+        &Arm {
+            name: name.to_owned(),
+            scenario,
+            tally: r.tally,
+            joint: r.joint,
+        },
+        min_effect,
+    );
     summary.loss = model
         .zip(r.loss.as_ref())
         .map(|(model, l)| LossFigures::sampled(model, l));

@@ -14,7 +14,7 @@ use crate::phase::Phase;
 use crate::scenario::BASELINE;
 
 /// Column names of `comparison.csv`.
-pub const COMPARISON_HEADER: [&str; 14] = [
+pub const COMPARISON_HEADER: [&str; 16] = [
     "scenario",
     "variant",
     "seed",
@@ -28,6 +28,8 @@ pub const COMPARISON_HEADER: [&str; 14] = [
     "delta_ci_low",
     "delta_ci_high",
     "changed_trials",
+    "min_effect",
+    "trials_for_min_effect",
     "method",
 ];
 
@@ -123,6 +125,10 @@ pub fn comparison_csv(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) ->
             dlo,
             dhi,
             arm.changed_trials
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
+            fixed6(arm.min_effect),
+            arm.trials_for_min_effect
                 .map(|c| c.to_string())
                 .unwrap_or_default(),
         ];
@@ -313,12 +319,23 @@ pub fn comparison_table(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) 
             } else {
                 "no difference"
             };
-            (format!("{} (exact)", exact_change(d)), word.to_owned())
+            let mut word = word.to_owned();
+            if let Some(n) = arm.trials_to_tell_exact {
+                word += &format!(
+                    " (Monte Carlo tells it with 80 % power in at most about {})",
+                    counted(n, "paired trial", "paired trials")
+                );
+            }
+            (format!("{} (exact)", exact_change(d)), word)
         } else {
             let mut word = verdict(lo, hi).to_owned();
             if lo <= 0.0 && hi >= 0.0 {
-                if let Some(n) = arm.trials_to_tell {
-                    word += &format!(" (about {} would tell)", counted(n, "trial", "trials"));
+                if let Some(n) = arm.trials_for_min_effect {
+                    word += &format!(
+                        " (to detect a change of {} with 80 % power: about {})",
+                        points(arm.min_effect),
+                        counted(n, "paired trial", "paired trials")
+                    );
                 }
             }
             (
@@ -475,6 +492,16 @@ pub fn ranking_table(
         );
     }
     out
+}
+
+/// A change in completion rate in percentage points: "1 point", "0.5 points".
+fn points(d: f64) -> String {
+    let p = (d * 100.0 * 1e6).round() / 1e6;
+    if p == 1.0 {
+        "1 point".to_owned()
+    } else {
+        format!("{p} points")
+    }
 }
 
 fn currency_suffix(currency: &str) -> String {

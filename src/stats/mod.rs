@@ -401,16 +401,42 @@ impl PairedTable {
         Some((est, lo.max(-1.0), hi.min(1.0)))
     }
 
-    /// Trials a paired comparison needs for a difference like the observed one to be told from
-    /// zero (95 % two-sided, 80 % power): n ≈ (1.96 + 0.84)² · s² / d², with d the observed
-    /// difference and s² the variance of the per-trial differences. `None` when d is 0.
-    pub fn trials_to_tell(&self) -> Option<u64> {
-        let n = self.n() as f64;
-        let d = (self.first_only as f64 - self.second_only as f64) / n;
-        let var = (self.first_only + self.second_only) as f64 / n - d * d;
-        const Z_SUM: f64 = 1.96 + 0.84;
-        (d != 0.0).then(|| (Z_SUM * Z_SUM * var / (d * d)).ceil() as u64)
+    /// The share of trials whose two outcomes disagree, (first only + second only) / n: the
+    /// variance of the per-trial differences is this minus the squared difference. `None` for an
+    /// empty table.
+    pub fn discordant_share(&self) -> Option<f64> {
+        let n = self.n();
+        (n > 0).then(|| (self.first_only + self.second_only) as f64 / n as f64)
     }
+
+    /// Paired trials that detect a true difference of `effect` with 80 % power at 95 %
+    /// two-sided, with the variance estimated from this table's discordant share (see
+    /// [`paired_trials_for`]). `None` for an empty table or an effect of 0.
+    pub fn trials_for(&self, effect: f64) -> Option<u64> {
+        paired_trials_for(effect, self.discordant_share()?)
+    }
+}
+
+/// Paired trials a comparison needs to detect a true difference `effect` between two
+/// proportions with 80 % power at 95 % two-sided, when the two outcomes of a trial disagree
+/// with probability `discordant` (q): n = (z₀.₉₇₅ + z₀.₈)² · s² / D², with s² = max(q, |D|) − D²
+/// the variance of the per-trial differences at the alternative D (a difference of D needs at
+/// least a share |D| of discordant trials). The variance is taken at D, never from the observed
+/// difference: n does not grow as 1/d̂² when the observed difference is small. `None` for an
+/// effect of 0 (or not finite): no number of trials tells a difference that is not there.
+pub fn paired_trials_for(effect: f64, discordant: f64) -> Option<u64> {
+    let d = effect.abs();
+    if d == 0.0 || !d.is_finite() || !discordant.is_finite() {
+        return None;
+    }
+    let z = Z95 + crate::math::special::normal_quantile(0.8);
+    let var = discordant.max(d).min(1.0) - d * d;
+    let n = (z * z * var / (d * d)).ceil();
+    Some(if n >= u64::MAX as f64 {
+        u64::MAX
+    } else {
+        (n as u64).max(1)
+    })
 }
 
 /// The normal quantile that gives each of `m` two-sided intervals the Šidák level
@@ -445,6 +471,36 @@ mod tests {
         let (d2, lo2, hi2) = t.difference_at(sidak_z(15)).unwrap();
         assert_eq!(d, d2);
         assert!(lo2 < lo && hi2 > hi, "{lo2} {lo} {hi} {hi2}");
+    }
+
+    #[test]
+    fn trials_for_an_effect_take_the_variance_at_the_effect_not_the_observed_difference() {
+        // (z.975 + z.8)^2 = (1.959964 + 0.841621)^2 = 7.848879.
+        // q = 0.05, D = 0.01: s^2 = 0.0499, n = 7.848879 * 0.0499 / 0.0001 = 3916.59.
+        assert_eq!(paired_trials_for(0.01, 0.05), Some(3917));
+        assert_eq!(paired_trials_for(-0.01, 0.05), Some(3917));
+        // Fewer discordant trials than D: a difference of D needs a share D of them at least;
+        // s^2 = 0.01 - 0.0001, n = 7.848879 * 99 = 777.04.
+        assert_eq!(paired_trials_for(0.01, 0.001), Some(778));
+        assert_eq!(paired_trials_for(0.01, 0.0), Some(778));
+        assert_eq!(paired_trials_for(0.0, 0.05), None);
+        assert_eq!(paired_trials_for(f64::NAN, 0.05), None);
+        // The same discordant share with observed differences of +0.03 and 0: the same answer.
+        let skewed = PairedTable {
+            both: 100,
+            first_only: 40,
+            second_only: 10,
+            neither: 850,
+        };
+        let even = PairedTable {
+            first_only: 25,
+            second_only: 25,
+            ..skewed
+        };
+        assert_eq!(skewed.discordant_share(), Some(0.05));
+        assert_eq!(skewed.trials_for(0.01), Some(3917));
+        assert_eq!(even.trials_for(0.01), Some(3917));
+        assert_eq!(PairedTable::default().trials_for(0.01), None);
     }
 
     #[test]

@@ -235,6 +235,7 @@ fn a_variant_identical_to_the_baseline_changes_no_trial() {
     let out = TempDir::new().unwrap();
     killchain()
         .args(["compare", &fixture("same-as-baseline"), "--trials", "5000"])
+        .args(["--method", "monte-carlo"])
         .args(["--seed", "9", "--quiet", "--out"])
         .arg(out.path())
         .assert()
@@ -470,6 +471,7 @@ fn compare_of_two_files_writes_a_folder_named_after_both() {
     let other = fixture("tiny-stronger-filter");
     killchain()
         .args(["compare", TINY, &other, "--trials", "4000", "--seed", "3"])
+        .args(["--method", "monte-carlo"])
         .arg("--out")
         .arg(out.path())
         .assert()
@@ -662,6 +664,7 @@ fn rank_matches_compare_of_single_switch_variants_and_sorts_by_value_for_money()
             .args([
                 command, &path, "--trials", "30000", "--seed", "5", "--quiet",
             ])
+            .args(["--method", "monte-carlo"])
             .arg("--out")
             .arg(out.path())
             .assert()
@@ -850,5 +853,132 @@ fn an_arm_that_plays_as_the_baseline_has_a_zero_interval() {
                 "{file}: negative zero {cell:?}"
             );
         }
+    }
+}
+
+// ------------------------------------------------------------------ the default method
+
+/// `killchain ARGS --out DIR` (DIR a new folder), successfully: its standard output with DIR
+/// written as `OUT`, and the folder.
+fn played(args: &[&str]) -> (String, TempDir) {
+    let out = TempDir::new().unwrap();
+    let run = killchain()
+        .args(args)
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success()
+        .stderr("");
+    let text = String::from_utf8(run.get_output().stdout.clone()).unwrap();
+    let text = text.replace(out.path().to_str().unwrap(), "OUT");
+    (text, out)
+}
+
+/// Every file of `dir`'s one result folder, by name.
+fn folder_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let [stem] = &entries(dir)[..] else {
+        panic!("one result folder in {}", dir.display())
+    };
+    let folder = dir.join(stem);
+    entries(&folder)
+        .into_iter()
+        .map(|name| {
+            let bytes = fs::read(folder.join(&name)).unwrap();
+            (name, bytes)
+        })
+        .collect()
+}
+
+/// Without `--method`, `compare` and `rank` evaluate exactly what exact evaluation covers:
+/// every file and the terminal are those of `--method exact`, byte for byte. With `[loss]`,
+/// `compare` adds one line: Monte Carlo gives what exactness does not (the loss percentiles
+/// and the exceedance curve).
+#[test]
+fn the_default_is_exact_where_every_arm_can_be_enumerated() {
+    for (args, loss) in [
+        (vec!["compare", VARIANTS], false),
+        (vec!["rank", VARIANTS], false),
+        (
+            vec!["compare", TINY, &fixture("tiny-stronger-filter")],
+            false,
+        ),
+        (vec!["compare", RANSOMWARE, "--report"], true),
+        (vec!["rank", RANSOMWARE], false),
+    ] {
+        let (auto_text, auto) = played(&args);
+        let exact_args: Vec<&str> = args.iter().copied().chain(["--method", "exact"]).collect();
+        let (exact_text, exact) = played(&exact_args);
+        assert_eq!(
+            folder_files(auto.path()),
+            folder_files(exact.path()),
+            "{args:?}: the files of the default and of --method exact differ"
+        );
+        let hint = "expected annual losses are exact; `--method monte-carlo` also gives the loss percentiles and the whole exceedance curve\n";
+        let expected = if loss {
+            format!("{hint}{exact_text}")
+        } else {
+            exact_text.clone()
+        };
+        assert_eq!(auto_text, expected, "{args:?}");
+        assert!(exact_text.contains("exact"), "{exact_text}");
+        let files = folder_files(auto.path());
+        let csv = files
+            .iter()
+            .find(|(n, _)| n == "comparison.csv" || n == "ranking.csv")
+            .unwrap();
+        let text = String::from_utf8_lossy(&csv.1);
+        for line in text.lines().skip(1) {
+            assert!(line.ends_with(",exact"), "{args:?}: {line}");
+        }
+        if loss {
+            let page = &files.iter().find(|(n, _)| n == "report.html").unwrap().1;
+            assert!(String::from_utf8_lossy(page).contains("not computed by the exact method"));
+        }
+    }
+}
+
+/// A scenario too large to enumerate (21 viable delivery techniques, 21 attempts: 2^21 − 1 sets
+/// of tried techniques, past the limit of 2^20): `--method exact` refuses it, and the default
+/// plays paired Monte Carlo trials instead, says why in one line, and writes exactly what
+/// `--method monte-carlo` writes.
+#[test]
+fn the_default_falls_back_to_monte_carlo_past_the_exact_limit_and_says_why() {
+    let path = fixture("too-large");
+    let s = load(&path);
+    let err = exact::evaluate(&s).unwrap_err();
+    assert!(err.states > exact::MAX_STATES, "{err:?}");
+    for command in ["compare", "rank"] {
+        refused([command, path.as_str(), "--method", "exact"])
+            .code(2)
+            .stderr(predicate::str::contains(
+                "phase \"delivery\" would need 2097151 sets of tried techniques",
+            ));
+        let common = [command, path.as_str(), "--trials", "3000", "--seed", "4"];
+        let (auto_text, auto) = played(&common);
+        let mc: Vec<&str> = common
+            .iter()
+            .copied()
+            .chain(["--method", "monte-carlo"])
+            .collect();
+        let (mc_text, mc) = played(&mc);
+        assert_eq!(
+            folder_files(auto.path()),
+            folder_files(mc.path()),
+            "{command}"
+        );
+        let why = "exact evaluation is out of reach (baseline: phase \"delivery\" would need 2097151 sets of tried techniques, more than 1048576); simulated 3000 paired trials instead\n";
+        assert_eq!(auto_text, format!("{why}{mc_text}"), "{command}");
+        assert!(mc_text.contains("3000 paired trials, seed 4"), "{mc_text}");
+        let name = if command == "compare" {
+            "comparison.csv"
+        } else {
+            "ranking.csv"
+        };
+        let csv = Csv::read(&auto.path().join("too-large").join(name));
+        assert!(csv.column("method").iter().all(|m| *m == "monte-carlo"));
+        assert!(csv.column("seed").iter().all(|m| *m == "4"));
+        // Quiet: nothing at all on the terminal.
+        let quiet: Vec<&str> = common.iter().copied().chain(["--quiet"]).collect();
+        assert_eq!(played(&quiet).0, "");
     }
 }

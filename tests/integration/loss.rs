@@ -114,7 +114,7 @@ fn rosi_by_hand_and_empty_without_extra_cost() {
     let mut lines = csv.split("\r\n");
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     assert_eq!(
-        header[13..],
+        header[15..],
         [
             "expected_annual_loss",
             "ale_ci_low",
@@ -292,7 +292,7 @@ fn without_loss_there_are_no_loss_columns() {
         .success();
     let dir = out.path().join("variants");
     let csv = fs::read_to_string(dir.join("comparison.csv")).unwrap();
-    assert!(csv.starts_with("scenario,variant,seed,trials,annual_cost,completed,completion_rate,ci_low,ci_high,delta,delta_ci_low,delta_ci_high,changed_trials,method\r\n"));
+    assert!(csv.starts_with("scenario,variant,seed,trials,annual_cost,completed,completion_rate,ci_low,ci_high,delta,delta_ci_low,delta_ci_high,changed_trials,min_effect,trials_for_min_effect,method\r\n"));
     assert!(!dir.join("loss_exceedance.csv").exists());
 }
 
@@ -441,6 +441,7 @@ fn no_whole_year_leaves_the_loss_cells_empty() {
     let out = TempDir::new().unwrap();
     killchain()
         .args(["compare", LOSS_FIXTURE, "--quiet", "--trials", "3"])
+        .args(["--method", "monte-carlo"])
         .arg("--out")
         .arg(out.path())
         .assert()
@@ -448,7 +449,7 @@ fn no_whole_year_leaves_the_loss_cells_empty() {
     let csv = fs::read_to_string(out.path().join("loss/comparison.csv")).unwrap();
     let row = csv.split("\r\n").nth(1).unwrap();
     assert!(
-        row.ends_with(",0,,,,,,,,,,,,,,,,,,,USD,monte-carlo"),
+        row.ends_with(",0,0.010000,,,,,,,,,,,,,,,,,,,,USD,monte-carlo"),
         "{row}"
     );
 }

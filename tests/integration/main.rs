@@ -15,6 +15,7 @@ mod loss;
 mod methods;
 mod optimize;
 mod pages;
+mod power;
 mod progress;
 mod properties;
 mod schema_agreement;

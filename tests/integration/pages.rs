@@ -209,6 +209,8 @@ fn every_arm_keeps_its_colour_across_the_charts_of_a_comparison() {
         &[
             "compare",
             "tests/data/valid/loss.toml",
+            "--method",
+            "monte-carlo",
             "--trials",
             "3000",
             "--quiet",
@@ -328,6 +330,8 @@ fn the_comparison_page_shows_each_arms_money_as_the_terminal_and_csv_do() {
         &[
             "compare",
             "tests/data/valid/loss.toml",
+            "--method",
+            "monte-carlo",
             "--trials",
             "3000",
             "--report",
@@ -376,7 +380,14 @@ fn the_comparison_page_shows_each_arms_money_as_the_terminal_and_csv_do() {
 fn report_renders_a_rank_folder_as_a_forest_plot_of_every_control() {
     let out = TempDir::new().unwrap();
     let stdout = play(
-        &["rank", "tests/data/valid/loss.toml", "--trials", "3000"],
+        &[
+            "rank",
+            "tests/data/valid/loss.toml",
+            "--method",
+            "monte-carlo",
+            "--trials",
+            "3000",
+        ],
         out.path(),
     );
     let dir = out.path().join("loss");

@@ -85,6 +85,15 @@ const RANKED: &[&str] = &[
     "tests/data/valid/loss.toml",
 ];
 
+/// Scenarios compared and ranked under the default method (no `--method`): exact for the
+/// shipped ones, Monte Carlo for the one too large to enumerate.
+const DEFAULT_METHOD: &[&str] = &[
+    "scenarios/industrial-state-actor.toml",
+    "scenarios/ransomware-midsize.toml",
+    "scenarios/saas-credential-phishing.toml",
+    "tests/data/compare/too-large.toml",
+];
+
 /// Optimisations: scenario, budget, search.
 const OPTIMIZED: &[(&str, &str, &str)] = &[
     ("scenarios/ransomware-midsize.toml", "150000", "auto"),
@@ -375,6 +384,18 @@ fn snapshot_rank() {
                 "2",
             ]);
             cases.push((format!("rank-{method}/{}", stem(s)), args));
+        }
+    }
+    check(cases);
+}
+
+#[test]
+fn snapshot_compare_and_rank_by_default() {
+    let mut cases = Vec::new();
+    for command in ["compare", "rank"] {
+        for s in DEFAULT_METHOD {
+            let args = strings(&[command, s, "--trials", TRIALS, "--threads", "2"]);
+            cases.push((format!("{command}-auto/{}", stem(s)), args));
         }
     }
     check(cases);

@@ -14,7 +14,7 @@ pub(crate) const DETECT: usize = CourseOfAction::Detect.engine_rank();
 pub(crate) const DESTROY: usize = CourseOfAction::Destroy.engine_rank();
 
 /// One enabled control as it acts on one technique.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Act {
     /// Index of the control in the scenario.
     pub control: u32,
@@ -37,7 +37,7 @@ pub(crate) struct TechniquePlan {
 }
 
 /// One phase: its viable techniques and the cumulative pick thresholds of a first attempt.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct PhasePlan {
     /// Scenario indices of the viable techniques, in file order.
     pub viable: Vec<u32>,
@@ -55,7 +55,7 @@ pub(crate) struct PhasePlan {
 }
 
 /// One control as it acts on the viable techniques of a phase.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct PhaseAct {
     /// The control's act (its thresholds do not depend on the technique).
     pub act: Act,
@@ -82,6 +82,29 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Whether phase `phase_idx` plays the same under both plans: the same attempts, the same
+    /// viable techniques with the same weights and success, the same controls acting on each
+    /// with the same probabilities and slots. A trial that reaches the phase under both then has
+    /// the same outcome in it under both, since that outcome depends only on the trial's key,
+    /// the phase and what acts in it.
+    pub fn phase_plays_alike(&self, other: &Plan, phase_idx: usize) -> bool {
+        let (a, b) = (&self.phases[phase_idx], &other.phases[phase_idx]);
+        self.max_attempts == other.max_attempts
+            && a == b
+            && a.viable.iter().all(|&ti| {
+                let (x, y) = (
+                    &self.techniques[ti as usize],
+                    &other.techniques[ti as usize],
+                );
+                let acts = |p: &Plan, t: &TechniquePlan| {
+                    (0..6)
+                        .map(|k| p.acts[t.bounds[k] as usize..t.bounds[k + 1] as usize].to_vec())
+                        .collect::<Vec<_>>()
+                };
+                x.success == y.success && acts(self, x) == acts(other, y)
+            })
+    }
+
     /// Compiles a validated scenario; disabled controls are left out.
     pub fn new(s: &Scenario) -> Plan {
         let mut acts = Vec::new();

@@ -68,12 +68,14 @@ fn under_data_limit(limit_mib: u64, dir: &TempDir, args: &[&str]) -> Output {
         .unwrap()
 }
 
-/// `killchain <command> many.toml` on 1,000 trials and one thread into `out`, quietly, with
-/// `extra` arguments, under a data-segment limit of `limit_mib` MiB.
+/// `killchain <command> many.toml --method monte-carlo` on 1,000 trials and one thread into
+/// `out`, quietly, with `extra` arguments, under a data-segment limit of `limit_mib` MiB.
 fn many_under_data_limit(limit_mib: u64, dir: &TempDir, command: &str, extra: &[&str]) -> Output {
     let mut args = vec![
         command,
         "many.toml",
+        "--method",
+        "monte-carlo",
         "--trials",
         "1000",
         "--threads",
