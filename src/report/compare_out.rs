@@ -300,7 +300,14 @@ pub fn comparison_table(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) 
     let _ = writeln!(
         out,
         "{:<28} {:>12} {:>10}  {:<32} verdict",
-        "variant", "annual cost", "completion", "delta [95% paired interval]"
+        "variant",
+        "annual cost",
+        "completion",
+        if seed.is_some() {
+            "delta [95% paired interval]"
+        } else {
+            "delta (exact)"
+        }
     );
     let rate = |a: &ArmSummary| a.figures.counts.completed / a.figures.trials.max(1) as f64;
     let mut order: Vec<&ArmSummary> = arms.iter().collect();
