@@ -384,16 +384,22 @@ pub fn comparison_table(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) 
             let _ = writeln!(out, "{line}");
         }
     }
+    skewed_differences(&mut out, &short, ("variant", "variants"));
+    out
+}
+
+/// The line that says which arms' loss differences rest on fewer simulated years than Cochran's
+/// rule asks for (`short`: each one's years and trials), if any.
+fn skewed_differences(out: &mut String, short: &[(u64, u64)], (one, many): (&str, &str)) {
     if let Some(&(years, trials)) = short.iter().max() {
         let _ = writeln!(
             out,
             "the year-by-year loss differences of {} are skewed beyond what these years settle \
              (Cochran's rule asks for up to {years} simulated years, about {trials} trials): \
              read their loss intervals as rough",
-            counted(short.len() as u64, "variant", "variants"),
+            counted(short.len() as u64, one, many),
         );
     }
-    out
 }
 
 /// How an arm's expected annual loss moved against the baseline's, in words that agree with the
@@ -489,15 +495,7 @@ pub fn ranking_table(
         }
     }
     let short: Vec<(u64, u64)> = marginals.iter().filter_map(|m| m.ale_short).collect();
-    if let Some(&(years, trials)) = short.iter().max() {
-        let _ = writeln!(
-            out,
-            "the year-by-year loss differences of {} are skewed beyond what these years settle \
-             (Cochran's rule asks for up to {years} simulated years, about {trials} trials): \
-             read their loss intervals as rough",
-            counted(short.len() as u64, "control", "controls"),
-        );
-    }
+    skewed_differences(&mut out, &short, ("control", "controls"));
     out
 }
 

@@ -624,13 +624,8 @@ mod tests {
         assert!(band >= 0.93, "{band}");
     }
 
-    /// A year of a compound Poisson loss: Poisson(`mu`) completed campaigns, each losing a
-    /// lognormal amount of median 1.5 M and log-sd 0.823 (a ransomware impact of 5th/95th
-    /// percentiles 0.39 M and 5.8 M).
-    fn heavy_year(seed: u64, year: u64, mu: f64) -> u64 {
-        use crate::sim::rng::{Slot, SlotKind, year_stream};
-        let s = year_stream(seed, year);
-        let u = s.unit(Slot::new(SlotKind::Campaigns, 0, 0, 0));
+    /// The Poisson(`mu`) count at uniform `u`, by inversion of its CDF.
+    fn poisson(u: f64, mu: f64) -> u64 {
         let (mut k, mut p) = (0u64, crate::math::exp(-mu));
         let mut cdf = p;
         while u >= cdf && k < 1000 {
@@ -638,6 +633,16 @@ mod tests {
             p *= mu / k as f64;
             cdf += p;
         }
+        k
+    }
+
+    /// A year of a compound Poisson loss: Poisson(`mu`) completed campaigns, each losing a
+    /// lognormal amount of median 1.5 M and log-sd 0.823 (a ransomware impact of 5th/95th
+    /// percentiles 0.39 M and 5.8 M).
+    fn heavy_year(seed: u64, year: u64, mu: f64) -> u64 {
+        use crate::sim::rng::{Slot, SlotKind, year_stream};
+        let s = year_stream(seed, year);
+        let k = poisson(s.unit(Slot::new(SlotKind::Campaigns, 0, 0, 0)), mu);
         (0..k)
             .map(|i| {
                 let u = s
@@ -699,14 +704,7 @@ mod tests {
             let mut p = PairedLoss::default();
             for year in 0..YEARS {
                 let s = year_stream(seed, year);
-                let u = s.unit(Slot::new(SlotKind::Campaigns, 0, 0, 0));
-                let (mut k, mut q) = (0u64, crate::math::exp(-LAMBDA));
-                let mut cdf = q;
-                while u >= cdf && k < 1000 {
-                    k += 1;
-                    q *= LAMBDA / k as f64;
-                    cdf += q;
-                }
+                let k = poisson(s.unit(Slot::new(SlotKind::Campaigns, 0, 0, 0)), LAMBDA);
                 let (mut base, mut arm) = (0u64, 0u64);
                 for i in 0..k {
                     let roll = s.unit(Slot::new(SlotKind::Success, 0, 0, i));
