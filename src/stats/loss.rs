@@ -425,7 +425,11 @@ impl PairedLoss {
     /// Mean reduction of annual loss with its interval at `z` (1.96 for 95 %, a Šidák quantile
     /// for a family of reductions): corrected for the skewness of the year-by-year differences
     /// as the ALE interval is ([`skew_corrected_interval_at`]), which heavy-tailed losses make
-    /// large; the normal interval when the skewness is unknown.
+    /// large, and never narrower than the normal interval on either side: differences take both
+    /// signs, and when few years differ their skewness is poorly known and may point the wrong
+    /// way (with the corrected interval alone, rank's simultaneous intervals covered every
+    /// control in 90 % of runs at 5,000 trials; with both, in 95.75 %). The normal interval
+    /// when the skewness is unknown.
     pub fn reduction_at(&self, z: f64) -> (f64, f64, f64) {
         if self.years == 0 {
             return (0.0, 0.0, 0.0);
@@ -436,7 +440,7 @@ impl PairedLoss {
         match self.skewness() {
             Some(g) if g != 0.0 => {
                 let (lo, hi) = skew_corrected_interval_at(m, se * n.sqrt(), g, self.years, z);
-                (m, lo, hi)
+                (m, lo.min(m - z * se), hi.max(m + z * se))
             }
             _ => (m, m - z * se, m + z * se),
         }
@@ -803,16 +807,17 @@ mod tests {
         let (m, lo, hi) = p.reduction();
         assert_eq!(m, 2.0);
         // d = 6, 0, 0, 2: sample variance 8 (SE √2); central moments m₂ = 6, m₃ = 12, so the
-        // skewness is 12/6^1.5, and the interval is the skewness-corrected one at sd √8.
+        // skewness is 12/6^1.5; each end is the farther of the skewness-corrected one at sd √8
+        // and the normal one (2 ± 1.96·√2).
         let g = p.skewness().unwrap();
         assert!((g - 12.0 / (6.0 * 6f64.sqrt())).abs() < 1e-12, "{g}");
         let (want_lo, want_hi) = skew_corrected_interval(2.0, 8f64.sqrt(), g, 4);
-        assert!((lo - want_lo).abs() < 1e-12 && (hi - want_hi).abs() < 1e-12);
         let h = Z95 * 2f64.sqrt();
         assert!(
-            lo > 2.0 - h && hi > 2.0 + h,
-            "[{lo}, {hi}] leans right of ±{h}"
+            want_lo > 2.0 - h && want_hi > 2.0 + h,
+            "corrected [{want_lo}, {want_hi}]"
         );
+        assert!((lo - (2.0 - h)).abs() < 1e-12 && (hi - want_hi).abs() < 1e-12);
         // Merging is adding the sums, the cubes' too.
         let mut q = p;
         q += &p;

@@ -18,6 +18,7 @@ mod pages;
 mod power;
 mod progress;
 mod properties;
+mod rank_coverage;
 mod schema_agreement;
 mod seeds;
 mod shards;
