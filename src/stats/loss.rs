@@ -437,12 +437,13 @@ impl PairedLoss {
         let n = self.years as f64;
         let m = self.sum_d as f64 / n;
         let se = standard_error(self.years, self.sum_d as f64, self.sum_d2 as f64);
+        let (lo, hi) = (m - z * se, m + z * se);
         match self.skewness() {
             Some(g) if g != 0.0 => {
-                let (lo, hi) = skew_corrected_interval_at(m, se * n.sqrt(), g, self.years, z);
-                (m, lo.min(m - z * se), hi.max(m + z * se))
+                let (c_lo, c_hi) = skew_corrected_interval_at(m, se * n.sqrt(), g, self.years, z);
+                (m, lo.min(c_lo), hi.max(c_hi))
             }
-            _ => (m, m - z * se, m + z * se),
+            _ => (m, lo, hi),
         }
     }
 
