@@ -11,7 +11,7 @@ use crate::phase::N_PHASES;
 use crate::scenario::Scenario;
 use crate::sim::engine::Plan;
 use crate::stats::figures::{Figures, LossFigures};
-use crate::stats::{COMPLETED, Counts, Joint, PairedTable, Tally, paired_trials_for};
+use crate::stats::{COMPLETED, Counts, Joint, PairedTable, Tally, Z95, paired_trials_for, wilson};
 
 /// One arm of a comparison: the baseline or a variant.
 #[derive(Debug, Clone)]
@@ -146,12 +146,11 @@ pub struct ArmSummary {
     pub min_effect: f64,
     /// Paired trials a Monte Carlo comparison needs to detect a change of `min_effect` with 80 %
     /// power at 95 % two-sided (see [`paired_trials_for`]), the variance from the observed
-    /// discordant trials (Monte Carlo) or from an upper bound on them (exact, see
-    /// [`discordance_bound`]); `None` where the arm plays as the baseline.
+    /// discordant trials (Monte Carlo) or from a paired pilot's (exact, see
+    /// [`pilot_discordance`]); `None` where the arm plays as the baseline.
     pub trials_for_min_effect: Option<u64>,
     /// Exact evaluation only: paired trials a Monte Carlo comparison needs to tell the exact
-    /// difference with 80 % power, at most (from [`discordance_bound`]); `None` for no
-    /// difference.
+    /// difference with 80 % power (from [`pilot_discordance`]); `None` for no difference.
     pub trials_to_tell_exact: Option<u64>,
     /// Annual-loss figures, when the scenario has `[loss]` (set by the caller, which holds the
     /// loss tallies).
@@ -238,7 +237,7 @@ impl ArmSummary {
 impl ArmSummary {
     /// This exact summary with its power figures: the trials a Monte Carlo comparison needs to
     /// detect `min_effect`, and to tell the exact difference, when the arm's and the baseline's
-    /// outcomes disagree on at most a share `discordant` of the trials. None of either when
+    /// outcomes disagree on a share `discordant` of the trials. None of either when
     /// `discordant` is 0 (the arm plays as the baseline: no trial can differ).
     pub fn with_exact_power(mut self, min_effect: f64, discordant: f64) -> ArmSummary {
         self.min_effect = min_effect;
@@ -248,6 +247,33 @@ impl ArmSummary {
         }
         self
     }
+}
+
+/// Paired trials of the pilot whose discordant trials give an exact comparison its power
+/// figures: enough to put the share of the rarest discordance that matters (about 0.16 % for the
+/// ransomware scenario's mail sandbox) within a few percent.
+pub const POWER_PILOT_TRIALS: u64 = 1_000_000;
+
+/// The bit flipped in a comparison's seed to derive the seed of its power pilot: trial keys
+/// are keyed by the seed, so the pilot shares no trial with a Monte Carlo run of that seed, and
+/// `seed ^ 2^61` lies in the seed range 0..2^63 − 1 whenever `seed` does.
+pub const PILOT_SEED_BIT: u64 = 1 << 61;
+
+/// The seed of the power pilot of an exact comparison at `seed`.
+pub fn pilot_seed(seed: u64) -> u64 {
+    seed ^ PILOT_SEED_BIT
+}
+
+/// The share of discordant trials an exact comparison's power figures are for: the upper end of
+/// the Wilson 95 % interval of `discordant` out of `trials` paired pilot trials, never above
+/// `bound` (the [`discordance_bound`] of the two arms, which holds whatever the pilot drew) and
+/// 0 when that bound is 0 (no trial can differ). An upper end, so the trials it asks for are
+/// enough with 80 % power at least about 97.5 % of the time.
+pub fn pilot_discordance(discordant: u64, trials: u64, bound: f64) -> f64 {
+    if bound <= 0.0 || trials == 0 {
+        return bound.max(0.0);
+    }
+    wilson(discordant, trials, Z95).1.min(bound)
 }
 
 /// An upper bound on the probability that a trial completes under exactly one of two arms
@@ -293,6 +319,20 @@ pub fn discordance_bound(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pilots_discordant_share_is_its_wilson_upper_end_under_the_bound() {
+        // 1,600 of 1,000,000: Wilson's upper end is 0.001600 + 1.96·√(0.0016·0.9984/10⁶) + O(1/n).
+        let q = pilot_discordance(1_600, 1_000_000, 1.0);
+        assert!((q - 0.001_680).abs() < 2e-6, "{q}");
+        assert_eq!(q, wilson(1_600, 1_000_000, Z95).1);
+        // The bound holds whatever the pilot drew; none at all when no trial can differ.
+        assert_eq!(pilot_discordance(1_600, 1_000_000, 0.0015), 0.0015);
+        assert_eq!(pilot_discordance(1_600, 1_000_000, 0.0), 0.0);
+        // No discordant trial in the pilot still leaves a share above 0: 1.96²/(n + 1.96²).
+        let q = pilot_discordance(0, 1_000_000, 1.0);
+        assert!((q - 3.8415e-6).abs() < 1e-9, "{q}");
+    }
 
     #[test]
     fn an_exact_difference_within_rounding_is_none() {

@@ -7,7 +7,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::analysis::arms::{Arm, ArmSummary, discordance_bound, paired_table, plays_alike};
+use crate::analysis::arms::{
+    Arm, ArmSummary, POWER_PILOT_TRIALS, discordance_bound, paired_table, pilot_discordance,
+    pilot_seed, plays_alike,
+};
 use crate::analysis::rank::{self, SwitchEffect};
 use crate::cli::{CompareArgs, MethodArg, RankArgs, SimOptions};
 use crate::money::LossModel;
@@ -76,7 +79,7 @@ pub(super) fn compare(args: &CompareArgs) -> Result<(), Failure> {
     };
     let scenarios: Vec<&Scenario> = named.iter().map(|(_, s)| *s).collect();
     let destination = Destination::prepare(&dir, Replaces::Run)?;
-    let (arms, seed) = summarize_arms(named, args, base, &dir)?;
+    let (arms, seed, pilot) = summarize_arms(named, args, base, &dir)?;
     let name = &base.scenario.name;
     let with_scenario: Vec<(&str, &Scenario, &Figures)> = arms
         .iter()
@@ -101,7 +104,7 @@ pub(super) fn compare(args: &CompareArgs) -> Result<(), Failure> {
     if !curves.is_empty() {
         files.push(("loss_exceedance.csv", report::loss_exceedance_csv(&curves)));
     }
-    let facts = loaded
+    let mut facts: Vec<(&str, String)> = loaded
         .iter()
         .flat_map(|l| {
             [
@@ -110,7 +113,19 @@ pub(super) fn compare(args: &CompareArgs) -> Result<(), Failure> {
             ]
         })
         .collect();
-    let table = (!args.sim.output.quiet).then(|| report::comparison_table(name, seed, &arms));
+    if let Some(pilot) = pilot {
+        facts.push(("seed of the power pilot", pilot.to_string()));
+    }
+    let table = (!args.sim.output.quiet).then(|| {
+        let mut table = report::comparison_table(name, seed, &arms);
+        if let Some(pilot) = pilot {
+            table += &format!(
+                "trials a Monte Carlo run needs: from the trials that differ in a paired pilot of {} (seed {pilot}), at the upper end of their 95 % interval\n",
+                report::counted(POWER_PILOT_TRIALS, "trial", "trials")
+            );
+        }
+        table
+    });
     // The renderings read the CSV files alone: the scenarios and the arms' figures go first.
     drop(curves);
     drop(with_scenario);
@@ -126,15 +141,19 @@ pub(super) fn compare(args: &CompareArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Every arm's summary, the seed of the Monte Carlo trials they were played on (none for exact
+/// evaluation) and the seed of an exact comparison's power pilot (see [`power_pilot`]).
+type Summaries = (Vec<ArmSummary>, Option<u64>, Option<u64>);
+
 /// Every arm's summary by the method asked for: paired Monte Carlo trials (with the seed used)
-/// or exact evaluation (no seed). Auto evaluates each arm exactly once and keeps those results
+/// or exact evaluation (no seed, and the seed of its power pilot when one was played). Auto evaluates each arm exactly once and keeps those results
 /// when every arm allows it; else it says why and plays the trials.
 fn summarize_arms(
     named: Vec<(String, &Scenario)>,
     args: &CompareArgs,
     base: &LoadedScenario,
     dir: &Path,
-) -> Result<(Vec<ArmSummary>, Option<u64>), Failure> {
+) -> Result<Summaries, Failure> {
     let (sim, min_effect) = (&args.sim, args.min_effect);
     let show = !sim.output.quiet;
     let evaluated = || -> Result<Vec<Counts<f64>>, (String, TooLarge)> {
@@ -156,11 +175,29 @@ fn summarize_arms(
         };
     if let Some(results) = exact_results {
         let trials = sim.trials.trials.unwrap_or(base.scenario.trials);
+        let bounds: Vec<f64> = named
+            .iter()
+            .zip(&results)
+            .map(|((_, s), r)| discordance_bound(s, r, named[0].1, &results[0]))
+            .collect();
+        // The joint outcomes of two arms are not enumerated: their discordant share comes from
+        // a paired pilot on trials of its own seed, only when some arm can differ at all.
+        let mut pilot = None;
+        if bounds.iter().any(|&q| q > 0.0) {
+            pilot = Some(power_pilot(&named, sim, base, show, dir)?);
+        }
         let arms = named
             .iter()
             .zip(&results)
-            .map(|((name, s), r)| {
-                let q = discordance_bound(s, r, named[0].1, &results[0]);
+            .zip(&bounds)
+            .enumerate()
+            .map(|(i, (((name, s), r), &bound))| {
+                let q = match &pilot {
+                    Some((_, discordant)) => {
+                        pilot_discordance(discordant[i], POWER_PILOT_TRIALS, bound)
+                    }
+                    None => bound,
+                };
                 ArmSummary::exact(name, s, r, &results[0], trials).with_exact_power(min_effect, q)
             })
             .collect();
@@ -169,7 +206,7 @@ fn summarize_arms(
                 "expected annual losses are exact; `--method monte-carlo` also gives the loss percentiles and the whole exceedance curve\n",
             )?;
         }
-        return Ok((arms, None));
+        return Ok((arms, None, pilot.map(|(seed, _)| seed)));
     }
     let settings = Settings::resolve(&sim.trials, &base.scenario);
     settings.check_years(base.scenario.loss.as_ref(), &base.path)?;
@@ -193,7 +230,47 @@ fn summarize_arms(
         summaries: &mut summaries,
     };
     play_in_passes(&session, &schedule, named.len(), &mut arms, show, dir)?;
-    Ok((summaries, Some(settings.seed)))
+    Ok((summaries, Some(settings.seed), None))
+}
+
+/// The power pilot of an exact comparison: every arm played on [`POWER_PILOT_TRIALS`] paired
+/// trials of [`pilot_seed`] (without years: only completion is counted), and for each arm the
+/// trials whose completion differs from the baseline's. Returns the pilot's seed with them.
+fn power_pilot(
+    named: &[(String, &Scenario)],
+    sim: &SimOptions,
+    base: &LoadedScenario,
+    show: bool,
+    dir: &Path,
+) -> Result<(u64, Vec<u64>), Failure> {
+    let mut settings = Settings::resolve(&sim.trials, &base.scenario);
+    settings.seed = pilot_seed(settings.seed);
+    settings.trials = POWER_PILOT_TRIALS;
+    let session = settings.session(settings.work_units())?;
+    let schedule = Schedule::new(None, settings.seed, settings.trials, None);
+    let mut pilot = Pilot {
+        named,
+        discordant: Vec::with_capacity(named.len()),
+    };
+    play_in_passes(&session, &schedule, named.len(), &mut pilot, show, dir)?;
+    Ok((settings.seed, pilot.discordant))
+}
+
+/// A power pilot's arms: of each, the trials whose completion differs from the baseline's.
+struct Pilot<'a> {
+    named: &'a [(String, &'a Scenario)],
+    discordant: Vec<u64>,
+}
+
+impl PassArms for Pilot<'_> {
+    fn plan(&mut self, arm: usize) -> Plan {
+        Plan::new(self.named[arm].1)
+    }
+
+    fn take(&mut self, _arm: usize, result: ArmResult) {
+        let t = paired_table(&result.joint, |o| o == COMPLETED);
+        self.discordant.push(t.first_only + t.second_only);
+    }
 }
 
 /// The line that says why `--method auto` simulates: the first arm that exact evaluation

@@ -329,7 +329,7 @@ pub fn comparison_table(scenario: &str, seed: Option<u64>, arms: &[ArmSummary]) 
             let mut word = word.to_owned();
             if let Some(n) = arm.trials_to_tell_exact {
                 word += &format!(
-                    " (Monte Carlo tells it with 80 % power in at most about {})",
+                    " (Monte Carlo tells it with 80 % power in about {})",
                     counted(n, "paired trial", "paired trials")
                 );
             }

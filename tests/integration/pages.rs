@@ -603,3 +603,45 @@ fn captions_name_the_colours_drawn() {
         false,
     );
 }
+
+#[test]
+fn the_comparison_page_shows_the_trials_each_variant_needs_as_the_csv_does() {
+    for method in ["monte-carlo", "exact"] {
+        let out = TempDir::new().unwrap();
+        play(
+            &[
+                "compare",
+                "scenarios/ransomware-midsize.toml",
+                "--method",
+                method,
+                "--trials",
+                "3000",
+                "--min-effect",
+                "0.02",
+                "--report",
+            ],
+            out.path(),
+        );
+        let dir = out.path().join("ransomware-midsize");
+        let html = fs::read_to_string(dir.join("report.html")).unwrap();
+        let cmp = Csv::read(&dir.join("comparison.csv"));
+        let table = section(&html, "Trials a comparison needs");
+        // One row per variant in the file's order (the baseline has none), with the CSV's count.
+        let variants: Vec<usize> = (0..cmp.rows.len())
+            .filter(|&r| cmp.get(r, "variant") != "baseline")
+            .collect();
+        let wanted: Vec<String> = variants
+            .iter()
+            .map(|&r| count(cmp.get(r, "trials_for_min_effect").parse().unwrap()))
+            .collect();
+        assert_eq!(texts(table, "v-trials"), wanted, "{method}");
+        assert!(wanted.iter().all(|n| n != "0"), "{method}: {wanted:?}");
+        assert!(table.contains("2.00 pp"), "{method}");
+        let basis = if method == "exact" {
+            "paired pilot"
+        } else {
+            "in this run"
+        };
+        assert!(table.contains(basis), "{method}");
+    }
+}

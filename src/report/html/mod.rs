@@ -23,7 +23,7 @@ pub use super::format::{count, percent, points, ratio};
 use chain::{attribution_svg, funnel_svg};
 use forest::{ale_forest_svg, forest_svg, ranking_svg};
 use frontier::{Choice, choice_html, frontier_svg};
-use money::{MoneyRow, exceedance_svg, money_block, variants_cost_loss_svg};
+use money::{MoneyRow, exceedance_svg, money_block, power_table, variants_cost_loss_svg};
 use svg::{Arms, BROKEN, GREY, PASSED, colour_word, esc};
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;margin:0 auto;max-width:1040px;padding:16px 24px;color:#1a1a1a;background:#fff}
@@ -364,6 +364,25 @@ pub fn report_html(folder: &ResultFolder) -> Option<Vec<u8>> {
                 "Cost and expected annual loss",
                 "Each variant (the baseline too) by annual cost and expected annual loss, with the 95 % interval of the loss as a whisker; the variants that no other beats on both (none is at most as costly and at most as lossy, and better on one) are joined.",
                 &svg,
+            );
+        }
+        if let Some(table) = power_table(t, &arms) {
+            let exact = t
+                .rows
+                .first()
+                .is_some_and(|r| t.text(r, "method") == "exact");
+            let basis = if exact {
+                "the exact evaluation has no sampling error; these are for a Monte Carlo run of the same comparison, the share of trials whose outcome differs from the baseline's taken from a paired pilot (the upper end of its 95 % interval)"
+            } else {
+                "the variance of the paired differences at that change, from the share of trials whose outcome differs from the baseline's in this run; never the observed difference"
+            };
+            section(
+                &mut body,
+                "Trials a comparison needs",
+                &format!(
+                    "The paired trials that detect a change of the stated size in the completion rate with 80 % power at 95 % two-sided: {basis}. Set the size with --min-effect."
+                ),
+                &table,
             );
         }
     }

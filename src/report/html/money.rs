@@ -11,7 +11,7 @@ use crate::analysis::frontier::pareto;
 use crate::math;
 use crate::report::folder::Table;
 use crate::report::format::money_with as money;
-use crate::report::format::{count, percent};
+use crate::report::format::{count, percent, points};
 
 /// A point of an exceedance curve: annual loss, probability exceeded, its interval's ends.
 type CurveRow = (f64, f64, Option<f64>, Option<f64>);
@@ -386,19 +386,7 @@ pub(super) fn money_block(rows: &[MoneyRow], currency: &str, exact: bool, arms: 
     for r in rows {
         out.push_str("<tr>");
         if let Some(name) = r.name {
-            let style = arms.style(name);
-            let border = match style.dash {
-                "" => "solid",
-                BASELINE_DASH => "dashed",
-                _ => "dotted",
-            };
-            let _ = write!(
-                out,
-                r#"<th class="arm" data-arm="{}"><span class="swatch" style="border-top:3px {border} {}"></span>{}</th>"#,
-                esc(name),
-                style.colour,
-                esc(name)
-            );
+            out.push_str(&arm_cell(name, arms));
         }
         match r.ale {
             Some((m, lo, hi)) => {
@@ -441,4 +429,61 @@ pub(super) fn money_block(rows: &[MoneyRow], currency: &str, exact: bool, arms: 
     }
     out.push_str("</table>\n");
     out
+}
+
+/// A table row's header cell: the arm's name beside a swatch of its style.
+fn arm_cell(name: &str, arms: &Arms) -> String {
+    let style = arms.style(name);
+    let border = match style.dash {
+        "" => "solid",
+        BASELINE_DASH => "dashed",
+        _ => "dotted",
+    };
+    format!(
+        r#"<th class="arm" data-arm="{}"><span class="swatch" style="border-top:3px {border} {}"></span>{}</th>"#,
+        esc(name),
+        style.colour,
+        esc(name)
+    )
+}
+
+/// The power table of a comparison (from comparison.csv's `min_effect` and
+/// `trials_for_min_effect`): per variant, the paired trials a Monte Carlo comparison needs to
+/// detect a change of `min_effect` in completion rate with 80 % power at 95 % two-sided, "—"
+/// for a variant that plays as the baseline. `None` when the file has no such figure (an older
+/// file, or every variant plays as the baseline).
+pub(super) fn power_table(t: &Table, arms: &Arms) -> Option<String> {
+    t.col("trials_for_min_effect")?;
+    let rows: Vec<&Vec<String>> = t
+        .rows
+        .iter()
+        .filter(|r| t.text(r, "variant") != crate::scenario::BASELINE)
+        .collect();
+    if rows
+        .iter()
+        .all(|r| t.num(r, "trials_for_min_effect").is_none())
+    {
+        return None;
+    }
+    let mut out = String::from(
+        "<table class=\"money\">\n<tr><th></th><th>smallest change worth detecting</th><th>paired trials for 80 % power</th></tr>\n",
+    );
+    for r in rows {
+        let effect = t.num(r, "min_effect").map_or_else(
+            || "—".to_owned(),
+            |e| format!("{} pp", points(e).trim_start_matches('+')),
+        );
+        let trials = t
+            .num(r, "trials_for_min_effect")
+            .map_or_else(|| "—".to_owned(), count);
+        let _ = writeln!(
+            out,
+            r#"<tr>{}<td>{}</td><td class="v-trials">{}</td></tr>"#,
+            arm_cell(t.text(r, "variant"), arms),
+            esc(&effect),
+            esc(&trials)
+        );
+    }
+    out.push_str("</table>\n");
+    Some(out)
 }
