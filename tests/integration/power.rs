@@ -52,15 +52,15 @@ fn told(s: &Scenario, v: &Scenario, n: u64) -> f64 {
     told as f64 / RUNS as f64
 }
 
+/// The scenario of `s`'s variant named `name`.
+fn variant_of<'a>(s: &'a Scenario, name: &str) -> &'a Scenario {
+    &s.variants.iter().find(|v| v.name == name).unwrap().scenario
+}
+
 /// (exact change, recommended trials, share of the re-runs whose interval excludes 0).
 fn detection(path: &str, variant: &str) -> (f64, u64, f64) {
     let s = load(path);
-    let v = &s
-        .variants
-        .iter()
-        .find(|v| v.name == variant)
-        .unwrap()
-        .scenario;
+    let v = variant_of(&s, variant);
     let delta = exact::evaluate(v).unwrap().completed - exact::evaluate(&s).unwrap().completed;
     let n = table(&s, v, 7_000_001, PILOT).trials_for(delta).unwrap();
     assert!(n <= 20_000, "{variant}: {n} trials");
@@ -100,12 +100,7 @@ fn an_exact_comparisons_recommended_trials_tell_the_exact_difference_80_percent_
             .unwrap_or_else(|| panic!("{variant} in {recommended:?}"))
             .1;
         let s = load(path);
-        let v = &s
-            .variants
-            .iter()
-            .find(|v| v.name == variant)
-            .unwrap()
-            .scenario;
+        let v = variant_of(&s, variant);
         let rate = told(&s, v, n);
         eprintln!("{variant} (exact): {n} paired trials, detected in {rate:.4}");
         assert!(
