@@ -733,7 +733,7 @@ fn reported_best_interval_covers_its_exact_value_95_percent_of_seeds() {
         let at = |o: &Optimum| o.portfolios[o.best].counted().unwrap().1.unwrap();
         let (r, sel) = (at(&reported), at(&chosen));
         let inside = |l: LossSumsOf| {
-            let (lo, hi) = l.ci();
+            let (lo, hi) = l.corrected_ci();
             lo <= t && t <= hi
         };
         covered += u32::from(inside(r));
