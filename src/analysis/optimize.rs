@@ -49,7 +49,7 @@ use crate::sim::years::{WorkUnit, YearLayout};
 use crate::sim::{Schedule, Session, Stopped};
 use crate::stats::PairedTable;
 use crate::stats::figures::Method;
-use crate::stats::loss::{LossSums, PairedLoss};
+use crate::stats::loss::{LossSums, PairedLoss, cube};
 
 /// Most candidates for which every portfolio is evaluated (2^16 = 65,536 portfolios).
 pub const MAX_EXHAUSTIVE: usize = 16;
@@ -164,29 +164,36 @@ impl BlockYears {
         }
     }
 
-    /// The annual losses of the block's years when the trials of `completed` complete: Σ loss
-    /// and Σ loss² over its years (a year's loss is the sum of its completed trials' impacts;
-    /// years without a completed trial add nothing). The walk over the set bits is branch-free:
-    /// a year's loss is squared when the next completed trial falls in a later year.
+    /// The annual losses of the block's years when the trials of `completed` complete: Σ loss,
+    /// Σ loss² and, with `CUBES`, Σ loss³ over its years (else 0; a year's loss is the sum of
+    /// its completed trials' impacts; years without a completed trial add nothing). The walk
+    /// over the set bits is branch-free: a year's loss is squared (and cubed) when the next
+    /// completed trial falls in a later year.
     #[inline]
-    fn loss_sums(&self, completed: &[u64]) -> (u128, u128) {
+    fn loss_sums<const CUBES: bool>(&self, completed: &[u64]) -> (u128, u128, u128) {
         if self.count == 0 {
-            return (0, 0); // the tail: no year
+            return (0, 0, 0); // the tail: no year
         }
         // Every trial of a block with years belongs to one of them.
-        let (mut year, mut loss, mut sum, mut sum_sq) = (NO_YEAR, 0u64, 0u128, 0u128);
+        let (mut year, mut loss) = (NO_YEAR, 0u64);
+        let (mut sum, mut sum_sq, mut sum_cu) = (0u128, 0u128, 0u128);
+        let close = |l: u64, sum_sq: &mut u128, sum_cu: &mut u128| {
+            *sum_sq = sum_sq.saturating_add(u128::from(l) * u128::from(l));
+            if CUBES {
+                *sum_cu = sum_cu.saturating_add(cube(l));
+            }
+        };
         for_each_bit(completed, |t| {
             let y = self.year_of[t];
             let keep = 0u64.wrapping_sub(u64::from(y == year)); // all ones within the same year
-            let closed = u128::from(loss & !keep);
-            sum_sq = sum_sq.saturating_add(closed * closed);
+            close(loss & !keep, &mut sum_sq, &mut sum_cu);
             let impact = self.impact[t];
             sum += u128::from(impact);
             loss = (loss & keep) + impact;
             year = y;
         });
-        let last = u128::from(loss);
-        (sum, sum_sq.saturating_add(last * last))
+        close(loss, &mut sum_sq, &mut sum_cu);
+        (sum, sum_sq, sum_cu)
     }
 }
 
@@ -229,22 +236,36 @@ fn count_ones(bits: &[u64]) -> u64 {
 
 /// A portfolio's completed trials and, with `[loss]`, the count, Σ and Σ² of its annual losses
 /// over the simulated years: the same integers a run of the portfolio gives (its
-/// [`crate::stats::loss::LossTally::sums`]). A few words per portfolio, whatever the trial count.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PortfolioTally {
+/// [`crate::stats::loss::LossTally::sums`]); with `CUBES`, Σ³ too (for the skewness-corrected
+/// interval of reported figures; the search, which reads the sums only, skips the cubes, which
+/// would double its cost). A few words per portfolio, whatever the trial count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortfolioTally<const CUBES: bool = false> {
     /// Trials that completed.
     pub completed: u64,
-    /// Annual losses (all zero without `[loss]`).
+    /// Annual losses (all zero without `[loss]`; `sum_cu` `u128::MAX` without `CUBES`).
     pub loss: LossSums,
 }
 
-impl PortfolioAccumulator for PortfolioTally {
+impl<const CUBES: bool> Default for PortfolioTally<CUBES> {
+    fn default() -> Self {
+        PortfolioTally {
+            completed: 0,
+            loss: LossSums {
+                sum_cu: if CUBES { 0 } else { u128::MAX },
+                ..LossSums::default()
+            },
+        }
+    }
+}
+
+impl<const CUBES: bool> PortfolioAccumulator for PortfolioTally<CUBES> {
     #[inline]
     fn record(&mut self, block: &BlockTrials<'_>, completed: &[u64]) {
         self.completed += count_ones(completed);
         if let Some(years) = block.years {
-            let (sum, sum_sq) = years.loss_sums(completed);
-            self.loss.add_years(years.count, sum, sum_sq);
+            let (sum, sum_sq, sum_cu) = years.loss_sums::<CUBES>(completed);
+            self.loss.add_years(years.count, sum, sum_sq, sum_cu);
         }
     }
 }
@@ -704,10 +725,22 @@ impl Problem {
         masks: &[u64],
         watch: Watch<'_>,
     ) -> Option<Vec<Portfolio>> {
-        self.portfolios_cached(seed, trials, masks, watch, &mut None)
+        self.portfolios_cached::<false>(seed, trials, masks, watch, &mut None)
     }
 
-    fn portfolios_cached(
+    /// [`Self::portfolios`] with the sums of cubes of their annual losses, for figures that are
+    /// reported: their ALE intervals are skewness-corrected as a run's are.
+    pub fn reported_portfolios(
+        &self,
+        seed: u64,
+        trials: u64,
+        masks: &[u64],
+        watch: Watch<'_>,
+    ) -> Option<Vec<Portfolio>> {
+        self.portfolios_cached::<true>(seed, trials, masks, watch, &mut None)
+    }
+
+    fn portfolios_cached<const CUBES: bool>(
         &self,
         seed: u64,
         trials: u64,
@@ -715,8 +748,14 @@ impl Problem {
         watch: Watch<'_>,
         cache: &mut Option<Cached>,
     ) -> Option<Vec<Portfolio>> {
-        let accs =
-            self.evaluate_cached(seed, trials, masks, PortfolioTally::default, watch, cache)?;
+        let accs = self.evaluate_cached(
+            seed,
+            trials,
+            masks,
+            PortfolioTally::<CUBES>::default,
+            watch,
+            cache,
+        )?;
         let with_loss = self.loss_model().is_some();
         Some(
             masks
@@ -950,7 +989,7 @@ impl Portfolio {
     pub fn ale(&self) -> Option<(f64, f64, f64)> {
         match self.evaluation {
             Evaluation::Sampled { loss, .. } => loss.filter(|l| l.years > 0).map(|l| {
-                let (lo, hi) = l.ci();
+                let (lo, hi) = l.corrected_ci();
                 (l.ale(), lo, hi)
             }),
             Evaluation::Exact { ale, .. } => ale.map(|a| (a, a, a)),
@@ -1038,7 +1077,7 @@ impl Optimum {
     /// trials are independent of the search's. `None` when `watch` asks to stop.
     pub fn reevaluated(&self, problem: &Problem, seed: u64, watch: Watch<'_>) -> Option<Optimum> {
         let masks: Vec<u64> = self.portfolios.iter().map(|p| p.mask).collect();
-        let fresh = problem.portfolios(seed, self.trials, &masks, watch)?;
+        let fresh = problem.reported_portfolios(seed, self.trials, &masks, watch)?;
         let portfolios = (self.portfolios.iter().zip(fresh))
             .map(|(chosen, f)| Portfolio {
                 on_frontier: chosen.on_frontier,
@@ -1096,7 +1135,7 @@ pub fn heuristic(
 ) -> Option<Optimum> {
     let mut cache = None;
     heuristic_with(problem, trials, budget, |masks| {
-        problem.portfolios_cached(seed, trials, masks, watch, &mut cache)
+        problem.portfolios_cached::<false>(seed, trials, masks, watch, &mut cache)
     })
 }
 
@@ -1349,13 +1388,29 @@ pub fn verify(
         _ => None,
     };
     let written_loss = (results[1].loss.as_ref()).map(|l| l.tally.sums());
+    let played = Portfolio::sampled(
+        written,
+        problem.cost(written),
+        results[1].tally.completed,
+        written_loss,
+    );
+    // The optimum's own row for the scenario as written, when it was evaluated on these trials
+    // (a re-evaluated optimum is): the same counts, and the sum of cubes its interval reads.
+    let same_trials = |p: &&Portfolio| match (p.counted(), played.counted()) {
+        (Some((c, l)), Some((want_c, want_l))) => {
+            c == want_c
+                && l.map(|l| (l.years, l.sum, l.sum_sq))
+                    == want_l.map(|l| (l.years, l.sum, l.sum_sq))
+        }
+        _ => false,
+    };
+    let as_written = (optimum.portfolios.iter())
+        .filter(|p| p.mask == written)
+        .find(same_trials)
+        .copied()
+        .unwrap_or(played);
     Ok(Verified {
-        as_written: Portfolio::sampled(
-            written,
-            problem.cost(written),
-            results[1].tally.completed,
-            written_loss,
-        ),
+        as_written,
         next_vs_best: next.map(|_| table(2).difference().unwrap_or(zero)),
         best_vs_written: table(1).reversed().difference().unwrap_or(zero),
         frontier_steps: step_tables
@@ -1462,14 +1517,19 @@ mod tests {
             for l in losses {
                 want.add_year(l);
             }
-            let mut got = PortfolioTally::default();
+            let mut got = PortfolioTally::<true>::default();
             let block = BlockTrials {
                 start: 0,
                 n: 5,
                 years: Some(&years),
             };
             got.record(&block, &[completed]);
-            assert_eq!(got.loss, want.sums(), "{completed:#b}");
+            let cubes: u128 = losses.iter().map(|&l| u128::from(l).pow(3)).sum();
+            let want = LossSums {
+                sum_cu: cubes,
+                ..want.sums()
+            };
+            assert_eq!(got.loss, want, "{completed:#b}");
             assert_eq!(got.completed, u64::from(completed.count_ones()));
         }
     }
@@ -1481,6 +1541,7 @@ mod tests {
                 years: 10,
                 sum,
                 sum_sq: sum * sum,
+                sum_cu: sum * sum * sum,
             };
             Portfolio::sampled(mask, cost, completed, Some(loss))
         };
