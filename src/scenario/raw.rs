@@ -178,7 +178,7 @@ pub(crate) struct RawTechnique {
     /// Attack paths: the technique is viable in a campaign only if that campaign passed an
     /// earlier phase with one of these techniques (ids of techniques of earlier phases).
     #[schemars(with = "Vec<schema::Id>", default)]
-    pub after: Option<Vec<Spanned<String>>>,
+    pub after: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `[[controls]]`: a defender's control, a course of action at one or more phases.

@@ -391,7 +391,7 @@ impl Checker<'_, '_> {
     fn paths(
         &mut self,
         techniques: &mut [Technique],
-        afters: Vec<Option<Vec<Spanned<String>>>>,
+        afters: Vec<Option<Spanned<Vec<Spanned<String>>>>>,
         span: &std::ops::Range<usize>,
     ) -> bool {
         let by_id: HashMap<String, usize> = (techniques.iter().enumerate())
@@ -405,9 +405,9 @@ impl Checker<'_, '_> {
                 .filter(|t| t.phase < phase)
                 .map(|t| t.id.as_str())
                 .collect();
-            if list.is_empty() {
+            if list.get_ref().is_empty() {
                 self.c.error(
-                    span.clone(),
+                    list.span(),
                     format!(
                         "technique \"{tid}\": `after` is empty, so no campaign could use it; omit `after` to allow every path, or name techniques of earlier phases"
                     ),
@@ -416,7 +416,7 @@ impl Checker<'_, '_> {
                 continue;
             }
             let mut resolved = Vec::new();
-            for name in &list {
+            for name in list.get_ref() {
                 let text = name.get_ref();
                 match by_id.get(text) {
                     Some(&i) if techniques[i].phase >= phase => {
@@ -475,7 +475,7 @@ impl Checker<'_, '_> {
         raw: Spanned<RawTechnique>,
         env: &BTreeMap<String, Fact>,
         ids: &mut HashMap<String, IdSite>,
-    ) -> Option<(Technique, Option<Vec<Spanned<String>>>)> {
+    ) -> Option<(Technique, Option<Spanned<Vec<Spanned<String>>>>)> {
         let span = raw.span();
         let raw = raw.into_inner();
         let Some(id) = raw.id else {
