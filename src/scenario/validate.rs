@@ -21,6 +21,9 @@ use crate::phase::{CourseOfAction, N_PHASES, Phase};
 /// Most attempts per phase: the engine's tried-set holds 64 techniques.
 const MAX_ATTEMPTS: i64 = MAX_TECHNIQUES_PER_PHASE as i64;
 
+/// A technique's `after` list as written, with its spans.
+type RawAfter = Spanned<Vec<Spanned<String>>>;
+
 pub(crate) fn parse(source: &str, path: &str) -> Result<Scenario, Diagnostics> {
     let mut c = Collector::new(path, source);
     let raw: RawFile = match toml::from_str(source) {
@@ -391,7 +394,7 @@ impl Checker<'_, '_> {
     fn paths(
         &mut self,
         techniques: &mut [Technique],
-        afters: Vec<Option<Spanned<Vec<Spanned<String>>>>>,
+        afters: Vec<Option<RawAfter>>,
         span: &std::ops::Range<usize>,
     ) -> bool {
         let by_id: HashMap<String, usize> = (techniques.iter().enumerate())
@@ -475,7 +478,7 @@ impl Checker<'_, '_> {
         raw: Spanned<RawTechnique>,
         env: &BTreeMap<String, Fact>,
         ids: &mut HashMap<String, IdSite>,
-    ) -> Option<(Technique, Option<Spanned<Vec<Spanned<String>>>>)> {
+    ) -> Option<(Technique, Option<RawAfter>)> {
         let span = raw.span();
         let raw = raw.into_inner();
         let Some(id) = raw.id else {
