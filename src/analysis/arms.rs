@@ -282,7 +282,8 @@ pub fn pilot_discordance(discordant: u64, trials: u64, bound: f64) -> f64 {
 /// since each phase's outcome reads its own random numbers. That is the pass probability
 /// itself for a phase that plays alike in both arms (the same outcome on every trial), and at
 /// least max(0, a + b − 1) (Fréchet) for one that does not. Never below the true share; 0 when
-/// every phase plays alike.
+/// every phase plays alike. With attack paths (`after`) the phases are not independent and the
+/// bound is the general min(p_a + p_b, 2 − p_a − p_b).
 pub fn discordance_bound(
     a: &Scenario,
     a_result: &Counts<f64>,
@@ -313,6 +314,11 @@ pub fn discordance_bound(
     }
     // A share of discordant trials is at least |p_a − p_b| and at most min(p_a + p_b, 2 − p_a − p_b).
     let (lo, hi) = ((ca - cb).abs(), (ca + cb).min(2.0 - ca - cb));
+    if plan_a.paths.is_some() || plan_b.paths.is_some() {
+        // With attack paths a phase's outcome depends on how the earlier ones were passed, so
+        // the phases' product does not hold: only the general bound does.
+        return hi;
+    }
     (ca + cb - 2.0 * both).min(hi).max(lo)
 }
 

@@ -85,6 +85,11 @@ pub enum OptimizeError {
         "no control has a `cost`; optimize chooses among the controls with one (give each candidate an annual `cost`)"
     )]
     NoCandidates,
+    /// Attack paths make a phase's outcome depend on the earlier phases.
+    #[error(
+        "the scenario has attack paths (`after`): a phase's outcome then depends on which technique passed the earlier phases, and optimize's phase-by-phase search does not cover that; compare the portfolios you consider as [[variants]] with `killchain compare`"
+    )]
+    Paths,
     /// Too many candidates act in one phase.
     #[error(
         "{count} candidate controls act in phase {phase} ({ids}); at most {max} per phase can be searched (each phase needs 2^k trial bitsets)",
@@ -288,6 +293,9 @@ pub struct Problem {
 impl Problem {
     /// Finds the candidates and compiles the per-phase plans.
     pub fn new(s: &Scenario) -> Result<Problem, OptimizeError> {
+        if s.has_paths() {
+            return Err(OptimizeError::Paths);
+        }
         let candidates: Vec<usize> = (s.controls.iter().enumerate())
             .filter(|(_, c)| c.cost.is_some())
             .map(|(i, _)| i)

@@ -145,6 +145,10 @@ pub struct Technique {
     pub requires: Vec<Requirement>,
     /// Whether every requirement holds in this environment.
     pub viable: bool,
+    /// Attack paths: indices into [`Scenario::techniques`] of techniques of earlier phases; the
+    /// technique is viable in a campaign only if the campaign passed some earlier phase with one
+    /// of them. Empty: no such condition. In file order, without repeats.
+    pub after: Vec<usize>,
 }
 
 /// One defensive control.
@@ -236,12 +240,90 @@ impl Scenario {
         validate::parse(source, path)
     }
 
+    /// Whether some technique names an `after` path: a phase's outcome then depends on how the
+    /// campaign passed the earlier phases.
+    pub fn has_paths(&self) -> bool {
+        self.techniques.iter().any(|t| !t.after.is_empty())
+    }
+
+    /// The techniques named in some `after` list, as bits of a campaign's path state.
+    pub fn path_bits(&self) -> PathBits {
+        PathBits::new(&self.techniques)
+    }
+
     /// Techniques of one phase, with their indices, in file order.
     pub fn techniques_in(&self, phase: Phase) -> impl Iterator<Item = (usize, &Technique)> {
         self.techniques
             .iter()
             .enumerate()
             .filter(move |(_, t)| t.phase == phase)
+    }
+}
+
+/// Most distinct techniques all `after` lists of a file may name together: a campaign's path
+/// state is a 64-bit set of them.
+pub const MAX_PATH_TECHNIQUES: usize = 64;
+
+/// A campaign's path state as bits: which of the techniques some `after` list names it passed a
+/// phase with. Bit `k` stands for the `k`-th such technique in file order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathBits {
+    /// Per technique: its bit in the state, if some `after` list names it.
+    pub bit: Vec<Option<u64>>,
+    /// Per technique: the bits of its `after` list (0 when it has none).
+    pub after: Vec<u64>,
+    /// Per phase: the bits that the `after` lists of that phase's and later phases' techniques
+    /// name, i.e. what of the state entering the phase still matters.
+    pub live: [u64; crate::phase::N_PHASES],
+}
+
+impl PathBits {
+    fn new(techniques: &[Technique]) -> PathBits {
+        let mut named = vec![false; techniques.len()];
+        for t in techniques {
+            for &i in &t.after {
+                named[i] = true;
+            }
+        }
+        let mut next = 0u32;
+        let bit: Vec<Option<u64>> = (named.iter())
+            .map(|&n| {
+                n.then(|| {
+                    let b = 1u64 << next;
+                    next += 1;
+                    b
+                })
+            })
+            .collect();
+        let after: Vec<u64> = (techniques.iter())
+            .map(|t| {
+                t.after
+                    .iter()
+                    .map(|&i| bit[i].unwrap_or(0))
+                    .fold(0, |a, b| a | b)
+            })
+            .collect();
+        let mut live = [0u64; crate::phase::N_PHASES];
+        for (t, mask) in techniques.iter().zip(&after) {
+            for l in &mut live[..=t.phase.index()] {
+                *l |= mask;
+            }
+        }
+        PathBits { bit, after, live }
+    }
+
+    /// Whether technique `ti` may be tried by a campaign in path state `state`.
+    #[inline]
+    pub fn allows(&self, ti: usize, state: u64) -> bool {
+        self.after[ti] == 0 || self.after[ti] & state != 0
+    }
+
+    /// The state after passing a phase with technique `ti` from `state`, keeping only the bits
+    /// that the phases after `phase_idx` still read.
+    #[inline]
+    pub fn passed(&self, ti: usize, state: u64, phase_idx: usize) -> u64 {
+        let keep = self.live.get(phase_idx + 1).copied().unwrap_or(0);
+        (state | self.bit[ti].unwrap_or(0)) & keep
     }
 }
 

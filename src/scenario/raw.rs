@@ -175,6 +175,10 @@ pub(crate) struct RawTechnique {
     /// Boolean environment facts that must hold for the technique to be viable; "!fact" negates.
     #[schemars(with = "Vec<schema::Requirement>", default)]
     pub requires: Option<Vec<Spanned<String>>>,
+    /// Attack paths: the technique is viable in a campaign only if that campaign passed an
+    /// earlier phase with one of these techniques (ids of techniques of earlier phases).
+    #[schemars(with = "Vec<schema::Id>", default)]
+    pub after: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `[[controls]]`: a defender's control, a course of action at one or more phases.

@@ -9,8 +9,9 @@ use super::diagnostic::{Collector, Diagnostics, did_you_mean};
 use super::raw::{RawAdversary, RawControl, RawFile, RawLoss, RawMeta, RawSeed, RawTechnique};
 use super::variant::{Catalog, Written};
 use super::{
-    Adversary, Control, DEFAULT_SEED, DEFAULT_TRIALS, Fact, MAX_SEED, MAX_TECHNIQUES_PER_PHASE,
-    MAX_WEIGHT, Probability, Requirement, Scenario, Technique, seed_rule, valid_weight,
+    Adversary, Control, DEFAULT_SEED, DEFAULT_TRIALS, Fact, MAX_PATH_TECHNIQUES, MAX_SEED,
+    MAX_TECHNIQUES_PER_PHASE, MAX_WEIGHT, Probability, Requirement, Scenario, Technique, seed_rule,
+    valid_weight,
 };
 use crate::money::{
     Impact, LossModel, MAX_ATTACKS_PER_YEAR, MAX_COST, MAX_IMPACT, MIN_ATTACKS_PER_YEAR,
@@ -19,6 +20,9 @@ use crate::phase::{CourseOfAction, N_PHASES, Phase};
 
 /// Most attempts per phase: the engine's tried-set holds 64 techniques.
 const MAX_ATTEMPTS: i64 = MAX_TECHNIQUES_PER_PHASE as i64;
+
+/// A technique's `after` list as written, with its spans.
+type RawAfter = Spanned<Vec<Spanned<String>>>;
 
 pub(crate) fn parse(source: &str, path: &str) -> Result<Scenario, Diagnostics> {
     let mut c = Collector::new(path, source);
@@ -330,10 +334,14 @@ impl Checker<'_, '_> {
         let mut techniques = Vec::new();
         let mut broken = HashSet::new();
         let mut complete = true;
+        let mut afters = Vec::new();
         for t in raw.techniques {
             let id = t.get_ref().id.as_ref().map(|id| id.get_ref().clone());
             match self.technique(t, env, ids) {
-                Some(t) => techniques.push(t),
+                Some((t, after)) => {
+                    techniques.push(t);
+                    afters.push(after);
+                }
                 None => {
                     complete = false;
                     broken.extend(id);
@@ -364,6 +372,12 @@ impl Checker<'_, '_> {
                 }
             }
         }
+        if complete {
+            complete = self.paths(&mut techniques, afters, &span);
+            if !complete {
+                broken.insert(String::new());
+            }
+        }
         let adversary = Adversary {
             name: raw.name.unwrap_or_else(|| "Adversary".to_owned()),
             max_attempts,
@@ -375,12 +389,96 @@ impl Checker<'_, '_> {
         Some((adversary, techniques, broken))
     }
 
+    /// Resolves every technique's `after` list (ids of techniques of earlier phases); false when
+    /// one is wrong.
+    fn paths(
+        &mut self,
+        techniques: &mut [Technique],
+        afters: Vec<Option<RawAfter>>,
+        span: &std::ops::Range<usize>,
+    ) -> bool {
+        let by_id: HashMap<String, usize> = (techniques.iter().enumerate())
+            .map(|(i, t)| (t.id.clone(), i))
+            .collect();
+        let mut ok = true;
+        for (ti, list) in afters.into_iter().enumerate() {
+            let Some(list) = list else { continue };
+            let (tid, phase) = (techniques[ti].id.clone(), techniques[ti].phase);
+            let earlier: Vec<&str> = (techniques.iter())
+                .filter(|t| t.phase < phase)
+                .map(|t| t.id.as_str())
+                .collect();
+            if list.get_ref().is_empty() {
+                self.c.error(
+                    list.span(),
+                    format!(
+                        "technique \"{tid}\": `after` is empty, so no campaign could use it; omit `after` to allow every path, or name techniques of earlier phases"
+                    ),
+                );
+                ok = false;
+                continue;
+            }
+            let mut resolved = Vec::new();
+            for name in list.get_ref() {
+                let text = name.get_ref();
+                match by_id.get(text) {
+                    Some(&i) if techniques[i].phase >= phase => {
+                        self.c.error(
+                            name.span(),
+                            format!(
+                                "technique \"{tid}\" ({phase}): `after` names \"{text}\", a technique of phase \"{}\"; a path runs forward, so `after` may name only techniques of earlier phases{}",
+                                techniques[i].phase,
+                                known_list("techniques of earlier phases", &earlier)
+                            ),
+                        );
+                        ok = false;
+                    }
+                    Some(&i) if resolved.contains(&i) => {
+                        self.c.error(
+                            name.span(),
+                            format!("technique \"{tid}\": `after` lists \"{text}\" twice"),
+                        );
+                        ok = false;
+                    }
+                    Some(&i) => resolved.push(i),
+                    None => {
+                        self.c.error(
+                            name.span(),
+                            format!(
+                                "technique \"{tid}\": `after` names unknown technique \"{text}\"{}{}",
+                                known_list("techniques of earlier phases", &earlier),
+                                self.c.hint(text, earlier.iter().copied())
+                            ),
+                        );
+                        ok = false;
+                    }
+                }
+            }
+            techniques[ti].after = resolved;
+        }
+        let named: HashSet<usize> = techniques
+            .iter()
+            .flat_map(|t| t.after.iter().copied())
+            .collect();
+        if ok && named.len() > MAX_PATH_TECHNIQUES {
+            self.c.error(
+                span.clone(),
+                format!(
+                    "`after` lists name {} distinct techniques; at most {MAX_PATH_TECHNIQUES} are supported",
+                    named.len()
+                ),
+            );
+            ok = false;
+        }
+        ok
+    }
+
     fn technique(
         &mut self,
         raw: Spanned<RawTechnique>,
         env: &BTreeMap<String, Fact>,
         ids: &mut HashMap<String, IdSite>,
-    ) -> Option<Technique> {
+    ) -> Option<(Technique, Option<RawAfter>)> {
         let span = raw.span();
         let raw = raw.into_inner();
         let Some(id) = raw.id else {
@@ -478,7 +576,7 @@ impl Checker<'_, '_> {
         else {
             return None;
         };
-        Some(Technique {
+        let technique = Technique {
             name: raw.name.unwrap_or_else(|| tid.clone()),
             id: tid,
             phase,
@@ -489,7 +587,9 @@ impl Checker<'_, '_> {
             success_fact,
             requires,
             viable,
-        })
+            after: Vec::new(),
+        };
+        Some((technique, raw.after))
     }
 
     /// Parses a phase id; `owner` names the technique or control, e.g. `control "edr"`.

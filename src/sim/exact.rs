@@ -146,6 +146,8 @@ struct PhaseOdds {
     control_fired: Vec<f64>,
     /// (technique index, expected counts given the phase is reached).
     techniques: Vec<(usize, TechniqueCounts<f64>)>,
+    /// (technique index, probability the phase is passed with it), for attack paths.
+    pass_by: Vec<(usize, f64)>,
 }
 
 /// Number of technique sets of size below `attempts` among `n`, saturating at `u64::MAX`.
@@ -159,7 +161,12 @@ fn state_count(n: usize, attempts: usize) -> u64 {
     u64::try_from(total).unwrap_or(u64::MAX)
 }
 
-fn phase_odds(s: &Scenario, phase: Phase) -> Result<PhaseOdds, TooLarge> {
+/// One phase for a campaign whose path allows the techniques `allowed` says yes to.
+fn phase_odds(
+    s: &Scenario,
+    phase: Phase,
+    allowed: impl Fn(usize) -> bool,
+) -> Result<PhaseOdds, TooLarge> {
     let n_controls = s.controls.len();
     let mut out = PhaseOdds {
         control_breaks: vec![0.0; n_controls],
@@ -168,7 +175,7 @@ fn phase_odds(s: &Scenario, phase: Phase) -> Result<PhaseOdds, TooLarge> {
     };
     let viable: Vec<(usize, f64)> = s
         .techniques_in(phase)
-        .filter(|(_, t)| t.viable)
+        .filter(|&(i, t)| t.viable && allowed(i))
         .map(|(i, t)| (i, t.weight))
         .collect();
     let n = viable.len();
@@ -189,6 +196,7 @@ fn phase_odds(s: &Scenario, phase: Phase) -> Result<PhaseOdds, TooLarge> {
     }
     let odds: Vec<AttemptOdds> = viable.iter().map(|&(ti, _)| attempt(s, ti)).collect();
     let mut counts = vec![TechniqueCounts::<f64>::default(); n];
+    let mut pass_by = vec![0.0; n];
     // Probability of having tried exactly this set (and failed every attempt so far).
     let mut layer: BTreeMap<u64, f64> = BTreeMap::from([(0, 1.0)]);
     for a in 0..attempts {
@@ -205,6 +213,7 @@ fn phase_odds(s: &Scenario, phase: Phase) -> Result<PhaseOdds, TooLarge> {
                     out.control_fired[c] += p * f;
                 }
                 out.pass += p * o.pass;
+                pass_by[j] += p * o.pass;
                 for &(c, f) in &o.evict {
                     out.control_breaks[c] += p * f;
                 }
@@ -223,6 +232,7 @@ fn phase_odds(s: &Scenario, phase: Phase) -> Result<PhaseOdds, TooLarge> {
         layer = next;
     }
     out.techniques = viable.iter().map(|&(ti, _)| ti).zip(counts).collect();
+    out.pass_by = viable.iter().map(|&(ti, _)| ti).zip(pass_by).collect();
     Ok(out)
 }
 
@@ -230,38 +240,93 @@ fn phase_odds(s: &Scenario, phase: Phase) -> Result<PhaseOdds, TooLarge> {
 /// multiplies it): it depends only on the phase's techniques and on the enabled controls acting
 /// in the phase, so `optimize` computes it once per subset of a phase's candidates. The product
 /// over [`Phase::ALL`] in order, starting from 1, is [`evaluate`]'s `completed` to the bit.
+///
+/// Without attack paths only: with `after` lists a phase's outcome depends on the earlier ones.
 pub fn phase_pass(s: &Scenario, phase: Phase) -> Result<f64, TooLarge> {
-    Ok(phase_odds(s, phase)?.pass.clamp(0.0, 1.0))
+    debug_assert!(!s.has_paths(), "a phase judged alone has no path");
+    Ok(phase_odds(s, phase, |_| true)?.pass.clamp(0.0, 1.0))
 }
 
 /// Evaluates a scenario exactly: the counts of one trial (`trials` 1), each a probability or
 /// an expected number of attempts per trial.
+///
+/// With attack paths (`after`) the chain is a small Markov chain over phases: the state entering
+/// a phase is which of the techniques later `after` lists name the campaign passed with; each
+/// phase is enumerated once per set of techniques its states allow, and the probability of
+/// each state is carried forward. Without paths there is one state, and this is the product of
+/// the phases' pass probabilities.
 pub fn evaluate(s: &Scenario) -> Result<Counts<f64>, TooLarge> {
     let mut r = Counts::new(s.controls.len(), s.techniques.len());
     r.trials = 1.0;
-    let mut reach = 1.0;
+    let paths = s.path_bits();
+    // Probability of reaching the phase in each path state.
+    let mut states: BTreeMap<u64, f64> = BTreeMap::from([(0, 1.0)]);
     for phase in Phase::ALL {
         let i = phase.index();
-        let o = phase_odds(s, phase)?;
-        r.reached[i] = reach;
-        // The break probability as the sum of its attributions: non-negative terms, so a phase
-        // that cannot break gives exactly 0 (1 − pass could round to −2e-16).
-        let breaks: f64 = o.control_breaks.iter().sum::<f64>() + o.technique_failed + o.no_viable;
-        r.broken[i] = reach * breaks.min(1.0);
-        for (total, p) in r.control_fired.iter_mut().zip(&o.control_fired) {
-            *total += reach * p;
+        // The phase once per set of techniques the states allow (by the bits of those barred).
+        let barred = |state: u64| {
+            (s.techniques_in(phase).enumerate())
+                .filter(|&(_, (ti, _))| !paths.allows(ti, state))
+                .fold(0u64, |m, (j, _)| m | 1 << j)
+        };
+        let mut odds: BTreeMap<u64, PhaseOdds> = BTreeMap::new();
+        // Sets of tried techniques visited over every allowed set, and path states.
+        let mut work = 0u64;
+        for &state in states.keys() {
+            let key = barred(state);
+            if let std::collections::btree_map::Entry::Vacant(e) = odds.entry(key) {
+                let o = phase_odds(s, phase, |ti| paths.allows(ti, state))?;
+                let n = o.techniques.len();
+                let attempts = (s.adversary.max_attempts as usize).min(n);
+                work = work.saturating_add(state_count(n, attempts));
+                if work.saturating_add(states.len() as u64) > MAX_STATES {
+                    return Err(TooLarge {
+                        phase,
+                        states: work.saturating_add(states.len() as u64),
+                        viable: n,
+                        attempts,
+                        max: MAX_STATES,
+                    });
+                }
+                e.insert(o);
+            }
         }
-        for (total, p) in r.control_breaks.iter_mut().zip(&o.control_breaks) {
-            *total += reach * p;
+        let mut next: BTreeMap<u64, f64> = BTreeMap::new();
+        r.reached[i] = states.values().sum();
+        for (&state, &reach) in &states {
+            let o = &odds[&barred(state)];
+            // The break probability as the sum of its attributions: non-negative terms, so a
+            // phase that cannot break gives exactly 0 (1 − pass could round to −2e-16).
+            let breaks: f64 =
+                o.control_breaks.iter().sum::<f64>() + o.technique_failed + o.no_viable;
+            r.broken[i] += reach * breaks.min(1.0);
+            for (total, p) in r.control_fired.iter_mut().zip(&o.control_fired) {
+                *total += reach * p;
+            }
+            for (total, p) in r.control_breaks.iter_mut().zip(&o.control_breaks) {
+                *total += reach * p;
+            }
+            r.breaks_technique_failed += reach * o.technique_failed;
+            r.breaks_no_viable += reach * o.no_viable;
+            for (ti, c) in &o.techniques {
+                r.techniques[*ti].add_scaled(c, reach);
+            }
+            // Where the campaigns that pass go: one state unless the technique they pass with
+            // is one a later `after` list names.
+            let exits = |&(ti, _): &(usize, f64)| paths.passed(ti, state, i);
+            let stay = state & paths.live.get(i + 1).copied().unwrap_or(0);
+            let first = o.pass_by.first().map_or(stay, exits);
+            if o.pass_by.iter().all(|e| exits(e) == first) {
+                *next.entry(first).or_insert(0.0) += reach * o.pass.clamp(0.0, 1.0);
+            } else {
+                for e in &o.pass_by {
+                    *next.entry(exits(e)).or_insert(0.0) += reach * e.1;
+                }
+            }
         }
-        r.breaks_technique_failed += reach * o.technique_failed;
-        r.breaks_no_viable += reach * o.no_viable;
-        for (ti, c) in &o.techniques {
-            r.techniques[*ti].add_scaled(c, reach);
-        }
-        reach *= o.pass.clamp(0.0, 1.0);
+        states = next;
     }
-    r.completed = reach;
+    r.completed = states.values().sum();
     Ok(r)
 }
 

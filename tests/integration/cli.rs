@@ -18,7 +18,8 @@ const PHASES: &str = "reconnaissance, weaponization, delivery, exploitation, ins
                       command_and_control, actions_on_objectives";
 
 /// The keys a `[[adversary.techniques]]` table accepts, as serde lists them.
-const TECHNIQUE_KEYS: &str = "`id`, `phase`, `name`, `attack`, `weight`, `success`, `requires`";
+const TECHNIQUE_KEYS: &str =
+    "`id`, `phase`, `name`, `attack`, `weight`, `success`, `requires`, `after`";
 
 /// Runs `killchain run ARGS --out <fresh dir>`, asserts exit status 2, empty stdout, exactly
 /// `stderr`, and that nothing at all was written under the output folder.
@@ -119,6 +120,41 @@ fn control_naming_an_unknown_technique_lists_the_candidates() {
         &[
             "64:15: control \"mail-filter\": unknown technique \"spearphish\" in `techniques`; \
            techniques in its phases: phish, vpn-login",
+        ],
+    );
+}
+
+#[test]
+fn an_after_list_naming_an_unknown_technique_lists_the_earlier_ones() {
+    rejects(
+        "after_unknown_technique",
+        &[
+            "43:10: technique \"exploit\": `after` names unknown technique \"phsh\"; \
+           techniques of earlier phases: scan, build, phish, vpn-login; did you mean \"phish\"?",
+        ],
+    );
+}
+
+#[test]
+fn an_after_list_naming_a_technique_of_a_later_phase_is_rejected() {
+    rejects(
+        "after_later_phase",
+        &[
+            "48:21: technique \"persist\" (installation): `after` names \"beacon\", a technique \
+           of phase \"command_and_control\"; a path runs forward, so `after` may name only \
+           techniques of earlier phases; techniques of earlier phases: scan, build, phish, \
+           vpn-login, exploit",
+        ],
+    );
+}
+
+#[test]
+fn an_empty_after_list_is_rejected() {
+    rejects(
+        "after_empty",
+        &[
+            "43:9: technique \"exploit\": `after` is empty, so no campaign could use it; \
+           omit `after` to allow every path, or name techniques of earlier phases",
         ],
     );
 }
@@ -369,7 +405,7 @@ fn every_invalid_fixture_is_rejected_by_validate() {
         checked += 1;
     }
     assert_eq!(
-        checked, 37,
+        checked, 40,
         "a fixture was added or removed without a pinned test"
     );
 }

@@ -170,3 +170,48 @@ fn every_shipped_scenario_runs() {
         "expected at least three shipped scenarios, found {n}"
     );
 }
+
+/// Attack paths are played trial by trial with the campaign's path state: the same bytes for
+/// 1 and 2 threads, and three shards merged give the whole run.
+#[test]
+fn attack_paths_give_the_same_bytes_for_any_threads_or_shards() {
+    const PATHS: &str = "tests/data/exact/paths.toml";
+    let root = tempfile::tempdir().unwrap();
+    let play = |dir: &str, extra: &[&str]| {
+        let out = root.path().join(dir);
+        killchain()
+            .args(["run", PATHS, "--quiet", "--trials", "200003", "--seed", "5"])
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .assert()
+            .success();
+        out.join("paths")
+    };
+    let one = play("one", &["--threads", "1"]);
+    let two = play("two", &["--threads", "2"]);
+    let shards: Vec<_> = (1..=3)
+        .map(|k| play(&format!("shard-{k}"), &["--shard", &format!("{k}/3")]))
+        .collect();
+    let merged = root.path().join("merged");
+    killchain()
+        .arg("merge")
+        .args(&shards)
+        .arg("--out")
+        .arg(&merged)
+        .arg("--quiet")
+        .assert()
+        .success();
+    for file in FILES {
+        let first = std::fs::read(one.join(file)).unwrap();
+        assert!(first.len() > 100, "{file} is nearly empty");
+        assert!(
+            first == std::fs::read(two.join(file)).unwrap(),
+            "{file}: threads"
+        );
+        assert!(
+            first == std::fs::read(merged.join("paths").join(file)).unwrap(),
+            "{file}: shards"
+        );
+    }
+}

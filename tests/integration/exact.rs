@@ -2,17 +2,26 @@
 //!
 //! The enumeration is an independent implementation of the documented semantics, not a copy of
 //! the engine. One attempt's outcome distribution is written in closed form from the order of the
-//! courses of action (deny, deceive, degrade, disrupt, success roll, detect, destroy); a phase is
-//! then enumerated over every pick order of its viable techniques (a recursion over the set of
-//! techniques already tried, each pick weighted by weight / total weight of the untried ones), up
-//! to `max_attempts` attempts. Chaining the phases gives, per trial: the probability of reaching
-//! each phase, of completing the chain, of a break attributed to each control, to
-//! `technique-failed` and to `no-viable-technique`, and of each per-technique outcome count (every
-//! technique is attempted at most once per trial, so each count is a Bernoulli event per trial).
+//! courses of action (deny, deceive, degrade, disrupt, success roll, detect, destroy). The
+//! campaign is then walked through the phases along every history: in each phase, every pick
+//! order of the techniques viable for this history (a recursion over the techniques already
+//! tried, each pick weighted by weight / total weight of the untried ones), up to `max_attempts`
+//! attempts; the phase is then left along each technique it can be passed with (the pick orders
+//! whose last attempt passes with it, summed), into the next phase with that technique appended
+//! to the history, the sequence of techniques the campaign passed each phase with. A technique with an `after` list is viable in a history only if that sequence holds one
+//! of the listed techniques (and its requirements hold). The history is carried whole, never
+//! reduced to a state, so the walk visits every way through the chain separately. It gives, per
+//! trial: the probability of reaching each phase, of a break there, of completing the chain, of a
+//! break attributed to each control, to `technique-failed` and to `no-viable-technique`, the
+//! expected number of attempts each control acts on, and the probability of each per-technique
+//! outcome count (every technique is attempted at most once per trial, so each count is a
+//! Bernoulli event per trial).
 //!
 //! Tolerance: every statistical check allows |observed − exact| ≤ 4 standard errors of the exact
 //! value q (SE = sqrt(q(1 − q)/n), n = trials reaching the phase for conditional break rates, all
-//! trials otherwise); where q is exactly 0 or 1 the count must match exactly. Seeds are fixed, so
+//! trials otherwise); where q is exactly 0 or 1 the count must match exactly. A control's firings
+//! per trial are a count of up to m (the attempts it can act on in one trial), not a Bernoulli
+//! event when m > 1: its SE uses the bound Var ≤ E[X²] − q² ≤ m·q − q². Seeds are fixed, so
 //! each test is deterministic; a correct engine would exceed 4 SE with probability ≈ 6e-5 per
 //! check.
 
@@ -89,6 +98,10 @@ struct Attempt {
     failed_plain: f64,
     /// Probability of each event of [`EVENTS`] on this attempt.
     events: [f64; 8],
+    /// Per control, probability that it acts on this attempt (the `fired` count): the deny,
+    /// deceive or disrupt that ended it, every degrade of an attempt that ran, each detect that
+    /// rolled a detection before any eviction, the destroy that evicted.
+    fired: Vec<f64>,
 }
 
 impl Attempt {
@@ -118,6 +131,7 @@ fn attempt(s: &Scenario, t: usize) -> Attempt {
         ended_by: vec![0.0; n],
         failed_plain: 0.0,
         events: [0.0; 8],
+        fired: vec![0.0; n],
     };
     a.events[ATTEMPTS] = 1.0;
 
@@ -126,6 +140,7 @@ fn attempt(s: &Scenario, t: usize) -> Attempt {
     for (c, e, _) in acting(s, CourseOfAction::Deny, phase, t) {
         a.ended_by[c] += open * e;
         a.events[PREVENTED] += open * e;
+        a.fired[c] += open * e;
         open *= 1.0 - e;
     }
     // 2. deceive: the first that fires diverts; its response may evict.
@@ -134,31 +149,36 @@ fn attempt(s: &Scenario, t: usize) -> Attempt {
         a.evicted_by[c] += p * r;
         a.ended_by[c] += p * (1.0 - r);
         a.events[DECEIVED] += p;
+        a.fired[c] += p;
         open *= 1.0 - e;
     }
     let ran = open;
-    // 3. degrade: each multiplies the success probability.
+    // 3. degrade: each multiplies the success probability (and acts on every attempt that ran).
     let mut success = s.techniques[t].success.get();
-    for (_, e, _) in acting(s, CourseOfAction::Degrade, phase, t) {
+    for (c, e, _) in acting(s, CourseOfAction::Degrade, phase, t) {
         success *= 1.0 - e;
+        a.fired[c] += ran;
     }
     // 4. disrupt: interrupted if any fires; the first that fires ended the attempt.
     let mut intact = 1.0;
     let mut first_disrupt = Vec::new();
     for (c, e, _) in acting(s, CourseOfAction::Disrupt, phase, t) {
         first_disrupt.push((c, intact * e));
+        a.fired[c] += ran * intact * e;
         intact *= 1.0 - e;
     }
     // 6. detect: each rolls; the first response that evicts breaks the chain.
     let mut stays = 1.0; // nobody has evicted after the attempt ran
     let mut unseen = 1.0;
     for (c, e, r) in acting(s, CourseOfAction::Detect, phase, t) {
+        a.fired[c] += ran * stays * e;
         a.evicted_by[c] += ran * stays * e * r;
         stays *= 1.0 - e * r;
         unseen *= 1.0 - e;
     }
     // 7. destroy: the first that fires (unless already evicted) breaks the chain.
     for (c, e, _) in acting(s, CourseOfAction::Destroy, phase, t) {
+        a.fired[c] += ran * stays * e;
         a.evicted_by[c] += ran * stays * e;
         stays *= 1.0 - e;
     }
@@ -179,10 +199,12 @@ fn attempt(s: &Scenario, t: usize) -> Attempt {
     a
 }
 
-/// One phase, conditional on reaching it.
+/// One phase, conditional on reaching it: averaged over every way a campaign reaches it (which
+/// differ only when some technique has an `after` list). All zero for a phase no campaign
+/// reaches.
 #[derive(Debug, Clone)]
 struct PhaseExact {
-    /// Number of viable techniques.
+    /// Number of techniques viable for some campaign that reaches the phase.
     viable: usize,
     /// Probability of passing the phase.
     pass: f64,
@@ -192,84 +214,13 @@ struct PhaseExact {
     technique_failed: f64,
     /// Probability of a break attributed to `no-viable-technique`.
     no_viable: f64,
-    /// Per technique (scenario index), probability of each event of [`EVENTS`].
-    events: Vec<[f64; 8]>,
 }
 
 impl PhaseExact {
+    /// Probability of a break here, as the sum of its attributions.
     fn broken(&self) -> f64 {
-        1.0 - self.pass
+        self.broken_by.iter().sum::<f64>() + self.technique_failed + self.no_viable
     }
-}
-
-/// Walks every pick order: `tried` is the set of viable positions already tried, `prob` the
-/// probability of reaching this next attempt.
-fn explore(
-    s: &Scenario,
-    viable: &[usize],
-    attempts: &[Attempt],
-    tried: u64,
-    prob: f64,
-    out: &mut PhaseExact,
-) {
-    let untried: Vec<usize> = (0..viable.len())
-        .filter(|&j| tried & (1 << j) == 0)
-        .collect();
-    let total: f64 = untried
-        .iter()
-        .map(|&j| s.techniques[viable[j]].weight)
-        .sum();
-    let n_tried = tried.count_ones() as usize + 1; // including this attempt
-    let last = n_tried >= s.adversary.max_attempts as usize || n_tried == viable.len();
-    for &j in &untried {
-        let t = viable[j];
-        let p = prob * s.techniques[t].weight / total;
-        let a = &attempts[j];
-        for (o, e) in out.events[t].iter_mut().zip(a.events) {
-            *o += p * e;
-        }
-        out.pass += p * a.pass;
-        for (o, e) in out.broken_by.iter_mut().zip(&a.evicted_by) {
-            *o += p * e;
-        }
-        if last {
-            for (o, e) in out.broken_by.iter_mut().zip(&a.ended_by) {
-                *o += p * e;
-            }
-            out.technique_failed += p * a.failed_plain;
-        } else {
-            explore(s, viable, attempts, tried | (1 << j), p * a.fails(), out);
-        }
-    }
-}
-
-fn phase_exact(s: &Scenario, phase: Phase) -> PhaseExact {
-    let viable: Vec<usize> = s
-        .techniques_in(phase)
-        .filter(|(_, t)| t.viable)
-        .map(|(i, _)| i)
-        .collect();
-    let mut out = PhaseExact {
-        viable: viable.len(),
-        pass: 0.0,
-        broken_by: vec![0.0; s.controls.len()],
-        technique_failed: 0.0,
-        no_viable: 0.0,
-        events: vec![[0.0; 8]; s.techniques.len()],
-    };
-    if viable.is_empty() {
-        out.no_viable = 1.0;
-        return out;
-    }
-    let attempts: Vec<Attempt> = viable.iter().map(|&t| attempt(s, t)).collect();
-    explore(s, &viable, &attempts, 0, 1.0, &mut out);
-    let broken = out.broken_by.iter().sum::<f64>() + out.technique_failed;
-    assert!(
-        (out.pass + broken - 1.0).abs() < 1e-12,
-        "{phase}: pass {} + broken {broken} != 1",
-        out.pass
-    );
-    out
 }
 
 /// The whole scenario, per trial.
@@ -278,48 +229,221 @@ struct Exact {
     phases: Vec<PhaseExact>,
     /// Probability of reaching each phase.
     reach: [f64; N_PHASES],
+    /// Probability of a break at each phase.
+    broken: [f64; N_PHASES],
     completed: f64,
     control_breaks: Vec<f64>,
+    /// Per control, expected number of attempts it acts on in one trial.
+    control_fired: Vec<f64>,
     technique_failed: f64,
     no_viable: f64,
     /// Per technique, probability of each event of [`EVENTS`] in one trial.
     events: Vec<[f64; 8]>,
 }
 
-fn enumerate(s: &Scenario) -> Exact {
-    let phases: Vec<PhaseExact> = Phase::ALL.iter().map(|&p| phase_exact(s, p)).collect();
-    let mut reach = [0.0; N_PHASES];
-    let mut r = 1.0;
-    for (i, ph) in phases.iter().enumerate() {
-        reach[i] = r;
-        r *= ph.pass;
+/// What the walk over every history of a campaign adds up, per trial.
+struct Sums {
+    ex: Exact,
+    /// Per phase and control, probability of a break there attributed to it.
+    broken_by: Vec<Vec<f64>>,
+    technique_failed: [f64; N_PHASES],
+    no_viable: [f64; N_PHASES],
+    /// Per phase and technique: viable for some campaign that reaches the phase.
+    ever_viable: Vec<Vec<bool>>,
+    /// Ends of a campaign's walk visited with nonzero probability: completions, and breaks by
+    /// eviction (one per attempt), by the last attempt failing, by no viable technique.
+    histories: u64,
+}
+
+/// The techniques of `phase` that a campaign may use after passing the earlier phases with the
+/// techniques `passed`: those whose requirements hold and whose `after` list is empty or names
+/// one of `passed`.
+fn viable_after(s: &Scenario, phase: Phase, passed: &[usize]) -> Vec<usize> {
+    s.techniques_in(phase)
+        .filter(|(_, t)| {
+            t.viable && (t.after.is_empty() || t.after.iter().any(|a| passed.contains(a)))
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Every way a campaign can go on from phase `i`, which it reached with probability `prob` after
+/// passing phases 0..i with the techniques `passed` (one per phase, in order: the campaign's
+/// whole history, never summarised).
+fn walk(
+    s: &Scenario,
+    attempts: &[Attempt],
+    passed: &mut Vec<usize>,
+    i: usize,
+    prob: f64,
+    sums: &mut Sums,
+) {
+    if prob == 0.0 {
+        return;
     }
-    let mut ex = Exact {
-        reach,
-        completed: r,
-        control_breaks: vec![0.0; s.controls.len()],
-        technique_failed: 0.0,
-        no_viable: 0.0,
-        events: vec![[0.0; 8]; s.techniques.len()],
-        phases: Vec::new(),
-    };
-    for (ph, &r) in phases.iter().zip(&reach) {
-        for (o, b) in ex.control_breaks.iter_mut().zip(&ph.broken_by) {
-            *o += r * b;
+    if i == N_PHASES {
+        sums.ex.completed += prob;
+        sums.histories += 1;
+        return;
+    }
+    sums.ex.reach[i] += prob;
+    let viable = viable_after(s, Phase::ALL[i], passed);
+    for &t in &viable {
+        sums.ever_viable[i][t] = true;
+    }
+    if viable.is_empty() {
+        sums.no_viable[i] += prob;
+        sums.ex.no_viable += prob;
+        sums.ex.broken[i] += prob;
+        sums.histories += 1;
+        return;
+    }
+    // Probability of passing this phase with each technique (pick orders that end with the same
+    // technique passing leave the same history).
+    let mut pass_with = vec![0.0; s.techniques.len()];
+    explore(
+        s,
+        attempts,
+        i,
+        &viable,
+        &mut Vec::new(),
+        prob,
+        &mut pass_with,
+        sums,
+    );
+    for t in viable {
+        passed.push(t);
+        walk(s, attempts, passed, i + 1, pass_with[t], sums);
+        passed.pop();
+    }
+}
+
+/// Walks every pick order in phase `i` among the techniques `viable`: `tried` holds the
+/// techniques already tried (each failed without eviction), `prob` the probability of reaching
+/// this next attempt. Adds the probability of passing with each technique to `pass_with`.
+#[allow(clippy::too_many_arguments)]
+fn explore(
+    s: &Scenario,
+    attempts: &[Attempt],
+    i: usize,
+    viable: &[usize],
+    tried: &mut Vec<usize>,
+    prob: f64,
+    pass_with: &mut [f64],
+    sums: &mut Sums,
+) {
+    let untried: Vec<usize> = viable
+        .iter()
+        .copied()
+        .filter(|t| !tried.contains(t))
+        .collect();
+    let total: f64 = untried.iter().map(|&t| s.techniques[t].weight).sum();
+    let n_tried = tried.len() + 1; // including this attempt
+    let last = n_tried >= s.adversary.max_attempts as usize || n_tried == viable.len();
+    for &t in &untried {
+        let p = prob * s.techniques[t].weight / total;
+        let a = &attempts[t];
+        for (o, e) in sums.ex.events[t].iter_mut().zip(a.events) {
+            *o += p * e;
         }
-        ex.technique_failed += r * ph.technique_failed;
-        ex.no_viable += r * ph.no_viable;
-        for (o, e) in ex.events.iter_mut().zip(&ph.events) {
-            for (o, e) in o.iter_mut().zip(e) {
-                *o += r * e;
+        for (o, f) in sums.ex.control_fired.iter_mut().zip(&a.fired) {
+            *o += p * f;
+        }
+        for (c, e) in a.evicted_by.iter().enumerate() {
+            sums.ex.control_breaks[c] += p * e;
+            sums.broken_by[i][c] += p * e;
+            sums.ex.broken[i] += p * e;
+        }
+        if p * a.events[EVICTED] > 0.0 {
+            sums.histories += 1;
+        }
+        pass_with[t] += p * a.pass;
+        if last {
+            for (c, e) in a.ended_by.iter().enumerate() {
+                sums.ex.control_breaks[c] += p * e;
+                sums.broken_by[i][c] += p * e;
             }
+            sums.ex.technique_failed += p * a.failed_plain;
+            sums.technique_failed[i] += p * a.failed_plain;
+            sums.ex.broken[i] += p * a.fails();
+            if p * a.fails() > 0.0 {
+                sums.histories += 1;
+            }
+        } else {
+            tried.push(t);
+            explore(
+                s,
+                attempts,
+                i,
+                viable,
+                tried,
+                p * a.fails(),
+                pass_with,
+                sums,
+            );
+            tried.pop();
         }
     }
-    ex.phases = phases;
+}
+
+fn enumerate(s: &Scenario) -> Exact {
+    enumerate_counting(s).0
+}
+
+/// The enumeration, and the number of ends of histories it walked (see [`Sums::histories`]).
+fn enumerate_counting(s: &Scenario) -> (Exact, u64) {
+    let (n_c, n_t) = (s.controls.len(), s.techniques.len());
+    let attempts: Vec<Attempt> = (0..n_t).map(|t| attempt(s, t)).collect();
+    let mut sums = Sums {
+        ex: Exact {
+            phases: Vec::new(),
+            reach: [0.0; N_PHASES],
+            broken: [0.0; N_PHASES],
+            completed: 0.0,
+            control_breaks: vec![0.0; n_c],
+            control_fired: vec![0.0; n_c],
+            technique_failed: 0.0,
+            no_viable: 0.0,
+            events: vec![[0.0; 8]; n_t],
+        },
+        broken_by: vec![vec![0.0; n_c]; N_PHASES],
+        technique_failed: [0.0; N_PHASES],
+        no_viable: [0.0; N_PHASES],
+        ever_viable: vec![vec![false; n_t]; N_PHASES],
+        histories: 0,
+    };
+    walk(s, &attempts, &mut Vec::new(), 0, 1.0, &mut sums);
+    let mut ex = sums.ex;
+    for (i, phase) in Phase::ALL.into_iter().enumerate() {
+        let r = ex.reach[i];
+        let given = |x: f64| if r > 0.0 { x / r } else { 0.0 };
+        let passed = ex.reach.get(i + 1).copied().unwrap_or(ex.completed);
+        let ph = PhaseExact {
+            viable: sums.ever_viable[i].iter().filter(|&&v| v).count(),
+            pass: given(passed),
+            broken_by: sums.broken_by[i].iter().map(|&b| given(b)).collect(),
+            technique_failed: given(sums.technique_failed[i]),
+            no_viable: given(sums.no_viable[i]),
+        };
+        if r > 0.0 {
+            assert!(
+                (ph.pass + ph.broken() - 1.0).abs() < 1e-12,
+                "{phase}: pass {} + broken {} != 1",
+                ph.pass,
+                ph.broken()
+            );
+        }
+        assert!(
+            (passed + ex.broken[i] - r).abs() < 1e-12,
+            "{phase}: reached {r}, passed {passed}, broken {}",
+            ex.broken[i]
+        );
+        ex.phases.push(ph);
+    }
     let total =
         ex.completed + ex.control_breaks.iter().sum::<f64>() + ex.technique_failed + ex.no_viable;
     assert!((total - 1.0).abs() < 1e-12, "outcomes sum to {total}");
-    ex
+    (ex, sums.histories)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -374,6 +498,38 @@ impl Checks {
         }
     }
 
+    /// `sum` firings of a control in `n > 0` trials against its exact expected number `q` per
+    /// trial, each trial firing it at most `m` times: within [`Z_MAX`] standard errors, with
+    /// Var ≤ m·q − q² (from X ≤ m, so X² ≤ m·X); exactly equal where that bound is 0.
+    fn mean(&mut self, what: &str, sum: u64, n: u64, q: f64, m: u64) {
+        assert!(n > 0, "{what}: no trials");
+        if m == 1 {
+            return self.rate(what, sum, n, q);
+        }
+        self.count += 1;
+        let var = m as f64 * q - q * q;
+        if var <= 1e-12 {
+            let expected = (q * n as f64).round() as u64;
+            if sum != expected {
+                self.failures.push(format!(
+                    "{what}: {sum} in {n} trials, exact mean {q} requires {expected}"
+                ));
+            }
+            return;
+        }
+        let z = (sum as f64 / n as f64 - q) / (var / n as f64).sqrt();
+        if z.abs() > self.max_z {
+            self.max_z = z.abs();
+            self.worst = what.to_owned();
+        }
+        if z.abs() > Z_MAX {
+            self.failures.push(format!(
+                "{what}: observed {:.6} per trial ({sum}/{n}), exact {q:.6}, z = {z:+.2} (bound)",
+                sum as f64 / n as f64
+            ));
+        }
+    }
+
     /// Exact equality of two counts.
     fn equal(&mut self, what: &str, got: u64, expected: u64) {
         self.count += 1;
@@ -411,14 +567,14 @@ fn compare(label: &str, s: &Scenario, ex: &Exact, tally: &Tally, trials: u64) ->
             trials,
             ex.reach[i],
         );
-        if tally.reached[i] > 0 {
+        if tally.reached[i] > 0 && ex.reach[i] > 0.0 {
             c.rate(
                 &format!("{phase}: break rate given reached"),
                 tally.broken[i],
                 tally.reached[i],
                 ex.phases[i].broken(),
             );
-        } else {
+        } else if tally.reached[i] == 0 {
             assert!(
                 ex.reach[i] == 0.0 || ex.reach[i] * (trials as f64) < 1e-3,
                 "{phase} never reached although its probability is {}",
@@ -434,6 +590,15 @@ fn compare(label: &str, s: &Scenario, ex: &Exact, tally: &Tally, trials: u64) ->
             tally.control_breaks[i],
             trials,
             ex.control_breaks[i],
+        );
+    }
+    for (i, ctl) in s.controls.iter().enumerate() {
+        c.mean(
+            &format!("attempts {} acted on", ctl.id),
+            tally.control_fired[i],
+            trials,
+            ex.control_fired[i],
+            max_firings(s, i),
         );
     }
     c.rate(
@@ -459,6 +624,22 @@ fn compare(label: &str, s: &Scenario, ex: &Exact, tally: &Tally, trials: u64) ->
         }
     }
     c.finish()
+}
+
+/// Most attempts control `c` can act on in one trial: per phase, the attempts there (at most
+/// `max_attempts`, at most one per technique it acts on).
+fn max_firings(s: &Scenario, c: usize) -> u64 {
+    let ctl = &s.controls[c];
+    Phase::ALL
+        .into_iter()
+        .map(|phase| {
+            let on = s
+                .techniques_in(phase)
+                .filter(|(t, tech)| tech.viable && ctl.applies_to(phase, *t))
+                .count() as u64;
+            on.min(u64::from(s.adversary.max_attempts))
+        })
+        .sum()
 }
 
 /// Runs the engine on `s` at a fixed seed and compares it with the enumeration.
@@ -721,6 +902,73 @@ fn enumeration_matches_hand_computed_actions_case() {
     engine_agrees("hand-actions", &s, 0x5eed_0102, 200_000);
 }
 
+/// Asserts that the product's exact evaluator and this file's enumeration agree to 1e-12 on every
+/// figure of `s`: reached, broken, completed, per control breaks and firings, technique-failed,
+/// no-viable-technique, and every count of every technique.
+fn product_agrees(label: &str, s: &Scenario) -> Exact {
+    let ours = enumerate(s);
+    let product = killchain::exact::evaluate(s).unwrap();
+    let mut failures = Vec::new();
+    let mut near = |what: &str, a: f64, b: f64| {
+        if (a - b).abs() >= 1e-12 || a.is_nan() || b.is_nan() {
+            failures.push(format!("{what}: product {a:.15}, enumeration {b:.15}"));
+        }
+    };
+    near("trials", product.trials, 1.0);
+    for (i, phase) in Phase::ALL.into_iter().enumerate() {
+        near(
+            &format!("{phase}: reached"),
+            product.reached[i],
+            ours.reach[i],
+        );
+        near(
+            &format!("{phase}: broken"),
+            product.broken[i],
+            ours.broken[i],
+        );
+    }
+    near("completed", product.completed, ours.completed);
+    for (c, ctl) in s.controls.iter().enumerate() {
+        near(
+            &format!("breaks of {}", ctl.id),
+            product.control_breaks[c],
+            ours.control_breaks[c],
+        );
+        near(
+            &format!("firings of {}", ctl.id),
+            product.control_fired[c],
+            ours.control_fired[c],
+        );
+    }
+    near(
+        "technique-failed",
+        product.breaks_technique_failed,
+        ours.technique_failed,
+    );
+    near("no-viable", product.breaks_no_viable, ours.no_viable);
+    for (t, (p, o)) in product.techniques.iter().zip(&ours.events).enumerate() {
+        let p = [
+            p.attempts,
+            p.prevented,
+            p.deceived,
+            p.interrupted,
+            p.failed,
+            p.succeeded,
+            p.detected,
+            p.evicted,
+        ];
+        for (k, (a, b)) in p.iter().zip(o).enumerate() {
+            near(&format!("{} {}", s.techniques[t].id, EVENTS[k]), *a, *b);
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{label}: the exact evaluator and the enumeration disagree:\n  {}",
+        failures.join("\n  ")
+    );
+    ours
+}
+
 /// The product's exact evaluator (`killchain::exact`) and this file's independent enumeration
 /// agree to 1e-12 on every shipped and test scenario, with all controls as written and with
 /// every control switched on.
@@ -743,44 +991,314 @@ fn product_exact_evaluator_agrees_with_the_independent_enumeration() {
             if all_on {
                 s.controls.iter_mut().for_each(|c| c.enabled = true);
             }
-            let ours = enumerate(&s);
-            let product = killchain::exact::evaluate(&s).unwrap();
-            let near = |what: &str, a: f64, b: f64| {
-                assert!((a - b).abs() < 1e-12, "{path} {what}: {a} vs {b}");
-            };
-            for i in 0..N_PHASES {
-                near("reached", product.reached[i], ours.reach[i]);
-            }
-            near("completed", product.completed, ours.completed);
-            for (c, (a, b)) in product
-                .control_breaks
-                .iter()
-                .zip(&ours.control_breaks)
-                .enumerate()
-            {
-                near(&format!("breaks of control {c}"), *a, *b);
-            }
-            near(
-                "technique-failed",
-                product.breaks_technique_failed,
-                ours.technique_failed,
-            );
-            near("no-viable", product.breaks_no_viable, ours.no_viable);
-            for (t, (p, o)) in product.techniques.iter().zip(&ours.events).enumerate() {
-                let p = [
-                    p.attempts,
-                    p.prevented,
-                    p.deceived,
-                    p.interrupted,
-                    p.failed,
-                    p.succeeded,
-                    p.detected,
-                    p.evicted,
-                ];
-                for (k, (a, b)) in p.iter().zip(o).enumerate() {
-                    near(&format!("technique {t} {}", EVENTS[k]), *a, *b);
-                }
-            }
+            product_agrees(&format!("{path} (all on: {all_on})"), &s);
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attack paths (`after`)
+// ---------------------------------------------------------------------------------------------
+
+fn technique(s: &Scenario, id: &str) -> usize {
+    s.techniques.iter().position(|t| t.id == id).unwrap()
+}
+
+fn control(s: &Scenario, id: &str) -> usize {
+    s.controls.iter().position(|c| c.id == id).unwrap()
+}
+
+/// `tests/data/exact/paths.toml` with each (old, new) replacement made once, parsed.
+fn paths_variant(edits: &[(&str, &str)]) -> Scenario {
+    let path = data_path("paths.toml");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    for (old, new) in edits {
+        assert_eq!(text.matches(old).count(), 1, "{old:?} in {path}");
+        text = text.replacen(old, new, 1);
+    }
+    Scenario::from_toml(&text, &path).unwrap_or_else(|e| panic!("{path} edited: {e}"))
+}
+
+/// The same scenario with every `after` list emptied.
+fn without_paths(s: &Scenario) -> Scenario {
+    let mut s = s.clone();
+    s.techniques.iter_mut().for_each(|t| t.after.clear());
+    s
+}
+
+/// On the attack-paths scenario the product's exact evaluator and the independent enumeration
+/// agree to 1e-12 on every figure; the scenario exercises what it claims, and its paths matter.
+#[test]
+fn paths_exact_evaluator_agrees_with_the_independent_enumeration() {
+    let s = load("paths.toml");
+    assert!(s.has_paths());
+    assert_eq!(s.adversary.max_attempts, 2);
+    let ex = product_agrees("paths.toml", &s);
+    let (_, ends) = enumerate_counting(&s);
+    println!("paths.toml: {ends} ends of histories walked");
+    let t = |id: &str| technique(&s, id);
+    let c = |id: &str| control(&s, id);
+    let attempts = |id: &str| ex.events[t(id)][ATTEMPTS];
+    use CourseOfAction::*;
+    assert_covers(&s, &ex, &[Deny, Detect, Disrupt]);
+    // Every technique is attempted in some campaign, and every control breaks some chain.
+    for tech in &s.techniques {
+        assert!(
+            ex.events[t(&tech.id)][ATTEMPTS] > 0.0,
+            "{} never tried",
+            tech.id
+        );
+    }
+    // A phase with no viable technique after one path: a campaign installed with the implant
+    // only has nothing to use at actions on objectives.
+    let actions = Phase::ActionsOnObjectives.index();
+    assert!(ex.phases[actions].no_viable > 0.05);
+    for (i, ph) in ex.phases.iter().enumerate() {
+        assert!(i == actions || ph.no_viable == 0.0, "{}", Phase::ALL[i]);
+    }
+    close(
+        "no-viable per trial",
+        ex.no_viable,
+        ex.reach[actions] * ex.phases[actions].no_viable,
+    );
+    // The VPN exploit's only follow-up is the web shell: tried once by every campaign that got
+    // in with the exploit, and denied hard.
+    close(
+        "web-shell attempts",
+        attempts("web-shell"),
+        ex.events[t("vpn-cve")][SUCCEEDED],
+    );
+    close(
+        "web-shell prevented",
+        ex.events[t("web-shell")][PREVENTED],
+        0.95 * attempts("web-shell"),
+    );
+    // A path across two phases: the RMM tool is tried only after bought credentials, which pass
+    // exploitation only through the VPN login.
+    assert!(attempts("rmm-tool") <= ex.events[t("vpn-login")][SUCCEEDED] + 1e-15);
+    // Without the paths the same techniques and controls give other figures.
+    let free = enumerate(&without_paths(&s));
+    assert_eq!(free.no_viable, 0.0);
+    assert!(
+        free.completed > 1.2 * ex.completed,
+        "{} vs {}",
+        free.completed,
+        ex.completed
+    );
+    // A control on one path leaves the other paths' figures as they are: without MFA the
+    // phishing path's techniques are tried exactly as often, the VPN login's path more often.
+    let mut no_mfa = s.clone();
+    no_mfa.controls[c("mfa")].enabled = false;
+    let e2 = product_agrees("paths.toml without mfa", &no_mfa);
+    for id in [
+        "phish",
+        "user-exec",
+        "macro",
+        "loader",
+        "vpn-cve",
+        "web-shell",
+    ] {
+        for (k, event) in EVENTS.iter().enumerate() {
+            let (a, b) = (ex.events[t(id)][k], e2.events[t(id)][k]);
+            assert!((a - b).abs() < 1e-15, "{id} {event}: {a} vs {b}");
+        }
+    }
+    println!(
+        "paths.toml: completed {}, without paths {}, without mfa {}; rmm-tool attempts {}, without mfa {}",
+        ex.completed,
+        free.completed,
+        e2.completed,
+        attempts("rmm-tool"),
+        e2.events[t("rmm-tool")][ATTEMPTS]
+    );
+    assert!(e2.events[t("rmm-tool")][ATTEMPTS] > 2.0 * attempts("rmm-tool"));
+    assert!(e2.completed > 1.2 * ex.completed);
+}
+
+#[test]
+fn engine_agrees_on_attack_paths() {
+    let s = load("paths.toml");
+    engine_agrees("paths", &s, 0x5eed_0201, 300_000);
+}
+
+/// Variants of the attack-paths scenario, built by editing its text: one attempt per phase; and
+/// three attempts with macros blocked (an `after` technique whose requirement fails), no RMM tool
+/// in the estate, and MFA disabled. The exact evaluator and the engine agree with the enumeration
+/// on each.
+#[test]
+fn attack_path_variants_agree_with_enumeration() {
+    let one = paths_variant(&[("\nmax_attempts = 2", "\nmax_attempts = 1")]);
+    assert_eq!(one.adversary.max_attempts, 1);
+    let ex = product_agrees("paths.toml, max_attempts = 1", &one);
+    // One attempt: a phase is broken by its first failure, so no failed technique gives way.
+    let phish = technique(&one, "phish");
+    let bought = technique(&one, "bought-creds");
+    let vpn = technique(&one, "vpn-cve");
+    close(
+        "delivery attempts with one attempt",
+        ex.events[phish][ATTEMPTS] + ex.events[bought][ATTEMPTS] + ex.events[vpn][ATTEMPTS],
+        ex.reach[Phase::Delivery.index()],
+    );
+    engine_agrees("paths, one attempt", &one, 0x5eed_0202, 200_000);
+
+    let other = paths_variant(&[
+        ("\nmax_attempts = 2", "\nmax_attempts = 3"),
+        ("macros_blocked = false", "macros_blocked = true"),
+        ("rmm_in_estate = true", "rmm_in_estate = false"),
+        (
+            "techniques = [\"vpn-login\"]\neffectiveness = 0.8",
+            "techniques = [\"vpn-login\"]\neffectiveness = 0.8\nenabled = false",
+        ),
+    ]);
+    let ex = product_agrees("paths.toml, three attempts, facts flipped, no mfa", &other);
+    for id in ["macro", "rmm-tool"] {
+        assert_eq!(ex.events[technique(&other, id)][ATTEMPTS], 0.0, "{id}");
+    }
+    assert_eq!(ex.control_fired[control(&other, "mfa")], 0.0);
+    // Only the loader leads on from installation now, so the implant's campaigns all end at
+    // actions on objectives with nothing viable.
+    assert!(ex.no_viable > 0.05);
+    engine_agrees("paths, three attempts", &other, 0x5eed_0203, 200_000);
+}
+
+/// A two-phase path by hand. Delivery: `a` (weight 1, success 0.5) and `b` (weight 1, success
+/// 1); exploitation: `x` (after a, success 1) and `y` (after b, success 0.5); every other phase
+/// one technique that always succeeds; no controls.
+#[test]
+fn attack_paths_match_hand_computed_case() {
+    let text = |max_attempts: u32| {
+        let one = |id: &str, phase: &str| {
+            format!(
+                "[[adversary.techniques]]\nid = \"{id}\"\nphase = \"{phase}\"\nsuccess = 1.0\n\n"
+            )
+        };
+        format!(
+            "[scenario]\nname = \"Exact: hand-computed paths\"\nseed = 7101\n\n\
+             [adversary]\nmax_attempts = {max_attempts}\n\n\
+             {}{}\
+             [[adversary.techniques]]\nid = \"a\"\nphase = \"delivery\"\nweight = 1\nsuccess = 0.5\n\n\
+             [[adversary.techniques]]\nid = \"b\"\nphase = \"delivery\"\nweight = 1\nsuccess = 1.0\n\n\
+             [[adversary.techniques]]\nid = \"x\"\nphase = \"exploitation\"\nsuccess = 1.0\nafter = [\"a\"]\n\n\
+             [[adversary.techniques]]\nid = \"y\"\nphase = \"exploitation\"\nsuccess = 0.5\nafter = [\"b\"]\n\n\
+             {}{}{}",
+            one("r", "reconnaissance"),
+            one("w", "weaponization"),
+            one("i", "installation"),
+            one("c", "command_and_control"),
+            one("o", "actions_on_objectives"),
+        )
+    };
+    for (max_attempts, hand) in [
+        // One attempt. Delivery picks a or b with 1/2 each. With a (1/2), it passes with 1/2:
+        // 1/4 reaches exploitation, where only x is viable and always succeeds; 1/4 breaks
+        // (technique-failed). With b (1/2) it always passes: 1/2 reaches exploitation, where
+        // only y is viable: 1/4 completes, 1/4 breaks (technique-failed).
+        // completed = 0.5·0.5·1 + 0.5·1·0.5 = 0.5; reached[exploitation] = 0.25 + 0.5 = 0.75;
+        // x is attempted 0.25, y 0.5; a and b 0.5 each.
+        (
+            1,
+            Hand {
+                completed: 0.5,
+                reached_exploitation: 0.75,
+                broken_delivery: 0.25,
+                broken_exploitation: 0.25,
+                attempts: [0.5, 0.5, 0.25, 0.5],
+            },
+        ),
+        // Two attempts. a first (1/2): passes with a 1/4; fails 1/4, then b passes: 1/4.
+        // b first (1/2): passes with b 1/2. Delivery never breaks; passed with a 0.25, with b
+        // 0.5 + 0.25 = 0.75. Exploitation has one viable technique on each path, so one
+        // attempt: after a, x completes 0.25; after b, y completes 0.75·0.5 = 0.375 and breaks
+        // 0.375. completed = 0.25 + 0.375 = 0.625; reached[exploitation] = 1; a is attempted
+        // 0.5, b 0.5 + 0.25 = 0.75, x 0.25, y 0.75.
+        (
+            2,
+            Hand {
+                completed: 0.625,
+                reached_exploitation: 1.0,
+                broken_delivery: 0.0,
+                broken_exploitation: 0.375,
+                attempts: [0.5, 0.75, 0.25, 0.75],
+            },
+        ),
+    ] {
+        let s = Scenario::from_toml(&text(max_attempts), "hand-paths.toml").unwrap();
+        assert!(s.has_paths());
+        let ours = enumerate(&s);
+        let product = killchain::exact::evaluate(&s).unwrap();
+        let (d, e) = (Phase::Delivery.index(), Phase::Exploitation.index());
+        let check = |what: &str, p: f64, o: f64, hand: f64| {
+            let what = format!("max_attempts {max_attempts}: {what}");
+            assert!(
+                (p - hand).abs() <= 1e-12,
+                "{what}: exact evaluator {p}, by hand {hand}"
+            );
+            assert!(
+                (o - hand).abs() <= 1e-12,
+                "{what}: enumeration {o}, by hand {hand}"
+            );
+        };
+        check(
+            "completed",
+            product.completed,
+            ours.completed,
+            hand.completed,
+        );
+        check(
+            "reached exploitation",
+            product.reached[e],
+            ours.reach[e],
+            hand.reached_exploitation,
+        );
+        check(
+            "reached installation",
+            product.reached[e + 1],
+            ours.reach[e + 1],
+            hand.completed,
+        );
+        check(
+            "broken at delivery",
+            product.broken[d],
+            ours.broken[d],
+            hand.broken_delivery,
+        );
+        check(
+            "broken at exploitation",
+            product.broken[e],
+            ours.broken[e],
+            hand.broken_exploitation,
+        );
+        check(
+            "technique-failed",
+            product.breaks_technique_failed,
+            ours.technique_failed,
+            hand.broken_delivery + hand.broken_exploitation,
+        );
+        check("no-viable", product.breaks_no_viable, ours.no_viable, 0.0);
+        for (id, hand) in ["a", "b", "x", "y"].into_iter().zip(hand.attempts) {
+            let t = technique(&s, id);
+            check(
+                &format!("{id} attempts"),
+                product.techniques[t].attempts,
+                ours.events[t][ATTEMPTS],
+                hand,
+            );
+        }
+        engine_agrees(
+            &format!("hand paths, max_attempts {max_attempts}"),
+            &s,
+            0x5eed_0210 + u64::from(max_attempts),
+            100_000,
+        );
+    }
+}
+
+/// Hand-computed figures of [`attack_paths_match_hand_computed_case`].
+struct Hand {
+    completed: f64,
+    reached_exploitation: f64,
+    broken_delivery: f64,
+    broken_exploitation: f64,
+    /// Attempts of a, b, x, y per trial.
+    attempts: [f64; 4],
 }

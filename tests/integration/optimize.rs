@@ -1031,3 +1031,35 @@ fn auto_falls_back_to_monte_carlo_with_a_note_and_exact_is_refused_when_a_phase_
         .stderr(predicate::str::contains("would need"))
         .stderr(predicate::str::contains("; use --method monte-carlo"));
 }
+
+/// Attack paths make a phase's outcome depend on how the earlier phases were passed, which the
+/// phase-by-phase search does not model: optimize refuses such a file, with what to do instead,
+/// and writes nothing.
+#[test]
+fn a_scenario_with_attack_paths_is_refused_with_advice() {
+    let text = fs::read_to_string("tests/data/exact/paths.toml")
+        .unwrap()
+        .replace(
+            "effectiveness = 0.8\n",
+            "effectiveness = 0.8\ncost = 1000\n",
+        );
+    let s = Scenario::from_toml(&text, "paths.toml").unwrap();
+    assert!(s.has_paths() && s.controls.iter().any(|c| c.cost.is_some()));
+    assert_eq!(Problem::new(&s).err(), Some(optimize::OptimizeError::Paths));
+    let dir = TempDir::new().unwrap();
+    let file = dir.path().join("paths.toml");
+    fs::write(&file, &text).unwrap();
+    killchain()
+        .arg("optimize")
+        .arg(&file)
+        .args(["--budget", "5000", "--out"])
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(
+            predicate::str::contains("the scenario has attack paths (`after`)")
+                .and(predicate::str::contains("killchain compare")),
+        );
+    assert!(!dir.path().join("out").exists());
+}

@@ -175,6 +175,18 @@ fn flush_breaks(plan: &Plan, ws: &mut Workspace, tally: &mut Tally) {
 /// (by its position in `ws.alive_id`) into `ws.outcome`.
 #[inline(always)]
 fn run_batch<const TRACK: bool>(plan: &Plan, b: usize, ws: &mut Workspace, tally: &mut Tally) {
+    if plan.paths.is_some() {
+        // Attack paths: which techniques a trial may pick depends on how it passed the earlier
+        // phases; such plans are played one trial at a time by the reference engine.
+        for i in 0..b {
+            let s = TrialStream::from_key(ws.alive[i]);
+            let outcome = super::trial::run_trial_outcome(plan, s, tally);
+            if TRACK {
+                ws.outcome[ws.alive_id[i] as usize] = outcome;
+            }
+        }
+        return;
+    }
     tally.trials += b as u64;
     let mut m = b;
     for phase_idx in 0..N_PHASES {

@@ -1,7 +1,7 @@
 //! A scenario compiled for the hot path: flat arrays, integer thresholds, no strings.
 
 use crate::phase::{CourseOfAction, N_PHASES, Phase};
-use crate::scenario::Scenario;
+use crate::scenario::{PathBits, Scenario};
 use crate::sim::rng::{Threshold, control_tag};
 
 /// Positions of the courses of action in `CourseOfAction::ENGINE_ORDER`, as indices of a
@@ -79,6 +79,8 @@ pub struct Plan {
     pub(crate) techniques: Vec<TechniquePlan>,
     pub(crate) acts: Vec<Act>,
     pub(crate) n_controls: usize,
+    /// The scenario's attack paths, if any `after` list names one.
+    pub(crate) paths: Option<PathBits>,
 }
 
 impl Plan {
@@ -90,6 +92,7 @@ impl Plan {
     pub fn phase_plays_alike(&self, other: &Plan, phase_idx: usize) -> bool {
         let (a, b) = (&self.phases[phase_idx], &other.phases[phase_idx]);
         self.max_attempts == other.max_attempts
+            && self.paths == other.paths
             && a == b
             && a.viable.iter().all(|&ti| {
                 let (x, y) = (
@@ -160,6 +163,7 @@ impl Plan {
             techniques,
             acts,
             n_controls: s.controls.len(),
+            paths: s.has_paths().then(|| s.path_bits()),
         };
         for k in 0..N_PHASES {
             plan.phases[k] = plan.phase_tables(&plan.phases[k]);

@@ -28,20 +28,37 @@ enum Breaker {
 /// Runs one trial and adds it to the tally.
 #[inline]
 pub(crate) fn run_trial(plan: &Plan, s: TrialStream, tally: &mut Tally) {
+    run_trial_outcome(plan, s, tally);
+}
+
+/// Runs one trial, adds it to the tally and returns its outcome: the number of phases it
+/// passed (the index of the phase that broke its chain, or `N_PHASES` when it completed).
+#[inline]
+pub(crate) fn run_trial_outcome(plan: &Plan, s: TrialStream, tally: &mut Tally) -> u8 {
     tally.trials += 1;
+    // The campaign's path state: which techniques that `after` lists name it passed with.
+    let mut state = 0u64;
     for phase_idx in 0..N_PHASES {
         tally.reached[phase_idx] += 1;
-        if let Some(breaker) = run_phase(plan, phase_idx, s, tally) {
-            tally.broken[phase_idx] += 1;
-            match breaker {
-                Breaker::Control(c) => tally.control_breaks[c as usize] += 1,
-                Breaker::TechniqueFailed => tally.breaks_technique_failed += 1,
-                Breaker::NoViableTechnique => tally.breaks_no_viable += 1,
+        match run_phase(plan, phase_idx, state, s, tally) {
+            Ok(ti) => {
+                if let Some(paths) = &plan.paths {
+                    state = paths.passed(ti, state, phase_idx);
+                }
             }
-            return;
+            Err(breaker) => {
+                tally.broken[phase_idx] += 1;
+                match breaker {
+                    Breaker::Control(c) => tally.control_breaks[c as usize] += 1,
+                    Breaker::TechniqueFailed => tally.breaks_technique_failed += 1,
+                    Breaker::NoViableTechnique => tally.breaks_no_viable += 1,
+                }
+                return phase_idx as u8;
+            }
         }
     }
     tally.completed += 1;
+    N_PHASES as u8
 }
 
 /// Whether the adversary passes phase `phase_idx` of a trial, judged alone: the phase is played
@@ -54,22 +71,37 @@ pub(crate) fn passes_phase(
     s: TrialStream,
     scratch: &mut Tally,
 ) -> bool {
-    run_phase(plan, phase_idx, s, scratch).is_none()
+    debug_assert!(plan.paths.is_none(), "a phase judged alone has no path");
+    run_phase(plan, phase_idx, 0, s, scratch).is_ok()
 }
 
-/// Plays one phase; `None` when the adversary passes it.
+/// Plays one phase for a campaign in path state `state`; the technique it passed with (a
+/// scenario index), or who broke the chain.
 #[inline]
-fn run_phase(plan: &Plan, phase_idx: usize, s: TrialStream, tally: &mut Tally) -> Option<Breaker> {
+fn run_phase(
+    plan: &Plan,
+    phase_idx: usize,
+    state: u64,
+    s: TrialStream,
+    tally: &mut Tally,
+) -> Result<usize, Breaker> {
     let phase = &plan.phases[phase_idx];
-    let n = phase.viable.len();
+    // Techniques the path rules out count as tried: no attempt picks them.
+    let barred: u64 = match &plan.paths {
+        None => 0,
+        Some(paths) => (phase.viable.iter().enumerate())
+            .filter(|&(_, &ti)| !paths.allows(ti as usize, state))
+            .fold(0, |m, (j, _)| m | 1 << j),
+    };
+    let n = phase.viable.len() - barred.count_ones() as usize;
     if n == 0 {
-        return Some(Breaker::NoViableTechnique);
+        return Err(Breaker::NoViableTechnique);
     }
     let attempts = (plan.max_attempts as usize).min(n) as u32;
-    let mut tried: u64 = 0;
+    let mut tried: u64 = barred;
     let mut last_ender = None;
     for attempt in 0..attempts {
-        let j = if attempt == 0 {
+        let j = if attempt == 0 && barred == 0 {
             // Branch-free: the number of cumulative thresholds at or below the draw.
             let u = s.draw53(Slot::new(SlotKind::Pick, phase_idx, 0, 0));
             phase.first_pick.iter().map(|&c| usize::from(u >= c)).sum()
@@ -83,12 +115,12 @@ fn run_phase(plan: &Plan, phase_idx: usize, s: TrialStream, tally: &mut Tally) -
         tried |= 1 << j;
         let ti = phase.viable[j] as usize;
         match attempt_once(plan, &plan.techniques[ti], ti, phase_idx, attempt, s, tally) {
-            Attempt::Succeeded => return None,
-            Attempt::Evicted { by } => return Some(Breaker::Control(by)),
+            Attempt::Succeeded => return Ok(ti),
+            Attempt::Evicted { by } => return Err(Breaker::Control(by)),
             Attempt::Failed { ended_by } => last_ender = ended_by,
         }
     }
-    Some(last_ender.map_or(Breaker::TechniqueFailed, Breaker::Control))
+    Err(last_ender.map_or(Breaker::TechniqueFailed, Breaker::Control))
 }
 
 /// Weighted pick among the techniques not in `tried`, with `u` uniform in [0, 1).
