@@ -28,6 +28,7 @@ use super::{Failure, interrupt, io, progress, publish};
 /// `killchain compare`.
 pub(super) fn compare(args: &CompareArgs) -> Result<(), Failure> {
     let loaded = io::load_all(&args.scenarios)?;
+    super::landscape::refuse_in(&loaded, "compare")?;
     let base = &loaded[0];
     let (named, dir): (Vec<(String, &Scenario)>, PathBuf) = match &loaded[..] {
         [one] => {
@@ -288,6 +289,7 @@ fn fallback_line(arm: &str, e: &TooLarge, trials: u64) -> String {
 /// `killchain rank`.
 pub(super) fn rank(args: &RankArgs) -> Result<(), Failure> {
     let loaded = io::load_all(std::slice::from_ref(&args.scenario))?;
+    super::landscape::refuse_in(&loaded, "rank")?;
     let l = &loaded[0];
     let s = &l.scenario;
     let dir = destination::output_dir(&args.sim.output.out, &l.path)?;

@@ -9,12 +9,13 @@ use crate::sim::exact;
 use crate::stats::Counts;
 
 use super::destination::{self, Destination, Replaces};
-use super::{Failure, io, publish};
+use super::{Failure, io, landscape, publish};
 
 /// `killchain exact`.
 pub(super) fn exact(args: &ExactArgs) -> Result<(), Failure> {
     let loaded = io::load_all(&args.scenarios)?;
     let dirs = destination::output_dirs(&args.output.out, &loaded)?;
+    landscape::refusals(&loaded, false, args.export)?;
     // Every destination is checked (created, locked, staged) before the first evaluation.
     let destinations = dirs
         .iter()
@@ -22,12 +23,25 @@ pub(super) fn exact(args: &ExactArgs) -> Result<(), Failure> {
         .collect::<Result<Vec<_>, _>>()?;
     // Refuse before writing anything if any scenario is too large.
     let mut results = Vec::with_capacity(loaded.len());
+    let mut landscapes = Vec::new();
     for l in &loaded {
+        let trials = args.trials.unwrap_or(l.scenario.trials);
+        if l.scenario.is_landscape() {
+            landscapes.push(landscape::evaluate(l, trials)?);
+            continue;
+        }
         let started = Instant::now();
         let r = evaluate(l)?;
         results.push((r, started.elapsed().as_secs_f64()));
     }
-    for ((l, destination), (r, wall_seconds)) in loaded.iter().zip(destinations).zip(&results) {
+    let (mut results, mut landscapes) = (results.iter(), landscapes.iter());
+    for (l, destination) in loaded.iter().zip(destinations) {
+        if l.scenario.is_landscape() {
+            let evaluated = landscapes.next().expect("one evaluation per landscape");
+            landscape::publish_exact(l, evaluated, destination, args.output.quiet, args.export)?;
+            continue;
+        }
+        let (r, wall_seconds) = results.next().expect("one result per scenario");
         let figures = Figures::exact(r, args.trials.unwrap_or(l.scenario.trials));
         let loss = l
             .scenario

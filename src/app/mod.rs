@@ -15,6 +15,7 @@ pub mod fuzzing;
 mod init;
 mod interrupt;
 mod io;
+mod landscape;
 mod merge;
 mod optimize;
 mod progress;
@@ -105,8 +106,15 @@ fn validate(args: &ValidateArgs) -> Result<(), Failure> {
     let loaded = io::load_all(&args.scenarios)?;
     for l in &loaded {
         let s = &l.scenario;
+        let adversaries = match s.adversaries.len() {
+            0 => String::new(),
+            n => format!(
+                "{}, ",
+                crate::report::counted(n as u64, "adversary", "adversaries")
+            ),
+        };
         io::say(&format!(
-            "ok: {} ({}, {})\n",
+            "ok: {} ({adversaries}{}, {})\n",
             l.path,
             crate::report::counted(s.techniques.len() as u64, "technique", "techniques"),
             crate::report::counted(s.controls.len() as u64, "control", "controls")

@@ -17,6 +17,7 @@ use super::{Failure, console, interrupt, io, progress, publish};
 /// `killchain optimize`.
 pub(super) fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
     let loaded = io::load_all(std::slice::from_ref(&args.scenario))?;
+    super::landscape::refuse_in(&loaded, "optimize")?;
     let l = &loaded[0];
     let s = &l.scenario;
     let input = |e: &dyn fmt::Display| Failure::Input(vec![format!("{}: {e}", l.path)]);

@@ -144,6 +144,13 @@ pub(super) fn render_available(
     };
     let mut out = Vec::new();
     let mut skipped = Vec::new();
+    let landscape = (folder.table("phases.csv")).is_some_and(|t| t.col("adversary").is_some());
+    if export.report && landscape {
+        return Err(Failure::Input(vec![format!(
+            "{}: cannot write report.html: the folder holds a threat landscape (an `adversary` column), and report.html draws one adversary; landscape.csv and the CSV files hold every figure",
+            dir.display()
+        )]));
+    }
     if export.report {
         let html = report::report_html(&folder).ok_or_else(|| {
             missing(

@@ -10,19 +10,25 @@ use crate::sim::{ArmResult, Schedule};
 
 use super::destination::{self, Destination, Replaces};
 use super::settings::{self, Settings};
-use super::{Failure, io, publish};
+use super::{Failure, io, landscape, publish};
 
 /// `killchain run`.
 pub(super) fn run(args: &RunArgs) -> Result<(), Failure> {
     let loaded = io::load_all(&args.scenarios)?;
     let dirs = destination::output_dirs(&args.output.out, &loaded)?;
-    // Every scenario's trial count is checked before the first is played.
+    landscape::refusals(&loaded, args.shard.is_some(), args.export)?;
+    // Every scenario's trial count is checked before the first is played (in a landscape, for
+    // each adversary's rate).
     let refused: Vec<String> = (loaded.iter())
-        .filter_map(|l| {
+        .flat_map(|l| {
             let settings = Settings::resolve(&args.trials, &l.scenario);
-            settings
-                .check_years(l.scenario.loss.as_ref(), &l.path)
-                .err()
+            let models = match l.scenario.is_landscape() {
+                false => vec![l.scenario.loss.clone()],
+                true => (l.scenario.parts().into_iter())
+                    .map(|p| p.scenario.loss)
+                    .collect(),
+            };
+            (models.iter()).find_map(|m| settings.check_years(m.as_ref(), &l.path).err())
         })
         .flat_map(|f| match f {
             Failure::Input(m) => m,
@@ -41,6 +47,11 @@ pub(super) fn run(args: &RunArgs) -> Result<(), Failure> {
         let dir = destination.dir();
         let s = &l.scenario;
         let settings = Settings::resolve(&args.trials, s);
+        if s.is_landscape() {
+            let quiet = args.output.quiet;
+            landscape::run(l, &settings, destination, quiet, args.export)?;
+            continue;
+        }
         let session = settings.session(settings.work_units())?;
         let (seed, trials, threads) = (settings.seed, settings.trials, session.threads());
         let schedule = Schedule::new(s.loss.as_ref(), seed, trials, args.shard);

@@ -169,6 +169,9 @@ pub enum Arms<'a> {
     /// A comparison's arms, baseline first: `(variant name, its scenario, figures)`, named in a
     /// `variant` column after `scenario`.
     Comparison(&'a [(&'a str, &'a Scenario, &'a Figures)]),
+    /// A threat landscape's adversaries in file order: `(adversary id, its one-adversary
+    /// scenario, figures)`, named in an `adversary` column after `scenario`.
+    Landscape(&'a [(&'a str, &'a Scenario, &'a Figures)]),
 }
 
 impl<'a> Arms<'a> {
@@ -176,12 +179,24 @@ impl<'a> Arms<'a> {
     fn each(&self) -> Vec<(Option<&'a str>, &'a Scenario, &'a Figures)> {
         match *self {
             Arms::Run(s, f) => vec![(None, s, f)],
-            Arms::Comparison(arms) => arms.iter().map(|&(v, s, f)| (Some(v), s, f)).collect(),
+            Arms::Comparison(arms) | Arms::Landscape(arms) => {
+                arms.iter().map(|&(v, s, f)| (Some(v), s, f)).collect()
+            }
+        }
+    }
+
+    /// The name of the column that names each arm, if the file has one.
+    fn column(&self) -> Option<&'static str> {
+        match self {
+            Arms::Run(..) => None,
+            Arms::Comparison(_) => Some("variant"),
+            Arms::Landscape(_) => Some("adversary"),
         }
     }
 }
 
-/// A file of `header` (with `variant` after its first column in a comparison) and the `rows` of
+/// A file of `header` (with `variant` after its first column in a comparison, `adversary` in a
+/// landscape) and the `rows` of
 /// each arm in turn.
 fn by_arm(
     header: &[&str],
@@ -190,8 +205,8 @@ fn by_arm(
 ) -> Vec<u8> {
     let mut w = writer();
     let mut header = header.to_vec();
-    if let Arms::Comparison(_) = arms {
-        header.insert(1, "variant");
+    if let Some(column) = arms.column() {
+        header.insert(1, column);
     }
     record(&mut w, &header);
     for (variant, s, f) in arms.each() {

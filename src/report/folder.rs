@@ -7,21 +7,23 @@
 use std::collections::BTreeMap;
 
 /// The CSV files a result folder may hold, in the order they are rendered.
-pub const CSV_FILES: [&str; 8] = [
+pub const CSV_FILES: [&str; 9] = [
     "phases.csv",
     "comparison.csv",
     "phase_deltas.csv",
     "controls.csv",
     "techniques.csv",
+    "landscape.csv",
     "ranking.csv",
     "loss_exceedance.csv",
     "frontier.csv",
 ];
 
 /// The columns of the CSV files that hold text; every other column holds numbers.
-const TEXT_COLUMNS: [&str; 15] = [
+const TEXT_COLUMNS: [&str; 16] = [
     "scenario",
     "variant",
+    "adversary",
     "phase",
     "technique",
     "attack",

@@ -10,6 +10,7 @@ mod compare_out;
 mod csv_out;
 pub(crate) mod folder;
 pub(crate) mod format;
+mod landscape_out;
 pub use format::counted;
 pub mod html;
 mod loss_out;
@@ -27,6 +28,10 @@ pub use csv_out::{Arms, controls_csv, phases_csv, techniques_csv};
 pub use csv_out::{CONTROLS_HEADER, PHASES_HEADER, TECHNIQUES_HEADER};
 pub use folder::ResultFolder;
 pub use html::report_html;
+pub use landscape_out::{
+    AdversaryResult, LANDSCAPE_HEADER, LandscapeResult, landscape_csv, landscape_json,
+    landscape_table,
+};
 pub use loss_out::{LOSS_EXCEEDANCE_HEADER, LossJson, loss_exceedance_csv};
 pub use manifest::run_json;
 pub use navigator::navigator_layer;

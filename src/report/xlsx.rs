@@ -32,9 +32,10 @@ pub enum ColumnKind {
 
 /// The kind of column `name` (see the module documentation).
 pub fn column_kind(name: &str) -> ColumnKind {
-    const TEXT: [&str; 15] = [
+    const TEXT: [&str; 16] = [
         "scenario",
         "variant",
+        "adversary",
         "phase",
         "control",
         "controls",

@@ -11,6 +11,7 @@
 //! ([`Scenario::variants`]).
 
 mod diagnostic;
+mod landscape;
 mod raw;
 mod validate;
 mod variant;
@@ -20,6 +21,7 @@ use std::fmt;
 use std::path::Path;
 
 pub use diagnostic::{Diagnostic, Diagnostics, SHOWN_PER_KIND};
+pub use landscape::{LandscapeAdversary, Part};
 pub use variant::id_difference;
 
 use crate::money::LossModel;
@@ -207,9 +209,12 @@ pub struct Scenario {
     pub seed: u64,
     /// Facts about the defended estate.
     pub environment: BTreeMap<String, Fact>,
-    /// The adversary's profile.
+    /// The adversary's profile (in a landscape, the first adversary's).
     pub adversary: Adversary,
-    /// Every technique, in file order.
+    /// A threat landscape's adversaries (`[[adversaries]]`), in file order; empty for a file
+    /// with `[adversary]`. See [`Scenario::parts`].
+    pub adversaries: Vec<LandscapeAdversary>,
+    /// Every technique, in file order (in a landscape, every adversary's in turn).
     pub techniques: Vec<Technique>,
     /// Every control, in file order.
     pub controls: Vec<Control>,

@@ -23,7 +23,24 @@ use toml::Spanned;
 #[serde(deny_unknown_fields)]
 #[schemars(
     title = "killchain scenario",
-    description = "A killchain scenario file: the defended estate, the adversary's techniques at each kill-chain phase, the defender's controls and variants to compare."
+    description = "A killchain scenario file: the defended estate, the adversary's techniques at each kill-chain phase, the defender's controls and variants to compare.",
+    extend(
+        "oneOf" = [{ "required": ["adversary"] }, { "required": ["adversaries"] }],
+        "allOf" = [
+            {
+                "if": { "required": ["adversary"] },
+                "then": { "properties": { "loss": { "required": ["attacks_per_year", "impact"] } } }
+            },
+            {
+                "if": { "required": ["adversaries"] },
+                "then": { "properties": { "loss": { "not": { "required": ["attacks_per_year"] } } } }
+            },
+            {
+                "if": { "required": ["adversaries", "loss"] },
+                "then": { "properties": { "adversaries": { "items": { "required": ["attacks_per_year"] } } } }
+            }
+        ]
+    )
 )]
 pub(crate) struct RawFile {
     /// The scenario's name, description, default trial count and seed.
@@ -34,9 +51,14 @@ pub(crate) struct RawFile {
     #[serde(default)]
     #[schemars(with = "BTreeMap<schema::Id, schema::FactValue>")]
     pub environment: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
-    /// The adversary: its name, attempts per phase and techniques.
-    #[schemars(with = "RawAdversary")]
+    /// The adversary: its name, attempts per phase and techniques (or `[[adversaries]]`).
+    #[schemars(with = "RawAdversary", default)]
     pub adversary: Option<Spanned<RawAdversary>>,
+    /// A threat landscape instead of `[adversary]`: several adversaries against the same
+    /// controls, each with its own techniques and its own rate of campaigns.
+    #[serde(default)]
+    #[schemars(with = "Vec<RawLandscapeAdversary>", length(min = 1))]
+    pub adversaries: Vec<Spanned<RawLandscapeAdversary>>,
     /// The defender's controls, each a course of action at one or more phases.
     #[serde(default)]
     #[schemars(with = "Vec<RawControl>")]
@@ -142,6 +164,37 @@ pub(crate) struct RawAdversary {
     /// Distinct techniques tried per phase before giving up. Default 1.
     #[schemars(with = "u64", default, range(min = 1, max = 64))]
     pub max_attempts: Option<Spanned<i64>>,
+    /// The adversary's options: at least one per phase, at most 64 per phase.
+    #[serde(default)]
+    #[schemars(with = "Vec<RawTechnique>")]
+    pub techniques: Vec<Spanned<RawTechnique>>,
+}
+
+/// `[[adversaries]]`: one adversary of a threat landscape.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLandscapeAdversary {
+    /// Unique among adversaries, techniques and controls; names the adversary's rows and its
+    /// random streams.
+    #[schemars(with = "schema::Id")]
+    pub id: Option<Spanned<String>>,
+    /// The adversary's name; defaults to the id.
+    #[schemars(default)]
+    pub name: Option<String>,
+    /// Distinct techniques tried per phase before giving up. Default 1.
+    #[schemars(with = "u64", default, range(min = 1, max = 64))]
+    pub max_attempts: Option<Spanned<i64>>,
+    /// Expected campaigns of this adversary per year (the mean of a Poisson count), in
+    /// [0.01, 1e6]; required with `[loss]` or when there is more than one adversary.
+    #[schemars(with = "f64", default, range(min = 0.01, max = 1e6))]
+    pub attacks_per_year: Option<Spanned<toml::Value>>,
+    /// The loss of one completed attack of this adversary, in the forms of `loss.impact`;
+    /// omitted, `[loss].impact`.
+    #[schemars(with = "schema::Impact", default)]
+    pub impact: Option<Spanned<toml::Value>>,
+    /// A disabled adversary is left out of `run` and `exact`. Default true.
+    #[schemars(default)]
+    pub enabled: Option<bool>,
     /// The adversary's options: at least one per phase, at most 64 per phase.
     #[serde(default)]
     #[schemars(with = "Vec<RawTechnique>")]
@@ -257,13 +310,14 @@ pub(crate) struct RawVariant {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawLoss {
     /// Expected campaigns of this adversary per year (the mean of a Poisson count), in
-    /// [0.01, 1e6].
-    #[schemars(with = "f64", range(min = 0.01, max = 1e6))]
+    /// [0.01, 1e6]. Required with `[adversary]`; with `[[adversaries]]` each adversary states
+    /// its own, and this key is refused.
+    #[schemars(with = "f64", default, range(min = 0.01, max = 1e6))]
     pub attacks_per_year: Option<Spanned<toml::Value>>,
     /// The loss of one completed attack: a fixed amount, `{ low, high }` (the 5th and 95th
     /// percentiles of a lognormal) or `{ min, mode, max }` (PERT, shape 4). Its keys are checked
-    /// in `validate`.
-    #[schemars(with = "schema::Impact")]
+    /// in `validate`. Required unless every adversary of `[[adversaries]]` states its own.
+    #[schemars(with = "schema::Impact", default)]
     pub impact: Option<Spanned<toml::Value>>,
     /// The currency's label, printed beside amounts (e.g. "USD"); 1 to 16 letters, digits, `.`,
     /// `_` or `-`.

@@ -6,12 +6,15 @@ use std::ops::Range;
 use toml::{Spanned, Value};
 
 use super::diagnostic::{Collector, Diagnostics, did_you_mean};
-use super::raw::{RawAdversary, RawControl, RawFile, RawLoss, RawMeta, RawSeed, RawTechnique};
+use super::raw::{
+    RawAdversary, RawControl, RawFile, RawLandscapeAdversary, RawLoss, RawMeta, RawSeed,
+    RawTechnique,
+};
 use super::variant::{Catalog, Written};
 use super::{
-    Adversary, Control, DEFAULT_SEED, DEFAULT_TRIALS, Fact, MAX_PATH_TECHNIQUES, MAX_SEED,
-    MAX_TECHNIQUES_PER_PHASE, MAX_WEIGHT, Probability, Requirement, Scenario, Technique, seed_rule,
-    valid_weight,
+    Adversary, Control, DEFAULT_SEED, DEFAULT_TRIALS, Fact, LandscapeAdversary,
+    MAX_PATH_TECHNIQUES, MAX_SEED, MAX_TECHNIQUES_PER_PHASE, MAX_WEIGHT, Probability, Requirement,
+    Scenario, Technique, seed_rule, valid_weight,
 };
 use crate::money::{
     Impact, LossModel, MAX_ATTACKS_PER_YEAR, MAX_COST, MAX_IMPACT, MIN_ATTACKS_PER_YEAR,
@@ -133,8 +136,20 @@ impl Checker<'_, '_> {
         let meta = self.meta(raw.scenario);
         let (environment, rejected_facts) = self.environment(raw.environment);
         let mut ids: HashMap<String, IdSite> = HashMap::new();
-        let adversary = self.adversary(raw.adversary, &environment, &mut ids);
-        let (adversary, techniques, broken) = adversary?;
+        let has_loss = raw.loss.is_some();
+        let (adversary, adversaries, techniques, broken) = if raw.adversaries.is_empty() {
+            let (adversary, techniques, broken) =
+                self.adversary(raw.adversary, &environment, &mut ids)?;
+            (adversary, Vec::new(), techniques, broken)
+        } else {
+            if let Some(a) = &raw.adversary {
+                self.c.error(
+                    a.span(),
+                    "a file has either one [adversary] or a landscape of [[adversaries]], not both; move this adversary into [[adversaries]] with an `id`",
+                );
+            }
+            self.landscape(raw.adversaries, &environment, &mut ids, has_loss)?
+        };
         // Controls are checked even when some technique is invalid, so every problem is
         // reported at once; references to an invalid technique are not reported again.
         let controls = self.controls(raw.controls, &environment, &techniques, &broken, &mut ids);
@@ -142,7 +157,7 @@ impl Checker<'_, '_> {
         // Variants are checked against what the file defines even when the base has problems.
         let catalog = Catalog::new(written, &ids, &environment, rejected_facts);
         let plans = self.variant_plans(raw.variants, &catalog);
-        let loss = self.loss(raw.loss);
+        let loss = self.loss(raw.loss, &adversaries);
         let (name, description, trials, seed) = meta?;
         let loss = loss?;
         if !broken.is_empty() {
@@ -155,6 +170,7 @@ impl Checker<'_, '_> {
             seed,
             environment,
             adversary,
+            adversaries,
             techniques,
             controls,
             loss,
@@ -283,10 +299,14 @@ impl Checker<'_, '_> {
         }
         if let Some(first) = ids.get(name) {
             let line = self.c.line(first.span.start);
+            let among = match (kind, first.kind) {
+                ("adversary", _) | (_, "adversary") => "adversaries, techniques and controls",
+                _ => "techniques and controls",
+            };
             self.c.error(
                 id.span(),
                 format!(
-                    "duplicate id \"{name}\": already used by the {} on line {line}; ids must be unique among techniques and controls",
+                    "duplicate id \"{name}\": already used by the {} on line {line}; ids must be unique among {among}",
                     first.kind
                 ),
             );
@@ -311,12 +331,24 @@ impl Checker<'_, '_> {
         let Some(raw) = raw else {
             self.c.error(
                 0..0,
-                "missing [adversary] table; it needs at least one [[adversary.techniques]] per phase",
+                "missing [adversary] table (or [[adversaries]]); it needs at least one [[adversary.techniques]] per phase",
             );
             return None;
         };
         let span = raw.span();
         let raw = raw.into_inner();
+        self.adversary_table(span, raw, env, ids, None)
+    }
+
+    /// One adversary's profile and techniques; `landscape`: its id in a `[[adversaries]]` file.
+    fn adversary_table(
+        &mut self,
+        span: Range<usize>,
+        raw: RawAdversary,
+        env: &BTreeMap<String, Fact>,
+        ids: &mut HashMap<String, IdSite>,
+        landscape: Option<(&str, &HashMap<String, String>)>,
+    ) -> Option<(Adversary, Vec<Technique>, HashSet<String>)> {
         let max_attempts = match raw.max_attempts {
             None => 1,
             Some(m) if (1..=MAX_ATTEMPTS).contains(m.get_ref()) => *m.get_ref() as u32,
@@ -356,12 +388,15 @@ impl Checker<'_, '_> {
             for phase in Phase::ALL {
                 let n = per_phase[phase.index()];
                 if n == 0 {
-                    self.c.error(
-                        span.clone(),
-                        format!(
+                    let message = match landscape.map(|l| l.0) {
+                        None => format!(
                             "no technique for phase \"{phase}\"; every phase needs at least one [[adversary.techniques]]"
                         ),
-                    );
+                        Some(id) => format!(
+                            "adversary \"{id}\" has no technique for phase \"{phase}\"; every adversary needs at least one [[adversaries.techniques]] per phase"
+                        ),
+                    };
+                    self.c.error(span.clone(), message);
                 } else if n > MAX_TECHNIQUES_PER_PHASE {
                     self.c.error(
                         span.clone(),
@@ -373,13 +408,15 @@ impl Checker<'_, '_> {
             }
         }
         if complete {
-            complete = self.paths(&mut techniques, afters, &span);
+            complete = self.paths(&mut techniques, afters, &span, landscape);
             if !complete {
                 broken.insert(String::new());
             }
         }
         let adversary = Adversary {
-            name: raw.name.unwrap_or_else(|| "Adversary".to_owned()),
+            name: (raw.name)
+                .or_else(|| landscape.map(|l| l.0.to_owned()))
+                .unwrap_or_else(|| "Adversary".to_owned()),
             max_attempts,
         };
         if !complete && broken.is_empty() {
@@ -389,6 +426,143 @@ impl Checker<'_, '_> {
         Some((adversary, techniques, broken))
     }
 
+    /// `[[adversaries]]`: each adversary's profile, rate, impact and techniques (renumbered into
+    /// one list, each adversary's a contiguous range).
+    #[allow(clippy::type_complexity)]
+    fn landscape(
+        &mut self,
+        raw: Vec<Spanned<RawLandscapeAdversary>>,
+        env: &BTreeMap<String, Fact>,
+        ids: &mut HashMap<String, IdSite>,
+        has_loss: bool,
+    ) -> Option<(
+        Adversary,
+        Vec<LandscapeAdversary>,
+        Vec<Technique>,
+        HashSet<String>,
+    )> {
+        let several = raw.len() > 1;
+        // Which adversary each technique id belongs to, so that an `after` naming another
+        // adversary's technique says so.
+        let owners: HashMap<String, String> = (raw.iter())
+            .filter_map(|a| {
+                let a = a.get_ref();
+                let owner = a.id.as_ref()?.get_ref().clone();
+                Some((a.techniques.iter(), owner))
+            })
+            .flat_map(|(ts, owner)| {
+                ts.filter_map(|t| t.get_ref().id.as_ref().map(|id| id.get_ref().clone()))
+                    .map(move |id| (id, owner.clone()))
+            })
+            .collect();
+        let mut adversaries = Vec::new();
+        let mut techniques: Vec<Technique> = Vec::new();
+        let mut broken = HashSet::new();
+        let mut ok = true;
+        for a in raw {
+            let span = a.span();
+            let a = a.into_inner();
+            let Some(id) = a.id else {
+                self.c.error(
+                    span,
+                    "adversary has no `id`; every [[adversaries]] needs one, unique among adversaries, techniques and controls",
+                );
+                ok = false;
+                continue;
+            };
+            ok &= self.claim_id(&id, "adversary", ids);
+            let aid = id.get_ref().clone();
+            let attacks_per_year = match &a.attacks_per_year {
+                Some(v) => {
+                    let x =
+                        self.attacks_per_year(v, &format!("adversary \"{aid}\": attacks_per_year"));
+                    ok &= x.is_some();
+                    x
+                }
+                None if has_loss || several => {
+                    let why = if has_loss {
+                        "the file has [loss]"
+                    } else {
+                        "the landscape has several adversaries"
+                    };
+                    self.c.error(
+                        id.span(),
+                        format!(
+                            "adversary \"{aid}\" has no `attacks_per_year` (expected campaigns per year); every adversary needs one when {why}"
+                        ),
+                    );
+                    ok = false;
+                    None
+                }
+                None => None,
+            };
+            let impact = match &a.impact {
+                Some(i) => {
+                    let x = self.impact(i);
+                    ok &= x.is_some();
+                    x
+                }
+                None => None,
+            };
+            let table = RawAdversary {
+                name: a.name,
+                max_attempts: a.max_attempts,
+                techniques: a.techniques,
+            };
+            let Some((profile, own, own_broken)) =
+                self.adversary_table(span, table, env, ids, Some((&aid, &owners)))
+            else {
+                ok = false;
+                continue;
+            };
+            broken.extend(own_broken);
+            let start = techniques.len();
+            techniques.extend(own.into_iter().map(|mut t| {
+                t.after.iter_mut().for_each(|i| *i += start);
+                t
+            }));
+            adversaries.push(LandscapeAdversary {
+                id: aid,
+                profile,
+                techniques: start..techniques.len(),
+                attacks_per_year,
+                impact,
+                enabled: a.enabled.unwrap_or(true),
+            });
+        }
+        if ok && !adversaries.iter().any(|a| a.enabled) {
+            self.c.error(
+                0..0,
+                "every adversary of [[adversaries]] is disabled (`enabled = false`); enable at least one",
+            );
+            ok = false;
+        }
+        if !ok && broken.is_empty() {
+            broken.insert(String::new());
+        }
+        let first = adversaries.first()?.profile.clone();
+        Some((first, adversaries, techniques, broken))
+    }
+
+    /// Expected campaigns per year: a number in the accepted range, or the problem reported.
+    fn attacks_per_year(&mut self, v: &Spanned<Value>, what: &str) -> Option<f64> {
+        match as_number(v.get_ref()) {
+            Some(x) if (MIN_ATTACKS_PER_YEAR..=MAX_ATTACKS_PER_YEAR).contains(&x) => Some(x),
+            _ => {
+                self.c.error(
+                    v.span(),
+                    format!(
+                        "{what} must be a number in [{}, {}] (expected campaigns per year), got {}",
+                        readable(MIN_ATTACKS_PER_YEAR),
+                        readable(MAX_ATTACKS_PER_YEAR),
+                        v.get_ref()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
     /// Resolves every technique's `after` list (ids of techniques of earlier phases); false when
     /// one is wrong.
     fn paths(
@@ -396,6 +570,7 @@ impl Checker<'_, '_> {
         techniques: &mut [Technique],
         afters: Vec<Option<RawAfter>>,
         span: &std::ops::Range<usize>,
+        landscape: Option<(&str, &HashMap<String, String>)>,
     ) -> bool {
         let by_id: HashMap<String, usize> = (techniques.iter().enumerate())
             .map(|(i, t)| (t.id.clone(), i))
@@ -441,6 +616,18 @@ impl Checker<'_, '_> {
                         ok = false;
                     }
                     Some(&i) => resolved.push(i),
+                    None if landscape.is_some_and(|(_, owners)| owners.contains_key(text)) => {
+                        let (me, owners) = landscape.expect("a landscape");
+                        self.c.error(
+                            name.span(),
+                            format!(
+                                "technique \"{tid}\" of adversary \"{me}\": `after` names \"{text}\", a technique of adversary \"{}\"; a path stays within one adversary's campaign{}",
+                                owners[text],
+                                known_list("techniques of earlier phases", &earlier)
+                            ),
+                        );
+                        ok = false;
+                    }
                     None => {
                         self.c.error(
                             name.span(),
@@ -974,12 +1161,23 @@ const MAX_CURRENCY_CHARS: usize = 16;
 
 impl Checker<'_, '_> {
     /// `[loss]`: `Some(None)` when absent, `None` when it has problems (reported).
-    fn loss(&mut self, raw: Option<Spanned<RawLoss>>) -> Option<Option<LossModel>> {
+    ///
+    /// In a landscape (`adversaries` not empty) each adversary gives its rate and may give its
+    /// impact; the file's model then holds the currency, the default impact (else the first
+    /// enabled adversary's) and the enabled adversaries' total rate.
+    fn loss(
+        &mut self,
+        raw: Option<Spanned<RawLoss>>,
+        adversaries: &[LandscapeAdversary],
+    ) -> Option<Option<LossModel>> {
         let Some(raw) = raw else {
             return Some(None);
         };
         let span = raw.span();
         let raw = raw.into_inner();
+        if !adversaries.is_empty() {
+            return self.landscape_loss(span, raw, adversaries);
+        }
         let attacks_per_year = match &raw.attacks_per_year {
             None => {
                 self.c.error(
@@ -988,21 +1186,7 @@ impl Checker<'_, '_> {
                 );
                 None
             }
-            Some(a) => match as_number(a.get_ref()) {
-                Some(x) if (MIN_ATTACKS_PER_YEAR..=MAX_ATTACKS_PER_YEAR).contains(&x) => Some(x),
-                _ => {
-                    self.c.error(
-                        a.span(),
-                        format!(
-                            "loss.attacks_per_year must be a number in [{}, {}] (expected campaigns per year), got {}",
-                            readable(MIN_ATTACKS_PER_YEAR),
-                            readable(MAX_ATTACKS_PER_YEAR),
-                            a.get_ref()
-                        ),
-                    );
-                    None
-                }
-            },
+            Some(a) => self.attacks_per_year(a, "loss.attacks_per_year"),
         };
         let impact = match &raw.impact {
             None => {
@@ -1014,7 +1198,71 @@ impl Checker<'_, '_> {
             }
             Some(i) => self.impact(i),
         };
-        let currency = match &raw.currency {
+        let currency = self.currency(&raw);
+        Some(Some(LossModel {
+            attacks_per_year: attacks_per_year?,
+            impact: impact?,
+            currency: currency?,
+        }))
+    }
+
+    /// `[loss]` of a landscape: no rate of its own, an impact unless every adversary has one.
+    fn landscape_loss(
+        &mut self,
+        span: Range<usize>,
+        raw: RawLoss,
+        adversaries: &[LandscapeAdversary],
+    ) -> Option<Option<LossModel>> {
+        let mut ok = true;
+        if let Some(a) = &raw.attacks_per_year {
+            self.c.error(
+                a.span(),
+                "loss.attacks_per_year: in a landscape each adversary of [[adversaries]] gives its own `attacks_per_year`; remove it here",
+            );
+            ok = false;
+        }
+        let impact = match &raw.impact {
+            Some(i) => self.impact(i),
+            None => {
+                let without: Vec<&str> = (adversaries.iter())
+                    .filter(|a| a.impact.is_none())
+                    .map(|a| a.id.as_str())
+                    .collect();
+                if without.is_empty() {
+                    adversaries
+                        .iter()
+                        .find(|a| a.enabled)
+                        .and_then(|a| a.impact)
+                } else {
+                    self.c.error(
+                        span,
+                        format!(
+                            "[loss] has no `impact`, and {} of the adversaries give none of their own ({}); give a default impact here or one on each adversary",
+                            without.len(),
+                            without.join(", ")
+                        ),
+                    );
+                    None
+                }
+            }
+        };
+        let currency = self.currency(&raw);
+        let attacks_per_year: f64 = (adversaries.iter())
+            .filter(|a| a.enabled)
+            .filter_map(|a| a.attacks_per_year)
+            .sum();
+        if !ok {
+            return None;
+        }
+        Some(Some(LossModel {
+            attacks_per_year,
+            impact: impact?,
+            currency: currency?,
+        }))
+    }
+
+    fn currency(&mut self, raw: &RawLoss) -> Option<String> {
+        match &raw.currency {
             None => Some(String::new()),
             Some(c) => {
                 let text = c.get_ref();
@@ -1030,12 +1278,7 @@ impl Checker<'_, '_> {
                     None
                 }
             }
-        };
-        Some(Some(LossModel {
-            attacks_per_year: attacks_per_year?,
-            impact: impact?,
-            currency: currency?,
-        }))
+        }
     }
 
     fn impact(&mut self, raw: &Spanned<Value>) -> Option<Impact> {

@@ -34,10 +34,12 @@ pub(super) struct Written {
 
 impl Written {
     pub(super) fn scan(raw: &RawFile) -> Written {
+        let landscape = raw.adversaries.iter().flat_map(|a| &a.get_ref().techniques);
         let techniques = raw
             .adversary
             .iter()
             .flat_map(|a| &a.get_ref().techniques)
+            .chain(landscape)
             .filter_map(|t| t.get_ref().id.as_ref())
             .map(|id| id.get_ref().clone())
             .collect();

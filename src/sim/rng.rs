@@ -89,6 +89,25 @@ pub fn control_tag(id: &str) -> u64 {
     (h ^ (h >> 40)) & ((1 << 40) - 1)
 }
 
+/// Domain separation of an adversary's seed in a threat landscape.
+const ADVERSARY_DOMAIN: &[u8; 23] = b"killchain/adversary/v1\0";
+
+/// The seed of one adversary's campaigns in a threat landscape: the first eight bytes of
+/// SHA-256(domain, the run's seed, the adversary's id), as a seed in 0 ..= 2^63 − 1. Keyed by the
+/// id, not the adversary's place in the file, so adding, removing or changing one adversary
+/// changes no other adversary's trials or years.
+pub fn adversary_seed(seed: u64, id: &str) -> u64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(ADVERSARY_DOMAIN)
+        .chain_update(seed.to_le_bytes())
+        .chain_update(id.as_bytes())
+        .finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_le_bytes(first) >> 1
+}
+
 /// The random source of one trial: a 64-bit key from which every slot is derived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TrialStream(u64);

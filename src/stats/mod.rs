@@ -7,6 +7,7 @@
 //! value.
 
 pub mod figures;
+pub mod landscape;
 pub mod loss;
 
 use std::fmt;

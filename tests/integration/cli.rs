@@ -136,6 +136,62 @@ fn an_after_list_naming_an_unknown_technique_lists_the_earlier_ones() {
 }
 
 #[test]
+fn a_landscape_adversary_whose_path_names_another_adversarys_technique_is_rejected() {
+    rejects(
+        "landscape_after_other_adversary",
+        &[
+            "45:10: technique \"p-user-exec\" of adversary \"phish-crew\": `after` names \
+           \"c-login\", a technique of adversary \"cred-crew\"; a path stays within one \
+           adversary's campaign; techniques of earlier phases: p-recon, p-kit, p-mail, p-link",
+        ],
+    );
+}
+
+#[test]
+fn a_file_with_both_adversary_and_adversaries_is_rejected() {
+    rejects(
+        "landscape_both_tables",
+        &[
+            "14:1: a file has either one [adversary] or a landscape of [[adversaries]], not \
+           both; move this adversary into [[adversaries]] with an `id`",
+        ],
+    );
+}
+
+#[test]
+fn an_adversary_id_that_a_technique_uses_is_a_duplicate() {
+    rejects(
+        "landscape_duplicate_id",
+        &[
+            "69:6: duplicate id \"p-recon\": already used by the technique on line 21; ids \
+           must be unique among adversaries, techniques and controls",
+        ],
+    );
+}
+
+#[test]
+fn a_landscapes_loss_table_has_no_rate_of_its_own() {
+    rejects(
+        "landscape_loss_rate",
+        &[
+            "12:20: loss.attacks_per_year: in a landscape each adversary of [[adversaries]] \
+           gives its own `attacks_per_year`; remove it here",
+        ],
+    );
+}
+
+#[test]
+fn each_adversary_of_a_landscape_with_loss_needs_its_rate() {
+    rejects(
+        "landscape_no_rate",
+        &[
+            "69:6: adversary \"cred-crew\" has no `attacks_per_year` (expected campaigns per \
+           year); every adversary needs one when the file has [loss]",
+        ],
+    );
+}
+
+#[test]
 fn an_after_list_naming_a_technique_of_a_later_phase_is_rejected() {
     rejects(
         "after_later_phase",
@@ -405,7 +461,7 @@ fn every_invalid_fixture_is_rejected_by_validate() {
         checked += 1;
     }
     assert_eq!(
-        checked, 40,
+        checked, 45,
         "a fixture was added or removed without a pinned test"
     );
 }

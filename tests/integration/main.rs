@@ -10,6 +10,7 @@ mod generate;
 mod hostile;
 mod init;
 mod interrupt;
+mod landscape;
 mod limits;
 mod loss;
 mod methods;

@@ -658,6 +658,9 @@ fn invalid_fixtures_fail_the_schema_when_a_schema_can_tell() {
     let detectable = [
         "attack_id_shape",
         "id_formula",
+        "landscape_both_tables",
+        "landscape_loss_rate",
+        "landscape_no_rate",
         "loss_attacks_out_of_range",
         "loss_currency_formula",
         "loss_impact_mixed",

@@ -38,6 +38,7 @@ const SCENARIOS: &[&str] = &[
     "tests/data/exact/hand-deny.toml",
     "tests/data/exact/no-viable.toml",
     "tests/data/exact/paths.toml",
+    "tests/data/landscape/two-crews.toml",
     "tests/data/compare/coverage.toml",
     "tests/data/compare/rank.toml",
     "tests/data/compare/same-as-baseline.toml",
@@ -311,6 +312,7 @@ fn snapshot_check() {
         "scenarios/saas-credential-phishing.toml",
         "tests/data/valid/loss.toml",
         "tests/data/exact/all-actions.toml",
+        "tests/data/landscape/two-crews.toml",
     ]
     .iter()
     .map(|s| {

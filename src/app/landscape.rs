@@ -1,0 +1,221 @@
+//! `run` and `exact` of a threat landscape (`[[adversaries]]`): each enabled adversary played
+//! (on its own seed, derived from the run's and the adversary's id) or evaluated as a
+//! one-adversary scenario; its rows in the phases, controls and techniques files under an
+//! `adversary` column; the landscape's totals in `landscape.csv`.
+
+use std::time::Instant;
+
+use crate::cli::ExportOptions;
+use crate::report::{self, AdversaryResult, Arms, Figures, LandscapeResult, LossFigures};
+use crate::scenario::{LoadedScenario, Part};
+use crate::sim::engine::Plan;
+use crate::sim::exact;
+use crate::sim::rng::adversary_seed;
+use crate::sim::{ArmResult, Schedule};
+
+use super::destination::Destination;
+use super::settings::{self, Settings};
+use super::{Failure, io, publish};
+
+/// What a landscape's command was asked that it cannot give, refused before any work: a
+/// sharded run (`tally.json` holds one adversary's counts) and report.html (drawn for one
+/// adversary).
+pub(super) fn refusals(
+    loaded: &[LoadedScenario],
+    sharded: bool,
+    export: ExportOptions,
+) -> Result<(), Failure> {
+    let mut refused = Vec::new();
+    for l in loaded.iter().filter(|l| l.scenario.is_landscape()) {
+        if sharded {
+            refused.push(format!(
+                "{}: a threat landscape ([[adversaries]]) cannot be run in shards; run it whole (each adversary's campaigns are played on all threads)",
+                l.path
+            ));
+        }
+        if export.report {
+            refused.push(format!(
+                "{}: report.html draws one adversary, and this file is a threat landscape ([[adversaries]]); its figures are in landscape.csv and the CSV files' `adversary` column (--xlsx and --navigator apply)",
+                l.path
+            ));
+        }
+    }
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Input(refused))
+    }
+}
+
+/// Refuses a threat landscape in a command that judges one adversary's chain (`compare`,
+/// `rank`, `optimize`), with what to do instead.
+pub(super) fn refuse_in(loaded: &[LoadedScenario], command: &str) -> Result<(), Failure> {
+    let refused: Vec<String> = (loaded.iter())
+        .filter(|l| l.scenario.is_landscape())
+        .map(|l| {
+            format!(
+                "{}: `killchain {command}` judges one adversary, and this file is a threat landscape ([[adversaries]]); `killchain run` or `exact` give each adversary's figures and the landscape's totals",
+                l.path
+            )
+        })
+        .collect();
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Input(refused))
+    }
+}
+
+/// One adversary's figures.
+struct Played {
+    part: Part,
+    seed: Option<u64>,
+    figures: Figures,
+    loss: Option<LossFigures>,
+}
+
+/// Plays every enabled adversary of `l` for `settings.trials` campaigns each and publishes the
+/// landscape's files.
+pub(super) fn run(
+    l: &LoadedScenario,
+    settings: &Settings,
+    destination: Destination,
+    quiet: bool,
+    export: ExportOptions,
+) -> Result<(), Failure> {
+    let parts = l.scenario.parts();
+    let session = settings.session(settings.work_units())?;
+    let started = Instant::now();
+    let mut played = Vec::with_capacity(parts.len());
+    for part in parts {
+        let seed = adversary_seed(settings.seed, &part.id);
+        let s = &part.scenario;
+        let schedule = Schedule::new(s.loss.as_ref(), seed, settings.trials, None);
+        let plans = [Plan::new(s)];
+        let arms = settings::play(&session, &plans, &schedule, !quiet, Some(destination.dir()))?;
+        let ArmResult { tally, loss, .. } = arms.into_iter().next().expect("one arm");
+        let (figures, loss) = publish::sampled(s, &tally, loss.as_ref());
+        played.push(Played {
+            part,
+            seed: Some(seed),
+            figures,
+            loss,
+        });
+    }
+    let wall_seconds = started.elapsed().as_secs_f64();
+    let seed = Some(settings.seed);
+    publish(
+        l,
+        &played,
+        seed,
+        session.threads(),
+        wall_seconds,
+        destination,
+        quiet,
+        export,
+    )
+}
+
+/// Every enabled adversary of a landscape, evaluated exactly.
+pub(super) struct Evaluated {
+    played: Vec<Played>,
+    wall_seconds: f64,
+}
+
+/// Evaluates every enabled adversary of `l` exactly (expected counts of `trials` campaigns
+/// each), or explains which adversary is too large to enumerate.
+pub(super) fn evaluate(l: &LoadedScenario, trials: u64) -> Result<Evaluated, Failure> {
+    let started = Instant::now();
+    let mut played = Vec::new();
+    for part in l.scenario.parts() {
+        let s = &part.scenario;
+        let counts = exact::evaluate(s).map_err(|e| {
+            Failure::Input(vec![format!("{}: adversary \"{}\": {e}", l.path, part.id)])
+        })?;
+        let figures = Figures::exact(&counts, trials);
+        let loss =
+            (s.loss.as_ref()).map(|m| LossFigures::exact(m, counts.completed, counts.completed));
+        played.push(Played {
+            part,
+            seed: None,
+            figures,
+            loss,
+        });
+    }
+    let wall_seconds = started.elapsed().as_secs_f64();
+    Ok(Evaluated {
+        played,
+        wall_seconds,
+    })
+}
+
+/// Publishes an exact evaluation of `l`.
+pub(super) fn publish_exact(
+    l: &LoadedScenario,
+    evaluated: &Evaluated,
+    destination: Destination,
+    quiet: bool,
+    export: ExportOptions,
+) -> Result<(), Failure> {
+    let (played, seconds) = (&evaluated.played, evaluated.wall_seconds);
+    publish(l, played, None, 1, seconds, destination, quiet, export)
+}
+
+/// The landscape's files: phases, controls and techniques with an `adversary` column,
+/// landscape.csv, run.json, and the renderings asked for.
+#[allow(clippy::too_many_arguments)]
+fn publish(
+    l: &LoadedScenario,
+    played: &[Played],
+    seed: Option<u64>,
+    threads: usize,
+    wall_seconds: f64,
+    destination: Destination,
+    quiet: bool,
+    export: ExportOptions,
+) -> Result<(), Failure> {
+    let sha256 = io::sha256_hex(&l.source);
+    let result = LandscapeResult {
+        scenario: &l.scenario,
+        path: &l.path,
+        sha256: &sha256,
+        seed,
+        threads,
+        wall_seconds,
+        adversaries: (played.iter())
+            .map(|p| AdversaryResult {
+                part: &p.part,
+                seed: p.seed,
+                figures: &p.figures,
+                loss: p.loss.as_ref(),
+            })
+            .collect(),
+    };
+    let arms: Vec<(&str, &crate::scenario::Scenario, &Figures)> = (played.iter())
+        .map(|p| (p.part.id.as_str(), &p.part.scenario, &p.figures))
+        .collect();
+    let by_adversary = Arms::Landscape(&arms);
+    let name = &l.scenario.name;
+    let mut files = vec![
+        ("phases.csv", report::phases_csv(name, seed, &by_adversary)),
+        ("controls.csv", report::controls_csv(name, &by_adversary)),
+        (
+            "techniques.csv",
+            report::techniques_csv(name, &by_adversary),
+        ),
+        ("landscape.csv", report::landscape_csv(&result)),
+        ("run.json", report::landscape_json(&result)),
+    ];
+    let dir = destination.dir().to_path_buf();
+    let rendered = publish::render(&files, export, &dir, Vec::new())?;
+    files.extend(rendered);
+    destination.publish(&files)?;
+    if !quiet {
+        io::say(&format!(
+            "{}wrote {}\n\n",
+            report::landscape_table(&result),
+            dir.display()
+        ))?;
+    }
+    Ok(())
+}

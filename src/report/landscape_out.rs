@@ -1,0 +1,408 @@
+//! A threat landscape's own outputs: `landscape.csv` (each adversary and the total), its
+//! `run.json` and its terminal table. The per-adversary phases, controls and techniques files are
+//! the one-adversary writers with an `adversary` column ([`super::Arms::Landscape`]).
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use super::csv_out::{finish, record, writer};
+use super::format::{counted, grouped, rate6};
+use super::{Figures, LossFigures, LossJson, Method, RunResult, funnel, text_cell};
+use crate::scenario::{Part, Scenario};
+use crate::stats::landscape::{Interval, scaled, sum_of_independent};
+
+/// One adversary's results in a landscape.
+#[derive(Debug, Clone, Copy)]
+pub struct AdversaryResult<'a> {
+    /// The adversary as a one-adversary scenario.
+    pub part: &'a Part,
+    /// The seed its campaigns were drawn with (none for exact evaluation).
+    pub seed: Option<u64>,
+    /// Its figures.
+    pub figures: &'a Figures,
+    /// Its annual-loss figures, with `[loss]`.
+    pub loss: Option<&'a LossFigures>,
+}
+
+/// A landscape's run (or exact evaluation) and the facts reports print about it.
+#[derive(Debug, Clone)]
+pub struct LandscapeResult<'a> {
+    /// The scenario file's model (every adversary).
+    pub scenario: &'a Scenario,
+    /// The scenario file as the user named it.
+    pub path: &'a str,
+    /// SHA-256 of the file's bytes, lowercase hex.
+    pub sha256: &'a str,
+    /// The run's seed, from which each adversary's is derived (none for exact evaluation).
+    pub seed: Option<u64>,
+    /// Worker threads used.
+    pub threads: usize,
+    /// Wall-clock seconds the computation took.
+    pub wall_seconds: f64,
+    /// Each enabled adversary's results, in file order.
+    pub adversaries: Vec<AdversaryResult<'a>>,
+}
+
+/// What a landscape's outputs print of one adversary, or of the total.
+struct Line {
+    completion: Option<Interval>,
+    successful: Option<Interval>,
+    ale: Option<Interval>,
+}
+
+impl AdversaryResult<'_> {
+    fn line(&self, with_rate: bool) -> Line {
+        let f = self.figures;
+        let completion = f.rate(f.counts.completed, f.trials as f64);
+        Line {
+            completion,
+            successful: completion
+                .filter(|_| with_rate)
+                .map(|c| scaled(self.part.attacks_per_year, c)),
+            ale: self.loss.filter(|l| l.defined()).map(|l| l.ale),
+        }
+    }
+}
+
+impl LandscapeResult<'_> {
+    /// Whether every adversary has a rate (always, but for a landscape of one adversary
+    /// without `[loss]` and without `attacks_per_year`).
+    fn rated(&self) -> bool {
+        let enabled = self.scenario.adversaries.iter().filter(|a| a.enabled);
+        enabled.clone().all(|a| a.attacks_per_year.is_some())
+    }
+
+    fn method(&self) -> Method {
+        self.adversaries
+            .first()
+            .map_or(Method::Exact, |a| a.figures.method)
+    }
+
+    fn lines(&self) -> Vec<Line> {
+        let rated = self.rated();
+        self.adversaries.iter().map(|a| a.line(rated)).collect()
+    }
+
+    /// The landscape's total: expected successful attacks a year and ALE, each `None` when
+    /// some adversary lacks it.
+    fn total(&self, lines: &[Line]) -> Line {
+        let sum = |pick: fn(&Line) -> Option<Interval>| {
+            let parts: Option<Vec<Interval>> = lines.iter().map(pick).collect();
+            parts.map(|p| sum_of_independent(&p))
+        };
+        Line {
+            completion: None,
+            successful: sum(|l| l.successful),
+            ale: sum(|l| l.ale),
+        }
+    }
+
+    fn currency(&self) -> &str {
+        self.scenario
+            .loss
+            .as_ref()
+            .map_or("", |m| m.currency.as_str())
+    }
+}
+
+/// Column names of `landscape.csv`.
+pub const LANDSCAPE_HEADER: [&str; 18] = [
+    "scenario",
+    "seed",
+    "adversary",
+    "name",
+    "trials",
+    "attacks_per_year",
+    "completed",
+    "completion_rate",
+    "ci_low",
+    "ci_high",
+    "successful_per_year",
+    "successful_ci_low",
+    "successful_ci_high",
+    "expected_annual_loss",
+    "ale_ci_low",
+    "ale_ci_high",
+    "ale_share",
+    "method",
+];
+
+/// A number with six decimals, or an empty cell.
+fn cell(x: Option<f64>) -> String {
+    rate6(x)
+}
+
+/// `landscape.csv`: one row per enabled adversary in file order, then the total (an empty
+/// `adversary` cell, named "all adversaries"): expected successful attacks a year and ALE
+/// summed, with MOVER intervals; each adversary's share of the total ALE.
+pub fn landscape_csv(r: &LandscapeResult) -> Vec<u8> {
+    let name = text_cell(&r.scenario.name);
+    let seed = r.seed.map(|s| s.to_string()).unwrap_or_default();
+    let lines = r.lines();
+    let total = r.total(&lines);
+    let total_ale = total.ale.map(|t| t.0);
+    let method = r.method().id();
+    let mut w = writer();
+    record(&mut w, &LANDSCAPE_HEADER);
+    let rated = r.rated();
+    for (a, line) in r.adversaries.iter().zip(&lines) {
+        let f = a.figures;
+        let share = line
+            .ale
+            .zip(total_ale)
+            .map(|(a, t)| if t > 0.0 { a.0 / t } else { 0.0 });
+        record(
+            &mut w,
+            &[
+                name.clone(),
+                seed.clone(),
+                text_cell(&a.part.id),
+                text_cell(&a.part.scenario.adversary.name),
+                f.trials.to_string(),
+                if rated {
+                    a.part.attacks_per_year.to_string()
+                } else {
+                    String::new()
+                },
+                f.count(f.counts.completed),
+                cell(line.completion.map(|c| c.0)),
+                cell(line.completion.map(|c| c.1)),
+                cell(line.completion.map(|c| c.2)),
+                cell(line.successful.map(|c| c.0)),
+                cell(line.successful.map(|c| c.1)),
+                cell(line.successful.map(|c| c.2)),
+                cell(line.ale.map(|c| c.0)),
+                cell(line.ale.map(|c| c.1)),
+                cell(line.ale.map(|c| c.2)),
+                cell(share),
+                method.to_owned(),
+            ],
+        );
+    }
+    let trials: u64 = r.adversaries.iter().map(|a| a.figures.trials).sum();
+    let completed: f64 = r
+        .adversaries
+        .iter()
+        .map(|a| a.figures.counts.completed)
+        .sum();
+    let rate: Option<f64> =
+        rated.then(|| r.adversaries.iter().map(|a| a.part.attacks_per_year).sum());
+    let counted = match r.method() {
+        Method::MonteCarlo => format!("{completed:.0}"),
+        Method::Exact => format!("{completed:.6}"),
+    };
+    record(
+        &mut w,
+        &[
+            name,
+            seed,
+            String::new(),
+            "all adversaries".to_owned(),
+            trials.to_string(),
+            rate.map(|x| x.to_string()).unwrap_or_default(),
+            counted,
+            String::new(),
+            String::new(),
+            String::new(),
+            cell(total.successful.map(|c| c.0)),
+            cell(total.successful.map(|c| c.1)),
+            cell(total.successful.map(|c| c.2)),
+            cell(total.ale.map(|c| c.0)),
+            cell(total.ale.map(|c| c.1)),
+            cell(total.ale.map(|c| c.2)),
+            cell(total.ale.map(|_| 1.0)),
+            method.to_owned(),
+        ],
+    );
+    finish(w)
+}
+
+#[derive(Serialize)]
+struct Manifest<'a> {
+    killchain_version: &'a str,
+    method: &'a str,
+    scenario: &'a str,
+    scenario_file: &'a str,
+    scenario_sha256: &'a str,
+    seed: Option<u64>,
+    trials_per_adversary: u64,
+    threads: usize,
+    wall_time_seconds: f64,
+    adversaries: Vec<AdversaryJson<'a>>,
+    disabled_adversaries: Vec<&'a str>,
+    disabled_controls: Vec<&'a str>,
+    successful_per_year: Option<f64>,
+    successful_ci_low: Option<f64>,
+    successful_ci_high: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected_annual_loss: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ale_ci_low: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ale_ci_high: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    currency: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct AdversaryJson<'a> {
+    id: &'a str,
+    name: &'a str,
+    seed: Option<u64>,
+    attacks_per_year: Option<f64>,
+    completed: f64,
+    completion_rate: Option<f64>,
+    completion_ci_low: Option<f64>,
+    completion_ci_high: Option<f64>,
+    successful_per_year: Option<f64>,
+    successful_ci_low: Option<f64>,
+    successful_ci_high: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    loss: Option<LossJson<'a>>,
+}
+
+/// A landscape's `run.json`: what ran, each adversary's completion, successful attacks a year
+/// (and loss), and the totals; pretty-printed with a trailing newline.
+pub fn landscape_json(r: &LandscapeResult) -> Vec<u8> {
+    let lines = r.lines();
+    let total = r.total(&lines);
+    let rated = r.rated();
+    let has_loss = r.scenario.loss.is_some();
+    let adversaries = (r.adversaries.iter().zip(&lines))
+        .map(|(a, line)| AdversaryJson {
+            id: &a.part.id,
+            name: &a.part.scenario.adversary.name,
+            seed: a.seed,
+            attacks_per_year: rated.then_some(a.part.attacks_per_year),
+            completed: a.figures.counts.completed,
+            completion_rate: line.completion.map(|c| c.0),
+            completion_ci_low: line.completion.map(|c| c.1),
+            completion_ci_high: line.completion.map(|c| c.2),
+            successful_per_year: line.successful.map(|c| c.0),
+            successful_ci_low: line.successful.map(|c| c.1),
+            successful_ci_high: line.successful.map(|c| c.2),
+            loss: a.loss.map(LossFigures::json),
+        })
+        .collect();
+    let m = Manifest {
+        killchain_version: env!("CARGO_PKG_VERSION"),
+        method: r.method().id(),
+        scenario: &r.scenario.name,
+        scenario_file: r.path,
+        scenario_sha256: r.sha256,
+        seed: r.seed,
+        trials_per_adversary: r.adversaries.first().map_or(0, |a| a.figures.trials),
+        threads: r.threads,
+        wall_time_seconds: r.wall_seconds,
+        adversaries,
+        disabled_adversaries: (r.scenario.adversaries.iter())
+            .filter(|a| !a.enabled)
+            .map(|a| a.id.as_str())
+            .collect(),
+        disabled_controls: (r.scenario.controls.iter())
+            .filter(|c| !c.enabled)
+            .map(|c| c.id.as_str())
+            .collect(),
+        successful_per_year: total.successful.map(|c| c.0),
+        successful_ci_low: total.successful.map(|c| c.1),
+        successful_ci_high: total.successful.map(|c| c.2),
+        expected_annual_loss: total.ale.map(|c| c.0),
+        ale_ci_low: total.ale.map(|c| c.1),
+        ale_ci_high: total.ale.map(|c| c.2),
+        currency: has_loss.then(|| r.currency()),
+    };
+    let mut out = serde_json::to_vec_pretty(&m)
+        .unwrap_or_else(|e| panic!("serialising the manifest cannot fail: {e}"));
+    out.push(b'\n');
+    out
+}
+
+/// The terminal text of a landscape: each adversary's funnel, then the table of the landscape.
+pub fn landscape_table(r: &LandscapeResult) -> String {
+    let mut out = String::new();
+    for a in &r.adversaries {
+        let one = RunResult {
+            scenario: &a.part.scenario,
+            path: r.path,
+            sha256: r.sha256,
+            seed: a.seed,
+            threads: r.threads,
+            wall_seconds: r.wall_seconds,
+            figures: a.figures,
+            loss: a.loss,
+        };
+        let _ = writeln!(
+            out,
+            "adversary {} ({}, {} a year):",
+            a.part.id, a.part.scenario.adversary.name, a.part.attacks_per_year
+        );
+        out.push_str(&funnel(&one));
+        out.push('\n');
+    }
+    let lines = r.lines();
+    let total = r.total(&lines);
+    let exact = r.method() == Method::Exact;
+    let shown = |i: Option<Interval>, digits: usize| match i {
+        None => "-".to_owned(),
+        Some((e, _, _)) if exact => format!("{e:.digits$}"),
+        Some((e, lo, hi)) => format!("{e:.digits$} [{lo:.digits$}, {hi:.digits$}]"),
+    };
+    let money = |i: Option<Interval>| match i {
+        None => "-".to_owned(),
+        Some((e, _, _)) if exact => grouped(e),
+        Some((e, lo, hi)) => format!("{} [{}, {}]", grouped(e), grouped(lo), grouped(hi)),
+    };
+    let how = if exact {
+        "exact".to_owned()
+    } else {
+        let trials = r.adversaries.first().map_or(0, |a| a.figures.trials);
+        format!("{} per adversary", counted(trials, "campaign", "campaigns"))
+    };
+    let _ = writeln!(
+        out,
+        "{} — the landscape of {}, {how}",
+        r.scenario.name,
+        counted(r.adversaries.len() as u64, "adversary", "adversaries")
+    );
+    let has_loss = r.scenario.loss.is_some();
+    let ale_head = if has_loss {
+        let c = r.currency();
+        if c.is_empty() {
+            "expected annual loss".to_owned()
+        } else {
+            format!("expected annual loss ({c})")
+        }
+    } else {
+        String::new()
+    };
+    let mut row = |cells: [String; 4]| {
+        let text = format!(
+            "{:<24} {:<30} {:<34} {}",
+            cells[0], cells[1], cells[2], cells[3]
+        );
+        let _ = writeln!(out, "{}", text.trim_end());
+    };
+    row([
+        "adversary".to_owned(),
+        "completion rate".to_owned(),
+        "successful attacks a year".to_owned(),
+        ale_head,
+    ]);
+    let ale = |i: Option<Interval>| if has_loss { money(i) } else { String::new() };
+    for (a, line) in r.adversaries.iter().zip(&lines) {
+        row([
+            a.part.id.clone(),
+            shown(line.completion, 6),
+            shown(line.successful, 4),
+            ale(line.ale),
+        ]);
+    }
+    row([
+        "all adversaries".to_owned(),
+        String::new(),
+        shown(total.successful, 4),
+        ale(total.ale),
+    ]);
+    out
+}
