@@ -28,7 +28,9 @@ use super::{Failure, interrupt, io, progress, publish};
 /// `killchain compare`.
 pub(super) fn compare(args: &CompareArgs) -> Result<(), Failure> {
     let loaded = io::load_all(&args.scenarios)?;
-    super::landscape::refuse_in(&loaded, "compare")?;
+    if loaded.iter().any(|l| l.scenario.is_landscape()) {
+        return super::landscape::compare(args, &loaded);
+    }
     let base = &loaded[0];
     let (named, dir): (Vec<(String, &Scenario)>, PathBuf) = match &loaded[..] {
         [one] => {
@@ -80,7 +82,7 @@ pub(super) fn compare(args: &CompareArgs) -> Result<(), Failure> {
     };
     let scenarios: Vec<&Scenario> = named.iter().map(|(_, s)| *s).collect();
     let destination = Destination::prepare(&dir, Replaces::Run)?;
-    let (arms, seed, pilot) = summarize_arms(named, args, base, &dir)?;
+    let (arms, seed, pilot) = summarize_arms(named, args, base, &dir, &|seed| seed)?;
     let name = &base.scenario.name;
     let with_scenario: Vec<(&str, &Scenario, &Figures)> = arms
         .iter()
@@ -144,16 +146,18 @@ pub(super) fn compare(args: &CompareArgs) -> Result<(), Failure> {
 
 /// Every arm's summary, the seed of the Monte Carlo trials they were played on (none for exact
 /// evaluation) and the seed of an exact comparison's power pilot (see [`power_pilot`]).
-type Summaries = (Vec<ArmSummary>, Option<u64>, Option<u64>);
+pub(super) type Summaries = (Vec<ArmSummary>, Option<u64>, Option<u64>);
 
 /// Every arm's summary by the method asked for: paired Monte Carlo trials (with the seed used)
 /// or exact evaluation (no seed, and the seed of its power pilot when one was played). Auto evaluates each arm exactly once and keeps those results
-/// when every arm allows it; else it says why and plays the trials.
-fn summarize_arms(
+/// when every arm allows it; else it says why and plays the trials. `seed_for` maps the
+/// resolved seed to the one played (a landscape adversary's, see `rng::adversary_seed`).
+pub(super) fn summarize_arms(
     named: Vec<(String, &Scenario)>,
     args: &CompareArgs,
     base: &LoadedScenario,
     dir: &Path,
+    seed_for: &dyn Fn(u64) -> u64,
 ) -> Result<Summaries, Failure> {
     let (sim, min_effect) = (&args.sim, args.min_effect);
     let show = !sim.output.quiet;
@@ -185,7 +189,7 @@ fn summarize_arms(
         // a paired pilot on trials of its own seed, only when some arm can differ at all.
         let mut pilot = None;
         if bounds.iter().any(|&q| q > 0.0) {
-            pilot = Some(power_pilot(&named, sim, base, show, dir)?);
+            pilot = Some(power_pilot(&named, sim, base, show, dir, seed_for)?);
         }
         let arms = named
             .iter()
@@ -209,7 +213,8 @@ fn summarize_arms(
         }
         return Ok((arms, None, pilot.map(|(seed, _)| seed)));
     }
-    let settings = Settings::resolve(&sim.trials, &base.scenario);
+    let mut settings = Settings::resolve(&sim.trials, &base.scenario);
+    settings.seed = seed_for(settings.seed);
     settings.check_years(base.scenario.loss.as_ref(), &base.path)?;
     if let (true, Some((name, e))) = (show, &out_of_reach) {
         io::say(&fallback_line(name, e, settings.trials))?;
@@ -243,9 +248,10 @@ fn power_pilot(
     base: &LoadedScenario,
     show: bool,
     dir: &Path,
+    seed_for: &dyn Fn(u64) -> u64,
 ) -> Result<(u64, Vec<u64>), Failure> {
     let mut settings = Settings::resolve(&sim.trials, &base.scenario);
-    settings.seed = pilot_seed(settings.seed);
+    settings.seed = pilot_seed(seed_for(settings.seed));
     settings.trials = POWER_PILOT_TRIALS;
     let session = settings.session(settings.work_units())?;
     let schedule = Schedule::new(None, settings.seed, settings.trials, None);

@@ -5,15 +5,17 @@
 
 use std::time::Instant;
 
-use crate::cli::ExportOptions;
-use crate::report::{self, AdversaryResult, Arms, Figures, LandscapeResult, LossFigures};
-use crate::scenario::{LoadedScenario, Part};
+use crate::cli::{CompareArgs, ExportOptions};
+use crate::report::{
+    self, AdversaryArms, AdversaryResult, Arms, Figures, LandscapeResult, LossFigures,
+};
+use crate::scenario::{BASELINE, LoadedScenario, Part, Scenario};
 use crate::sim::engine::Plan;
 use crate::sim::exact;
 use crate::sim::rng::adversary_seed;
 use crate::sim::{ArmResult, Schedule};
 
-use super::destination::Destination;
+use super::destination::{self, Destination, Replaces};
 use super::settings::{self, Settings};
 use super::{Failure, io, publish};
 
@@ -54,7 +56,7 @@ pub(super) fn refuse_in(loaded: &[LoadedScenario], command: &str) -> Result<(), 
         .filter(|l| l.scenario.is_landscape())
         .map(|l| {
             format!(
-                "{}: `killchain {command}` judges one adversary, and this file is a threat landscape ([[adversaries]]); `killchain run` or `exact` give each adversary's figures and the landscape's totals",
+                "{}: `killchain {command}` judges one adversary, and this file is a threat landscape ([[adversaries]]); `killchain run`, `exact` and `compare` (of its [[variants]]) give each adversary's figures and the landscape's totals",
                 l.path
             )
         })
@@ -216,6 +218,115 @@ fn publish(
             report::landscape_table(&result),
             dir.display()
         ))?;
+    }
+    Ok(())
+}
+
+/// `killchain compare` of a threat landscape with its `[[variants]]`: each adversary's arms
+/// compared as a one-adversary comparison (on the adversary's seed, every arm on the same
+/// trials), their rows under an `adversary` column in comparison.csv and phase_deltas.csv, and
+/// each arm's totals over the landscape in landscape_comparison.csv.
+pub(super) fn compare(args: &CompareArgs, loaded: &[LoadedScenario]) -> Result<(), Failure> {
+    let l = &loaded[0];
+    if loaded.len() != 1 {
+        return Err(Failure::Input(vec![format!(
+            "{}: a threat landscape ([[adversaries]]) is compared with its own [[variants]], not with a second file; give it alone",
+            l.path
+        )]));
+    }
+    if l.scenario.variants.is_empty() {
+        return Err(Failure::Input(vec![format!(
+            "{}: no [[variants]] to compare; add some to the landscape",
+            l.path
+        )]));
+    }
+    refusals(loaded, false, args.export)?;
+    let dir = destination::output_dir(&args.sim.output.out, &l.path)?;
+    let destination = Destination::prepare(&dir, Replaces::Run)?;
+    let mut arms: Vec<(String, &Scenario)> = vec![(BASELINE.to_owned(), &l.scenario)];
+    arms.extend((l.scenario.variants.iter()).map(|v| (v.name.clone(), &v.scenario)));
+    let parts: Vec<Vec<Part>> = arms.iter().map(|(_, s)| s.parts()).collect();
+    let run_seed = Settings::resolve(&args.sim.trials, &l.scenario).seed;
+    let mut summaries = Vec::new();
+    let mut sampled = false;
+    for (i, part) in parts[0].iter().enumerate() {
+        let named: Vec<(String, &Scenario)> = (arms.iter().zip(&parts))
+            .map(|((name, _), p)| (name.clone(), &p[i].scenario))
+            .collect();
+        let base = LoadedScenario {
+            path: l.path.clone(),
+            source: String::new(),
+            scenario: part.scenario.clone(),
+        };
+        let id = part.id.clone();
+        let seed_for = move |seed: u64| adversary_seed(seed, &id);
+        let (arms, seed, _) = super::compare::summarize_arms(named, args, &base, &dir, &seed_for)?;
+        sampled |= seed.is_some();
+        summaries.push(arms);
+    }
+    let seed = sampled.then_some(run_seed);
+    let name = &l.scenario.name;
+    let adversaries: Vec<AdversaryArms> = (parts[0].iter().zip(&summaries))
+        .map(|(part, arms)| AdversaryArms { part, arms })
+        .collect();
+    let per = |write: fn(&str, Option<u64>, &[crate::analysis::arms::ArmSummary]) -> Vec<u8>| {
+        let parts: Vec<(&str, Vec<u8>)> = (adversaries.iter())
+            .map(|a| (a.part.id.as_str(), write(name, seed, a.arms)))
+            .collect();
+        report::with_column("adversary", &parts)
+    };
+    // The one-adversary comparison files of each adversary, under its name.
+    let by_arm = |write: &dyn Fn(&Arms) -> Vec<u8>| {
+        let files: Vec<(&str, Vec<u8>)> = (adversaries.iter().enumerate())
+            .map(|(i, a)| {
+                let arms: Vec<(&str, &Scenario, &Figures)> = (a.arms.iter().zip(&parts))
+                    .map(|(s, p)| (s.name.as_str(), &p[i].scenario, &s.figures))
+                    .collect();
+                (a.part.id.as_str(), write(&Arms::Comparison(&arms)))
+            })
+            .collect();
+        report::with_column("adversary", &files)
+    };
+    let mut files = vec![
+        (
+            "phases.csv",
+            by_arm(&|arms| report::phases_csv(name, seed, arms)),
+        ),
+        ("comparison.csv", per(report::comparison_csv)),
+        ("phase_deltas.csv", per(report::phase_deltas_csv)),
+        (
+            "landscape_comparison.csv",
+            report::landscape_comparison_csv(name, seed, &adversaries),
+        ),
+        (
+            "controls.csv",
+            by_arm(&|arms| report::controls_csv(name, arms)),
+        ),
+        (
+            "techniques.csv",
+            by_arm(&|arms| report::techniques_csv(name, arms)),
+        ),
+    ];
+    let facts = vec![
+        ("scenario file", l.path.clone()),
+        ("scenario SHA-256", io::sha256_hex(&l.source)),
+    ];
+    let rendered = publish::render(&files, args.export, &dir, facts)?;
+    files.extend(rendered);
+    destination.publish(&files)?;
+    if !args.sim.output.quiet {
+        let mut text = String::new();
+        for a in &adversaries {
+            text += &format!(
+                "adversary {} ({}, {} a year):\n{}\n",
+                a.part.id,
+                a.part.scenario.adversary.name,
+                a.part.attacks_per_year,
+                report::comparison_table(name, seed, a.arms)
+            );
+        }
+        text += &report::landscape_comparison_table(name, &adversaries);
+        io::say(&format!("{text}wrote {}\n", dir.display()))?;
     }
     Ok(())
 }

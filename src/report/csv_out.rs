@@ -268,6 +268,35 @@ fn technique_rows(s: &Scenario, f: &Figures, name: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// Several CSV files of one header as one file with a column `column` after the first (each
+/// file's rows under its name, in order): a landscape's per-adversary comparison files.
+pub fn with_column(column: &str, parts: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let mut w = writer();
+    let mut header_written = false;
+    for (name, bytes) in parts {
+        let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+        let mut r = csv::Reader::from_reader(bytes);
+        if !header_written {
+            let mut header: Vec<String> = (r.headers())
+                .unwrap_or_else(|e| panic!("reading CSV written in memory cannot fail: {e}"))
+                .iter()
+                .map(str::to_owned)
+                .collect();
+            header.insert(1.min(header.len()), column.to_owned());
+            record(&mut w, &header);
+            header_written = true;
+        }
+        for row in r.records() {
+            let row =
+                row.unwrap_or_else(|e| panic!("reading CSV written in memory cannot fail: {e}"));
+            let mut cells: Vec<String> = row.iter().map(str::to_owned).collect();
+            cells.insert(1.min(cells.len()), text_cell(name));
+            record(&mut w, &cells);
+        }
+    }
+    finish(w)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::folder::Table;

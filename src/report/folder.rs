@@ -7,13 +7,14 @@
 use std::collections::BTreeMap;
 
 /// The CSV files a result folder may hold, in the order they are rendered.
-pub const CSV_FILES: [&str; 9] = [
+pub const CSV_FILES: [&str; 10] = [
     "phases.csv",
     "comparison.csv",
     "phase_deltas.csv",
     "controls.csv",
     "techniques.csv",
     "landscape.csv",
+    "landscape_comparison.csv",
     "ranking.csv",
     "loss_exceedance.csv",
     "frontier.csv",

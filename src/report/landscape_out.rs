@@ -7,8 +7,9 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use super::csv_out::{finish, record, writer};
-use super::format::{counted, grouped, rate6};
+use super::format::{counted, grouped, money, rate6, signed6};
 use super::{Figures, LossFigures, LossJson, Method, RunResult, funnel, text_cell};
+use crate::analysis::arms::ArmSummary;
 use crate::scenario::{Part, Scenario};
 use crate::stats::landscape::{Interval, scaled, sum_of_independent};
 
@@ -133,6 +134,11 @@ fn cell(x: Option<f64>) -> String {
     rate6(x)
 }
 
+/// An amount with two decimals, or an empty cell.
+fn amount(x: Option<f64>) -> String {
+    x.map(money).unwrap_or_default()
+}
+
 /// `landscape.csv`: one row per enabled adversary in file order, then the total (an empty
 /// `adversary` cell, named "all adversaries"): expected successful attacks a year and ALE
 /// summed, with MOVER intervals; each adversary's share of the total ALE.
@@ -172,9 +178,9 @@ pub fn landscape_csv(r: &LandscapeResult) -> Vec<u8> {
                 cell(line.successful.map(|c| c.0)),
                 cell(line.successful.map(|c| c.1)),
                 cell(line.successful.map(|c| c.2)),
-                cell(line.ale.map(|c| c.0)),
-                cell(line.ale.map(|c| c.1)),
-                cell(line.ale.map(|c| c.2)),
+                amount(line.ale.map(|c| c.0)),
+                amount(line.ale.map(|c| c.1)),
+                amount(line.ale.map(|c| c.2)),
                 cell(share),
                 method.to_owned(),
             ],
@@ -208,9 +214,9 @@ pub fn landscape_csv(r: &LandscapeResult) -> Vec<u8> {
             cell(total.successful.map(|c| c.0)),
             cell(total.successful.map(|c| c.1)),
             cell(total.successful.map(|c| c.2)),
-            cell(total.ale.map(|c| c.0)),
-            cell(total.ale.map(|c| c.1)),
-            cell(total.ale.map(|c| c.2)),
+            amount(total.ale.map(|c| c.0)),
+            amount(total.ale.map(|c| c.1)),
+            amount(total.ale.map(|c| c.2)),
             cell(total.ale.map(|_| 1.0)),
             method.to_owned(),
         ],
@@ -404,5 +410,278 @@ pub fn landscape_table(r: &LandscapeResult) -> String {
         shown(total.successful, 4),
         ale(total.ale),
     ]);
+    out
+}
+
+/// One adversary's arms of a landscape comparison: the adversary (as the baseline plays it)
+/// and each arm's summary, baseline first.
+#[derive(Debug, Clone, Copy)]
+pub struct AdversaryArms<'a> {
+    /// The adversary, as the baseline's part.
+    pub part: &'a Part,
+    /// Each arm's summary against the baseline, baseline first.
+    pub arms: &'a [ArmSummary],
+}
+
+/// Column names of `landscape_comparison.csv`.
+pub const LANDSCAPE_COMPARISON_HEADER: [&str; 26] = [
+    "scenario",
+    "seed",
+    "variant",
+    "adversary",
+    "name",
+    "attacks_per_year",
+    "annual_cost",
+    "completion_rate",
+    "delta",
+    "delta_ci_low",
+    "delta_ci_high",
+    "successful_per_year",
+    "successful_ci_low",
+    "successful_ci_high",
+    "successful_change",
+    "successful_change_ci_low",
+    "successful_change_ci_high",
+    "expected_annual_loss",
+    "ale_ci_low",
+    "ale_ci_high",
+    "ale_reduction",
+    "ale_reduction_ci_low",
+    "ale_reduction_ci_high",
+    "net_benefit",
+    "currency",
+    "method",
+];
+
+/// One arm's figures against the baseline, for one adversary or summed over them.
+struct ArmLine {
+    successful: Interval,
+    change: Interval,
+    ale: Option<Interval>,
+    reduction: Option<Interval>,
+}
+
+fn arm_line(part: &Part, a: &ArmSummary) -> ArmLine {
+    let f = &a.figures;
+    let completion = f
+        .rate(f.counts.completed, f.trials as f64)
+        .unwrap_or((0.0, 0.0, 0.0));
+    let defined = a.loss.as_ref().filter(|l| l.defined());
+    ArmLine {
+        successful: scaled(part.attacks_per_year, completion),
+        change: scaled(part.attacks_per_year, a.delta),
+        ale: defined.map(|l| l.ale),
+        reduction: defined.map(|l| l.reduction),
+    }
+}
+
+/// Arm `i`'s line of each adversary and their sum (`None` where some adversary lacks it).
+fn arm_lines(adversaries: &[AdversaryArms], i: usize) -> (Vec<ArmLine>, ArmLine) {
+    let lines: Vec<ArmLine> = (adversaries.iter())
+        .map(|a| arm_line(a.part, &a.arms[i]))
+        .collect();
+    let all = |pick: fn(&ArmLine) -> Option<Interval>| {
+        let parts: Option<Vec<Interval>> = lines.iter().map(pick).collect();
+        parts.map(|p| sum_of_independent(&p))
+    };
+    let sum =
+        |pick: fn(&ArmLine) -> Interval| sum_of_signed(&lines.iter().map(pick).collect::<Vec<_>>());
+    let total = ArmLine {
+        successful: sum(|l| l.successful),
+        change: sum(|l| l.change),
+        ale: all(|l| l.ale),
+        reduction: (lines
+            .iter()
+            .map(|l| l.reduction)
+            .collect::<Option<Vec<_>>>())
+        .map(|p| sum_of_signed(&p)),
+    };
+    (lines, total)
+}
+
+/// The MOVER sum of estimates that may be negative (changes, reductions): as
+/// [`sum_of_independent`] without the floor at zero.
+fn sum_of_signed(parts: &[Interval]) -> Interval {
+    let square = |x: f64| x * x;
+    let sum: f64 = parts.iter().map(|p| p.0).sum();
+    let below: f64 = parts.iter().map(|p| square(p.0 - p.1)).sum();
+    let above: f64 = parts.iter().map(|p| square(p.2 - p.0)).sum();
+    (sum, sum - below.sqrt(), sum + above.sqrt())
+}
+
+/// `landscape_comparison.csv`: for each arm (baseline first), one row per adversary and the
+/// total (empty `adversary`, named "all adversaries"): successful attacks a year and their
+/// change against the baseline, with `[loss]` the ALE and its reduction, and in the total row
+/// the net benefit (the reduction less the arm's annual cost above the baseline's). Totals'
+/// intervals are MOVER sums of the adversaries' paired intervals.
+pub fn landscape_comparison_csv(
+    scenario: &str,
+    seed: Option<u64>,
+    adversaries: &[AdversaryArms],
+) -> Vec<u8> {
+    let name = text_cell(scenario);
+    let seed = seed.map(|s| s.to_string()).unwrap_or_default();
+    let mut w = writer();
+    record(&mut w, &LANDSCAPE_COMPARISON_HEADER);
+    let Some(first) = adversaries.first() else {
+        return finish(w);
+    };
+    let currency = (first.part.scenario.loss.as_ref())
+        .map(|m| text_cell(&m.currency))
+        .unwrap_or_default();
+    let base_cost = first.arms.first().map_or(0.0, |a| a.annual_cost);
+    let methods: Vec<Method> = (adversaries.iter())
+        .flat_map(|a| a.arms.iter().map(|s| s.figures.method))
+        .collect();
+    let total_method = match methods.iter().all(|m| *m == Method::Exact) {
+        true => Method::Exact,
+        false => Method::MonteCarlo,
+    };
+    for (i, arm) in first.arms.iter().enumerate() {
+        let (lines, total) = arm_lines(adversaries, i);
+        let variant = text_cell(&arm.name);
+        for (a, line) in adversaries.iter().zip(&lines) {
+            let s = &a.arms[i];
+            let f = &s.figures;
+            let rate = f.rate(f.counts.completed, f.trials as f64);
+            record(
+                &mut w,
+                &[
+                    name.clone(),
+                    seed.clone(),
+                    variant.clone(),
+                    text_cell(&a.part.id),
+                    text_cell(&a.part.scenario.adversary.name),
+                    a.part.attacks_per_year.to_string(),
+                    money(s.annual_cost),
+                    cell(rate.map(|r| r.0)),
+                    signed6(s.delta.0),
+                    signed6(s.delta.1),
+                    signed6(s.delta.2),
+                    cell(Some(line.successful.0)),
+                    cell(Some(line.successful.1)),
+                    cell(Some(line.successful.2)),
+                    signed6(line.change.0),
+                    signed6(line.change.1),
+                    signed6(line.change.2),
+                    amount(line.ale.map(|c| c.0)),
+                    amount(line.ale.map(|c| c.1)),
+                    amount(line.ale.map(|c| c.2)),
+                    amount(line.reduction.map(|c| c.0)),
+                    amount(line.reduction.map(|c| c.1)),
+                    amount(line.reduction.map(|c| c.2)),
+                    String::new(),
+                    currency.clone(),
+                    f.method.id().to_owned(),
+                ],
+            );
+        }
+        let rate: f64 = adversaries.iter().map(|a| a.part.attacks_per_year).sum();
+        let net = total.reduction.map(|r| r.0 - (arm.annual_cost - base_cost));
+        record(
+            &mut w,
+            &[
+                name.clone(),
+                seed.clone(),
+                variant,
+                String::new(),
+                "all adversaries".to_owned(),
+                rate.to_string(),
+                money(arm.annual_cost),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                cell(Some(total.successful.0)),
+                cell(Some(total.successful.1)),
+                cell(Some(total.successful.2)),
+                signed6(total.change.0),
+                signed6(total.change.1),
+                signed6(total.change.2),
+                amount(total.ale.map(|c| c.0)),
+                amount(total.ale.map(|c| c.1)),
+                amount(total.ale.map(|c| c.2)),
+                amount(total.reduction.map(|c| c.0)),
+                amount(total.reduction.map(|c| c.1)),
+                amount(total.reduction.map(|c| c.2)),
+                amount(net),
+                currency.clone(),
+                total_method.id().to_owned(),
+            ],
+        );
+    }
+    finish(w)
+}
+
+/// The terminal table of a landscape comparison: per arm, the landscape's totals.
+pub fn landscape_comparison_table(scenario: &str, adversaries: &[AdversaryArms]) -> String {
+    let mut out = String::new();
+    let Some(first) = adversaries.first() else {
+        return out;
+    };
+    let has_loss = first.arms.iter().any(|a| a.loss.is_some());
+    let exact =
+        (adversaries.iter()).all(|a| a.arms.iter().all(|s| s.figures.method == Method::Exact));
+    let shown = |(e, lo, hi): Interval, signed: bool| {
+        let f = |x: f64| match signed {
+            true => format!("{x:+.4}"),
+            false => format!("{x:.4}"),
+        };
+        match exact {
+            true => f(e),
+            false => format!("{} [{}, {}]", f(e), f(lo), f(hi)),
+        }
+    };
+    let money_shown = |(e, lo, hi): Interval| match exact {
+        true => grouped(e),
+        false => format!("{} [{}, {}]", grouped(e), grouped(lo), grouped(hi)),
+    };
+    let _ = writeln!(
+        out,
+        "{scenario} — every variant against the landscape of {}",
+        counted(adversaries.len() as u64, "adversary", "adversaries")
+    );
+    let width = (first.arms.iter().map(|a| a.name.chars().count()))
+        .chain([7])
+        .max()
+        .unwrap_or(7);
+    let mut row = |cells: [String; 5]| {
+        let text = format!(
+            "{:<width$} {:<34} {:<36} {:<34} {}",
+            cells[0], cells[1], cells[2], cells[3], cells[4]
+        );
+        let _ = writeln!(out, "{}", text.trim_end());
+    };
+    let (ale_head, reduction_head) = match has_loss {
+        true => ("expected annual loss", "reduction (net benefit)"),
+        false => ("", ""),
+    };
+    row([
+        "variant".to_owned(),
+        "successful attacks a year".to_owned(),
+        "change against the baseline".to_owned(),
+        ale_head.to_owned(),
+        reduction_head.to_owned(),
+    ]);
+    let base_cost = first.arms.first().map_or(0.0, |a| a.annual_cost);
+    for (i, arm) in first.arms.iter().enumerate() {
+        let (_, total) = arm_lines(adversaries, i);
+        let net = total.reduction.map(|r| r.0 - (arm.annual_cost - base_cost));
+        row([
+            arm.name.clone(),
+            shown(total.successful, false),
+            if i == 0 {
+                String::new()
+            } else {
+                shown(total.change, true)
+            },
+            total.ale.map(money_shown).unwrap_or_default(),
+            match (i, total.reduction, net) {
+                (0, _, _) | (_, None, _) => String::new(),
+                (_, Some(r), Some(n)) => format!("{} ({})", money_shown(r), grouped(n)),
+                (_, Some(r), None) => money_shown(r),
+            },
+        ]);
+    }
     out
 }

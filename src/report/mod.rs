@@ -24,12 +24,14 @@ pub use compare_out::{
     COMPARISON_HEADER, PHASE_DELTAS_HEADER, RANKING_HEADER, comparison_csv, comparison_table,
     phase_deltas_csv, ranking_csv, ranking_table,
 };
+pub use csv_out::with_column;
 pub use csv_out::{Arms, controls_csv, phases_csv, techniques_csv};
 pub use csv_out::{CONTROLS_HEADER, PHASES_HEADER, TECHNIQUES_HEADER};
 pub use folder::ResultFolder;
 pub use html::report_html;
 pub use landscape_out::{
-    AdversaryResult, LANDSCAPE_HEADER, LandscapeResult, landscape_csv, landscape_json,
+    AdversaryArms, AdversaryResult, LANDSCAPE_COMPARISON_HEADER, LANDSCAPE_HEADER, LandscapeResult,
+    landscape_comparison_csv, landscape_comparison_table, landscape_csv, landscape_json,
     landscape_table,
 };
 pub use loss_out::{LOSS_EXCEEDANCE_HEADER, LossJson, loss_exceedance_csv};

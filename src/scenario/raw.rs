@@ -38,6 +38,13 @@ use toml::Spanned;
             {
                 "if": { "required": ["adversaries", "loss"] },
                 "then": { "properties": { "adversaries": { "items": { "required": ["attacks_per_year"] } } } }
+            },
+            {
+                "if": {
+                    "required": ["adversaries", "loss"],
+                    "properties": { "loss": { "not": { "required": ["impact"] } } }
+                },
+                "then": { "properties": { "adversaries": { "items": { "required": ["impact"] } } } }
             }
         ]
     )

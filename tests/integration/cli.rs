@@ -407,9 +407,14 @@ fn every_shipped_scenario_validates() {
             .assert()
             .code(0)
             .stderr("")
-            .stdout(predicate::str::starts_with(format!("ok: {file} (")).and(
-                predicate::str::is_match(r"^ok: \S+ \(\d+ techniques, \d+ controls\)\n$").unwrap(),
-            ));
+            .stdout(
+                predicate::str::starts_with(format!("ok: {file} (")).and(
+                    predicate::str::is_match(
+                        r"^ok: \S+ \((\d+ adversaries, )?\d+ techniques, \d+ controls\)\n$",
+                    )
+                    .unwrap(),
+                ),
+            );
     }
 }
 

@@ -292,7 +292,7 @@ fn every_shipped_scenario_has_variants_loss_and_costs_on_its_candidates() {
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
         .collect();
     files.sort();
-    assert_eq!(files.len(), 3, "{files:?}");
+    assert_eq!(files.len(), 4, "{files:?}");
     for path in &files {
         let shown = path.display().to_string();
         let s = load(&shown);

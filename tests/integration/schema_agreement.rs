@@ -34,7 +34,7 @@ fn schema() -> serde_json::Value {
 
 /// Every valid scenario: the shipped ones and tests/data/valid, with their paths, in order.
 fn valid_scenarios() -> Vec<(String, String)> {
-    let mut paths: Vec<String> = ["scenarios", "tests/data/valid"]
+    let mut paths: Vec<String> = ["scenarios", "tests/data/valid", "tests/data/landscape"]
         .iter()
         .flat_map(|dir| fs::read_dir(dir).unwrap())
         .map(|e| e.unwrap().path().to_string_lossy().into_owned())
@@ -121,6 +121,13 @@ const CONTROL: Fields = &[
     ("cost", Shape::Cost),
 ];
 const ADVERSARY: Fields = &[("name", Shape::Text), ("max_attempts", Shape::Attempts)];
+const LANDSCAPE_ADVERSARY: Fields = &[
+    ("id", Shape::Id),
+    ("name", Shape::Text),
+    ("max_attempts", Shape::Attempts),
+    ("attacks_per_year", Shape::AttacksPerYear),
+    ("impact", Shape::Impact),
+];
 const META: Fields = &[
     ("name", Shape::Text),
     ("description", Shape::Text),
@@ -372,15 +379,26 @@ fn mutants(file: &str, document: &Value, seen: &mut BTreeSet<String>) -> Vec<Mut
         }
     }
     let count = |parts: &[&str]| {
-        let mut node = document;
+        let mut node = Some(document);
         for p in parts {
-            node = &node[*p];
+            node = node.and_then(|n| match p.parse::<usize>() {
+                Ok(i) => n.get(i),
+                Err(_) => n.get(*p),
+            });
         }
-        node.as_array().map_or(0, Vec::len)
+        node.and_then(Value::as_array).map_or(0, Vec::len)
     };
     for i in 0..count(&["adversary", "techniques"]) {
         let index = i.to_string();
         tables.push((at(&["adversary", "techniques", &index]), TECHNIQUE));
+    }
+    for i in 0..count(&["adversaries"]) {
+        let index = i.to_string();
+        tables.push((at(&["adversaries", &index]), LANDSCAPE_ADVERSARY));
+        for j in 0..count(&["adversaries", &index, "techniques"]) {
+            let at_j = at(&["adversaries", &index, "techniques", &j.to_string()]);
+            tables.push((at_j, TECHNIQUE));
+        }
     }
     for i in 0..count(&["controls"]) {
         tables.push((at(&["controls", &i.to_string()]), CONTROL));

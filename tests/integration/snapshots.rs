@@ -23,6 +23,7 @@ const TRIALS: &str = "20000";
 /// Scenario files without `[[variants]]`-only meaning: every one is run and evaluated exactly.
 const SCENARIOS: &[&str] = &[
     "scenarios/industrial-state-actor.toml",
+    "scenarios/midsize-landscape.toml",
     "scenarios/ransomware-midsize.toml",
     "scenarios/saas-credential-phishing.toml",
     "benches/data/reference.toml",
@@ -53,6 +54,8 @@ const SCENARIOS: &[&str] = &[
 /// Scenario files with `[[variants]]`.
 const WITH_VARIANTS: &[&str] = &[
     "scenarios/ransomware-midsize.toml",
+    "scenarios/midsize-landscape.toml",
+    "tests/data/landscape/two-crews.toml",
     "benches/data/optimize-16.toml",
     "benches/data/optimize-16-loss.toml",
     "tests/data/valid/loss.toml",
