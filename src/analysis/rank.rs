@@ -86,6 +86,53 @@ impl Marginal {
 /// Sorts by risk reduction per unit cost, best first; controls without a cost last (by risk
 /// reduction), ties by id. With `[loss]`, by return on control instead, those without a cost
 /// last by the annual loss they save.
+/// The marginal value of each control against a threat landscape: `per_adversary` holds each
+/// adversary's rate and its controls' switch effects (in the order of `s.controls`). `delta`
+/// becomes the change in successful attacks a year (Σ λ·Δp) and the ALE change the sum of the
+/// adversaries'; each interval is the MOVER sum of the adversaries' intervals of that kind (so a
+/// landscape's "simultaneous" interval sums each adversary's Šidák-adjusted ones). Ranked as
+/// [`marginals`].
+pub fn landscape_marginals(
+    s: &Scenario,
+    per_adversary: &[(f64, Vec<SwitchEffect>)],
+) -> Vec<Marginal> {
+    use crate::stats::landscape::{Interval, scaled, sum_of_changes};
+    let pair = |(lo, hi): (f64, f64), e: f64| (e, lo, hi);
+    let mut marginals: Vec<Marginal> = (s.controls.iter().enumerate())
+        .map(|(ci, c)| {
+            let effects: Vec<(f64, &SwitchEffect)> =
+                per_adversary.iter().map(|(l, e)| (*l, &e[ci])).collect();
+            let sum = |pick: &dyn Fn(f64, &SwitchEffect) -> (f64, f64, f64)| {
+                sum_of_changes(&effects.iter().map(|&(l, e)| pick(l, e)).collect::<Vec<_>>())
+            };
+            let loss = |pick: &dyn Fn(&SwitchEffect) -> Option<Interval>| {
+                let parts: Option<Vec<_>> = effects.iter().map(|(_, e)| pick(e)).collect();
+                parts.map(|p| sum_of_changes(&p))
+            };
+            let ale = loss(&|e| e.ale_delta.zip(e.ale_delta_ci).map(|(d, ci)| pair(ci, d)));
+            let unadjusted = loss(&|e| {
+                e.ale_delta
+                    .zip(e.ale_delta_unadjusted)
+                    .map(|(d, ci)| pair(ci, d))
+            });
+            Marginal {
+                control: c.id.clone(),
+                action: c.action,
+                enabled: c.enabled,
+                cost: c.cost,
+                delta: sum(&|l, e| scaled(l, e.delta)),
+                unadjusted: sum(&|l, e| scaled(l, e.unadjusted)),
+                ale_delta: ale.map(|a| a.0),
+                ale_delta_ci: ale.map(|a| (a.1, a.2)),
+                ale_delta_unadjusted: unadjusted.map(|a| (a.1, a.2)),
+                ale_short: None,
+            }
+        })
+        .collect();
+    rank(&mut marginals);
+    marginals
+}
+
 fn rank(marginals: &mut [Marginal]) {
     let key = |m: &Marginal| -> (bool, f64) {
         if let Some(saved) = m.ale_reduction() {

@@ -295,12 +295,14 @@ fn fallback_line(arm: &str, e: &TooLarge, trials: u64) -> String {
 /// `killchain rank`.
 pub(super) fn rank(args: &RankArgs) -> Result<(), Failure> {
     let loaded = io::load_all(std::slice::from_ref(&args.scenario))?;
-    super::landscape::refuse_in(&loaded, "rank")?;
+    if loaded[0].scenario.is_landscape() {
+        return super::landscape::rank(args, &loaded[0]);
+    }
     let l = &loaded[0];
     let s = &l.scenario;
     let dir = destination::output_dir(&args.sim.output.out, &l.path)?;
     let destination = Destination::prepare(&dir, Replaces::Ranking)?;
-    let (baseline, effects, seed) = switch_effects(l, &args.sim, &dir)?;
+    let (baseline, effects, seed) = switch_effects(l, &args.sim, &dir, &|seed| seed)?;
     let marginals = rank::marginals(s, &effects);
     let method = baseline.method;
     let how = match seed {
@@ -328,10 +330,11 @@ pub(super) fn rank(args: &RankArgs) -> Result<(), Failure> {
 /// The figures of the scenario as written, the effect of switching each control alone (in the
 /// order of `s.controls`) and the seed used (Monte Carlo), by the method asked for. The switched
 /// scenario is one copy of the scenario, each control flipped in it and back in turn.
-fn switch_effects(
+pub(super) fn switch_effects(
     l: &LoadedScenario,
     sim: &SimOptions,
     dir: &Path,
+    seed_for: &dyn Fn(u64) -> u64,
 ) -> Result<(Figures, Vec<SwitchEffect>, Option<u64>), Failure> {
     let s = &l.scenario;
     let mut switched = s.clone();
@@ -376,7 +379,8 @@ fn switch_effects(
         },
     }
     let mut effects = Vec::with_capacity(n);
-    let settings = Settings::resolve(&sim.trials, s);
+    let mut settings = Settings::resolve(&sim.trials, s);
+    settings.seed = seed_for(settings.seed);
     settings.check_years(s.loss.as_ref(), &l.path)?;
     if let (true, Some((name, e))) = (show, &out_of_reach) {
         io::say(&fallback_line(name, e, settings.trials))?;

@@ -115,8 +115,10 @@ impl Replaces {
                 "tally.json",
                 "comparison.csv",
                 "phase_deltas.csv",
+                "landscape.csv",
+                "landscape_comparison.csv",
             ],
-            Replaces::Ranking => &["ranking.csv"],
+            Replaces::Ranking => &["ranking.csv", "landscape_ranking.csv"],
             Replaces::Frontier => &["frontier.csv", "optimize.json"],
             Replaces::Renderings => &[],
         }

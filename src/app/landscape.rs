@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use crate::cli::{CompareArgs, ExportOptions};
+use crate::cli::{CompareArgs, ExportOptions, RankArgs};
 use crate::report::{
     self, AdversaryArms, AdversaryResult, Arms, Figures, LandscapeResult, LossFigures,
 };
@@ -49,14 +49,14 @@ pub(super) fn refusals(
     }
 }
 
-/// Refuses a threat landscape in a command that judges one adversary's chain (`compare`,
-/// `rank`, `optimize`), with what to do instead.
+/// Refuses a threat landscape in a command that judges one adversary's chain (`optimize`),
+/// with what to do instead.
 pub(super) fn refuse_in(loaded: &[LoadedScenario], command: &str) -> Result<(), Failure> {
     let refused: Vec<String> = (loaded.iter())
         .filter(|l| l.scenario.is_landscape())
         .map(|l| {
             format!(
-                "{}: `killchain {command}` judges one adversary, and this file is a threat landscape ([[adversaries]]); `killchain run`, `exact` and `compare` (of its [[variants]]) give each adversary's figures and the landscape's totals",
+                "{}: `killchain {command}` judges one adversary, and this file is a threat landscape ([[adversaries]]); `killchain run`, `exact`, `compare` (of its [[variants]]) and `rank` give each adversary's figures and the landscape's totals",
                 l.path
             )
         })
@@ -227,7 +227,7 @@ fn publish(
 /// trials), their rows under an `adversary` column in comparison.csv and phase_deltas.csv, and
 /// each arm's totals over the landscape in landscape_comparison.csv.
 pub(super) fn compare(args: &CompareArgs, loaded: &[LoadedScenario]) -> Result<(), Failure> {
-    let l = &loaded[0];
+    let l = (loaded.iter().find(|l| l.scenario.is_landscape())).unwrap_or(&loaded[0]);
     if loaded.len() != 1 {
         return Err(Failure::Input(vec![format!(
             "{}: a threat landscape ([[adversaries]]) is compared with its own [[variants]], not with a second file; give it alone",
@@ -241,6 +241,7 @@ pub(super) fn compare(args: &CompareArgs, loaded: &[LoadedScenario]) -> Result<(
         )]));
     }
     refusals(loaded, false, args.export)?;
+    unrated(l, "compare")?;
     let dir = destination::output_dir(&args.sim.output.out, &l.path)?;
     let destination = Destination::prepare(&dir, Replaces::Run)?;
     let mut arms: Vec<(String, &Scenario)> = vec![(BASELINE.to_owned(), &l.scenario)];
@@ -262,27 +263,30 @@ pub(super) fn compare(args: &CompareArgs, loaded: &[LoadedScenario]) -> Result<(
         let seed_for = move |seed: u64| adversary_seed(seed, &id);
         let (arms, seed, _) = super::compare::summarize_arms(named, args, &base, &dir, &seed_for)?;
         sampled |= seed.is_some();
-        summaries.push(arms);
+        // An adversary evaluated exactly names no seed, one simulated the run's.
+        summaries.push((arms, seed.map(|_| run_seed)));
     }
     let seed = sampled.then_some(run_seed);
     let name = &l.scenario.name;
     let adversaries: Vec<AdversaryArms> = (parts[0].iter().zip(&summaries))
-        .map(|(part, arms)| AdversaryArms { part, arms })
+        .map(|(part, (arms, _))| AdversaryArms { part, arms })
         .collect();
+    let seeds: Vec<Option<u64>> = summaries.iter().map(|(_, seed)| *seed).collect();
     let per = |write: fn(&str, Option<u64>, &[crate::analysis::arms::ArmSummary]) -> Vec<u8>| {
-        let parts: Vec<(&str, Vec<u8>)> = (adversaries.iter())
-            .map(|a| (a.part.id.as_str(), write(name, seed, a.arms)))
+        let parts: Vec<(&str, Vec<u8>)> = (adversaries.iter().zip(&seeds))
+            .map(|(a, &seed)| (a.part.id.as_str(), write(name, seed, a.arms)))
             .collect();
         report::with_column("adversary", &parts)
     };
     // The one-adversary comparison files of each adversary, under its name.
-    let by_arm = |write: &dyn Fn(&Arms) -> Vec<u8>| {
+    let by_arm = |write: &dyn Fn(&Arms, Option<u64>) -> Vec<u8>| {
         let files: Vec<(&str, Vec<u8>)> = (adversaries.iter().enumerate())
             .map(|(i, a)| {
+                let seed = seeds[i];
                 let arms: Vec<(&str, &Scenario, &Figures)> = (a.arms.iter().zip(&parts))
                     .map(|(s, p)| (s.name.as_str(), &p[i].scenario, &s.figures))
                     .collect();
-                (a.part.id.as_str(), write(&Arms::Comparison(&arms)))
+                (a.part.id.as_str(), write(&Arms::Comparison(&arms), seed))
             })
             .collect();
         report::with_column("adversary", &files)
@@ -290,7 +294,7 @@ pub(super) fn compare(args: &CompareArgs, loaded: &[LoadedScenario]) -> Result<(
     let mut files = vec![
         (
             "phases.csv",
-            by_arm(&|arms| report::phases_csv(name, seed, arms)),
+            by_arm(&|arms, seed| report::phases_csv(name, seed, arms)),
         ),
         ("comparison.csv", per(report::comparison_csv)),
         ("phase_deltas.csv", per(report::phase_deltas_csv)),
@@ -300,11 +304,11 @@ pub(super) fn compare(args: &CompareArgs, loaded: &[LoadedScenario]) -> Result<(
         ),
         (
             "controls.csv",
-            by_arm(&|arms| report::controls_csv(name, arms)),
+            by_arm(&|arms, _| report::controls_csv(name, arms)),
         ),
         (
             "techniques.csv",
-            by_arm(&|arms| report::techniques_csv(name, arms)),
+            by_arm(&|arms, _| report::techniques_csv(name, arms)),
         ),
     ];
     let facts = vec![
@@ -316,7 +320,7 @@ pub(super) fn compare(args: &CompareArgs, loaded: &[LoadedScenario]) -> Result<(
     destination.publish(&files)?;
     if !args.sim.output.quiet {
         let mut text = String::new();
-        for a in &adversaries {
+        for (a, &seed) in adversaries.iter().zip(&seeds) {
             text += &format!(
                 "adversary {} ({}, {} a year):\n{}\n",
                 a.part.id,
@@ -329,4 +333,84 @@ pub(super) fn compare(args: &CompareArgs, loaded: &[LoadedScenario]) -> Result<(
         io::say(&format!("{text}wrote {}\n", dir.display()))?;
     }
     Ok(())
+}
+
+/// `killchain rank` of a threat landscape: each control switched alone, each adversary's switch
+/// effects on its own seed (`compare::switch_effects`), their rows in ranking.csv under an
+/// `adversary` column, and the landscape's marginal values in landscape_ranking.csv.
+pub(super) fn rank(args: &RankArgs, l: &LoadedScenario) -> Result<(), Failure> {
+    let s = &l.scenario;
+    unrated(l, "rank")?;
+    let dir = destination::output_dir(&args.sim.output.out, &l.path)?;
+    let destination = Destination::prepare(&dir, Replaces::Ranking)?;
+    let run_seed = Settings::resolve(&args.sim.trials, s).seed;
+    let currency = s.loss.as_ref().map_or("", |m| m.currency.as_str());
+    let mut per_adversary = Vec::new();
+    let mut rankings = Vec::new();
+    let mut sampled = None;
+    for part in s.parts() {
+        let base = LoadedScenario {
+            path: l.path.clone(),
+            source: String::new(),
+            scenario: part.scenario.clone(),
+        };
+        let id = part.id.clone();
+        let seed_for = move |seed: u64| adversary_seed(seed, &id);
+        let (baseline, effects, seed) =
+            super::compare::switch_effects(&base, &args.sim, &dir, &seed_for)?;
+        sampled = sampled.or(seed.map(|_| baseline.method));
+        let marginals = crate::analysis::rank::marginals(&part.scenario, &effects);
+        let shown_seed = seed.map(|_| run_seed);
+        let csv = report::ranking_csv(
+            &s.name,
+            shown_seed,
+            baseline.trials,
+            baseline.method,
+            currency,
+            &marginals,
+        );
+        rankings.push((part.id.clone(), csv));
+        per_adversary.push((part.attacks_per_year, effects));
+    }
+    let method = sampled.unwrap_or(crate::report::Method::Exact);
+    let seed = (method == crate::report::Method::MonteCarlo).then_some(run_seed);
+    let marginals = crate::analysis::rank::landscape_marginals(s, &per_adversary);
+    let parts: Vec<(&str, Vec<u8>)> = (rankings.iter())
+        .map(|(id, csv)| (id.as_str(), csv.clone()))
+        .collect();
+    destination.publish(&[
+        ("ranking.csv", report::with_column("adversary", &parts)),
+        (
+            "landscape_ranking.csv",
+            report::landscape_ranking_csv(&s.name, seed, method, &marginals),
+        ),
+    ])?;
+    if !args.sim.output.quiet {
+        let how = match seed {
+            Some(seed) => format!("paired trials, seed {seed}"),
+            None => "exact".to_owned(),
+        };
+        io::say(&format!(
+            "{}wrote {}\n",
+            report::landscape_ranking_table(&s.name, &how, &marginals),
+            dir.display()
+        ))?;
+    }
+    Ok(())
+}
+
+/// Refuses a landscape whose adversaries have no rate in a command that sums them by rate.
+fn unrated(l: &LoadedScenario, command: &str) -> Result<(), Failure> {
+    let without: Vec<&str> = (l.scenario.adversaries.iter())
+        .filter(|a| a.enabled && a.attacks_per_year.is_none())
+        .map(|a| a.id.as_str())
+        .collect();
+    match without.is_empty() {
+        true => Ok(()),
+        false => Err(Failure::Input(vec![format!(
+            "{}: `killchain {command}` sums the adversaries by their campaigns a year, and {} gives no `attacks_per_year`; add one",
+            l.path,
+            without.join(", ")
+        )])),
+    }
 }

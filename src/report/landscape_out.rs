@@ -10,8 +10,9 @@ use super::csv_out::{finish, record, writer};
 use super::format::{counted, grouped, money, rate6, signed6};
 use super::{Figures, LossFigures, LossJson, Method, RunResult, funnel, text_cell};
 use crate::analysis::arms::ArmSummary;
+use crate::analysis::rank::Marginal;
 use crate::scenario::{Part, Scenario};
-use crate::stats::landscape::{Interval, scaled, sum_of_independent};
+use crate::stats::landscape::{Interval, scaled, sum_of_changes, sum_of_independent};
 
 /// One adversary's results in a landscape.
 #[derive(Debug, Clone, Copy)]
@@ -484,8 +485,9 @@ fn arm_lines(adversaries: &[AdversaryArms], i: usize) -> (Vec<ArmLine>, ArmLine)
         let parts: Option<Vec<Interval>> = lines.iter().map(pick).collect();
         parts.map(|p| sum_of_independent(&p))
     };
-    let sum =
-        |pick: fn(&ArmLine) -> Interval| sum_of_signed(&lines.iter().map(pick).collect::<Vec<_>>());
+    let sum = |pick: fn(&ArmLine) -> Interval| {
+        sum_of_changes(&lines.iter().map(pick).collect::<Vec<_>>())
+    };
     let total = ArmLine {
         successful: sum(|l| l.successful),
         change: sum(|l| l.change),
@@ -494,19 +496,9 @@ fn arm_lines(adversaries: &[AdversaryArms], i: usize) -> (Vec<ArmLine>, ArmLine)
             .iter()
             .map(|l| l.reduction)
             .collect::<Option<Vec<_>>>())
-        .map(|p| sum_of_signed(&p)),
+        .map(|p| sum_of_changes(&p)),
     };
     (lines, total)
-}
-
-/// The MOVER sum of estimates that may be negative (changes, reductions): as
-/// [`sum_of_independent`] without the floor at zero.
-fn sum_of_signed(parts: &[Interval]) -> Interval {
-    let square = |x: f64| x * x;
-    let sum: f64 = parts.iter().map(|p| p.0).sum();
-    let below: f64 = parts.iter().map(|p| square(p.0 - p.1)).sum();
-    let above: f64 = parts.iter().map(|p| square(p.2 - p.0)).sum();
-    (sum, sum - below.sqrt(), sum + above.sqrt())
 }
 
 /// `landscape_comparison.csv`: for each arm (baseline first), one row per adversary and the
@@ -681,6 +673,121 @@ pub fn landscape_comparison_table(scenario: &str, adversaries: &[AdversaryArms])
                 (_, Some(r), Some(n)) => format!("{} ({})", money_shown(r), grouped(n)),
                 (_, Some(r), None) => money_shown(r),
             },
+        ]);
+    }
+    out
+}
+
+/// Column names of `landscape_ranking.csv`.
+pub const LANDSCAPE_RANKING_HEADER: [&str; 17] = [
+    "scenario",
+    "seed",
+    "control",
+    "action",
+    "enabled",
+    "annual_cost",
+    "successful_change",
+    "successful_change_ci_low",
+    "successful_change_ci_high",
+    "successful_change_unadjusted_ci_low",
+    "successful_change_unadjusted_ci_high",
+    "ale_change",
+    "ale_change_ci_low",
+    "ale_change_ci_high",
+    "ale_change_unadjusted_ci_low",
+    "ale_change_unadjusted_ci_high",
+    "method",
+];
+
+/// `landscape_ranking.csv`: each control's marginal value against the whole landscape, in rank
+/// order: the change in successful attacks a year and (with `[loss]`) in ALE when it alone is
+/// switched, with the MOVER sums of the adversaries' simultaneous and unadjusted intervals.
+pub fn landscape_ranking_csv(
+    scenario: &str,
+    seed: Option<u64>,
+    method: Method,
+    marginals: &[Marginal],
+) -> Vec<u8> {
+    let name = text_cell(scenario);
+    let seed = seed.map(|s| s.to_string()).unwrap_or_default();
+    let mut w = writer();
+    record(&mut w, &LANDSCAPE_RANKING_HEADER);
+    for m in marginals {
+        let ale = |x: Option<f64>| x.map(money).unwrap_or_default();
+        record(
+            &mut w,
+            &[
+                name.clone(),
+                seed.clone(),
+                text_cell(&m.control),
+                m.action.id().to_owned(),
+                m.enabled.to_string(),
+                m.cost.map(money).unwrap_or_default(),
+                signed6(m.delta.0),
+                signed6(m.delta.1),
+                signed6(m.delta.2),
+                signed6(m.unadjusted.1),
+                signed6(m.unadjusted.2),
+                ale(m.ale_delta),
+                ale(m.ale_delta_ci.map(|c| c.0)),
+                ale(m.ale_delta_ci.map(|c| c.1)),
+                ale(m.ale_delta_unadjusted.map(|c| c.0)),
+                ale(m.ale_delta_unadjusted.map(|c| c.1)),
+                method.id().to_owned(),
+            ],
+        );
+    }
+    finish(w)
+}
+
+/// The terminal table of a landscape ranking: each control's switch against all adversaries.
+pub fn landscape_ranking_table(scenario: &str, how: &str, marginals: &[Marginal]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{scenario} — each control switched alone, against the whole landscape ({how})"
+    );
+    let width = (marginals.iter().map(|m| m.control.chars().count()))
+        .chain([7])
+        .max()
+        .unwrap_or(7);
+    let mut row = |cells: [String; 5]| {
+        let text = format!(
+            "{:<width$} {:<9} {:>12} {:<36} {}",
+            cells[0], cells[1], cells[2], cells[3], cells[4]
+        );
+        let _ = writeln!(out, "{}", text.trim_end());
+    };
+    row([
+        "control".to_owned(),
+        "switched".to_owned(),
+        "annual cost".to_owned(),
+        "successful attacks a year".to_owned(),
+        "expected annual loss".to_owned(),
+    ]);
+    for m in marginals {
+        let exact = m.delta.1 == m.delta.2;
+        let change = |(e, lo, hi): (f64, f64, f64)| match exact {
+            true => format!("{e:+.4}"),
+            false => format!("{e:+.4} [{lo:+.4}, {hi:+.4}]"),
+        };
+        let ale = match (m.ale_delta, m.ale_delta_ci) {
+            (Some(d), Some((lo, hi))) if !exact => format!(
+                "{}{} [{}, {}]",
+                if d >= 0.0 { "+" } else { "" },
+                grouped(d),
+                grouped(lo),
+                grouped(hi)
+            ),
+            (Some(d), _) => format!("{}{}", if d >= 0.0 { "+" } else { "" }, grouped(d)),
+            _ => String::new(),
+        };
+        row([
+            m.control.clone(),
+            if m.enabled { "off" } else { "on" }.to_owned(),
+            m.cost.map(grouped).unwrap_or_default(),
+            change(m.delta),
+            ale,
         ]);
     }
     out

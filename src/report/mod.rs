@@ -30,9 +30,10 @@ pub use csv_out::{CONTROLS_HEADER, PHASES_HEADER, TECHNIQUES_HEADER};
 pub use folder::ResultFolder;
 pub use html::report_html;
 pub use landscape_out::{
-    AdversaryArms, AdversaryResult, LANDSCAPE_COMPARISON_HEADER, LANDSCAPE_HEADER, LandscapeResult,
-    landscape_comparison_csv, landscape_comparison_table, landscape_csv, landscape_json,
-    landscape_table,
+    AdversaryArms, AdversaryResult, LANDSCAPE_COMPARISON_HEADER, LANDSCAPE_HEADER,
+    LANDSCAPE_RANKING_HEADER, LandscapeResult, landscape_comparison_csv,
+    landscape_comparison_table, landscape_csv, landscape_json, landscape_ranking_csv,
+    landscape_ranking_table, landscape_table,
 };
 pub use loss_out::{LOSS_EXCEEDANCE_HEADER, LossJson, loss_exceedance_csv};
 pub use manifest::run_json;

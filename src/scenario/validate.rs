@@ -464,10 +464,23 @@ impl Checker<'_, '_> {
             let a = a.into_inner();
             let Some(id) = a.id else {
                 self.c.error(
-                    span,
+                    span.clone(),
                     "adversary has no `id`; every [[adversaries]] needs one, unique among adversaries, techniques and controls",
                 );
                 ok = false;
+                // Its techniques are still checked (and their ids claimed), so that controls
+                // naming them are not reported again.
+                let table = RawAdversary {
+                    name: a.name,
+                    max_attempts: a.max_attempts,
+                    techniques: a.techniques,
+                };
+                if let Some((_, own, own_broken)) =
+                    self.adversary_table(span, table, env, ids, Some(("(no id)", &owners)))
+                {
+                    broken.extend(own_broken);
+                    broken.extend(own.into_iter().map(|t| t.id));
+                }
                 continue;
             };
             ok &= self.claim_id(&id, "adversary", ids);
@@ -497,6 +510,16 @@ impl Checker<'_, '_> {
                 None => None,
             };
             let impact = match &a.impact {
+                Some(i) if !has_loss => {
+                    self.c.error(
+                        i.span(),
+                        format!(
+                            "adversary \"{aid}\": `impact` needs a [loss] table (its currency and the default impact); add [loss] or remove this impact"
+                        ),
+                    );
+                    ok = false;
+                    None
+                }
                 Some(i) => {
                     let x = self.impact(i);
                     ok &= x.is_some();

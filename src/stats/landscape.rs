@@ -14,11 +14,18 @@ pub type Interval = (f64, f64, f64);
 /// The sum of independent estimates, with its MOVER interval (see the module documentation);
 /// `(0, 0, 0)` for none.
 pub fn sum_of_independent(parts: &[Interval]) -> Interval {
-    let sum: f64 = parts.iter().map(|p| p.0).sum();
+    let (sum, low, high) = sum_of_changes(parts);
+    (sum, low.max(0.0), high)
+}
+
+/// The sum of independent estimates that may be negative (changes, reductions), with its MOVER
+/// interval: as [`sum_of_independent`] without the floor at zero.
+pub fn sum_of_changes(parts: &[Interval]) -> Interval {
     let square = |x: f64| x * x;
+    let sum: f64 = parts.iter().map(|p| p.0).sum();
     let below: f64 = parts.iter().map(|p| square(p.0 - p.1)).sum();
     let above: f64 = parts.iter().map(|p| square(p.2 - p.0)).sum();
-    (sum, (sum - below.sqrt()).max(0.0), sum + above.sqrt())
+    (sum, sum - below.sqrt(), sum + above.sqrt())
 }
 
 /// `x` times each of an interval's three numbers (a rate per campaign to a rate per year).

@@ -181,6 +181,17 @@ fn a_landscapes_loss_table_has_no_rate_of_its_own() {
 }
 
 #[test]
+fn an_adversarys_impact_without_a_loss_table_is_rejected() {
+    rejects(
+        "landscape_impact_without_loss",
+        &[
+            "76:10: adversary \"cred-crew\": `impact` needs a [loss] table (its currency and the \
+           default impact); add [loss] or remove this impact",
+        ],
+    );
+}
+
+#[test]
 fn each_adversary_of_a_landscape_with_loss_needs_its_rate() {
     rejects(
         "landscape_no_rate",
@@ -466,7 +477,7 @@ fn every_invalid_fixture_is_rejected_by_validate() {
         checked += 1;
     }
     assert_eq!(
-        checked, 45,
+        checked, 46,
         "a fixture was added or removed without a pinned test"
     );
 }

@@ -213,7 +213,6 @@ fn a_landscape_gives_the_same_bytes_for_any_thread_count() {
 fn what_a_landscape_cannot_do_yet_is_refused_and_writes_nothing() {
     for args in [
         vec!["compare", LANDSCAPE, ALONE[0].1],
-        vec!["rank", LANDSCAPE],
         vec!["optimize", LANDSCAPE, "--budget", "100000"],
         vec!["run", LANDSCAPE, "--shard", "1/2"],
         vec!["run", LANDSCAPE, "--report"],
@@ -362,5 +361,48 @@ fn a_simulated_landscape_comparison_agrees_with_the_exact_one_and_pairs_each_adv
             .find(|&r| c.get(r, "variant") == variant && c.get(r, "adversary") == adversary)
             .unwrap();
         assert_eq!(c.get(row, "changed_trials"), "0", "{variant} {adversary}");
+    }
+}
+
+#[test]
+fn a_landscape_ranking_sums_each_controls_effect_over_the_adversaries() {
+    for method in ["exact", "monte-carlo"] {
+        let out = tempfile::tempdir().unwrap();
+        command(
+            &["rank", LANDSCAPE, "--method", method, "--trials", "30000"],
+            out.path(),
+        );
+        let per = read(out.path(), "two-crews", "ranking.csv");
+        let total = read(out.path(), "two-crews", "landscape_ranking.csv");
+        let rates = [("phish-crew", 12.0), ("cred-crew", 4.0)];
+        assert_eq!(per.rows.len(), 2 * total.rows.len());
+        for row in 0..total.rows.len() {
+            let control = total.get(row, "control");
+            let of = |adversary: &str, col: &str| -> f64 {
+                let r = (0..per.rows.len())
+                    .find(|&r| {
+                        per.get(r, "adversary") == adversary && per.get(r, "control") == control
+                    })
+                    .unwrap();
+                number(&per, r, col)
+            };
+            let successful: f64 = rates.iter().map(|&(a, l)| l * of(a, "delta")).sum();
+            let ale: f64 = rates.iter().map(|&(a, _)| of(a, "ale_delta")).sum();
+            assert!(
+                (number(&total, row, "successful_change") - successful).abs() < 1e-5,
+                "{method} {control}"
+            );
+            assert!(
+                (number(&total, row, "ale_change") - ale).abs() < 0.011,
+                "{method} {control}"
+            );
+            // The mail filter acts on the phishing crew alone, MFA on the credential crew alone.
+            if control == "mail-filter" {
+                assert_eq!(of("cred-crew", "delta"), 0.0, "{method}");
+            }
+            if control == "mfa" {
+                assert_eq!(of("phish-crew", "delta"), 0.0, "{method}");
+            }
+        }
     }
 }

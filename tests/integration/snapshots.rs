@@ -84,6 +84,8 @@ const PAIRS: &[(&str, &str)] = &[
 /// Scenarios ranked control by control.
 const RANKED: &[&str] = &[
     "scenarios/industrial-state-actor.toml",
+    "scenarios/midsize-landscape.toml",
+    "tests/data/landscape/two-crews.toml",
     "scenarios/ransomware-midsize.toml",
     "scenarios/saas-credential-phishing.toml",
     "benches/data/reference.toml",
