@@ -254,13 +254,7 @@ pub(super) fn compare(args: &CompareArgs, loaded: &[LoadedScenario]) -> Result<(
         let named: Vec<(String, &Scenario)> = (arms.iter().zip(&parts))
             .map(|((name, _), p)| (name.clone(), &p[i].scenario))
             .collect();
-        let base = LoadedScenario {
-            path: l.path.clone(),
-            source: String::new(),
-            scenario: part.scenario.clone(),
-        };
-        let id = part.id.clone();
-        let seed_for = move |seed: u64| adversary_seed(seed, &id);
+        let (base, seed_for) = alone(l, part);
         let (arms, seed, _) = super::compare::summarize_arms(named, args, &base, &dir, &seed_for)?;
         sampled |= seed.is_some();
         // An adversary evaluated exactly names no seed, one simulated the run's.
@@ -349,13 +343,7 @@ pub(super) fn rank(args: &RankArgs, l: &LoadedScenario) -> Result<(), Failure> {
     let mut rankings = Vec::new();
     let mut sampled = None;
     for part in s.parts() {
-        let base = LoadedScenario {
-            path: l.path.clone(),
-            source: String::new(),
-            scenario: part.scenario.clone(),
-        };
-        let id = part.id.clone();
-        let seed_for = move |seed: u64| adversary_seed(seed, &id);
+        let (base, seed_for) = alone(l, &part);
         let (baseline, effects, seed) =
             super::compare::switch_effects(&base, &args.sim, &dir, &seed_for)?;
         sampled = sampled.or(seed.map(|_| baseline.method));
@@ -413,4 +401,16 @@ fn unrated(l: &LoadedScenario, command: &str) -> Result<(), Failure> {
             without.join(", ")
         )])),
     }
+}
+
+/// One adversary of `l` as the loaded one-adversary file the one-adversary commands take, and
+/// the map from the run's seed to the adversary's.
+fn alone(l: &LoadedScenario, part: &Part) -> (LoadedScenario, impl Fn(u64) -> u64 + use<>) {
+    let base = LoadedScenario {
+        path: l.path.clone(),
+        source: String::new(),
+        scenario: part.scenario.clone(),
+    };
+    let id = part.id.clone();
+    (base, move |seed: u64| adversary_seed(seed, &id))
 }

@@ -339,10 +339,14 @@ pub fn landscape_table(r: &LandscapeResult) -> String {
             figures: a.figures,
             loss: a.loss,
         };
+        let rate = match r.rated() {
+            true => format!(", {} a year", a.part.attacks_per_year),
+            false => String::new(),
+        };
         let _ = writeln!(
             out,
-            "adversary {} ({}, {} a year):",
-            a.part.id, a.part.scenario.adversary.name, a.part.attacks_per_year
+            "adversary {} ({}{rate}):",
+            a.part.id, a.part.scenario.adversary.name
         );
         out.push_str(&funnel(&one));
         out.push('\n');
