@@ -459,6 +459,7 @@ impl Checker<'_, '_> {
         let mut techniques: Vec<Technique> = Vec::new();
         let mut broken = HashSet::new();
         let mut ok = true;
+        let first_span = raw.first().map_or(0..0, Spanned::span);
         for a in raw {
             let span = a.span();
             let a = a.into_inner();
@@ -521,7 +522,7 @@ impl Checker<'_, '_> {
                     None
                 }
                 Some(i) => {
-                    let x = self.impact(i);
+                    let x = self.impact(i, &format!("adversary \"{aid}\": impact"));
                     ok &= x.is_some();
                     x
                 }
@@ -555,7 +556,7 @@ impl Checker<'_, '_> {
         }
         if ok && !adversaries.iter().any(|a| a.enabled) {
             self.c.error(
-                0..0,
+                first_span,
                 "every adversary of [[adversaries]] is disabled (`enabled = false`); enable at least one",
             );
             ok = false;
@@ -1219,7 +1220,7 @@ impl Checker<'_, '_> {
                 );
                 None
             }
-            Some(i) => self.impact(i),
+            Some(i) => self.impact(i, "loss.impact"),
         };
         let currency = self.currency(&raw);
         Some(Some(LossModel {
@@ -1245,7 +1246,7 @@ impl Checker<'_, '_> {
             ok = false;
         }
         let impact = match &raw.impact {
-            Some(i) => self.impact(i),
+            Some(i) => self.impact(i, "loss.impact"),
             None => {
                 let without: Vec<&str> = (adversaries.iter())
                     .filter(|a| a.impact.is_none())
@@ -1304,8 +1305,11 @@ impl Checker<'_, '_> {
         }
     }
 
-    fn impact(&mut self, raw: &Spanned<Value>) -> Option<Impact> {
-        let shape = "loss.impact must be an amount, { low = …, high = … } (lognormal 5th and 95th percentiles) or { min = …, mode = …, max = … } (PERT)";
+    /// An impact's three forms; `field` names it in messages (`loss.impact`, or an adversary's).
+    fn impact(&mut self, raw: &Spanned<Value>, field: &str) -> Option<Impact> {
+        let shape = format!(
+            "{field} must be an amount, {{ low = …, high = … }} (lognormal 5th and 95th percentiles) or {{ min = …, mode = …, max = … }} (PERT)"
+        );
         let amount = |v: &Value| as_number(v).filter(|x| (0.0..=MAX_IMPACT).contains(x));
         let table = match raw.get_ref() {
             Value::Table(t) => t,
@@ -1316,7 +1320,7 @@ impl Checker<'_, '_> {
                         self.c.error(
                             raw.span(),
                             format!(
-                                "loss.impact must be an amount in [0, {}], got {v}",
+                                "{field} must be an amount in [0, {}], got {v}",
                                 readable(MAX_IMPACT)
                             ),
                         );
@@ -1337,7 +1341,7 @@ impl Checker<'_, '_> {
                 self.c.error(
                     raw.span(),
                     format!(
-                        "loss.impact: unknown key \"{key}\"; keys are low and high (lognormal) or min, mode and max (PERT){}",
+                        "{field}: unknown key \"{key}\"; keys are low and high (lognormal) or min, mode and max (PERT){}",
                         did_you_mean(key, KEYS)
                     ),
                 );
@@ -1351,7 +1355,7 @@ impl Checker<'_, '_> {
                 self.c.error(
                     raw.span(),
                     format!(
-                        "loss.impact.{key} must be an amount in [0, {}], got {v}",
+                        "{field}.{key} must be an amount in [0, {}], got {v}",
                         readable(MAX_IMPACT)
                     ),
                 );
@@ -1376,7 +1380,7 @@ impl Checker<'_, '_> {
                     self.c.error(
                         raw.span(),
                         format!(
-                            "loss.impact: low ({}) must be above 0 and below high ({})",
+                            "{field}: low ({}) must be above 0 and below high ({})",
                             readable(low),
                             readable(high)
                         ),
@@ -1386,7 +1390,7 @@ impl Checker<'_, '_> {
                 _ => {
                     self.c.error(
                         raw.span(),
-                        "loss.impact: a lognormal impact needs both low (5th percentile) and high (95th percentile)",
+                        format!("{field}: a lognormal impact needs both low (5th percentile) and high (95th percentile)"),
                     );
                     None
                 }
@@ -1399,7 +1403,7 @@ impl Checker<'_, '_> {
                     self.c.error(
                         raw.span(),
                         format!(
-                            "loss.impact: a PERT impact needs min <= mode <= max and min < max, got min {}, mode {}, max {}",
+                            "{field}: a PERT impact needs min <= mode <= max and min < max, got min {}, mode {}, max {}",
                             readable(min),
                             readable(mode),
                             readable(max)
@@ -1410,7 +1414,7 @@ impl Checker<'_, '_> {
                 _ => {
                     self.c.error(
                         raw.span(),
-                        "loss.impact: a PERT impact needs min, mode and max",
+                        format!("{field}: a PERT impact needs min, mode and max"),
                     );
                     None
                 }

@@ -406,3 +406,43 @@ fn a_landscape_ranking_sums_each_controls_effect_over_the_adversaries() {
         }
     }
 }
+
+/// An edit of the landscape's text.
+type Edit<'a> = &'a dyn Fn(&str) -> String;
+
+#[test]
+fn a_landscapes_errors_name_the_adversary_and_point_at_it() {
+    let cases: [(&str, Edit, &str); 2] = [
+        (
+            "a bad impact of an adversary",
+            &|t| t.replace("impact = 150000", "impact = { low = 5, high = 2 }"),
+            ":85:10: adversary \"cred-crew\": impact: low (5) must be above 0 and below high (2)\n",
+        ),
+        (
+            "every adversary disabled",
+            &|t| {
+                t.replace(
+                    "attacks_per_year = 12\n",
+                    "attacks_per_year = 12\nenabled = false\n",
+                )
+                .replace(
+                    "attacks_per_year = 4\n",
+                    "attacks_per_year = 4\nenabled = false\n",
+                )
+            },
+            ":19:1: every adversary of [[adversaries]] is disabled (`enabled = false`); enable at least one\n",
+        ),
+    ];
+    for (what, edit, message) in cases {
+        let dir = edited(edit);
+        let file = dir.path().join("two-crews.toml");
+        let shown = file.to_str().unwrap();
+        killchain()
+            .args(["validate", shown])
+            .assert()
+            .append_context("case", what)
+            .code(2)
+            .stdout("")
+            .stderr(format!("error: {shown}{message}"));
+    }
+}
