@@ -77,6 +77,8 @@ pub(super) struct Catalog {
     environment: BTreeMap<String, Fact>,
     /// Facts of `[environment]` that the base checks rejected.
     rejected_facts: HashSet<String>,
+    /// A landscape's adversary ids, which variants cannot change yet.
+    adversaries: HashSet<String>,
 }
 
 impl Catalog {
@@ -113,6 +115,10 @@ impl Catalog {
                 }
             }
         }
+        let adversaries = (ids.iter())
+            .filter(|(_, site)| site.kind == "adversary")
+            .map(|(id, _)| id.clone())
+            .collect();
         Catalog {
             techniques,
             controls,
@@ -120,6 +126,7 @@ impl Catalog {
             rejected,
             environment: environment.clone(),
             rejected_facts,
+            adversaries,
         }
     }
 
@@ -329,6 +336,14 @@ impl Checker<'_, '_> {
                 } else {
                     chosen.push(id.clone());
                 }
+            } else if catalog.adversaries.contains(id) {
+                self.c.error(
+                    r.span(),
+                    format!(
+                        "{label}: \"{id}\" in `{list}` is an adversary; enable/disable take control ids (a variant cannot switch adversaries yet: set `enabled` on the adversary in a copy of the file){}",
+                        known_list("controls", &catalog.control_names())
+                    ),
+                );
             } else if catalog.is_technique(id) {
                 self.c.error(
                     r.span(),
@@ -434,6 +449,15 @@ impl Checker<'_, '_> {
                     ),
                 );
             }
+            return None;
+        }
+        if catalog.adversaries.contains(id) {
+            self.c.error(
+                span,
+                format!(
+                    "{label}: set key \"{key}\": adversary \"{id}\" cannot be changed by a variant yet (its rate sets the simulated years every arm shares); edit it in a copy of the file and run each copy"
+                ),
+            );
             return None;
         }
         if !catalog.rejected.contains(id) {

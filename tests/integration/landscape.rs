@@ -412,7 +412,21 @@ type Edit<'a> = &'a dyn Fn(&str) -> String;
 
 #[test]
 fn a_landscapes_errors_name_the_adversary_and_point_at_it() {
-    let cases: [(&str, Edit, &str); 2] = [
+    let cases: [(&str, Edit, &str); 4] = [
+        (
+            "a variant that sets an adversary's rate",
+            &|t| {
+                format!(
+                    "{t}\n[[variants]]\nname = \"more-phish\"\nset = {{ \"phish-crew.attacks_per_year\" = 20 }}\n"
+                )
+            },
+            ":215:9: variant \"more-phish\": set key \"phish-crew.attacks_per_year\": adversary \"phish-crew\" cannot be changed by a variant yet (its rate sets the simulated years every arm shares); edit it in a copy of the file and run each copy\n",
+        ),
+        (
+            "a variant that enables an adversary",
+            &|t| format!("{t}\n[[variants]]\nname = \"with-insider\"\nenable = [\"insider\"]\n"),
+            ":215:11: variant \"with-insider\": \"insider\" in `enable` is an adversary; enable/disable take control ids (a variant cannot switch adversaries yet: set `enabled` on the adversary in a copy of the file); controls: mail-filter, mfa, edr, backups\n",
+        ),
         (
             "a bad impact of an adversary",
             &|t| t.replace("impact = 150000", "impact = { low = 5, high = 2 }"),
