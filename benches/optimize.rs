@@ -86,7 +86,10 @@ fn optimize(c: &mut Criterion) {
     for (name, problem) in [
         ("completion", self::problem()),
         ("expected annual loss", problem),
-        ("landscape of 3 adversaries with attack paths, expected annual loss", landscape()),
+        (
+            "landscape of 3 adversaries with attack paths, expected annual loss",
+            landscape(),
+        ),
     ] {
         g.bench_function(name, |b| {
             b.iter(|| {

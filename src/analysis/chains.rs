@@ -129,12 +129,11 @@ impl ExactPhases {
         let chains = (parts.into_iter())
             .map(|(id, attacks_per_year, part)| {
                 let members = members(&part);
-                let tables = tabulate(&part, candidates, &members).map_err(|cause| {
-                    ChainTooLarge {
+                let tables =
+                    tabulate(&part, candidates, &members).map_err(|cause| ChainTooLarge {
                         adversary: landscape.then(|| id.clone()),
                         cause,
-                    }
-                })?;
+                    })?;
                 let widest = tables.iter().map(|t| t.states).max().unwrap_or(1).max(1);
                 Ok(Chain {
                     id,
@@ -169,8 +168,9 @@ impl ExactPhases {
         reach.clear();
         reach.push(1.0);
         for (table, members) in chain.tables.iter().zip(&chain.members) {
-            let sub = (members.iter().enumerate())
-                .fold(0usize, |s, (j, &k)| s | ((portfolio >> k & 1) as usize) << j);
+            let sub = (members.iter().enumerate()).fold(0usize, |s, (j, &k)| {
+                s | ((portfolio >> k & 1) as usize) << j
+            });
             let first = sub * table.states;
             next.clear();
             for (e, &r) in reach.iter().enumerate() {

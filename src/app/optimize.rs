@@ -146,7 +146,8 @@ pub(super) fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
 
 /// Why a scenario's phases cannot be tabulated, in the words of `optimize`.
 fn too_large(e: &ChainTooLarge) -> String {
-    let against = (e.adversary.as_ref()).map_or(String::new(), |a| format!(" of adversary \"{a}\""));
+    let against =
+        (e.adversary.as_ref()).map_or(String::new(), |a| format!(" of adversary \"{a}\""));
     match &e.cause {
         TableTooLarge::Enumeration(e) => format!(
             "exact evaluation of phase \"{}\"{against} would need {} sets of tried techniques ({} viable techniques, up to {} attempts; at most {})",

@@ -269,10 +269,15 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
     );
     if exact {
         let _ = writeln!(out, "{evaluated}, exact; objective = {objective}");
-        if landscape || s.problem.has_paths() {
+        if landscape {
             let _ = writeln!(
                 out,
                 "every figure below is exact: each adversary's phases evaluated by enumeration once per subset of their candidates and per attack-path state entering them, a portfolio the chain of its phases; no trials, so no sampling error and no choice flattered by it"
+            );
+        } else if s.problem.has_paths() {
+            let _ = writeln!(
+                out,
+                "every figure below is exact: each phase evaluated by enumeration once per subset of its candidates and per attack-path state entering it, a portfolio the chain of its phases; no trials, so no sampling error and no choice flattered by it"
             );
         } else {
             let _ = writeln!(

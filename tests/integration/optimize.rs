@@ -1068,7 +1068,11 @@ fn brute_force(path: &str) -> (Problem, Optimum, optimize::ExactPhases) {
             ale += part.loss.as_ref().map_or(0.0, |m| m.exact_ale(completed));
         }
         let rate = p.completion_rate(0);
-        assert!((rate - total).abs() <= 1e-12 * total.max(1.0), "{path} {}", p.mask);
+        assert!(
+            (rate - total).abs() <= 1e-12 * total.max(1.0),
+            "{path} {}",
+            p.mask
+        );
         if let Some((a, _, _)) = p.ale() {
             assert!((a - ale).abs() <= 1e-9 * ale.max(1.0), "{path} {}", p.mask);
         }
@@ -1097,7 +1101,7 @@ fn brute_best(all: &Optimum, budget: f64) -> u64 {
 /// brute-force best at each budget. Monte Carlo optimize is refused with advice.
 #[test]
 fn a_scenario_with_attack_paths_is_optimized_exactly_and_monte_carlo_is_refused_with_advice() {
-    let path = "tests/data/optimize/paths.toml";
+    let path = "tests/data/optimize/paths-with-costs.toml";
     let (problem, all, phases) = brute_force(path);
     assert!(problem.has_paths() && !problem.landscape());
     assert_eq!(problem.monte_carlo(), Err(optimize::OptimizeError::Paths));
@@ -1141,7 +1145,10 @@ fn a_threat_landscape_is_optimized_on_the_sum_over_its_adversaries() {
     ] {
         let (problem, all, phases) = brute_force(path);
         assert!(problem.landscape());
-        assert_eq!(problem.monte_carlo(), Err(optimize::OptimizeError::Landscape));
+        assert_eq!(
+            problem.monte_carlo(),
+            Err(optimize::OptimizeError::Landscape)
+        );
         assert!(all.by_loss(), "{path}: both have [loss]");
         let budgets = if problem.n_candidates() > 8 {
             vec![0.0, 100_000.0, 250_000.0, f64::INFINITY]
@@ -1177,15 +1184,23 @@ fn optimize_of_a_landscape_reports_the_total_and_each_adversary() {
     let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
     let folder = out.join("two-crews");
     let frontier = fs::read_to_string(folder.join("frontier.csv")).unwrap();
-    assert!(frontier.starts_with(
-        "portfolio,controls,annual_cost,attacks_per_year,expected_annual_loss,"
-    ));
+    assert!(
+        frontier
+            .starts_with("portfolio,controls,annual_cost,attacks_per_year,expected_annual_loss,")
+    );
     let json: serde_json::Value =
         serde_json::from_slice(&fs::read(folder.join("optimize.json")).unwrap()).unwrap();
     let best = &json["best_within_budget"];
     let adversaries = best["adversaries"].as_array().unwrap();
-    let ids: Vec<&str> = adversaries.iter().map(|a| a["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["phish-crew", "cred-crew"], "the enabled ones, in file order");
+    let ids: Vec<&str> = adversaries
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["phish-crew", "cred-crew"],
+        "the enabled ones, in file order"
+    );
     // The total is the sum of the adversaries' λ·p and of their expected annual losses.
     let sum = |key: &str| -> f64 { adversaries.iter().map(|a| a[key].as_f64().unwrap()).sum() };
     let total = best["attacks_per_year"].as_f64().unwrap();
@@ -1199,7 +1214,10 @@ fn optimize_of_a_landscape_reports_the_total_and_each_adversary() {
     assert_eq!(json["objective"], "expected_annual_loss");
     assert!(stdout.contains("by adversary (exact):"), "{stdout}");
     assert!(stdout.contains("phish-crew") && stdout.contains("cred-crew"));
-    assert!(!stdout.contains("insider"), "a disabled adversary is left out");
+    assert!(
+        !stdout.contains("insider"),
+        "a disabled adversary is left out"
+    );
 
     let refused = dir.path().join("refused");
     killchain()
@@ -1210,8 +1228,9 @@ fn optimize_of_a_landscape_reports_the_total_and_each_adversary() {
         .assert()
         .code(2)
         .stdout("")
-        .stderr(predicate::str::contains("threat landscape").and(predicate::str::contains(
-            "use --method exact or auto",
-        )));
+        .stderr(
+            predicate::str::contains("threat landscape")
+                .and(predicate::str::contains("use --method exact or auto")),
+        );
     assert!(!refused.exists());
 }

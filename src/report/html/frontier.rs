@@ -383,12 +383,7 @@ pub(super) fn choice_html(c: &Choice) -> String {
         });
         let rate_part = d.0.map(|(x, lo, hi)| {
             if c.exact {
-                return format!(
-                    "{} {}: {}",
-                    c.rate.title(),
-                    c.rate.change(x),
-                    said_exact(x)
-                );
+                return format!("{} {}: {}", c.rate.title(), c.rate.change(x), said_exact(x));
             }
             format!(
                 "completion rate {} points [{}, {}]: {}",

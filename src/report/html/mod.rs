@@ -420,7 +420,10 @@ pub fn report_html(folder: &ResultFolder) -> Option<Vec<u8>> {
         } else {
             "Its figures come from the optimization's own trials."
         };
-        let rate = if choice.as_ref().is_some_and(|c| c.rate == Rate::AttacksPerYear) {
+        let rate = if choice
+            .as_ref()
+            .is_some_and(|c| c.rate == Rate::AttacksPerYear)
+        {
             "the threat landscape's successful attacks a year"
         } else {
             "completion rate"
