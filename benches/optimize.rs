@@ -3,7 +3,10 @@
 //! 1; and the same with the expected annual loss as the objective
 //! (`benches/data/optimize-16-loss.toml`, its `[loss]` table added), with 2 worker threads; and
 //! both exactly (every phase enumerated once per subset of its candidates, then 65,536 products),
-//! on the same run, so that the two methods' times compare. `cargo bench --bench optimize`.
+//! on the same run, so that the two methods' times compare; and exactly on a threat landscape of
+//! three adversaries with attack paths and 16 candidates (`benches/data/landscape-16.toml`: per
+//! adversary, phase, subset and path state one table entry, then 65,536 chains of three).
+//! `cargo bench --bench optimize`.
 
 use std::hint::black_box;
 use std::sync::atomic::AtomicUsize;
@@ -22,6 +25,13 @@ fn problem() -> Problem {
     load(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/benches/data/optimize-16.toml"
+    ))
+}
+
+fn landscape() -> Problem {
+    load(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/benches/data/landscape-16.toml"
     ))
 }
 
@@ -76,6 +86,10 @@ fn optimize(c: &mut Criterion) {
     for (name, problem) in [
         ("completion", self::problem()),
         ("expected annual loss", problem),
+        (
+            "landscape of 3 adversaries with attack paths, expected annual loss",
+            landscape(),
+        ),
     ] {
         g.bench_function(name, |b| {
             b.iter(|| {

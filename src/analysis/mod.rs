@@ -6,6 +6,7 @@
 //! `persist` or `app`.
 
 pub mod arms;
+pub mod chains;
 pub mod check;
 pub mod frontier;
 pub mod optimize;

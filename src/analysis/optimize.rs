@@ -38,12 +38,12 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 
 use crate::analysis::arms::{Arm, exact_difference};
+pub use crate::analysis::chains::{ChainTooLarge, ExactPhases};
 use crate::analysis::frontier;
 use crate::money::LossModel;
 use crate::phase::{N_PHASES, Phase};
 use crate::scenario::Scenario;
 use crate::sim::engine::{self, Plan, Watch};
-use crate::sim::exact::{self, TooLarge};
 use crate::sim::rng::TrialStream;
 use crate::sim::years::{WorkUnit, YearLayout};
 use crate::sim::{Schedule, Session, Stopped};
@@ -85,19 +85,27 @@ pub enum OptimizeError {
         "no control has a `cost`; optimize chooses among the controls with one (give each candidate an annual `cost`)"
     )]
     NoCandidates,
-    /// Attack paths make a phase's outcome depend on the earlier phases.
+    /// Attack paths make a phase's outcome depend on the earlier phases: judged exactly only.
     #[error(
-        "the scenario has attack paths (`after`): a phase's outcome then depends on which technique passed the earlier phases, and optimize's phase-by-phase search does not cover that; compare the portfolios you consider as [[variants]] with `killchain compare`"
+        "the scenario has attack paths (`after`): a phase's outcome then depends on which technique passed the earlier phases, and optimize judges such portfolios exactly; use --method exact or auto"
     )]
     Paths,
+    /// A threat landscape's portfolios are judged exactly only.
+    #[error(
+        "the scenario is a threat landscape ([[adversaries]]), whose portfolios optimize judges exactly; use --method exact or auto"
+    )]
+    Landscape,
     /// Too many candidates act in one phase.
     #[error(
-        "{count} candidate controls act in phase {phase} ({ids}); at most {max} per phase can be searched (each phase needs 2^k trial bitsets)",
+        "{count} candidate controls act in phase {phase}{} ({ids}); at most {max} per phase can be searched (each phase needs 2^k trial bitsets or tables)",
+        adversary.as_deref().unwrap_or(""),
         max = MAX_PHASE_CANDIDATES
     )]
     PhaseTooLarge {
         /// The phase's id.
         phase: &'static str,
+        /// In a threat landscape: " against adversary \"id\"".
+        adversary: Option<String>,
         /// Its candidates.
         count: usize,
         /// Their ids, comma-separated.
@@ -288,14 +296,28 @@ pub struct Problem {
     /// Per phase: `plans[p][s]` has the non-candidates as written and, of the candidates, exactly
     /// those of subset `s` of `members[p]` enabled (bit `j` of `s` is `members[p][j]`).
     plans: [Vec<Plan>; N_PHASES],
+    /// Whether `plans` are compiled: one adversary without attack paths.
+    sampled: bool,
+}
+
+/// Per phase, the candidates (positions in `candidates`) acting in it: those that apply to one
+/// of the phase's viable techniques.
+fn members_of(s: &Scenario, candidates: &[usize]) -> [Vec<usize>; N_PHASES] {
+    Phase::ALL.map(|phase| {
+        (candidates.iter().enumerate())
+            .filter(|&(_, &ci)| {
+                let c = &s.controls[ci];
+                (s.techniques_in(phase)).any(|(ti, t)| t.viable && c.applies_to(phase, ti))
+            })
+            .map(|(k, _)| k)
+            .collect::<Vec<usize>>()
+    })
 }
 
 impl Problem {
-    /// Finds the candidates and compiles the per-phase plans.
+    /// Finds the candidates and, where trials can be judged phase by phase (one adversary, no
+    /// attack paths), compiles the per-phase plans.
     pub fn new(s: &Scenario) -> Result<Problem, OptimizeError> {
-        if s.has_paths() {
-            return Err(OptimizeError::Paths);
-        }
         let candidates: Vec<usize> = (s.controls.iter().enumerate())
             .filter(|(_, c)| c.cost.is_some())
             .map(|(i, _)| i)
@@ -306,26 +328,30 @@ impl Problem {
         if candidates.len() > MAX_CANDIDATES {
             return Err(OptimizeError::TooMany(candidates.len()));
         }
-        let members = Phase::ALL.map(|phase| {
-            (candidates.iter().enumerate())
-                .filter(|&(_, &ci)| {
-                    let c = &s.controls[ci];
-                    (s.techniques_in(phase)).any(|(ti, t)| t.viable && c.applies_to(phase, ti))
-                })
-                .map(|(k, _)| k)
-                .collect::<Vec<usize>>()
-        });
-        for (phase, m) in Phase::ALL.iter().zip(&members) {
-            if m.len() > MAX_PHASE_CANDIDATES {
-                let ids: Vec<&str> = m
-                    .iter()
-                    .map(|&k| s.controls[candidates[k]].id.as_str())
-                    .collect();
-                return Err(OptimizeError::PhaseTooLarge {
-                    phase: phase.id(),
-                    count: m.len(),
-                    ids: ids.join(", "),
-                });
+        let sampled = !s.has_paths() && !s.is_landscape();
+        let members = members_of(s, &candidates);
+        let parts = s.parts();
+        let judged: Vec<(Option<&str>, [Vec<usize>; N_PHASES])> = if s.is_landscape() {
+            (parts.iter())
+                .map(|p| (Some(p.id.as_str()), members_of(&p.scenario, &candidates)))
+                .collect()
+        } else {
+            vec![(None, members.clone())]
+        };
+        for (adversary, members) in &judged {
+            for (phase, m) in Phase::ALL.iter().zip(members) {
+                if m.len() > MAX_PHASE_CANDIDATES {
+                    let ids: Vec<&str> = m
+                        .iter()
+                        .map(|&k| s.controls[candidates[k]].id.as_str())
+                        .collect();
+                    return Err(OptimizeError::PhaseTooLarge {
+                        phase: phase.id(),
+                        adversary: adversary.map(|a| format!(" against adversary \"{a}\"")),
+                        count: m.len(),
+                        ids: ids.join(", "),
+                    });
+                }
             }
         }
         let mut problem = Problem {
@@ -333,8 +359,12 @@ impl Problem {
             candidates,
             members,
             plans: Default::default(),
+            sampled,
         };
         problem.scenario.variants.clear();
+        if !sampled {
+            return Ok(problem);
+        }
         for p in 0..N_PHASES {
             let m = &problem.members[p];
             let plans: Vec<Plan> = (0..1u64 << m.len())
@@ -349,6 +379,27 @@ impl Problem {
             problem.plans[p] = plans;
         }
         Ok(problem)
+    }
+
+    /// Whether portfolios can be judged on trials (`Err`: why not, for a threat landscape or
+    /// a file with attack paths, whose portfolios are judged exactly).
+    pub fn monte_carlo(&self) -> Result<(), OptimizeError> {
+        match (self.sampled, self.scenario.is_landscape()) {
+            (true, _) => Ok(()),
+            (false, true) => Err(OptimizeError::Landscape),
+            (false, false) => Err(OptimizeError::Paths),
+        }
+    }
+
+    /// Whether the file has attack paths (`after`).
+    pub fn has_paths(&self) -> bool {
+        self.scenario.has_paths()
+    }
+
+    /// Whether the file is a threat landscape: the objective is then the expected successful
+    /// attacks a year (or the landscape's expected annual loss), not one completion rate.
+    pub fn landscape(&self) -> bool {
+        self.scenario.is_landscape()
     }
 
     /// Per phase, the number of candidates acting in it (a candidate acts in a phase when it
@@ -431,46 +482,33 @@ impl Problem {
             .fold(0, |s, (j, &k)| s | ((portfolio >> k & 1) as usize) << j)
     }
 
-    /// Per phase, the exact probability that a trial reaching it passes, under each subset of
-    /// the phase's candidates: Σ over phases of 2^(candidates acting in it) evaluations of
-    /// [`exact::phase_pass`], shared by every portfolio. `Err` when a phase has too many sets of
-    /// tried techniques to enumerate.
-    pub fn exact_phases(&self) -> Result<ExactPhases, TooLarge> {
-        let mut passes: [Vec<f64>; N_PHASES] = Default::default();
-        let mut s = self.scenario.clone();
-        for (p, phase) in Phase::ALL.into_iter().enumerate() {
-            let m = &self.members[p];
-            passes[p] = (0..1usize << m.len())
-                .map(|sub| {
-                    for (j, &k) in m.iter().enumerate() {
-                        s.controls[self.candidates[k]].enabled = sub >> j & 1 == 1;
-                    }
-                    exact::phase_pass(&s, phase)
-                })
-                .collect::<Result<_, _>>()?;
-        }
-        Ok(ExactPhases { passes })
+    /// Every adversary's chain tabulated for every portfolio ([`ExactPhases`]): per phase,
+    /// per subset of the candidates acting in it and per path state it can be entered in,
+    /// where the passing campaigns go; shared by every portfolio. `Err` when a phase has too
+    /// many sets of tried techniques or path states to enumerate.
+    pub fn exact_phases(&self) -> Result<ExactPhases, ChainTooLarge> {
+        ExactPhases::new(&self.scenario, &self.candidates, |part| {
+            members_of(part, &self.candidates)
+        })
     }
 
-    /// Each portfolio evaluated exactly: its completion probability, the product of one pass
-    /// probability per phase (in phase order, so the same bits as [`exact::evaluate`] of
-    /// [`Problem::apply`]), and with `[loss]` its expected annual loss.
+    /// Each portfolio evaluated exactly from `phases`: its completion probability (the chain
+    /// of its phases, the same bits as [`crate::sim::exact::evaluate`] of [`Problem::apply`]; a landscape's
+    /// expected successful attacks a year) and, with `[loss]`, its expected annual loss.
     pub fn exact_portfolios(&self, phases: &ExactPhases, masks: &[u64]) -> Vec<Portfolio> {
-        let loss = self.loss_model();
-        (masks.iter())
-            .map(|&mask| {
-                let completion =
-                    (0..N_PHASES).fold(1.0, |r, p| r * phases.passes[p][self.subset(p, mask)]);
-                Portfolio {
-                    mask,
-                    cost: self.cost(mask),
-                    evaluation: Evaluation::Exact {
-                        completion,
-                        ale: loss.map(|l| l.exact_ale(completion)),
-                    },
-                    on_frontier: false,
-                }
-            })
+        (masks.par_iter())
+            .map_init(
+                || phases.scratch(),
+                |scratch, &mask| {
+                    let (completion, ale) = phases.value(mask, scratch);
+                    Portfolio {
+                        mask,
+                        cost: self.cost(mask),
+                        evaluation: Evaluation::Exact { completion, ale },
+                        on_frontier: false,
+                    }
+                },
+            )
             .collect()
     }
 
@@ -789,13 +827,6 @@ pub struct PairedPortfolios {
     pub completion: PairedTable,
     /// With `[loss]`: annual loss of the first − the second, year by year.
     pub loss: Option<PairedLoss>,
-}
-
-/// Per phase, the exact pass probability under each subset of the phase's candidates
-/// ([`Problem::exact_phases`]): `passes[p][s]`, bit `j` of `s` the phase's `j`-th candidate.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ExactPhases {
-    passes: [Vec<f64>; N_PHASES],
 }
 
 /// What a search keeps between evaluations when the trials fit in one block.

@@ -49,25 +49,6 @@ pub(super) fn refusals(
     }
 }
 
-/// Refuses a threat landscape in a command that judges one adversary's chain (`optimize`),
-/// with what to do instead.
-pub(super) fn refuse_in(loaded: &[LoadedScenario], command: &str) -> Result<(), Failure> {
-    let refused: Vec<String> = (loaded.iter())
-        .filter(|l| l.scenario.is_landscape())
-        .map(|l| {
-            format!(
-                "{}: `killchain {command}` judges one adversary, and this file is a threat landscape ([[adversaries]]); `killchain run`, `exact`, `compare` (of its [[variants]]) and `rank` give each adversary's figures and the landscape's totals",
-                l.path
-            )
-        })
-        .collect();
-    if refused.is_empty() {
-        Ok(())
-    } else {
-        Err(Failure::Input(refused))
-    }
-}
-
 /// One adversary's figures.
 struct Played {
     part: Part,

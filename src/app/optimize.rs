@@ -4,11 +4,11 @@
 
 use std::fmt;
 
+use crate::analysis::chains::{self, ChainTooLarge, TableTooLarge};
 use crate::analysis::optimize::{self as opt, MAX_EXHAUSTIVE, Problem};
 use crate::cli::{ExportOptions, OptimizeArgs, OptimizeMethodArg, SearchArg};
 use crate::report;
 use crate::sim::Stopped;
-use crate::sim::exact::TooLarge;
 
 use super::destination::{self, Destination, Replaces};
 use super::settings::Settings;
@@ -17,7 +17,6 @@ use super::{Failure, console, interrupt, io, progress, publish};
 /// `killchain optimize`.
 pub(super) fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
     let loaded = io::load_all(std::slice::from_ref(&args.scenario))?;
-    super::landscape::refuse_in(&loaded, "optimize")?;
     let l = &loaded[0];
     let s = &l.scenario;
     let input = |e: &dyn fmt::Display| Failure::Input(vec![format!("{}: {e}", l.path)]);
@@ -31,14 +30,26 @@ pub(super) fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
         SearchArg::Exhaustive => true,
         SearchArg::Heuristic => false,
     };
+    // A landscape's or a path file's portfolios are judged exactly only.
+    let sampled = problem.monte_carlo();
     let exact = match args.method {
-        OptimizeMethodArg::MonteCarlo => None,
+        OptimizeMethodArg::MonteCarlo => {
+            sampled.map_err(|e| input(&e))?;
+            None
+        }
         OptimizeMethodArg::Exact => Some(
             (problem.exact_phases())
                 .map_err(|e| input(&format!("{}; use --method monte-carlo", too_large(&e))))?,
         ),
         OptimizeMethodArg::Auto => match problem.exact_phases() {
             Ok(phases) => Some(phases),
+            Err(e) if sampled.is_err() => {
+                return Err(input(&format!(
+                    "{}; and {}",
+                    too_large(&e),
+                    sampled.err().map_or(String::new(), |e| e.to_string())
+                )));
+            }
             Err(e) => {
                 if !args.output.quiet {
                     console::note(&[format!(
@@ -82,6 +93,23 @@ pub(super) fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
         next_vs_best: verified.next_vs_best,
         best_vs_written: verified.best_vs_written,
         frontier_steps: verified.frontier_steps,
+        adversaries: exact
+            .as_ref()
+            .filter(|_| problem.landscape())
+            .map(|phases| {
+                let of = |mask: u64| phases.adversaries(mask);
+                let best = of(optimum.portfolios[optimum.best].mask);
+                let next = (optimum.next_better).map(|i| of(optimum.portfolios[i].mask));
+                let written = of(problem.as_written());
+                (best.into_iter().zip(written).enumerate())
+                    .map(|(a, (best, written))| report::AdversaryPicks {
+                        best,
+                        next: next.as_ref().map(|n| n[a].clone()),
+                        written,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
         money: verified.money.map(|m| report::MoneySummary {
             currency: problem.loss_model().map_or("", |l| l.currency.as_str()),
             next_vs_best: m.next_vs_best,
@@ -116,12 +144,24 @@ pub(super) fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Why a scenario's phases cannot be enumerated, in the words of `optimize`.
-fn too_large(e: &TooLarge) -> String {
-    format!(
-        "exact evaluation of phase \"{}\" would need {} sets of tried techniques ({} viable techniques, up to {} attempts; at most {})",
-        e.phase, e.states, e.viable, e.attempts, e.max
-    )
+/// Why a scenario's phases cannot be tabulated, in the words of `optimize`.
+fn too_large(e: &ChainTooLarge) -> String {
+    let against =
+        (e.adversary.as_ref()).map_or(String::new(), |a| format!(" of adversary \"{a}\""));
+    match &e.cause {
+        TableTooLarge::Enumeration(e) => format!(
+            "exact evaluation of phase \"{}\"{against} would need {} sets of tried techniques ({} viable techniques, up to {} attempts; at most {})",
+            e.phase, e.states, e.viable, e.attempts, e.max
+        ),
+        TableTooLarge::Entries {
+            phase,
+            subsets,
+            states,
+        } => format!(
+            "phase \"{phase}\"{against} would need a table of {subsets} subsets of its candidates times {states} path states entering it (at most {} entries)",
+            chains::MAX_ENTRIES
+        ),
+    }
 }
 
 /// The Monte Carlo search: chosen on the trials of the seed, every figure and check re-evaluated

@@ -39,7 +39,8 @@ pub use loss_out::{LOSS_EXCEEDANCE_HEADER, LossJson, loss_exceedance_csv};
 pub use manifest::run_json;
 pub use navigator::navigator_layer;
 pub use optimize_out::{
-    FRONTIER_HEADER, MoneySummary, OptimizeSummary, frontier_csv, optimize_json, optimize_table,
+    AdversaryPicks, FRONTIER_HEADER, LANDSCAPE_FRONTIER_HEADER, MoneySummary, OptimizeSummary,
+    frontier_csv, optimize_json, optimize_table,
 };
 pub use terminal::funnel;
 pub use xlsx::results_xlsx;

@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 use super::csv_out::{finish, record, writer};
 use super::format::{counted, grouped, money, rate6, signed6};
 use super::{Method, text_cell};
-use crate::analysis::arms::verdict;
+use crate::analysis::arms::{exact_difference, verdict};
+use crate::analysis::chains::AdversaryValue;
 use crate::analysis::optimize::{Optimum, Portfolio, Problem};
 
 /// Column names of `frontier.csv`.
@@ -20,6 +21,31 @@ pub const FRONTIER_HEADER: [&str; 9] = [
     "on_frontier",
     "method",
 ];
+
+/// Column names of `frontier.csv` for a threat landscape: the expected successful attacks a
+/// year in place of the completion rate.
+pub const LANDSCAPE_FRONTIER_HEADER: [&str; 9] = [
+    "portfolio",
+    "controls",
+    "annual_cost",
+    "attacks_per_year",
+    "expected_annual_loss",
+    "ale_ci_low",
+    "ale_ci_high",
+    "on_frontier",
+    "method",
+];
+
+/// One adversary of a threat landscape under the portfolios a summary names, exact.
+#[derive(Debug, Clone)]
+pub struct AdversaryPicks {
+    /// Under the best portfolio within the budget.
+    pub best: AdversaryValue,
+    /// Under the next better one above it.
+    pub next: Option<AdversaryValue>,
+    /// Under the scenario as written.
+    pub written: AdversaryValue,
+}
 
 /// What the terminal summary of a search shows.
 #[derive(Debug, Clone)]
@@ -49,6 +75,10 @@ pub struct OptimizeSummary<'a> {
     pub frontier_steps: Vec<(f64, f64, f64)>,
     /// When the objective is the expected annual loss: the same comparisons in money.
     pub money: Option<MoneySummary<'a>>,
+    /// In a threat landscape: each adversary's figures under the best, the next better and the
+    /// as-written portfolio (the rates above are then the landscape's successful attacks a
+    /// year); empty for one adversary.
+    pub adversaries: Vec<AdversaryPicks>,
 }
 
 /// The comparisons of an `optimize` summary in expected annual loss, each a paired difference
@@ -107,7 +137,12 @@ fn rate(p: &Portfolio, trials: u64) -> f64 {
 /// trials hold a whole simulated year; exact: the value in all three); empty otherwise.
 pub fn frontier_csv(problem: &Problem, optimum: &Optimum) -> Vec<u8> {
     let mut w = writer();
-    record(&mut w, &FRONTIER_HEADER);
+    let header = if problem.landscape() {
+        &LANDSCAPE_FRONTIER_HEADER
+    } else {
+        &FRONTIER_HEADER
+    };
+    record(&mut w, header);
     for p in &optimum.portfolios {
         let [ale, lo, hi] = match p.ale() {
             Some((ale, lo, hi)) => [money(ale), money(lo), money(hi)],
@@ -191,6 +226,13 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
     let n = s.problem.n_candidates();
     let method = o.method();
     let exact = method == Method::Exact;
+    let landscape = s.problem.landscape();
+    // A landscape's rate is its expected successful attacks a year.
+    let (rate_word, rate_head) = if landscape {
+        ("successful attacks a year", "attacks/yr")
+    } else {
+        ("completion", "completion")
+    };
     let counted_loss = (o.portfolios.first())
         .and_then(|p| p.counted())
         .and_then(|(_, l)| l);
@@ -215,6 +257,7 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
         (None, Some(_)) => {
             "completion rate (no whole simulated year in these trials; run more for the expected annual loss)".to_owned()
         }
+        _ if landscape => "expected successful attacks a year".to_owned(),
         _ => "completion rate".to_owned(),
     };
     let evaluated = format!(
@@ -226,10 +269,22 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
     );
     if exact {
         let _ = writeln!(out, "{evaluated}, exact; objective = {objective}");
-        let _ = writeln!(
-            out,
-            "every figure below is exact: each phase evaluated by enumeration once per subset of its candidates, a portfolio the product of its phases; no trials, so no sampling error and no choice flattered by it"
-        );
+        if landscape {
+            let _ = writeln!(
+                out,
+                "every figure below is exact: each adversary's phases evaluated by enumeration once per subset of their candidates and per attack-path state entering them, a portfolio the chain of its phases; no trials, so no sampling error and no choice flattered by it"
+            );
+        } else if s.problem.has_paths() {
+            let _ = writeln!(
+                out,
+                "every figure below is exact: each phase evaluated by enumeration once per subset of its candidates and per attack-path state entering it, a portfolio the chain of its phases; no trials, so no sampling error and no choice flattered by it"
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "every figure below is exact: each phase evaluated by enumeration once per subset of its candidates, a portfolio the product of its phases; no trials, so no sampling error and no choice flattered by it"
+            );
+        }
     } else {
         let _ = writeln!(
             out,
@@ -256,13 +311,13 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
         let _ = writeln!(
             out,
             "{:>14} {:>14} {:>10}  {:<step_width$}  frontier portfolio",
-            "annual cost", "annual loss", "completion", step_head
+            "annual cost", "annual loss", rate_head, step_head
         );
     } else {
         let _ = writeln!(
             out,
             "{:>14} {:>10}  {:<step_width$}  frontier portfolio",
-            "annual cost", "completion", step_head
+            "annual cost", rate_head, step_head
         );
     }
     // A window of the frontier around the best portfolio within the budget.
@@ -355,7 +410,7 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
     };
     let _ = writeln!(
         out,
-        "best within budget {:.0}: cost {:.0}, {}completion {:.4}: {}",
+        "best within budget {:.0}: cost {:.0}, {}{rate_word} {:.4}: {}",
         s.budget,
         best.cost,
         loss_of(best),
@@ -367,7 +422,7 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
             let next = &o.portfolios[i];
             let _ = writeln!(
                 out,
-                "next better above it: cost {:.0} (+{:.0}), {}completion {:.4}: {}",
+                "next better above it: cost {:.0} (+{:.0}), {}{rate_word} {:.4}: {}",
                 next.cost,
                 next.cost - best.cost,
                 loss_of(next),
@@ -378,7 +433,7 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
                 Some((m, dm)) => {
                     let _ = writeln!(
                         out,
-                        "  next better − best: {}; completion {}",
+                        "  next better − best: {}; {rate_word} {}",
                         paired_money(m, dm, method),
                         paired(d, method)
                     );
@@ -391,6 +446,8 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
         _ => {
             let what = if m.is_some() {
                 "has a lower expected annual loss"
+            } else if landscape {
+                "has fewer expected successful attacks a year"
             } else {
                 "completes fewer trials"
             };
@@ -402,7 +459,7 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
     }
     let _ = writeln!(
         out,
-        "as written: cost {:.0}, {}completion {:.4}",
+        "as written: cost {:.0}, {}{rate_word} {:.4}",
         s.as_written.cost,
         loss_of(&s.as_written),
         rate(&s.as_written, o.trials)
@@ -411,7 +468,7 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
         Some(m) => {
             let _ = writeln!(
                 out,
-                "  best − as written: {}; completion {}",
+                "  best − as written: {}; {rate_word} {}",
                 paired_money(m, m.best_vs_written, method),
                 paired(s.best_vs_written, method)
             );
@@ -424,7 +481,71 @@ pub fn optimize_table(s: &OptimizeSummary) -> String {
             );
         }
     }
+    adversary_lines(&mut out, s);
     out
+}
+
+/// A landscape's adversaries under the best portfolio and as written, with the change: a table.
+fn adversary_lines(out: &mut String, s: &OptimizeSummary) {
+    if s.adversaries.is_empty() {
+        return;
+    }
+    let m = (s.money.as_ref()).filter(|_| s.adversaries.iter().all(|a| a.best.ale.is_some()));
+    let width = (s.adversaries.iter())
+        .map(|a| a.best.id.chars().count())
+        .chain([9])
+        .max()
+        .unwrap_or(9);
+    let currency = m
+        .as_ref()
+        .filter(|m| !m.currency.is_empty())
+        .map_or(String::new(), |m| format!(" ({})", m.currency));
+    let money_head = if m.is_some() {
+        format!("expected annual loss{currency}")
+    } else {
+        String::new()
+    };
+    let _ = writeln!(out, "by adversary (exact):");
+    let heads = format!(
+        "{:w0$}{:<23}{:<34}{money_head}",
+        "",
+        "completion",
+        "successful attacks a year",
+        w0 = width + 4
+    );
+    let _ = writeln!(out, "{}", heads.trim_end());
+    let money_cols = if m.is_some() {
+        format!("  {:>12} {:>12} {:>12}", "best", "as written", "change")
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        out,
+        "  {:<width$}  {:>8} {:>12}  {:>8} {:>12} {:>10}{money_cols}",
+        "adversary", "best", "as written", "best", "as written", "change"
+    );
+    for a in &s.adversaries {
+        let (b, w) = (&a.best, &a.written);
+        let money = match (m.is_some(), b.ale, w.ale) {
+            (true, Some(x), Some(y)) => format!(
+                "  {:>12} {:>12} {:>12}",
+                grouped(x),
+                grouped(y),
+                signed(x - y)
+            ),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {:>8.4} {:>12.4}  {:>8.4} {:>12.4} {:>10}{money}",
+            b.id,
+            b.completion,
+            w.completion,
+            b.attacks_per_year,
+            w.attacks_per_year,
+            signed6(exact_difference(b.attacks_per_year, w.attacks_per_year)),
+        );
+    }
 }
 
 /// `optimize.json`: what the page of an optimization shows beside the frontier — the budget,
@@ -445,22 +566,40 @@ pub fn optimize_json(s: &OptimizeSummary, scenario_file: &str, scenario_sha256: 
         }
         None => json!({"expected_annual_loss": null, "ale_ci_low": null, "ale_ci_high": null}),
     };
-    let of = |p: &Portfolio| {
+    let landscape = s.problem.landscape();
+    let rate_key = if landscape {
+        "attacks_per_year"
+    } else {
+        "completion_rate"
+    };
+    let adversary_json = |v: &AdversaryValue| {
+        json!({
+            "id": v.id,
+            "completion_rate": v.completion,
+            "attacks_per_year": v.attacks_per_year,
+            "expected_annual_loss": v.ale.filter(|_| m.is_some()),
+        })
+    };
+    let of = |p: &Portfolio, adversaries: Option<Vec<&AdversaryValue>>| {
         let mut v = json!({
             "portfolio": p.mask,
             "controls": s.problem.ids(p.mask),
             "annual_cost": p.cost,
-            "completion_rate": p.completion_rate(trials),
+            rate_key: p.completion_rate(trials),
         });
         if let (Value::Object(a), Value::Object(b)) = (&mut v, loss_json(p)) {
             a.extend(b);
+        }
+        if let (Value::Object(a), Some(list)) = (&mut v, adversaries.filter(|_| landscape)) {
+            let list: Vec<Value> = list.into_iter().map(adversary_json).collect();
+            a.insert("adversaries".to_owned(), Value::Array(list));
         }
         v
     };
     let diff = |d: (f64, f64, f64)| json!({"difference": d.0, "ci_low": d.1, "ci_high": d.2});
     let paired = |rate: Option<(f64, f64, f64)>, money: Option<(f64, f64, f64)>| match rate {
         Some(r) => json!({
-            "completion_rate": diff(r),
+            rate_key: diff(r),
             "expected_annual_loss": money.map(diff),
         }),
         None => Value::Null,
@@ -470,7 +609,7 @@ pub fn optimize_json(s: &OptimizeSummary, scenario_file: &str, scenario_sha256: 
     let objective = if m.is_some() && best.by_loss() {
         "expected_annual_loss"
     } else {
-        "completion_rate"
+        rate_key
     };
     let names = s.problem.candidate_names();
     let candidates: Vec<Value> = (s.problem.candidate_ids().into_iter().enumerate())
@@ -493,9 +632,9 @@ pub fn optimize_json(s: &OptimizeSummary, scenario_file: &str, scenario_sha256: 
         "budget": s.budget,
         "objective": objective,
         "currency": m.map(|m| m.currency),
-        "best_within_budget": of(best),
-        "next_better": next.map(of),
-        "as_written": of(&s.as_written),
+        "best_within_budget": of(best, Some(s.adversaries.iter().map(|a| &a.best).collect())),
+        "next_better": next.map(|n| of(n, s.adversaries.iter().map(|a| a.next.as_ref()).collect())),
+        "as_written": of(&s.as_written, Some(s.adversaries.iter().map(|a| &a.written).collect())),
         "next_better_minus_best": paired(
             s.next_vs_best.filter(|_| next.is_some()),
             m.and_then(|m| m.next_vs_best),

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use crate::phase::{CourseOfAction, Phase};
-use crate::scenario::Scenario;
+use crate::scenario::{PathBits, Scenario};
 use crate::stats::{Counts, TechniqueCounts};
 
 /// Most technique sets one phase may visit before exact evaluation is refused.
@@ -247,6 +247,55 @@ pub fn phase_pass(s: &Scenario, phase: Phase) -> Result<f64, TooLarge> {
     Ok(phase_odds(s, phase, |_| true)?.pass.clamp(0.0, 1.0))
 }
 
+/// Where the campaigns that pass phase `i` of `o` from path state `state` go, in the order
+/// [`evaluate`] adds them: `add(exit state, probability)`, once with the pass probability unless
+/// the technique they pass with is one a later `after` list names.
+fn exits(o: &PhaseOdds, paths: &PathBits, state: u64, i: usize, mut add: impl FnMut(u64, f64)) {
+    let exit = |&(ti, _): &(usize, f64)| paths.passed(ti, state, i);
+    let stay = state & paths.live.get(i + 1).copied().unwrap_or(0);
+    let first = o.pass_by.first().map_or(stay, exit);
+    if o.pass_by.iter().all(|e| exit(e) == first) {
+        add(first, o.pass.clamp(0.0, 1.0));
+    } else {
+        for e in &o.pass_by {
+            add(exit(e), e.1);
+        }
+    }
+}
+
+/// One phase of a campaign's chain, for each path state in `states`: where the campaigns
+/// entering the phase in that state and passing it go, as (exit state, probability) in the
+/// order [`evaluate`] adds them. Chaining these phase by phase from state 0 (each exit's
+/// probability times its entry's, summed per exit state in the order of the entry states, then
+/// of the exits) gives [`evaluate`]'s `completed` to the bit; `optimize` keeps them once per
+/// subset of a phase's candidates. Without paths every list is one pair: (0, [`phase_pass`]).
+pub fn phase_exits(
+    s: &Scenario,
+    paths: &PathBits,
+    phase: Phase,
+    states: &[u64],
+) -> Result<Vec<Vec<(u64, f64)>>, TooLarge> {
+    let i = phase.index();
+    // States that allow the same techniques share one enumeration.
+    let mut odds: BTreeMap<u64, PhaseOdds> = BTreeMap::new();
+    let barred = |state: u64| {
+        (s.techniques_in(phase).enumerate())
+            .filter(|&(_, (ti, _))| !paths.allows(ti, state))
+            .fold(0u64, |m, (j, _)| m | 1 << j)
+    };
+    let mut out = Vec::with_capacity(states.len());
+    for &state in states {
+        let key = barred(state);
+        if let std::collections::btree_map::Entry::Vacant(e) = odds.entry(key) {
+            e.insert(phase_odds(s, phase, |ti| paths.allows(ti, state))?);
+        }
+        let mut list = Vec::new();
+        exits(&odds[&key], paths, state, i, |exit, p| list.push((exit, p)));
+        out.push(list);
+    }
+    Ok(out)
+}
+
 /// Evaluates a scenario exactly: the counts of one trial (`trials` 1), each a probability or
 /// an expected number of attempts per trial.
 ///
@@ -311,18 +360,9 @@ pub fn evaluate(s: &Scenario) -> Result<Counts<f64>, TooLarge> {
             for (ti, c) in &o.techniques {
                 r.techniques[*ti].add_scaled(c, reach);
             }
-            // Where the campaigns that pass go: one state unless the technique they pass with
-            // is one a later `after` list names.
-            let exits = |&(ti, _): &(usize, f64)| paths.passed(ti, state, i);
-            let stay = state & paths.live.get(i + 1).copied().unwrap_or(0);
-            let first = o.pass_by.first().map_or(stay, exits);
-            if o.pass_by.iter().all(|e| exits(e) == first) {
-                *next.entry(first).or_insert(0.0) += reach * o.pass.clamp(0.0, 1.0);
-            } else {
-                for e in &o.pass_by {
-                    *next.entry(exits(e)).or_insert(0.0) += reach * e.1;
-                }
-            }
+            exits(o, &paths, state, i, |exit, p| {
+                *next.entry(exit).or_insert(0.0) += reach * p;
+            });
         }
         states = next;
     }

@@ -213,7 +213,14 @@ fn a_landscape_gives_the_same_bytes_for_any_thread_count() {
 fn what_a_landscape_cannot_do_yet_is_refused_and_writes_nothing() {
     for args in [
         vec!["compare", LANDSCAPE, ALONE[0].1],
-        vec!["optimize", LANDSCAPE, "--budget", "100000"],
+        vec![
+            "optimize",
+            LANDSCAPE,
+            "--budget",
+            "100000",
+            "--method",
+            "monte-carlo",
+        ],
         vec!["run", LANDSCAPE, "--shard", "1/2"],
         vec!["run", LANDSCAPE, "--report"],
     ] {

@@ -1032,34 +1032,205 @@ fn auto_falls_back_to_monte_carlo_with_a_note_and_exact_is_refused_when_a_phase_
         .stderr(predicate::str::contains("; use --method monte-carlo"));
 }
 
-/// Attack paths make a phase's outcome depend on how the earlier phases were passed, which the
-/// phase-by-phase search does not model: optimize refuses such a file, with what to do instead,
-/// and writes nothing.
-#[test]
-fn a_scenario_with_attack_paths_is_refused_with_advice() {
-    let text = fs::read_to_string("tests/data/exact/paths.toml")
-        .unwrap()
-        .replace(
-            "effectiveness = 0.8\n",
-            "effectiveness = 0.8\ncost = 1000\n",
+/// Every portfolio of `path` evaluated exactly by `optimize` and, independently, by
+/// `exact::evaluate` of each adversary's part of the scenario the portfolio makes: (mask,
+/// optimize's figures, each adversary's completed probability, the brute-force total and ALE).
+fn brute_force(path: &str) -> (Problem, Optimum, optimize::ExactPhases) {
+    use killchain::sim::exact;
+    let s = load(path);
+    let problem = Problem::new(&s).unwrap();
+    let phases = exact_phases(&problem);
+    let all = optimize::exhaustive_exact(&problem, &phases, f64::INFINITY).unwrap();
+    assert_eq!(all.portfolios.len(), 1 << problem.n_candidates(), "{path}");
+    for p in &all.portfolios {
+        let applied = problem.apply(p.mask);
+        let parts: Vec<(f64, Scenario)> = if applied.is_landscape() {
+            (applied.parts().into_iter())
+                .map(|part| (part.attacks_per_year, part.scenario))
+                .collect()
+        } else {
+            vec![(1.0, applied)]
+        };
+        let by_adversary = phases.adversaries(p.mask);
+        assert_eq!(by_adversary.len(), parts.len());
+        let (mut total, mut ale) = (0.0, 0.0);
+        for ((rate, part), got) in parts.iter().zip(&by_adversary) {
+            let completed = exact::evaluate(part).unwrap().completed;
+            // The chain of the phase tables is the enumeration of the whole chain, to the bit.
+            assert_eq!(
+                got.completion.to_bits(),
+                completed.to_bits(),
+                "{path} {} {}",
+                p.mask,
+                got.id
+            );
+            total += rate * completed;
+            ale += part.loss.as_ref().map_or(0.0, |m| m.exact_ale(completed));
+        }
+        let rate = p.completion_rate(0);
+        assert!(
+            (rate - total).abs() <= 1e-12 * total.max(1.0),
+            "{path} {}",
+            p.mask
         );
-    let s = Scenario::from_toml(&text, "paths.toml").unwrap();
-    assert!(s.has_paths() && s.controls.iter().any(|c| c.cost.is_some()));
-    assert_eq!(Problem::new(&s).err(), Some(optimize::OptimizeError::Paths));
+        if let Some((a, _, _)) = p.ale() {
+            assert!((a - ale).abs() <= 1e-9 * ale.max(1.0), "{path} {}", p.mask);
+        }
+    }
+    (problem, all, phases)
+}
+
+/// The best within `budget` by brute force: the lowest objective (then the cheapest, then the
+/// smallest mask) among every portfolio the budget affords.
+fn brute_best(all: &Optimum, budget: f64) -> u64 {
+    (all.portfolios.iter())
+        .filter(|p| p.cost <= budget)
+        .min_by(|a, b| {
+            (a.objective().cmp(&b.objective()))
+                .then(a.cost.total_cmp(&b.cost))
+                .then(a.mask.cmp(&b.mask))
+        })
+        .unwrap()
+        .mask
+}
+
+/// With attack paths a phase's outcome depends on how the earlier phases were passed: optimize
+/// tabulates each phase per subset of its candidates and per path state entering it, and a
+/// portfolio's completion is the chain of those tables, `exact::evaluate` of the scenario it
+/// makes to the bit for every portfolio; the exhaustive and heuristic searches find the
+/// brute-force best at each budget. Monte Carlo optimize is refused with advice.
+#[test]
+fn a_scenario_with_attack_paths_is_optimized_exactly_and_monte_carlo_is_refused_with_advice() {
+    let path = "tests/data/optimize/paths-with-costs.toml";
+    let (problem, all, phases) = brute_force(path);
+    assert!(problem.has_paths() && !problem.landscape());
+    assert_eq!(problem.monte_carlo(), Err(optimize::OptimizeError::Paths));
+    // Some phase is entered in more than one path state, so the tables are not a product.
+    assert!(phases.entries() > problem.phase_candidates().iter().map(|&k| 1 << k).sum());
+    let mut distinct = std::collections::BTreeSet::new();
+    for budget in exact_budgets(&problem) {
+        let exhaustive = optimize::exhaustive_exact(&problem, &phases, budget).unwrap();
+        let best = exhaustive.portfolios[exhaustive.best].mask;
+        assert_eq!(best, brute_best(&all, budget), "{budget}");
+        distinct.insert(best);
+        let heuristic = optimize::heuristic_exact(&problem, &phases, budget);
+        assert_eq!(heuristic.portfolios[heuristic.best].mask, best, "{budget}");
+    }
+    assert!(distinct.len() >= 3, "the budgets pick {distinct:?}");
     let dir = TempDir::new().unwrap();
-    let file = dir.path().join("paths.toml");
-    fs::write(&file, &text).unwrap();
     killchain()
         .arg("optimize")
-        .arg(&file)
-        .args(["--budget", "5000", "--out"])
+        .arg(path)
+        .args(["--budget", "40000", "--method", "monte-carlo", "--out"])
         .arg(dir.path().join("out"))
         .assert()
         .code(2)
         .stdout("")
         .stderr(
             predicate::str::contains("the scenario has attack paths (`after`)")
-                .and(predicate::str::contains("killchain compare")),
+                .and(predicate::str::contains("use --method exact or auto")),
         );
     assert!(!dir.path().join("out").exists());
+}
+
+/// A threat landscape's objective is the sum over its adversaries (of λ · p, or of the expected
+/// annual losses): every portfolio's per-adversary completion is `exact::evaluate` of that
+/// adversary's part to the bit, its totals the sums, and the search finds the brute-force best
+/// at each budget; on the small landscape and on the benchmark's of 16 candidates.
+#[test]
+fn a_threat_landscape_is_optimized_on_the_sum_over_its_adversaries() {
+    for path in [
+        "tests/data/landscape/two-crews.toml",
+        "benches/data/landscape-16.toml",
+    ] {
+        let (problem, all, phases) = brute_force(path);
+        assert!(problem.landscape());
+        assert_eq!(
+            problem.monte_carlo(),
+            Err(optimize::OptimizeError::Landscape)
+        );
+        assert!(all.by_loss(), "{path}: both have [loss]");
+        let budgets = if problem.n_candidates() > 8 {
+            vec![0.0, 100_000.0, 250_000.0, f64::INFINITY]
+        } else {
+            exact_budgets(&problem)
+        };
+        let mut distinct = std::collections::BTreeSet::new();
+        for budget in budgets {
+            let exhaustive = optimize::exhaustive_exact(&problem, &phases, budget).unwrap();
+            let best = exhaustive.portfolios[exhaustive.best].mask;
+            assert_eq!(best, brute_best(&all, budget), "{path} {budget}");
+            distinct.insert(best);
+        }
+        assert!(distinct.len() >= 3, "{path}: the budgets pick {distinct:?}");
+    }
+}
+
+/// `killchain optimize` of a landscape: exact, `frontier.csv` with the landscape's successful
+/// attacks a year, optimize.json and the terminal with each adversary's figures under the best
+/// portfolio; Monte Carlo refused with advice and nothing written.
+#[test]
+fn optimize_of_a_landscape_reports_the_total_and_each_adversary() {
+    let path = "tests/data/landscape/two-crews.toml";
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("out");
+    let assert = killchain()
+        .arg("optimize")
+        .arg(path)
+        .args(["--budget", "60000", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    let folder = out.join("two-crews");
+    let frontier = fs::read_to_string(folder.join("frontier.csv")).unwrap();
+    assert!(
+        frontier
+            .starts_with("portfolio,controls,annual_cost,attacks_per_year,expected_annual_loss,")
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&fs::read(folder.join("optimize.json")).unwrap()).unwrap();
+    let best = &json["best_within_budget"];
+    let adversaries = best["adversaries"].as_array().unwrap();
+    let ids: Vec<&str> = adversaries
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["phish-crew", "cred-crew"],
+        "the enabled ones, in file order"
+    );
+    // The total is the sum of the adversaries' λ·p and of their expected annual losses.
+    let sum = |key: &str| -> f64 { adversaries.iter().map(|a| a[key].as_f64().unwrap()).sum() };
+    let total = best["attacks_per_year"].as_f64().unwrap();
+    assert!((total - sum("attacks_per_year")).abs() < 1e-12);
+    let ale = best["expected_annual_loss"].as_f64().unwrap();
+    assert!((ale - sum("expected_annual_loss")).abs() < 1e-6);
+    for (a, rate) in adversaries.iter().zip([12.0, 4.0]) {
+        let p = a["completion_rate"].as_f64().unwrap();
+        assert!((a["attacks_per_year"].as_f64().unwrap() - rate * p).abs() < 1e-12);
+    }
+    assert_eq!(json["objective"], "expected_annual_loss");
+    assert!(stdout.contains("by adversary (exact):"), "{stdout}");
+    assert!(stdout.contains("phish-crew") && stdout.contains("cred-crew"));
+    assert!(
+        !stdout.contains("insider"),
+        "a disabled adversary is left out"
+    );
+
+    let refused = dir.path().join("refused");
+    killchain()
+        .arg("optimize")
+        .arg(path)
+        .args(["--budget", "60000", "--method", "monte-carlo", "--out"])
+        .arg(&refused)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(
+            predicate::str::contains("threat landscape")
+                .and(predicate::str::contains("use --method exact or auto")),
+        );
+    assert!(!refused.exists());
 }

@@ -29,6 +29,7 @@ const SCENARIOS: &[&str] = &[
     "benches/data/reference.toml",
     "benches/data/optimize-16.toml",
     "benches/data/optimize-16-loss.toml",
+    "benches/data/landscape-16.toml",
     "tests/data/valid/tiny.toml",
     "tests/data/valid/loss.toml",
     "tests/data/valid/variants.toml",
@@ -48,6 +49,7 @@ const SCENARIOS: &[&str] = &[
     "tests/data/optimize/small.toml",
     "tests/data/optimize/small-loss.toml",
     "tests/data/optimize/seventeen.toml",
+    "tests/data/optimize/paths-with-costs.toml",
     "tests/data/formula/formula.toml",
 ];
 
@@ -111,6 +113,15 @@ const OPTIMIZED: &[(&str, &str, &str)] = &[
     ("tests/data/optimize/small.toml", "50", "auto"),
     ("tests/data/optimize/small-loss.toml", "100000", "auto"),
     ("tests/data/optimize/seventeen.toml", "400", "auto"),
+];
+
+/// Optimisations judged exactly only (threat landscapes, attack paths): scenario, budget,
+/// search.
+const EXACT_ONLY_OPTIMIZED: &[(&str, &str, &str)] = &[
+    ("scenarios/midsize-landscape.toml", "250000", "auto"),
+    ("benches/data/landscape-16.toml", "250000", "auto"),
+    ("tests/data/landscape/two-crews.toml", "60000", "auto"),
+    ("tests/data/optimize/paths-with-costs.toml", "40000", "auto"),
 ];
 
 /// The stem a scenario's results are written under.
@@ -418,7 +429,7 @@ fn snapshot_optimize() {
         let dir = format!("optimize-{search}/{}", stem(s));
         (s, budget, search, Some("monte-carlo"), dir)
     });
-    let exact = OPTIMIZED.iter().map(|&(s, budget, search)| {
+    let exact = (OPTIMIZED.iter().chain(EXACT_ONLY_OPTIMIZED)).map(|&(s, budget, search)| {
         let dir = format!("optimize-exact-{search}/{}", stem(s));
         (s, budget, search, None, dir)
     });

@@ -40,6 +40,59 @@ fn num(v: &Value) -> Option<f64> {
     v.as_f64().filter(|x| x.is_finite() && x.abs() <= MAX_CELL)
 }
 
+/// What a portfolio's rate is: one adversary's completion rate, or a threat landscape's
+/// expected successful attacks a year (the `attacks_per_year` column and key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Rate {
+    Completion,
+    AttacksPerYear,
+}
+
+impl Rate {
+    /// The rate of a frontier.csv by its columns.
+    fn of(t: &Table) -> Rate {
+        if t.col("attacks_per_year").is_some() {
+            Rate::AttacksPerYear
+        } else {
+            Rate::Completion
+        }
+    }
+
+    /// Its column and key.
+    fn key(self) -> &'static str {
+        match self {
+            Rate::Completion => "completion_rate",
+            Rate::AttacksPerYear => "attacks_per_year",
+        }
+    }
+
+    /// Its name in the page.
+    fn title(self) -> &'static str {
+        match self {
+            Rate::Completion => "completion rate",
+            Rate::AttacksPerYear => "successful attacks a year",
+        }
+    }
+
+    /// A value: a percentage, or a number of attacks.
+    fn show(self, x: f64) -> String {
+        match self {
+            Rate::Completion => percent(x),
+            Rate::AttacksPerYear => format!("{x:.3}"),
+        }
+    }
+
+    /// A change: in percentage points, or in attacks a year.
+    fn change(self, x: f64) -> String {
+        match self {
+            Rate::Completion => format!("{} points", signed_points(x)),
+            Rate::AttacksPerYear if x.abs() < 0.0005 => "±0.000".to_owned(),
+            Rate::AttacksPerYear if x > 0.0 => format!("+{x:.3}"),
+            Rate::AttacksPerYear => format!("−{:.3}", -x),
+        }
+    }
+}
+
 /// One portfolio as optimize.json states it.
 #[derive(Debug, Clone)]
 pub(super) struct Pick {
@@ -63,7 +116,7 @@ impl Pick {
         Some(Pick {
             controls,
             cost: num(&v["annual_cost"])?,
-            completion_rate: num(&v["completion_rate"])?,
+            completion_rate: num(&v["completion_rate"]).or_else(|| num(&v["attacks_per_year"]))?,
             ale,
         })
     }
@@ -94,8 +147,10 @@ fn paired(v: &Value) -> Option<Paired> {
 pub(super) struct Choice {
     pub budget: f64,
     pub currency: String,
-    /// The objective is the expected annual loss (else the completion rate).
+    /// The objective is the expected annual loss (else the rate).
     pub by_loss: bool,
+    /// What the picks' rate is.
+    pub rate: Rate,
     pub best: Option<Pick>,
     pub next: Option<Pick>,
     pub written: Option<Pick>,
@@ -128,7 +183,7 @@ impl Choice {
             .collect();
         let both = |v: &Value| {
             (
-                paired(&v["completion_rate"]),
+                paired(&v["completion_rate"]).or_else(|| paired(&v["attacks_per_year"])),
                 paired(&v["expected_annual_loss"]),
             )
         };
@@ -141,6 +196,11 @@ impl Choice {
             budget: num(&v["budget"])?,
             currency: v["currency"].as_str().unwrap_or("").to_owned(),
             by_loss: v["objective"] == "expected_annual_loss",
+            rate: if v["best_within_budget"]["attacks_per_year"].is_number() {
+                Rate::AttacksPerYear
+            } else {
+                Rate::Completion
+            },
             best: Pick::read(&v["best_within_budget"]),
             next: Pick::read(&v["next_better"]),
             written: Pick::read(&v["as_written"]),
@@ -214,8 +274,9 @@ pub(super) fn choice_html(c: &Choice) -> String {
     };
     let _ = write!(
         out,
-        "<table class=\"choice\">\n<thead><tr><th></th><th>annual cost{}</th>{loss_head}<th>completion rate</th><th>controls</th></tr></thead>\n<tbody>\n",
-        esc(&unit(&c.currency))
+        "<table class=\"choice\">\n<thead><tr><th></th><th>annual cost{}</th>{loss_head}<th>{}</th><th>controls</th></tr></thead>\n<tbody>\n",
+        esc(&unit(&c.currency)),
+        c.rate.title()
     );
     let rows = [
         (
@@ -272,7 +333,7 @@ pub(super) fn choice_html(c: &Choice) -> String {
         let _ = write!(
             out,
             "<td class=\"num v-rate\">{}</td><td class=\"v-controls\">",
-            percent(p.completion_rate)
+            c.rate.show(p.completion_rate)
         );
         if p.controls.is_empty() {
             out.push_str("none of the candidates");
@@ -322,11 +383,7 @@ pub(super) fn choice_html(c: &Choice) -> String {
         });
         let rate_part = d.0.map(|(x, lo, hi)| {
             if c.exact {
-                return format!(
-                    "completion rate {} points: {}",
-                    signed_points(x),
-                    said_exact(x)
-                );
+                return format!("{} {}: {}", c.rate.title(), c.rate.change(x), said_exact(x));
             }
             format!(
                 "completion rate {} points [{}, {}]: {}",
@@ -462,10 +519,11 @@ pub(super) fn frontier_svg(t: &Table, choice: Option<&Choice>) -> Option<String>
         .rows
         .iter()
         .any(|r| t.num(r, "expected_annual_loss").is_some());
+    let rate = Rate::of(t);
     let y_col = if by_loss {
         "expected_annual_loss"
     } else {
-        "completion_rate"
+        rate.key()
     };
     let pts: Vec<Point> = t
         .rows
@@ -572,7 +630,7 @@ pub(super) fn frontier_svg(t: &Table, choice: Option<&Choice>) -> Option<String>
         if by_loss {
             money(v, currency)
         } else {
-            percent(v)
+            rate.show(v)
         }
     };
 
@@ -601,13 +659,13 @@ pub(super) fn frontier_svg(t: &Table, choice: Option<&Choice>) -> Option<String>
             if log { ", log scale" } else { "" }
         )
     } else {
-        "completion rate".to_owned()
+        rate.title().to_owned()
     };
     let y_fmt = |v: f64| {
         if by_loss {
             count(v.round())
         } else {
-            percent(v)
+            rate.show(v)
         }
     };
     axes_at(
@@ -627,7 +685,7 @@ pub(super) fn frontier_svg(t: &Table, choice: Option<&Choice>) -> Option<String>
         let risk = if by_loss {
             "expected annual loss"
         } else {
-            "completion rate"
+            rate.title()
         };
         let controls = if p.controls.is_empty() {
             "no candidate"
@@ -815,8 +873,9 @@ pub(super) fn frontier_svg(t: &Table, choice: Option<&Choice>) -> Option<String>
             _ => {
                 let _ = write!(
                     out,
-                    r#"<text x="{tx:.1}" y="{ty:.1}">completion rate <tspan class="v-pick-risk">{}</tspan></text>"#,
-                    percent(p.completion_rate)
+                    r#"<text x="{tx:.1}" y="{ty:.1}">{} <tspan class="v-pick-risk">{}</tspan></text>"#,
+                    rate.title(),
+                    rate.show(p.completion_rate)
                 );
                 ty += 15.0;
                 let _ = write!(

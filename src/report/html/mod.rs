@@ -22,7 +22,7 @@ use super::format::expected_count;
 pub use super::format::{count, percent, points, ratio};
 use chain::{attribution_svg, funnel_svg};
 use forest::{ale_forest_svg, forest_svg, ranking_svg};
-use frontier::{Choice, choice_html, frontier_svg};
+use frontier::{Choice, Rate, choice_html, frontier_svg};
 use money::{MoneyRow, exceedance_svg, money_block, power_table, variants_cost_loss_svg};
 use svg::{Arms, BROKEN, GREY, PASSED, colour_word, esc};
 
@@ -420,11 +420,19 @@ pub fn report_html(folder: &ResultFolder) -> Option<Vec<u8>> {
         } else {
             "Its figures come from the optimization's own trials."
         };
+        let rate = if choice
+            .as_ref()
+            .is_some_and(|c| c.rate == Rate::AttacksPerYear)
+        {
+            "the threat landscape's successful attacks a year"
+        } else {
+            "completion rate"
+        };
         section(
             &mut body,
             "Cost and risk frontier",
             &format!(
-                "Each portfolio that `killchain optimize` evaluated, by annual cost and risk (expected annual loss when the scenario has a loss model, else completion rate). The frontier joins the portfolios that no other beats on both; the dashed line is the budget; the best portfolio within the budget and the next better one are marked and labelled on the right, and listed in the table below. Hover a point for its controls. {figures}"
+                "Each portfolio that `killchain optimize` evaluated, by annual cost and risk (expected annual loss when the scenario has a loss model, else {rate}). The frontier joins the portfolios that no other beats on both; the dashed line is the budget; the best portfolio within the budget and the next better one are marked and labelled on the right, and listed in the table below. Hover a point for its controls. {figures}"
             ),
             &svg,
         );
@@ -435,6 +443,8 @@ pub fn report_html(folder: &ResultFolder) -> Option<Vec<u8>> {
             "<section>\n<h2>What to buy</h2>\n<p class=\"note\">The portfolio of candidate controls (those with a cost) with the lowest {} among those within the budget, the cheapest one above the budget that does better, and the scenario as written, from `killchain optimize` ({} search, {}). Each control is listed with its id, name and annual cost.</p>\n{}</section>\n",
             if c.by_loss {
                 "expected annual loss"
+            } else if c.rate == Rate::AttacksPerYear {
+                "expected successful attacks a year"
             } else {
                 "completion rate"
             },
