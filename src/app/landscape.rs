@@ -12,12 +12,15 @@ use crate::report::{
 use crate::scenario::{BASELINE, LoadedScenario, Part, Scenario};
 use crate::sim::engine::Plan;
 use crate::sim::exact;
+use crate::sim::landscape::{self, AdversaryYears};
 use crate::sim::rng::adversary_seed;
+use crate::sim::years::YearLayout;
 use crate::sim::{ArmResult, Schedule};
+use crate::stats::figures::LandscapeLoss;
 
 use super::destination::{self, Destination, Replaces};
 use super::settings::{self, Settings};
-use super::{Failure, io, publish};
+use super::{Failure, interrupt, io, publish};
 
 /// What a landscape's command was asked that it cannot give, refused before any work: a
 /// sharded run (`tally.json` holds one adversary's counts) and report.html (drawn for one
@@ -85,11 +88,13 @@ pub(super) fn run(
             loss,
         });
     }
+    let total = total_years(l, &played, &session, destination.dir())?;
     let wall_seconds = started.elapsed().as_secs_f64();
     let seed = Some(settings.seed);
     publish(
         l,
         &played,
+        total.as_ref(),
         seed,
         session.threads(),
         wall_seconds,
@@ -97,6 +102,41 @@ pub(super) fn run(
         quiet,
         export,
     )
+}
+
+/// With `[loss]`: the landscape's annual loss year by year over the years every adversary's run
+/// counts, each year the sum of the adversaries' losses in that year of their own runs (their
+/// campaigns played again, on the same trials, for the years' sums).
+fn total_years(
+    l: &LoadedScenario,
+    played: &[Played],
+    session: &crate::sim::Session<'_>,
+    dir: &std::path::Path,
+) -> Result<Option<LandscapeLoss>, Failure> {
+    if l.scenario.loss.is_none() {
+        return Ok(None);
+    }
+    let years = (played.iter())
+        .map(|p| p.loss.as_ref().map_or(0, |f| f.years))
+        .min()
+        .unwrap_or(0);
+    let plans: Vec<Plan> = played.iter().map(|p| Plan::new(&p.part.scenario)).collect();
+    let layouts: Vec<YearLayout> = (played.iter())
+        .filter_map(|p| Some(YearLayout::new(p.part.scenario.loss.as_ref()?, p.seed?)))
+        .collect();
+    let adversaries: Vec<AdversaryYears<'_>> = (plans.iter().zip(&layouts).zip(played))
+        .filter_map(|((plan, layout), p)| {
+            Some(AdversaryYears {
+                plan,
+                seed: p.seed?,
+                layout,
+            })
+        })
+        .collect();
+    let tally = session
+        .run(|watch| landscape::total_years(&adversaries, years, watch))
+        .map_err(|stopped| interrupt::stopped(stopped.0, Some(dir)))?;
+    Ok(Some(LandscapeLoss::sampled(&tally)))
 }
 
 /// Every enabled adversary of a landscape, evaluated exactly.
@@ -141,7 +181,24 @@ pub(super) fn publish_exact(
     export: ExportOptions,
 ) -> Result<(), Failure> {
     let (played, seconds) = (&evaluated.played, evaluated.wall_seconds);
-    publish(l, played, None, 1, seconds, destination, quiet, export)
+    // Independent Poisson adversaries' successful attacks are Poisson with the summed rate.
+    let total = l.scenario.loss.as_ref().map(|_| {
+        let successful: f64 = (played.iter())
+            .map(|p| p.part.attacks_per_year * p.figures.counts.completed / p.figures.trials as f64)
+            .sum();
+        LandscapeLoss::exact(successful)
+    });
+    publish(
+        l,
+        played,
+        total.as_ref(),
+        None,
+        1,
+        seconds,
+        destination,
+        quiet,
+        export,
+    )
 }
 
 /// The landscape's files: phases, controls and techniques with an `adversary` column,
@@ -150,6 +207,7 @@ pub(super) fn publish_exact(
 fn publish(
     l: &LoadedScenario,
     played: &[Played],
+    total: Option<&LandscapeLoss>,
     seed: Option<u64>,
     threads: usize,
     wall_seconds: f64,
@@ -165,6 +223,7 @@ fn publish(
         seed,
         threads,
         wall_seconds,
+        total_loss: total,
         adversaries: (played.iter())
             .map(|p| AdversaryResult {
                 part: &p.part,
@@ -189,6 +248,12 @@ fn publish(
         ("landscape.csv", report::landscape_csv(&result)),
         ("run.json", report::landscape_json(&result)),
     ];
+    if result.total_loss.is_some() {
+        files.push((
+            "loss_exceedance.csv",
+            report::landscape_exceedance_csv(&result),
+        ));
+    }
     let dir = destination.dir().to_path_buf();
     let rendered = publish::render(&files, export, &dir, Vec::new())?;
     files.extend(rendered);

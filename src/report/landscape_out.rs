@@ -8,10 +8,13 @@ use serde::Serialize;
 
 use super::csv_out::{finish, record, writer};
 use super::format::{counted, grouped, money, rate6, signed6};
+use super::loss_out::LOSS_EXCEEDANCE_HEADER;
 use super::{Figures, LossFigures, LossJson, Method, RunResult, funnel, text_cell};
 use crate::analysis::arms::ArmSummary;
 use crate::analysis::rank::Marginal;
+use crate::scenario::BASELINE;
 use crate::scenario::{Part, Scenario};
+use crate::stats::figures::LandscapeLoss;
 use crate::stats::landscape::{Interval, scaled, sum_of_changes, sum_of_independent};
 
 /// One adversary's results in a landscape.
@@ -44,6 +47,8 @@ pub struct LandscapeResult<'a> {
     pub wall_seconds: f64,
     /// Each enabled adversary's results, in file order.
     pub adversaries: Vec<AdversaryResult<'a>>,
+    /// With `[loss]`: the landscape's annual loss summed over the adversaries year by year.
+    pub total_loss: Option<&'a LandscapeLoss>,
 }
 
 /// What a landscape's outputs print of one adversary, or of the total.
@@ -109,7 +114,7 @@ impl LandscapeResult<'_> {
 }
 
 /// Column names of `landscape.csv`.
-pub const LANDSCAPE_HEADER: [&str; 18] = [
+pub const LANDSCAPE_HEADER: [&str; 22] = [
     "scenario",
     "seed",
     "adversary",
@@ -127,8 +132,26 @@ pub const LANDSCAPE_HEADER: [&str; 18] = [
     "ale_ci_low",
     "ale_ci_high",
     "ale_share",
+    "years",
+    "annual_loss_p50",
+    "annual_loss_p90",
+    "annual_loss_p99",
     "method",
 ];
+
+/// The years and the P50, P90 and P99 cells of a row (empty where there are none).
+fn percentile_cells(years: Option<u64>, p: Option<[u64; 3]>) -> [String; 4] {
+    let at = |i: usize| p.map(|p| p[i].to_string()).unwrap_or_default();
+    [
+        years
+            .filter(|&y| y > 0)
+            .map(|y| y.to_string())
+            .unwrap_or_default(),
+        at(0),
+        at(1),
+        at(2),
+    ]
+}
 
 /// A number with six decimals, or an empty cell.
 fn cell(x: Option<f64>) -> String {
@@ -159,6 +182,8 @@ pub fn landscape_csv(r: &LandscapeResult) -> Vec<u8> {
             .ale
             .zip(total_ale)
             .map(|(a, t)| if t > 0.0 { a.0 / t } else { 0.0 });
+        let [years, p50, p90, p99] =
+            percentile_cells(a.loss.map(|l| l.years), a.loss.and_then(|l| l.percentiles));
         record(
             &mut w,
             &[
@@ -183,10 +208,18 @@ pub fn landscape_csv(r: &LandscapeResult) -> Vec<u8> {
                 amount(line.ale.map(|c| c.1)),
                 amount(line.ale.map(|c| c.2)),
                 cell(share),
+                years,
+                p50,
+                p90,
+                p99,
                 method.to_owned(),
             ],
         );
     }
+    let [years, p50, p90, p99] = percentile_cells(
+        r.total_loss.map(|t| t.years),
+        r.total_loss.and_then(|t| t.percentiles),
+    );
     let trials: u64 = r.adversaries.iter().map(|a| a.figures.trials).sum();
     let completed: f64 = r
         .adversaries
@@ -219,6 +252,10 @@ pub fn landscape_csv(r: &LandscapeResult) -> Vec<u8> {
             amount(total.ale.map(|c| c.1)),
             amount(total.ale.map(|c| c.2)),
             cell(total.ale.map(|_| 1.0)),
+            years,
+            p50,
+            p90,
+            p99,
             method.to_owned(),
         ],
     );
@@ -250,6 +287,43 @@ struct Manifest<'a> {
     ale_ci_high: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     currency: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    annual_loss: Option<TotalLossJson>,
+}
+
+/// A landscape's annual loss summed year by year, in its `run.json`.
+#[derive(Serialize)]
+struct TotalLossJson {
+    /// The years summed: those every adversary's run counts (0 when exact).
+    years: u64,
+    loss_p50: Option<u64>,
+    loss_p90: Option<u64>,
+    loss_p99: Option<u64>,
+    loss_p50_ci: Option<[u64; 2]>,
+    loss_p90_ci: Option<[u64; 2]>,
+    loss_p99_ci: Option<[u64; 2]>,
+    annual_loss_skewness: Option<f64>,
+    /// The probability that a year has any loss, from the curve's first point.
+    probability_of_any_loss: Option<f64>,
+}
+
+impl TotalLossJson {
+    fn of(t: &LandscapeLoss) -> TotalLossJson {
+        let ci = |i: usize| t.percentile_ci.map(|c| [c[i].0, c[i].1]);
+        TotalLossJson {
+            years: t.years,
+            loss_p50: t.percentiles.map(|p| p[0]),
+            loss_p90: t.percentiles.map(|p| p[1]),
+            loss_p99: t.percentiles.map(|p| p[2]),
+            loss_p50_ci: ci(0),
+            loss_p90_ci: ci(1),
+            loss_p99_ci: ci(2),
+            annual_loss_skewness: t.skewness,
+            probability_of_any_loss: (t.curve.first())
+                .filter(|p| p.annual_loss == 0)
+                .map(|p| p.probability.0),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -318,6 +392,7 @@ pub fn landscape_json(r: &LandscapeResult) -> Vec<u8> {
         ale_ci_low: total.ale.map(|c| c.1),
         ale_ci_high: total.ale.map(|c| c.2),
         currency: has_loss.then(|| r.currency()),
+        annual_loss: r.total_loss.map(TotalLossJson::of),
     };
     let mut out = serde_json::to_vec_pretty(&m)
         .unwrap_or_else(|e| panic!("serialising the manifest cannot fail: {e}"));
@@ -415,7 +490,90 @@ pub fn landscape_table(r: &LandscapeResult) -> String {
         shown(total.successful, 4),
         ale(total.ale),
     ]);
+    match r.total_loss {
+        Some(t) if t.percentiles.is_some() => {
+            let p = t.percentiles.unwrap_or_default();
+            let currency = match r.currency() {
+                "" => String::new(),
+                c => format!(" ({c})"),
+            };
+            let _ = write!(
+                out,
+                "the landscape's annual loss{currency}, summed year by year over the {} every adversary's run holds: P50 {}, P90 {}, P99 {}",
+                counted(t.years, "simulated year", "simulated years"),
+                grouped(p[0] as f64),
+                grouped(p[1] as f64),
+                grouped(p[2] as f64),
+            );
+            if let Some(ci) = t.percentile_ci {
+                let _ = write!(
+                    out,
+                    " (95 % intervals [{}, {}], [{}, {}], [{}, {}])",
+                    grouped(ci[0].0 as f64),
+                    grouped(ci[0].1 as f64),
+                    grouped(ci[1].0 as f64),
+                    grouped(ci[1].1 as f64),
+                    grouped(ci[2].0 as f64),
+                    grouped(ci[2].1 as f64),
+                );
+            }
+            out.push('\n');
+        }
+        Some(t) if t.method == Method::Exact => {
+            if let Some(p) = t.curve.first() {
+                let _ = writeln!(
+                    out,
+                    "probability of any loss in a year (exact): {:.6}",
+                    p.probability.0
+                );
+            }
+        }
+        Some(_) => {
+            let _ = writeln!(
+                out,
+                "the landscape's annual loss: no year that every adversary's run holds whole; run more campaigns for its percentiles"
+            );
+        }
+        None => {}
+    }
     out
+}
+
+/// A landscape's `loss_exceedance.csv`: each adversary's curve (from its own years) under an
+/// `adversary` column, then the landscape's (from the years summed over the adversaries; an
+/// empty `adversary` cell), each lowest loss first.
+pub fn landscape_exceedance_csv(r: &LandscapeResult) -> Vec<u8> {
+    let mut w = writer();
+    let mut header: Vec<&str> = LOSS_EXCEEDANCE_HEADER.to_vec();
+    header.insert(1, "adversary");
+    record(&mut w, &header);
+    let currency = r.currency();
+    let method = r.method().id();
+    let parts = (r.adversaries.iter())
+        .filter_map(|a| Some((a.part.id.as_str(), &a.loss?.curve)))
+        .chain(r.total_loss.map(|t| ("", &t.curve)));
+    for (id, curve) in parts {
+        for p in curve {
+            let (e, lo, hi) = p.probability;
+            let (blo, bhi) = p.band;
+            record(
+                &mut w,
+                &[
+                    BASELINE.to_owned(),
+                    text_cell(id),
+                    p.annual_loss.to_string(),
+                    format!("{e:.6}"),
+                    format!("{lo:.6}"),
+                    format!("{hi:.6}"),
+                    format!("{blo:.6}"),
+                    format!("{bhi:.6}"),
+                    text_cell(currency),
+                    method.to_owned(),
+                ],
+            );
+        }
+    }
+    finish(w)
 }
 
 /// One adversary's arms of a landscape comparison: the adversary (as the baseline plays it)

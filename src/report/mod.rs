@@ -32,8 +32,8 @@ pub use html::report_html;
 pub use landscape_out::{
     AdversaryArms, AdversaryResult, LANDSCAPE_COMPARISON_HEADER, LANDSCAPE_HEADER,
     LANDSCAPE_RANKING_HEADER, LandscapeResult, landscape_comparison_csv,
-    landscape_comparison_table, landscape_csv, landscape_json, landscape_ranking_csv,
-    landscape_ranking_table, landscape_table,
+    landscape_comparison_table, landscape_csv, landscape_exceedance_csv, landscape_json,
+    landscape_ranking_csv, landscape_ranking_table, landscape_table,
 };
 pub use loss_out::{LOSS_EXCEEDANCE_HEADER, LossJson, loss_exceedance_csv};
 pub use manifest::run_json;

@@ -6,6 +6,7 @@
 
 pub mod engine;
 pub mod exact;
+pub mod landscape;
 pub(crate) mod rng;
 pub mod schedule;
 pub mod session;

@@ -2,8 +2,9 @@
 //! or expected counts scaled from the exact evaluator's probabilities; and the same for annual
 //! losses. What analysis and reports read, so neither depends on the other.
 
+use crate::math;
 use crate::money::LossModel;
-use crate::stats::loss::{ArmLoss, dkw_half_width};
+use crate::stats::loss::{ArmLoss, LossTally, dkw_half_width};
 use crate::stats::{Counts, Rate, Tally};
 
 /// How the figures were obtained.
@@ -103,6 +104,100 @@ pub struct CurvePoint {
     pub band: (f64, f64),
 }
 
+/// P50, P90 and P99 of simulated annual losses and their distribution-free 95 % intervals.
+type Percentiles = (Option<[u64; 3]>, Option<[(u64, u64); 3]>);
+
+fn percentiles(t: &LossTally) -> Percentiles {
+    let percentiles = match (t.percentile(0.5), t.percentile(0.9), t.percentile(0.99)) {
+        (Some(a), Some(b), Some(c)) => Some([a, b, c]),
+        _ => None,
+    };
+    let percentile_ci = match (
+        t.percentile_interval(0.5),
+        t.percentile_interval(0.9),
+        t.percentile_interval(0.99),
+    ) {
+        (Some(a), Some(b), Some(c)) => Some([a, b, c]),
+        _ => None,
+    };
+    (percentiles, percentile_ci)
+}
+
+/// The loss exceedance curve of simulated years, each point with its Wilson interval and the
+/// DKW band.
+fn curve(t: &LossTally) -> Vec<CurvePoint> {
+    let eps = dkw_half_width(t.years);
+    t.exceedance(EXCEEDANCE_POINTS)
+        .into_iter()
+        .filter(|e| e.years > 0)
+        .map(|e| {
+            let r = Rate::new(e.exceeded, e.years);
+            let (lo, hi) = r.interval.unwrap_or((0.0, 0.0));
+            let p = r.estimate.unwrap_or(0.0);
+            CurvePoint {
+                annual_loss: e.threshold,
+                probability: (p, lo, hi),
+                band: ((p - eps).max(0.0), (p + eps).min(1.0)),
+            }
+        })
+        .collect()
+}
+
+/// A threat landscape's annual loss, summed over its adversaries year by year: its
+/// distribution over the years every adversary's run counts (simulated), or the one exact point
+/// of its curve, the probability of any loss in a year (exact). Its expectation is the sum of
+/// the adversaries' (see `stats::landscape`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LandscapeLoss {
+    /// The method that produced it.
+    pub method: Method,
+    /// The years summed (0 when exact).
+    pub years: u64,
+    /// P50, P90 and P99 of the total annual loss (simulated only).
+    pub percentiles: Option<[u64; 3]>,
+    /// Their distribution-free 95 % intervals (simulated only).
+    pub percentile_ci: Option<[(u64, u64); 3]>,
+    /// The exceedance curve of the total annual loss.
+    pub curve: Vec<CurvePoint>,
+    /// The sample skewness of the total annual losses (simulated only).
+    pub skewness: Option<f64>,
+}
+
+impl LandscapeLoss {
+    /// From the years summed over the adversaries.
+    pub fn sampled(t: &LossTally) -> LandscapeLoss {
+        let (percentiles, percentile_ci) = percentiles(t);
+        LandscapeLoss {
+            method: Method::MonteCarlo,
+            years: t.years,
+            percentiles,
+            percentile_ci,
+            curve: curve(t),
+            skewness: t.skewness(),
+        }
+    }
+
+    /// Exact, for a landscape with `successful_per_year` (Σ λₐ·pₐ) expected successful attacks
+    /// a year: the successful attacks of independent Poisson adversaries are Poisson with that
+    /// rate, so a year has any loss with probability 1 − e^(−Σ λₐ·pₐ) (assuming every completed
+    /// campaign loses something).
+    pub fn exact(successful_per_year: f64) -> LandscapeLoss {
+        let any = -math::exp_m1(-successful_per_year);
+        LandscapeLoss {
+            method: Method::Exact,
+            years: 0,
+            percentiles: None,
+            percentile_ci: None,
+            curve: vec![CurvePoint {
+                annual_loss: 0,
+                probability: (any, any, any),
+                band: (any, any),
+            }],
+            skewness: None,
+        }
+    }
+}
+
 /// What the reports print about one arm's annual losses.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LossFigures {
@@ -137,34 +232,8 @@ impl LossFigures {
     pub fn sampled(model: &LossModel, loss: &ArmLoss) -> LossFigures {
         let t = &loss.tally;
         let (lo, hi) = t.ci();
-        let percentiles = match (t.percentile(0.5), t.percentile(0.9), t.percentile(0.99)) {
-            (Some(a), Some(b), Some(c)) => Some([a, b, c]),
-            _ => None,
-        };
-        let percentile_ci = match (
-            t.percentile_interval(0.5),
-            t.percentile_interval(0.9),
-            t.percentile_interval(0.99),
-        ) {
-            (Some(a), Some(b), Some(c)) => Some([a, b, c]),
-            _ => None,
-        };
-        let eps = dkw_half_width(t.years);
-        let curve = t
-            .exceedance(EXCEEDANCE_POINTS)
-            .into_iter()
-            .filter(|e| e.years > 0)
-            .map(|e| {
-                let r = Rate::new(e.exceeded, e.years);
-                let (lo, hi) = r.interval.unwrap_or((0.0, 0.0));
-                let p = r.estimate.unwrap_or(0.0);
-                CurvePoint {
-                    annual_loss: e.threshold,
-                    probability: (p, lo, hi),
-                    band: ((p - eps).max(0.0), (p + eps).min(1.0)),
-                }
-            })
-            .collect();
+        let (percentiles, percentile_ci) = percentiles(t);
+        let curve = curve(t);
         LossFigures {
             method: Method::MonteCarlo,
             model: model.clone(),

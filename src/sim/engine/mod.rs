@@ -446,6 +446,55 @@ fn add_paired(
     }
 }
 
+/// The loss of each of the years `unit.years` of a run of `plan` with `seed` (`unit` whole
+/// years, as [`YearLayout::units_between`] cuts them): per year the sum of the impacts of its
+/// completed campaigns, the same keys, outcomes and impact draws as [`play_units`] counts, so
+/// year `y` here is year `y` of a run of `plan` alone. Written to `out[..years]`, sequentially.
+/// A threat landscape's years are summed over its adversaries from these, year by year.
+pub(crate) fn year_losses(
+    plan: &Plan,
+    seed: u64,
+    layout: &YearLayout,
+    unit: &WorkUnit,
+    out: &mut [u64],
+) {
+    let years = (unit.years.end - unit.years.start) as usize;
+    out[..years].fill(0);
+    let n = unit.trials.end - unit.trials.start;
+    if n == 0 {
+        return;
+    }
+    let mut keys = TrialKeys::starting_at(seed, unit.trials.start);
+    let mut ws = batch::Workspace::new(plan.n_controls);
+    let mut batch_keys = vec![0u64; batch::BATCH];
+    let mut tally = [Tally::new(plan.n_controls, plan.techniques.len())];
+    let mut spans = layout.spans(unit);
+    let mut year = 0usize;
+    let mut year_end = spans.next().map_or(u64::MAX, |r| r.end);
+    let mut pos = unit.trials.start;
+    let mut record = |_: usize, bkeys: &[u64], outcomes: &[u8]| {
+        for (key, &o) in bkeys.iter().zip(outcomes) {
+            while pos >= year_end {
+                year += 1;
+                year_end = spans.next().map_or(u64::MAX, |r| r.end);
+            }
+            if usize::from(o) == COMPLETED {
+                out[year] += layout.model.impact_of(TrialStream::from_key(*key));
+            }
+            pos += 1;
+        }
+    };
+    batch::run_paired(
+        std::slice::from_ref(plan),
+        &mut keys,
+        n,
+        &mut ws,
+        &mut batch_keys,
+        &mut tally,
+        &mut record,
+    );
+}
+
 /// What [`run_units_watched`] returns: per plan its tally and joint outcomes against the
 /// baseline, and per plan its annual losses (empty without a year layout).
 pub(crate) type PairedRun = (Vec<(Tally, Joint)>, Vec<ArmLoss>);
