@@ -218,22 +218,46 @@ const FUNNEL_CATEGORY_FONT: (u8, i16) = (9, -45);
 /// is narrower than any bar, so the counts of neighbouring bars never overlap.
 const FUNNEL_LABEL_FONT: (u8, i16) = (8, -90);
 
-/// A column chart of the funnel (trials reaching and broken at each phase) of the first seven
-/// rows of `phases` (the baseline in a comparison).
-fn funnel_chart(t: &Table, sheet: &str) -> Option<Chart> {
+/// Most adversaries of a threat landscape given a funnel chart each.
+const MAX_FUNNELS: usize = 16;
+
+/// The funnel charts of `phases`: one of its first seven rows (the baseline in a comparison),
+/// or in a threat landscape (an `adversary` column) one per adversary, of the first seven rows
+/// of each (at most [`MAX_FUNNELS`]).
+fn funnel_charts(t: &Table, sheet: &str) -> Vec<Chart> {
+    let Some(adversary) = t.col("adversary") else {
+        return funnel_chart(t, sheet, 0, None).into_iter().collect();
+    };
+    let mut charts = Vec::new();
+    let mut start = 0;
+    while start < t.rows.len() && charts.len() < MAX_FUNNELS {
+        let id = t.rows[start].get(adversary).map_or("", String::as_str);
+        charts.extend(funnel_chart(t, sheet, start, Some(id)));
+        start += (t.rows[start..].iter())
+            .take_while(|r| r.get(adversary).map_or("", String::as_str) == id)
+            .count();
+    }
+    charts
+}
+
+/// A column chart of the funnel (trials reaching and broken at each phase) of up to seven rows
+/// of `phases` from row `start` (0 the first data row), of `adversary` when it names one.
+fn funnel_chart(t: &Table, sheet: &str, start: usize, adversary: Option<&str>) -> Option<Chart> {
     let col = |name: &str| t.col(name).and_then(|c| u16::try_from(c).ok());
     let (phase, reached, broken) = (col("phase")?, col("reached")?, col("broken")?);
-    let last = u32::try_from(t.rows.len().min(7)).ok()?;
-    if last == 0 {
+    let rows = t.rows.len().saturating_sub(start).min(7);
+    if rows == 0 {
         return None;
     }
+    let first = u32::try_from(start + 1).ok()?;
+    let last = u32::try_from(start + rows).ok()?;
     let mut chart = Chart::new(ChartType::Column);
     for (column, label) in [(reached, "reached"), (broken, "broken")] {
         chart
             .add_series()
             .set_name(label)
-            .set_categories((sheet, 1, phase, last, phase))
-            .set_values((sheet, 1, column, last, column))
+            .set_categories((sheet, first, phase, last, phase))
+            .set_values((sheet, first, column, last, column))
             .set_data_label(
                 ChartDataLabel::new()
                     .show_value()
@@ -246,9 +270,13 @@ fn funnel_chart(t: &Table, sheet: &str) -> Option<Chart> {
                     ),
             );
     }
-    chart
-        .title()
-        .set_name("Kill-chain funnel: trials reaching and broken at each phase");
+    let title = match adversary {
+        Some(id) => {
+            format!("Kill-chain funnel of adversary {id}: trials reaching and broken at each phase")
+        }
+        None => "Kill-chain funnel: trials reaching and broken at each phase".to_owned(),
+    };
+    chart.title().set_name(&title);
     chart.x_axis().set_name("phase").set_font(
         ChartFont::new()
             .set_size(FUNNEL_CATEGORY_FONT.0)
@@ -256,6 +284,59 @@ fn funnel_chart(t: &Table, sheet: &str) -> Option<Chart> {
     );
     chart.y_axis().set_name("trials").set_num_format("#,##0");
     chart.legend().set_position(ChartLegendPosition::Bottom);
+    chart.set_width(FUNNEL_SIZE.0).set_height(FUNNEL_SIZE.1);
+    Some(chart)
+}
+
+/// Rows of the sheet between the tops of two stacked charts (a chart is 480 pixels high, a
+/// row 20).
+const CHART_ROWS: usize = 26;
+
+/// A threat landscape's "who costs what": one bar per adversary of its expected annual loss
+/// (with `[loss]`; else its successful attacks a year), from the rows of `landscape` that name
+/// an adversary (the total's row names none).
+fn shares_chart(t: &Table, sheet: &str) -> Option<Chart> {
+    let col = |name: &str| t.col(name).and_then(|c| u16::try_from(c).ok());
+    let adversary = col("adversary")?;
+    let by_loss = (t.rows.iter()).any(|r| t.num(r, "expected_annual_loss").is_some());
+    let (value, what, unit) = if by_loss {
+        (
+            col("expected_annual_loss")?,
+            "expected annual loss",
+            "#,##0",
+        )
+    } else {
+        (
+            col("successful_per_year")?,
+            "successful attacks a year",
+            "0.000",
+        )
+    };
+    let named = (t.rows.iter())
+        .take_while(|r| r.get(usize::from(adversary)).is_some_and(|a| !a.is_empty()))
+        .count();
+    if named == 0 {
+        return None;
+    }
+    let last = u32::try_from(named).ok()?;
+    let mut chart = Chart::new(ChartType::Bar);
+    chart
+        .add_series()
+        .set_name(what)
+        .set_categories((sheet, 1, adversary, last, adversary))
+        .set_values((sheet, 1, value, last, value))
+        .set_data_label(
+            ChartDataLabel::new()
+                .show_value()
+                .set_position(ChartDataLabelPosition::OutsideEnd)
+                .set_num_format(unit),
+        );
+    chart
+        .title()
+        .set_name(&format!("Who costs what: {what} by adversary"));
+    chart.x_axis().set_name(what).set_num_format(unit);
+    chart.y_axis().set_name("adversary");
+    chart.legend().set_hidden();
     chart.set_width(FUNNEL_SIZE.0).set_height(FUNNEL_SIZE.1);
     Some(chart)
 }
@@ -282,9 +363,15 @@ pub fn results_xlsx(folder: &ResultFolder) -> Result<Option<Vec<u8>>, String> {
             let ws = wb.add_worksheet();
             ws.set_name(&name)?;
             write_table(ws, t)?;
+            let at = u16::try_from(t.header.len() + 1).unwrap_or(20);
             if file == "phases.csv" {
-                if let Some(chart) = funnel_chart(t, &name) {
-                    let at = u16::try_from(t.header.len() + 1).unwrap_or(20);
+                for (i, chart) in funnel_charts(t, &name).iter().enumerate() {
+                    let row = u32::try_from(1 + i * CHART_ROWS).unwrap_or(u32::MAX);
+                    ws.insert_chart(row, at, chart)?;
+                }
+            }
+            if file == "landscape.csv" {
+                if let Some(chart) = shares_chart(t, &name) {
                     ws.insert_chart(1, at, &chart)?;
                 }
             }

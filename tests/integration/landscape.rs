@@ -606,3 +606,54 @@ fn the_landscapes_annual_loss_curve_is_the_compound_poisson_one() {
     }
     assert!(checked >= 5, "{checked} points");
 }
+
+/// The workbook of a landscape run draws each adversary's funnel from that adversary's rows of
+/// the phases sheet, titled with its id, and "who costs what" from each adversary's expected
+/// annual loss on the landscape sheet (the total's row left out).
+#[test]
+fn the_landscape_workbook_charts_each_adversarys_funnel_and_who_costs_what() {
+    let out = tempfile::tempdir().unwrap();
+    command(
+        &["run", LANDSCAPE, "--trials", "20000", "--xlsx"],
+        out.path(),
+    );
+    let dir = out.path().join("two-crews");
+    let bytes = std::fs::read(dir.join("results.xlsx")).unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut chart = |n: usize| {
+        let mut s = String::new();
+        let name = format!("xl/charts/chart{n}.xml");
+        std::io::Read::read_to_string(&mut zip.by_name(&name).unwrap(), &mut s).unwrap();
+        s
+    };
+    // Column letters of the CSV files' columns, as the sheets keep them.
+    let letter = |t: &Csv, name: &str| char::from(b'A' + t.col(name) as u8);
+    let phases = read(out.path(), "two-crews", "phases.csv");
+    for (n, id) in [(1, "phish-crew"), (2, "cred-crew")] {
+        let rows: Vec<usize> = (0..phases.rows.len())
+            .filter(|&r| phases.get(r, "adversary") == id)
+            .collect();
+        assert_eq!(rows.len(), 7);
+        let (first, last) = (rows[0] + 2, rows[6] + 2);
+        let c = chart(n);
+        assert!(
+            c.contains(&format!("Kill-chain funnel of adversary {id}")),
+            "{c}"
+        );
+        for column in ["phase", "reached", "broken"] {
+            let l = letter(&phases, column);
+            let range = format!("phases!${l}${first}:${l}${last}");
+            assert!(c.contains(&range), "{id}: {range}");
+        }
+    }
+    let landscape = read(out.path(), "two-crews", "landscape.csv");
+    let c = chart(3);
+    assert!(c.contains("Who costs what: expected annual loss by adversary"));
+    for column in ["adversary", "expected_annual_loss"] {
+        let l = letter(&landscape, column);
+        assert!(
+            c.contains(&format!("landscape!${l}$2:${l}$3")),
+            "{column}: {c}"
+        );
+    }
+}
